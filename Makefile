@@ -1,0 +1,59 @@
+# Deskside — `make run` starts the desk on SQLite, `make test` runs the tests. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: help setup run test test-sqlite test-postgres check format bench ci system-deps postgres
+
+help:
+	@echo "make run      set up and start the whole desk on SQLite (http://127.0.0.1:8000/)"
+	@echo "make test     set up and run the test suite on SQLite"
+	@echo "make check    ruff and mypy"
+	@echo "make bench    run the benchmarks in bench/ (JSON on stdout)"
+	@echo "make ci       what CI runs: system packages, services, checks, tests on SQLite and PostgreSQL"
+
+# uv is the one tool we need; when it is missing it goes into .tools/ from PyPI.
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python "$$(UV=$(UV) scripts/find-python.sh)"
+	@touch $@
+
+setup: $(VENV)/.synced
+
+run: setup
+	$(BIN)/deskside run
+
+test: setup test-sqlite
+
+test-sqlite: setup
+	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+
+# The same suite on PostgreSQL; fails when the server cannot be started.
+test-postgres: setup
+	source <(scripts/postgres-test.sh start | head -1 | sed 's/^/export /') && \
+	  DESKSIDE_REQUIRE_POSTGRES=1 $(BIN)/pytest $(PYTEST_ARGS)
+
+check: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy deskside
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup
+	@for script in bench/*.py; do echo "== $$script" >&2; $(BIN)/python $$script || exit 1; done
+
+system-deps:
+	scripts/system-deps.sh
+
+ci: system-deps setup check test-sqlite test-postgres

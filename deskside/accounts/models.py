@@ -1,0 +1,72 @@
+"""Clients: organisations and their contacts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Language(models.TextChoices):
+    EN = "en", "English"
+    NL = "nl", "Nederlands"
+    FR = "fr", "Français"
+    DE = "de", "Deutsch"
+
+
+class Address(models.Model):
+    """A postal address; on-site visits are allowed only in Belgium (DESIGN.md §1)."""
+
+    address_line1 = models.CharField("address", max_length=200, blank=True)
+    address_line2 = models.CharField("address (continued)", max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, e.g. BE")
+
+    class Meta:
+        abstract = True
+
+    def has_address(self) -> bool:
+        return bool(self.country and self.postal_code)
+
+
+class Organisation(Address):
+    name = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(Address):
+    """A person who writes to support. The e-mail address is unique whatever its case."""
+
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200, blank=True)
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="contact",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="contact_email_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+    def postal_address(self) -> Address:
+        """The contact's own address, else the organisation's (on-site eligibility)."""
+        if self.has_address() or self.organisation is None:
+            return self
+        return self.organisation

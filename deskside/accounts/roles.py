@@ -1,0 +1,64 @@
+"""Staff roles are Django groups; this module names them and what each may do."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import models
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", "Agent"
+    TECHNICIAN = "technician", "Technician"
+    LEAD = "lead", "Support lead"
+    ADMIN = "admin", "Administrator"
+
+
+# Model permissions per role, as "app_label.codename". A lead edits the protocol's data; an
+# agent works tickets; a technician reads tickets and works visits (added with on-site visits).
+ROLE_PERMISSIONS: dict[Role, list[str]] = {
+    Role.AGENT: [
+        "tickets.view_ticket", "tickets.change_ticket", "tickets.view_message",
+        "tickets.add_message", "tickets.view_attachment", "tickets.view_event",
+        "accounts.view_contact", "accounts.add_contact", "accounts.change_contact",
+        "accounts.view_organisation",
+    ],
+    Role.TECHNICIAN: [
+        "tickets.view_ticket", "tickets.view_message", "tickets.view_attachment",
+        "tickets.view_event", "accounts.view_contact", "accounts.view_organisation",
+    ],
+    Role.LEAD: [
+        "tickets.view_ticket", "tickets.change_ticket", "tickets.view_message",
+        "tickets.add_message", "tickets.view_attachment", "tickets.view_event",
+        "tickets.view_severitylevel", "tickets.change_severitylevel",
+        "tickets.view_businesscalendar", "tickets.change_businesscalendar",
+        "tickets.view_closingdate", "tickets.add_closingdate", "tickets.change_closingdate",
+        "tickets.delete_closingdate",
+        "accounts.view_contact", "accounts.add_contact", "accounts.change_contact",
+        "accounts.view_organisation", "accounts.add_organisation",
+        "accounts.change_organisation",
+    ],
+    Role.ADMIN: [],  # administrators are superusers
+}
+
+
+def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
+    if not user.is_authenticated:
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    return bool(user.groups.filter(name__in=[r.value for r in roles]).exists())  # type: ignore[union-attr]
+
+
+def sync_role_groups(**kwargs: object) -> None:
+    """Create the role groups and give each exactly its permissions (idempotent)."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role.value)
+        wanted = []
+        for name in names:
+            app_label, codename = name.split(".")
+            wanted.extend(
+                Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)

@@ -1,0 +1,166 @@
+"""Typed readers for the environment, used once by settings.
+
+Each reader names the variable and says what is wrong with a bad value, so that start-up fails
+with a sentence instead of a traceback (DESIGN.md §4).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+
+class ConfigError(Exception):
+    """A configuration value that Deskside cannot start with."""
+
+
+@dataclass(frozen=True)
+class HostPort:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class MailServer:
+    scheme: str
+    host: str
+    port: int
+    username: str
+    password: str
+    path: str
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean: use one of true/false, yes/no, on/off, 1/0")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_email(name: str, default: str) -> str:
+    value = os.environ.get(name, default).strip()
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise ConfigError(f"{name}={value!r} is not an e-mail address") from None
+    return value.lower()
+
+
+def parse_host_port(name: str, raw: str) -> HostPort:
+    host, sep, port_text = raw.strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host:
+        raise ConfigError(f"{name}={raw!r} must be host:port, e.g. 127.0.0.1:8000")
+    return HostPort(host, _port(name, raw, port_text))
+
+
+def env_host_port(name: str, default: str) -> HostPort:
+    return parse_host_port(name, os.environ.get(name, default))
+
+
+def _port(name: str, raw: str, text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f"{name}={raw!r} has no valid port (1-65535)")
+    return int(text)
+
+
+def parse_mail_url(name: str, raw: str, schemes: dict[str, int]) -> MailServer:
+    """Parse scheme://user:pass@host:port/path; `schemes` maps each allowed scheme to its port."""
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in schemes:
+        allowed = ", ".join(f"{s}://" for s in schemes)
+        raise ConfigError(f"{name}={_redact(raw)!r} has an unknown scheme: use {allowed}")
+    if not parts.hostname:
+        raise ConfigError(f"{name}={_redact(raw)!r} names no host")
+    try:
+        port = parts.port or schemes[parts.scheme]
+    except ValueError:
+        raise ConfigError(f"{name}={_redact(raw)!r} has no valid port (1-65535)") from None
+    return MailServer(
+        scheme=parts.scheme,
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        path=unquote(parts.path.lstrip("/")),
+    )
+
+
+def _redact(raw: str) -> str:
+    """Hide a password before a URL goes into an error message."""
+    parts = urlsplit(raw)
+    if parts.password:
+        return raw.replace(f":{parts.password}@", ":***@")
+    return raw
+
+
+def data_dir(name: str, default: str) -> Path:
+    path = Path(os.environ.get(name, default)).expanduser().resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"{name}={str(path)!r} cannot be created: {error.strerror}") from None
+    if not os.access(path, os.W_OK):
+        raise ConfigError(f"{name}={str(path)!r} is not writable")
+    return path
+
+
+def secret_key(name: str, directory: Path) -> str:
+    """The SECRET_KEY from the environment, else one generated once into the data directory."""
+    value = os.environ.get(name)
+    if value is not None:
+        if len(value) < 32:
+            raise ConfigError(f"{name} is too short: use at least 32 random characters")
+        return value
+    path = directory / "secret_key"
+    if not path.exists():
+        # O_EXCL: two processes starting together must not write two different keys.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()

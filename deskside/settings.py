@@ -1,0 +1,185 @@
+"""Deskside settings: read once, from the environment (README lists every variable).
+
+Business rules (levels, clocks, calendar) are data in the database, not settings.
+"""
+
+from __future__ import annotations
+
+import dj_database_url
+
+from deskside.config import (
+    ConfigError,
+    data_dir,
+    env_bool,
+    env_email,
+    env_host_port,
+    env_int,
+    env_list,
+    env_str,
+    parse_mail_url,
+    secret_key,
+)
+
+DATA_DIR = data_dir("DESKSIDE_DATA_DIR", "./var")
+SECRET_KEY = secret_key("SECRET_KEY", DATA_DIR)
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+
+DESKSIDE_HTTP = env_host_port("DESKSIDE_HTTP", "127.0.0.1:8000")
+DESKSIDE_SMTPD = env_host_port("DESKSIDE_SMTPD", "127.0.0.1:2525")
+DESKSIDE_SUPPORT_ADDRESS = env_email("DESKSIDE_SUPPORT_ADDRESS", "support@deskside.localhost")
+DESKSIDE_REF_PREFIX = env_str("DESKSIDE_REF_PREFIX", "CCS").strip().upper()
+if not DESKSIDE_REF_PREFIX.isalnum():
+    raise ConfigError(f"DESKSIDE_REF_PREFIX={DESKSIDE_REF_PREFIX!r} must be letters and digits")
+DESKSIDE_IMAP = (
+    parse_mail_url(
+        "DESKSIDE_IMAP_URL",
+        env_str("DESKSIDE_IMAP_URL", ""),
+        {"imap": 143, "imaps": 993, "imap+starttls": 143},
+    )
+    if env_str("DESKSIDE_IMAP_URL", "")
+    else None
+)
+DESKSIDE_WORKERS = env_int("DESKSIDE_WEB_WORKERS", 2, minimum=1)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_tasks_db",
+    "deskside.core",
+    "deskside.accounts",
+    "deskside.tickets",
+    "deskside.runtime",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "deskside.urls"
+WSGI_APPLICATION = "deskside.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, object]:
+    default = f"sqlite:///{DATA_DIR / 'deskside.sqlite3'}"
+    url = env_str("DATABASE_URL", default)
+    try:
+        config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
+    except Exception as error:  # the parser raises several types for one cause: a bad URL
+        raise ConfigError(f"DATABASE_URL={url!r} is not a database URL: {error}") from None
+    engine = str(config["ENGINE"])
+    if engine.endswith("sqlite3"):
+        config["CONN_MAX_AGE"] = 0
+        # Web, worker and intake share one file: WAL lets readers run beside the writer, the busy
+        # timeout waits for the lock, and IMMEDIATE takes the write lock at BEGIN so that two
+        # writers never deadlock upgrading a read lock ("database is locked").
+        config["OPTIONS"] = {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    elif not engine.endswith("postgresql"):
+        raise ConfigError(f"DATABASE_URL={url!r}: Deskside runs on SQLite or PostgreSQL only")
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def _email() -> dict[str, object]:
+    url = env_str("EMAIL_URL", "")
+    if not url:
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(DATA_DIR / "sent-mail"),
+        }
+    server = parse_mail_url(
+        "EMAIL_URL", url, {"smtp": 25, "smtp+tls": 587, "smtps": 465, "smtp+ssl": 465}
+    )
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": server.host,
+        "EMAIL_PORT": server.port,
+        "EMAIL_HOST_USER": server.username,
+        "EMAIL_HOST_PASSWORD": server.password,
+        "EMAIL_USE_TLS": server.scheme == "smtp+tls",
+        "EMAIL_USE_SSL": server.scheme in ("smtps", "smtp+ssl"),
+        "EMAIL_TIMEOUT": 30,
+    }
+
+
+globals().update(_email())
+DEFAULT_FROM_EMAIL = DESKSIDE_SUPPORT_ADDRESS
+SERVER_EMAIL = DESKSIDE_SUPPORT_ADDRESS
+
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("nl", "Nederlands"), ("fr", "Français"), ("de", "Deutsch")]
+TIME_ZONE = "Europe/Brussels"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+MEDIA_ROOT = DATA_DIR / "files"
+WHITENOISE_USE_FINDERS = True
+
+LOGIN_URL = "/admin/login/"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,363 @@
+"""Every change to a ticket goes through one of these functions.
+
+Each action checks that the change is allowed by the protocol's state machine, writes the
+change and its Event in one transaction, recomputes the clocks, and queues what must follow.
+A refused change raises ActionError with a sentence for the person who asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from deskside.accounts.models import Contact
+from deskside.tickets import clocks, storage
+from deskside.tickets.models import (
+    CloseReason,
+    Direction,
+    Event,
+    EventKind,
+    Message,
+    MessageKind,
+    Milestone,
+    SeverityLevel,
+    Status,
+    Ticket,
+)
+
+LEVELS = (1, 2, 3, 4)
+
+
+class ActionError(Exception):
+    """A change the protocol does not allow; the message says why, for a person."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: a staff user, a client, or Deskside itself."""
+
+    label: str
+    user: AbstractBaseUser | None = None
+
+    @classmethod
+    def staff(cls, user: AbstractBaseUser) -> Actor:
+        name = user.get_full_name() if hasattr(user, "get_full_name") else ""
+        return cls(label=name or user.get_username(), user=user)
+
+    @classmethod
+    def client(cls, contact: Contact) -> Actor:
+        return cls(label=contact.email)
+
+
+SYSTEM = Actor(label="Deskside")
+
+
+@dataclass(frozen=True)
+class NewFile:
+    filename: str
+    content_type: str
+    payload: bytes
+    content_id: str = ""
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """What a message says; the action decides where it goes."""
+
+    direction: Direction
+    kind: MessageKind
+    text: str
+    sender: str = ""
+    subject: str = ""
+    visible_text: str = ""
+    html: str = ""
+    message_id: str = ""
+    in_reply_to: str = ""
+    created_at: datetime | None = None
+    files: tuple[NewFile, ...] = field(default_factory=tuple)
+
+
+# -- checks -----------------------------------------------------------------------------------
+
+
+def check_level(level: object) -> int:
+    if not isinstance(level, int) or isinstance(level, bool) or level not in LEVELS:
+        raise ActionError(f"Severity must be 1, 2, 3 or 4, not {level!r}.")
+    return level
+
+
+def _check_open(ticket: Ticket, doing: str) -> None:
+    if not ticket.is_open():
+        raise ActionError(f"{ticket.ref} is {ticket.get_status_display().lower()}: cannot {doing}.")
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    """Re-read the ticket under a row lock so that concurrent actions apply one after another."""
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+def _record(ticket: Ticket, kind: EventKind, by: Actor, **data: Any) -> Event:
+    return Event.objects.create(
+        ticket=ticket, kind=kind, actor=by.user, actor_label=by.label, data=data,
+        created_at=timezone.now(),
+    )
+
+
+def _save(ticket: Ticket, *fields: str) -> None:
+    """Save the changed fields together with freshly computed clocks."""
+    clock_fields = clocks.refresh(ticket)
+    ticket.save(update_fields=[*fields, *clock_fields, "updated_at"])
+
+
+# -- creating ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def open_ticket(
+    *,
+    contact: Contact,
+    subject: str,
+    claimed_severity: int | None,
+    received_at: datetime,
+    message: NewMessage,
+    language: str | None = None,
+    problem: CloseReason | None = None,
+    by: Actor = SYSTEM,
+) -> Ticket:
+    """Open a ticket for a first message; without a valid severity it is closed at once.
+
+    `problem` is CloseReason.NO_SEVERITY or INVALID_SEVERITY when the subject had no usable
+    level: the ticket is still kept, so that a reply with a level can reopen it (DESIGN.md §1).
+    """
+    if problem is None:
+        check_level(claimed_severity)
+    elif problem not in (CloseReason.NO_SEVERITY, CloseReason.INVALID_SEVERITY):
+        raise ActionError(f"A new ticket cannot be closed as {problem.label!r}.")
+    ticket = Ticket.objects.create(
+        subject=subject[:998],
+        contact=contact,
+        organisation=contact.organisation,
+        claimed_severity=claimed_severity if problem is None else None,
+        severity=claimed_severity if problem is None else None,
+        language=language or contact.language,
+        received_at=received_at,
+        status=Status.NEW if problem is None else Status.CLOSED,
+        close_reason=problem or "",
+        closed_at=timezone.now() if problem else None,
+    )
+    _add_message(ticket, message)
+    _record(ticket, EventKind.CREATED, by, severity=ticket.severity, subject=ticket.subject)
+    if problem:
+        _record(ticket, EventKind.CLOSED, by, reason=problem.value)
+    _save(ticket)
+    return ticket
+
+
+def _add_message(ticket: Ticket, new: NewMessage, author: AbstractBaseUser | None = None) -> Message:
+    message = Message.objects.create(
+        ticket=ticket,
+        direction=new.direction,
+        kind=new.kind,
+        sender=new.sender[:320],
+        author=author,
+        subject=new.subject[:998],
+        text=new.text,
+        visible_text=new.visible_text or new.text,
+        html=new.html,
+        message_id=new.message_id[:998],
+        in_reply_to=new.in_reply_to[:998],
+        created_at=new.created_at or timezone.now(),
+    )
+    for file in new.files:
+        storage.save_attachment(message, file.filename, file.content_type, file.payload, file.content_id)
+    return message
+
+
+# -- messages ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def receive_from_client(ticket: Ticket, new: NewMessage, *, counts_as_answer: bool = True) -> Message:
+    """A message from the client. An answer ends a wait on the client and reopens a resolved
+    ticket; an out-of-office reply (counts_as_answer=False) changes nothing."""
+    ticket = _locked(ticket)
+    if ticket.status == Status.CLOSED:
+        raise ActionError(f"{ticket.ref} is closed: reopen it before adding the client's message.")
+    message = _add_message(ticket, new)
+    _record(ticket, EventKind.MESSAGE, Actor(label=new.sender or "client"), kind=new.kind,
+            message=message.pk)
+    changed: list[str] = []
+    if counts_as_answer and ticket.status in (Status.WAITING_ON_CLIENT, Status.RESOLVED):
+        _record(ticket, EventKind.RESUMED, Actor(label=new.sender or "client"), was=ticket.status)
+        ticket.status = Status.OPEN
+        changed.append("status")
+    _save(ticket, *changed)
+    return message
+
+
+@transaction.atomic
+def reply(ticket: Ticket, text: str, *, by: AbstractBaseUser, html: str = "",
+          files: Iterable[NewFile] = ()) -> Message:
+    """A public reply from an agent to the client; the first one meets the first-response clock."""
+    ticket = _locked(ticket)
+    _check_open(ticket, "reply")
+    if not text.strip():
+        raise ActionError("A reply needs some text.")
+    actor = Actor.staff(by)
+    message = _add_message(
+        ticket,
+        NewMessage(direction=Direction.OUTBOUND, kind=MessageKind.REPLY, text=text, html=html,
+                   sender=actor.label, subject=f"[{ticket.ref}] {ticket.subject}",
+                   files=tuple(files)),
+        author=by,
+    )
+    _record(ticket, EventKind.MESSAGE, actor, kind=MessageKind.REPLY, message=message.pk)
+    changed = []
+    if ticket.status == Status.NEW:
+        ticket.status = Status.OPEN
+        changed.append("status")
+    _save(ticket, *changed)
+    return message
+
+
+@transaction.atomic
+def add_note(ticket: Ticket, text: str, *, by: AbstractBaseUser) -> Message:
+    """An internal note: agents see it, clients never do, clocks ignore it."""
+    ticket = _locked(ticket)
+    if not text.strip():
+        raise ActionError("A note needs some text.")
+    actor = Actor.staff(by)
+    message = _add_message(
+        ticket, NewMessage(direction=Direction.INTERNAL, kind=MessageKind.NOTE, text=text,
+                           sender=actor.label), author=by,
+    )
+    _record(ticket, EventKind.MESSAGE, actor, kind=MessageKind.NOTE, message=message.pk)
+    return message
+
+
+@transaction.atomic
+def add_system_message(ticket: Ticket, new: NewMessage) -> Message:
+    """A message Deskside itself writes or files: an acknowledgement, a bounce, a notice."""
+    ticket = _locked(ticket)
+    message = _add_message(ticket, new)
+    _record(ticket, EventKind.MESSAGE, SYSTEM, kind=new.kind, message=message.pk)
+    return message
+
+
+# -- state ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def close(ticket: Ticket, reason: CloseReason | str, *, by: Actor, note: str = "") -> Ticket:
+    ticket = _locked(ticket)
+    if not reason:
+        raise ActionError("Closing needs a reason.")
+    if reason not in CloseReason.values:
+        raise ActionError(f"{reason!r} is not a close reason: use one of {', '.join(CloseReason.values)}.")
+    if ticket.status == Status.CLOSED:
+        raise ActionError(f"{ticket.ref} is already closed.")
+    ticket.status = Status.CLOSED
+    ticket.close_reason = CloseReason(reason)
+    ticket.closed_at = timezone.now()
+    _record(ticket, EventKind.CLOSED, by, reason=ticket.close_reason, note=note)
+    _save(ticket, "status", "close_reason", "closed_at")
+    return ticket
+
+
+@transaction.atomic
+def reopen(ticket: Ticket, *, by: Actor, reason: str, severity: int | None = None) -> Ticket:
+    """Reopen a closed ticket, optionally at a level (a client's reply with a severity)."""
+    ticket = _locked(ticket)
+    if ticket.status != Status.CLOSED:
+        raise ActionError(f"{ticket.ref} is not closed: only a closed ticket can be reopened.")
+    if not reason.strip():
+        raise ActionError("Reopening needs a reason.")
+    if severity is not None:
+        check_level(severity)
+        ticket.claimed_severity = ticket.severity = severity
+    if ticket.severity is None:
+        raise ActionError(f"{ticket.ref} has no severity: reopen it with a level 1-4.")
+    _record(ticket, EventKind.REOPENED, by, reason=reason, was=ticket.close_reason,
+            severity=ticket.severity)
+    ticket.status = Status.OPEN
+    ticket.close_reason = ""
+    ticket.closed_at = None
+    _save(ticket, "status", "close_reason", "closed_at", "claimed_severity", "severity")
+    return ticket
+
+
+@transaction.atomic
+def resolve(ticket: Ticket, *, by: Actor) -> Ticket:
+    ticket = _locked(ticket)
+    _check_open(ticket, "resolve it")
+    _record(ticket, EventKind.RESOLVED, by, was=ticket.status)
+    ticket.status = Status.RESOLVED
+    _save(ticket, "status")
+    return ticket
+
+
+@transaction.atomic
+def wait_on_client(ticket: Ticket, *, by: Actor, note: str = "") -> Ticket:
+    """The ticket waits for the client: every clock pauses until the client answers."""
+    ticket = _locked(ticket)
+    _check_open(ticket, "wait on the client")
+    if ticket.status == Status.WAITING_ON_CLIENT:
+        raise ActionError(f"{ticket.ref} is already waiting on the client.")
+    _record(ticket, EventKind.WAITING, by, note=note)
+    ticket.status = Status.WAITING_ON_CLIENT
+    _save(ticket, "status")
+    return ticket
+
+
+@transaction.atomic
+def assign(ticket: Ticket, assignee: AbstractBaseUser | None, *, by: Actor) -> Ticket:
+    ticket = _locked(ticket)
+    if assignee is not None and not assignee.is_active:
+        raise ActionError(f"{assignee.get_username()} is not an active user.")
+    if ticket.assignee_id == (assignee.pk if assignee else None):
+        raise ActionError(f"{ticket.ref} is already assigned so.")
+    _record(ticket, EventKind.ASSIGNED, by,
+            to=assignee.get_username() if assignee else None)
+    ticket.assignee = assignee  # type: ignore[assignment]
+    _save(ticket, "assignee")
+    return ticket
+
+
+@transaction.atomic
+def reassess(ticket: Ticket, level: int, *, reason: str, by: Actor) -> Ticket:
+    """Change the assessed severity; the client's claimed severity stays as given."""
+    ticket = _locked(ticket)
+    check_level(level)
+    _check_open(ticket, "reassess it")
+    if not reason.strip():
+        raise ActionError("A reassessment needs a reason.")
+    if ticket.severity == level:
+        raise ActionError(f"{ticket.ref} is already at level {level}.")
+    _record(ticket, EventKind.REASSESSED, by, was=ticket.severity, level=level, reason=reason)
+    ticket.severity = level
+    _save(ticket, "severity")
+    return ticket
+
+
+@transaction.atomic
+def record_milestone(ticket: Ticket, milestone: Milestone | str, *, by: Actor) -> Ticket:
+    ticket = _locked(ticket)
+    _check_open(ticket, "record a milestone")
+    if milestone not in Milestone.values:
+        raise ActionError(f"{milestone!r} is not a milestone: use one of {', '.join(Milestone.values)}.")
+    allowed = SeverityLevel.objects.get(level=ticket.severity).goal_milestones if ticket.severity else []
+    if milestone not in allowed:
+        raise ActionError(
+            f"Level {ticket.severity} goals are met by {', '.join(allowed) or 'nothing'}, "
+            f"not by {milestone}."
+        )
+    _record(ticket, EventKind.MILESTONE, by, milestone=milestone)
+    ticket.milestone = Milestone(milestone)
+    _save(ticket, "milestone")
+    return ticket

@@ -1,0 +1,135 @@
+"""The admin: a lead edits the protocol's data here and reads tickets and their audit trail.
+
+Tickets are read-only in the admin on purpose: every change to a ticket goes through the actions
+(and so through the state machine and the audit trail), which the desk calls.
+"""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from deskside.tickets.models import (
+    Attachment,
+    BusinessCalendar,
+    ClosingDate,
+    Event,
+    Message,
+    SeverityLevel,
+    Ticket,
+)
+
+
+class ReadOnlyInline(admin.TabularInline[Any, Any]):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class MessageInline(ReadOnlyInline):
+    model = Message
+    fields = ("created_at", "direction", "kind", "sender", "subject", "visible_text")
+
+
+class EventInline(ReadOnlyInline):
+    model = Event
+    fields = ("created_at", "kind", "actor_label", "data")
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin[Ticket]):
+    list_display = ("ref", "subject", "contact", "claimed_severity", "severity", "status",
+                    "assignee", "nearest_due", "received_at")
+    list_filter = ("status", "severity", "close_reason", "language", "assignee")
+    search_fields = ("subject", "contact__email", "organisation__name")
+    list_select_related = ("contact", "assignee")
+    date_hierarchy = "received_at"
+    inlines = [MessageInline, EventInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Ticket | None = None) -> list[str]:
+        return [f.name for f in Ticket._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
+        return False
+
+    @admin.display(description="reference", ordering="id")
+    def ref(self, obj: Ticket) -> str:
+        return obj.ref
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin[Event]):
+    """The audit trail can be searched but never edited."""
+
+    list_display = ("created_at", "ticket", "kind", "actor_label")
+    list_filter = ("kind",)
+    search_fields = ("actor_label",)
+    list_select_related = ("ticket",)
+    raw_id_fields = ("ticket",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Event | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Event | None = None) -> bool:
+        return False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin[Attachment]):
+    list_display = ("filename", "content_type", "size", "message")
+    search_fields = ("filename", "sha256")
+    readonly_fields = ("message", "stored_name", "filename", "content_type", "size", "sha256",
+                       "content_id")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin[Message]):
+    list_display = ("created_at", "ticket", "direction", "kind", "sender", "subject")
+    list_filter = ("direction", "kind")
+    search_fields = ("subject", "sender", "message_id")
+    raw_id_fields = ("ticket", "author")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Message | None = None) -> list[str]:
+        return [f.name for f in Message._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(SeverityLevel)
+class SeverityLevelAdmin(admin.ModelAdmin[SeverityLevel]):
+    list_display = ("level", "name_en", "effort", "first_response", "update_interval", "goal",
+                    "documentation")
+    ordering = ("level",)
+    readonly_fields = ("level",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # exactly the four levels of the protocol
+
+    def has_delete_permission(self, request: HttpRequest, obj: SeverityLevel | None = None) -> bool:
+        return False
+
+
+class ClosingDateInline(admin.TabularInline[ClosingDate, BusinessCalendar]):
+    model = ClosingDate
+    extra = 1
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin[BusinessCalendar]):
+    list_display = ("name", "timezone", "holiday_country", "is_default")
+    inlines = [ClosingDateInline]

@@ -1,0 +1,96 @@
+"""Keep a ticket's stored due times in step with its history (the arithmetic is core.clocks)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from deskside.core import clocks as core_clocks
+from deskside.tickets import policy
+from deskside.tickets.models import Direction, Event, EventKind, MessageKind, Ticket
+from deskside.tickets.models.choices import NO_EFFORT_RANK, CloseReason
+
+CLOCK_FIELDS = (
+    "effort_rank", "first_response_due", "next_update_due", "goal_due", "documentation_due",
+    "nearest_due", "next_check_at", "clocks_paused",
+)
+_PAUSING = (EventKind.WAITING,)
+_ENDING_PAUSE = (EventKind.RESUMED, EventKind.CLOSED, EventKind.REOPENED, EventKind.RESOLVED)
+
+
+def state(ticket: Ticket, now: datetime | None = None) -> core_clocks.ClockState | None:
+    """The ticket's clocks now, or None when no clock runs (no level, or not open)."""
+    if ticket.severity is None or not ticket.is_open() or ticket.pk is None:
+        return None
+    return core_clocks.compute(history(ticket), policy.targets(), policy.calendar(),
+                               now or timezone.now())
+
+
+def history(ticket: Ticket) -> core_clocks.History:
+    events = list(Event.objects.filter(ticket=ticket).order_by("created_at", "id")
+                  .values_list("kind", "created_at", "data"))
+    replies = tuple(
+        ticket.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.REPLY)
+        .order_by("created_at").values_list("created_at", flat=True)
+    )
+    return core_clocks.History(
+        received_at=_clock_start(ticket, events),
+        claimed_severity=_first_level(ticket, events),
+        reassessments=tuple((at, int(data["level"])) for kind, at, data in events
+                            if kind == EventKind.REASSESSED),
+        public_replies=replies,
+        milestones=tuple((at, str(data["milestone"])) for kind, at, data in events
+                         if kind == EventKind.MILESTONE),
+        waiting_periods=_waiting_periods(events),
+    )
+
+
+def _clock_start(ticket: Ticket, events: list[tuple[str, datetime, dict[str, object]]]) -> datetime:
+    """Clocks start at receipt; a ticket that had no usable level starts when it got one."""
+    for kind, at, data in reversed(events):
+        if kind == EventKind.REOPENED and data.get("was") in (
+            CloseReason.NO_SEVERITY, CloseReason.INVALID_SEVERITY
+        ):
+            return at
+    return ticket.received_at
+
+
+def _first_level(ticket: Ticket, events: list[tuple[str, datetime, dict[str, object]]]) -> int:
+    for kind, _at, data in events:
+        if kind == EventKind.REASSESSED:
+            return int(str(data["was"])) if data.get("was") else int(str(data["level"]))
+    return int(ticket.claimed_severity or ticket.severity or 0)
+
+
+def _waiting_periods(
+    events: list[tuple[str, datetime, dict[str, object]]],
+) -> tuple[tuple[datetime, datetime | None], ...]:
+    periods: list[tuple[datetime, datetime | None]] = []
+    started: datetime | None = None
+    for kind, at, _data in events:
+        if kind in _PAUSING and started is None:
+            started = at
+        elif kind in _ENDING_PAUSE and started is not None:
+            periods.append((started, at))
+            started = None
+    if started is not None:
+        periods.append((started, None))
+    return tuple(periods)
+
+
+def refresh(ticket: Ticket) -> tuple[str, ...]:
+    """Recompute the stored clock fields on `ticket` (not saved); returns their names."""
+    current = state(ticket)
+    rank = policy.effort_rank(ticket.severity)
+    ticket.effort_rank = NO_EFFORT_RANK if rank is None else rank
+    ticket.first_response_due = current.first_response_due if current else None
+    ticket.next_update_due = current.next_update_due if current else None
+    ticket.goal_due = current.goal_due if current else None
+    ticket.documentation_due = current.documentation_due if current else None
+    dues = [d for d in (ticket.first_response_due, ticket.next_update_due, ticket.goal_due,
+                        ticket.documentation_due) if d is not None]
+    ticket.nearest_due = min(dues) if dues else None
+    ticket.next_check_at = current.next_check_at if current else None
+    ticket.clocks_paused = bool(current and current.paused)
+    return CLOCK_FIELDS

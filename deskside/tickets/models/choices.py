@@ -1,0 +1,76 @@
+"""The protocol's vocabularies (DESIGN.md §1), as enums shared by every app."""
+
+from django.db import models
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    WAITING_ON_CLIENT = "waiting_on_client", "Waiting on client"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+class CloseReason(models.TextChoices):
+    SOLVED = "solved", "Solved"
+    ANSWERED = "answered", "Answered (level 4)"
+    NO_SEVERITY = "no_severity", "No severity in the subject"
+    INVALID_SEVERITY = "invalid_severity", "Invalid or ambiguous severity"
+    OUT_OF_SCOPE = "out_of_scope", "Out of scope"
+    CLIENT_UNAVAILABLE = "client_unavailable", "Client unavailable"
+    CLIENT_REFUSED = "client_refused", "Client refused the proposed steps"
+    CLIENT_UNCOOPERATIVE = "client_uncooperative", "Client did not cooperate"
+    DUPLICATE = "duplicate", "Duplicate of another ticket"
+    WITHDRAWN = "withdrawn", "Withdrawn by the client"
+
+
+class Effort(models.TextChoices):
+    MAXIMUM = "maximum", "Maximum"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+EFFORT_RANK = {Effort.MAXIMUM: 0, Effort.MEDIUM: 1, Effort.LOW: 2}
+NO_EFFORT_RANK = 9  # tickets without a level sort last in the queue
+
+
+class Milestone(models.TextChoices):
+    SOLUTION = "solution", "Solution"
+    TEMPORARY_SOLUTION = "temporary_solution", "Temporary solution"
+    WORKAROUND = "workaround", "Workaround"
+    ANSWER = "answer", "Answer"
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", "From the client"
+    OUTBOUND = "outbound", "To the client"
+    INTERNAL = "internal", "Internal note"
+    SYSTEM = "system", "System"
+
+
+class MessageKind(models.TextChoices):
+    MAIL = "mail", "Mail"
+    WEB = "web", "Portal"
+    REPLY = "reply", "Agent reply"
+    NOTE = "note", "Note"
+    ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement"
+    PROTOCOL = "protocol", "Protocol explanation"
+    AUTO_REPLY = "auto_reply", "Out-of-office reply"
+    BOUNCE = "bounce", "Delivery failure"
+    NOTICE = "notice", "Notice"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    CLOSED = "closed", "Closed"
+    REOPENED = "reopened", "Reopened"
+    RESOLVED = "resolved", "Resolved"
+    STATUS = "status", "Status changed"
+    ASSIGNED = "assigned", "Assigned"
+    REASSESSED = "reassessed", "Severity reassessed"
+    MILESTONE = "milestone", "Milestone recorded"
+    MESSAGE = "message", "Message added"
+    WAITING = "waiting", "Waiting on client"
+    RESUMED = "resumed", "Client answered"
+    CLOCK_WARNING = "clock_warning", "Clock at 75%"
+    CLOCK_BREACH = "clock_breach", "Clock breached"

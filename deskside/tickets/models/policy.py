@@ -1,0 +1,139 @@
+"""The protocol's editable data: severity levels with their clocks, and the business calendar."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ValidationError
+
+from django.db import models
+
+from deskside.tickets.models.choices import EFFORT_RANK, Effort
+
+
+class SeverityLevel(models.Model):
+    """One row per level 1-4, seeded from DESIGN.md §1; a lead may edit texts and clocks."""
+
+    level = models.PositiveSmallIntegerField(unique=True)
+    effort = models.CharField(max_length=10, choices=Effort.choices)
+    name_en = models.CharField(max_length=60)
+    name_nl = models.CharField(max_length=60)
+    name_fr = models.CharField(max_length=60)
+    name_de = models.CharField(max_length=60)
+    definition_en = models.TextField()
+    definition_nl = models.TextField()
+    definition_fr = models.TextField()
+    definition_de = models.TextField()
+    first_response = models.DurationField(help_text="Business time to the first public reply.")
+    update_interval = models.DurationField(
+        null=True, blank=True, help_text="Business time between updates; empty for none."
+    )
+    goal = models.DurationField(help_text="Business time to the goal milestone.")
+    goal_milestones = models.JSONField(
+        default=list, help_text="Milestones that meet the goal, e.g. [\"solution\"]."
+    )
+    documentation = models.DurationField(
+        null=True, blank=True, help_text="Business time to correct the documentation (level 4)."
+    )
+
+    class Meta:
+        ordering = ["level"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(level__gte=1, level__lte=4), name="severity_level_1_to_4"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} — {self.name_en}"
+
+    @property
+    def effort_rank(self) -> int:
+        return EFFORT_RANK[Effort(self.effort)]
+
+    def name_in(self, language: str) -> str:
+        return str(getattr(self, f"name_{language}", self.name_en))
+
+    def definition_in(self, language: str) -> str:
+        return str(getattr(self, f"definition_{language}", self.definition_en))
+
+    def clock_targets(self) -> dict[str, timedelta | None]:
+        return {
+            "first_response": self.first_response,
+            "update": self.update_interval,
+            "goal": self.goal,
+            "documentation": self.documentation,
+        }
+
+
+def default_opening_hours() -> list[list[object]]:
+    return [[day, "09:00", "17:00"] for day in range(5)]
+
+
+class BusinessCalendar(models.Model):
+    """When clocks run. Opening hours are [weekday (Mon=0), "HH:MM", "HH:MM"] rows."""
+
+    name = models.CharField(max_length=100, unique=True)
+    timezone = models.CharField(max_length=64, default="Europe/Brussels")
+    opening_hours = models.JSONField(default=default_opening_hours)
+    holiday_country = models.CharField(
+        max_length=2, blank=True, default="BE", help_text="Public holidays of this country."
+    )
+    is_default = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True),
+                name="one_default_calendar",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors = _opening_hours_errors(self.opening_hours)
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors["timezone"] = f"{self.timezone!r} is not a time zone name, e.g. Europe/Brussels."
+        if errors:
+            raise ValidationError(errors)
+
+
+def _opening_hours_errors(rows: object) -> dict[str, str]:
+    example = 'e.g. [[0, "09:00", "17:00"], [1, "09:00", "12:00"], [1, "13:00", "17:00"]]'
+    if not isinstance(rows, list):
+        return {"opening_hours": f"Give a list of [weekday, start, end] rows, {example}."}
+    for row in rows:
+        if not (isinstance(row, list) and len(row) == 3 and row[0] in range(7)):
+            return {"opening_hours": f"{row!r}: each row is [weekday 0-6, start, end], {example}."}
+        try:
+            start, end = time.fromisoformat(row[1]), time.fromisoformat(row[2])
+        except (TypeError, ValueError):
+            return {"opening_hours": f"{row!r}: times are HH:MM, {example}."}
+        if start >= end:
+            return {"opening_hours": f"{row!r}: the start must be before the end."}
+    return {}
+
+
+class ClosingDate(models.Model):
+    """A day the desk is closed beyond the public holidays (a company holiday, a bridge day)."""
+
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="closing_dates"
+    )
+    date = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="closing_date_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.reason}".strip()

@@ -1,0 +1,160 @@
+"""Tickets and what happens on them. Only deskside.tickets.actions writes these rows."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db import models
+
+from deskside.accounts.models import Contact, Language, Organisation
+from deskside.tickets.models.choices import (
+    NO_EFFORT_RANK,
+    CloseReason,
+    Direction,
+    EventKind,
+    MessageKind,
+    Milestone,
+    Status,
+)
+
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING_ON_CLIENT)
+
+
+class Ticket(models.Model):
+    subject = models.CharField(max_length=998)
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="tickets")
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    claimed_severity = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The level the client gave; kept as given."
+    )
+    severity = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The assessed level that sets effort and clocks."
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    close_reason = models.CharField(max_length=30, choices=CloseReason.choices, blank=True)
+    milestone = models.CharField(
+        max_length=30, choices=Milestone.choices, blank=True, help_text="The last one recorded."
+    )
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
+    received_at = models.DateTimeField(help_text="When the mail arrived in the mailbox.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    # Clocks, recomputed by the actions that change them; stored so that the queue and the
+    # sweep read an index instead of recomputing business time for every ticket.
+    effort_rank = models.PositiveSmallIntegerField(default=NO_EFFORT_RANK)
+    first_response_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    next_update_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    goal_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    documentation_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    nearest_due = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    clocks_paused = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "effort_rank", "nearest_due"], name="ticket_queue"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(severity__isnull=True) | models.Q(severity__gte=1, severity__lte=4),
+                name="ticket_severity_1_to_4",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=Status.CLOSED) | ~models.Q(close_reason=""),
+                name="closed_ticket_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.subject}"
+
+    @property
+    def ref(self) -> str:
+        return format_ref(self.pk)
+
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_waiting(self) -> bool:
+        return self.status == Status.WAITING_ON_CLIENT
+
+
+def format_ref(number: int) -> str:
+    return f"{settings.DESKSIDE_REF_PREFIX}-{number}"
+
+
+def parse_ref(text: str) -> int | None:
+    """The ticket number in a reference such as 'CCS-1042' (any case), else None."""
+    match = re.fullmatch(rf"\s*{re.escape(settings.DESKSIDE_REF_PREFIX)}-(\d{{1,18}})\s*", text, re.I)
+    return int(match.group(1)) if match else None
+
+
+class Message(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    kind = models.CharField(max_length=20, choices=MessageKind.choices)
+    sender = models.CharField(max_length=320, blank=True, help_text="Address or staff name.")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    subject = models.CharField(max_length=998, blank=True)
+    text = models.TextField(blank=True, help_text="The full text, quotes included.")
+    visible_text = models.TextField(blank=True, help_text="The text with quotes folded away.")
+    html = models.TextField(blank=True, help_text="Sanitised HTML, for display.")
+    message_id = models.CharField(max_length=998, blank=True, db_index=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.subject}"
+
+    def is_public(self) -> bool:
+        return self.direction in (Direction.INBOUND, Direction.OUTBOUND)
+
+
+class Attachment(models.Model):
+    """A file from a message, stored under a random name in the data directory."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    stored_name = models.CharField(max_length=100, unique=True)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content_id = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class Event(models.Model):
+    """The audit trail: one row for every change to a ticket, never edited."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=320, help_text="Who, as shown in the history.")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.actor_label}"

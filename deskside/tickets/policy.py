@@ -1,0 +1,95 @@
+"""The protocol's data as the pure core wants it: calendar and clock targets, cached.
+
+Every action recomputes clocks, so these are read from the database at most every few seconds
+per process; an edit in the admin clears the cache of the process that made it at once.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from functools import cache
+
+from django.db.models.signals import post_delete, post_save
+
+from deskside.core.business_time import Calendar
+from deskside.core.clocks import Targets
+from deskside.tickets.models import BusinessCalendar, ClosingDate, SeverityLevel
+
+_TTL_SECONDS = 10.0
+_cached: dict[str, tuple[float, object]] = {}
+
+
+def _fresh(key: str) -> object | None:
+    hit = _cached.get(key)
+    if hit and time.monotonic() - hit[0] < _TTL_SECONDS:
+        return hit[1]
+    return None
+
+
+def calendar() -> Calendar:
+    hit = _fresh("calendar")
+    if isinstance(hit, Calendar):
+        return hit
+    row = BusinessCalendar.objects.filter(is_default=True).first()
+    value = _calendar_from_row(row) if row else Calendar.brussels()
+    _cached["calendar"] = (time.monotonic(), value)
+    return value
+
+
+def _calendar_from_row(row: BusinessCalendar) -> Calendar:
+    closed = tuple(
+        date.isoformat(d) for d in ClosingDate.objects.filter(calendar=row).values_list("date", flat=True)
+    )
+    return _build_calendar(
+        row.timezone, tuple(tuple(item) for item in row.opening_hours), row.holiday_country, closed
+    )
+
+
+@cache
+def _build_calendar(tz: str, hours: tuple[tuple[object, ...], ...], country: str,
+                    closed: tuple[str, ...]) -> Calendar:
+    # Same data → same Calendar object, so its per-day caches survive a TTL refresh.
+    return Calendar.from_data(
+        tz, [(int(str(d)), str(a), str(b)) for d, a, b in hours], country or None,
+        [date.fromisoformat(d) for d in closed],
+    )
+
+
+def targets() -> dict[int, Targets]:
+    hit = _fresh("targets")
+    if isinstance(hit, dict):
+        return hit
+    value = {row.level: targets_of(row) for row in SeverityLevel.objects.all()}
+    _cached["targets"] = (time.monotonic(), value)
+    return value
+
+
+def targets_of(row: SeverityLevel) -> Targets:
+    return Targets(
+        first_response=row.first_response,
+        update=row.update_interval,
+        goal=row.goal,
+        documentation=row.documentation,
+        goal_milestones=frozenset(row.goal_milestones),
+    )
+
+
+def effort_rank(level: int | None) -> int | None:
+    if level is None:
+        return None
+    hit = _fresh("ranks")
+    if not isinstance(hit, dict):
+        hit = {row.level: row.effort_rank for row in SeverityLevel.objects.all()}
+        _cached["ranks"] = (time.monotonic(), hit)
+    rank = hit.get(level)
+    return rank if isinstance(rank, int) else None
+
+
+def clear(**kwargs: object) -> None:
+    _cached.clear()
+
+
+for _model in (BusinessCalendar, ClosingDate, SeverityLevel):
+    post_save.connect(clear, sender=_model, dispatch_uid=f"policy-{_model.__name__}-save")
+    post_delete.connect(clear, sender=_model, dispatch_uid=f"policy-{_model.__name__}-delete")

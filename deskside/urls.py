@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import path
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("admin:index")
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+admin.site.site_header = "Deskside"
+admin.site.site_title = "Deskside"
+admin.site.index_title = "Support desk administration"
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("health", health, name="health"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,23 @@
+"""Shared fixtures: a throw-away data directory and the named people of every test."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Before Django reads its settings: tests never touch the developer's ./var.
+os.environ.setdefault("DESKSIDE_DATA_DIR", tempfile.mkdtemp(prefix="deskside-test-"))
+os.environ.setdefault("DESKSIDE_SUPPORT_ADDRESS", "support@deskside.test")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _database_is_what_ci_asked_for(django_db_blocker: object) -> None:
+    """In the PostgreSQL run, a missing or misconfigured server fails the run, never skips."""
+    if os.environ.get("DESKSIDE_REQUIRE_POSTGRES") == "1":
+        from django.db import connection
+
+        assert connection.vendor == "postgresql", (
+            f"DESKSIDE_REQUIRE_POSTGRES=1 but the tests run on {connection.vendor}"
+        )

@@ -1,0 +1,81 @@
+"""Each bad configuration value stops start-up with a sentence naming it, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DESKSIDE = [sys.executable, "-m", "deskside.cli"]
+
+
+def run_deskside(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DESKSIDE_", "DATABASE_URL"))}
+    base |= {"DESKSIDE_DATA_DIR": str(tmp_path / "data")}
+    return subprocess.run([*DESKSIDE, *args], env=base | env, capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DEBUG", "maybe", "DEBUG='maybe' is not a boolean"),
+        ("DATABASE_URL", "mysql://u@h/db", "runs on SQLite or PostgreSQL only"),
+        ("DATABASE_URL", "nonsense", "DATABASE_URL='nonsense' is not a database URL"),
+        ("EMAIL_URL", "ftp://mail.example", "EMAIL_URL='ftp://mail.example' has an unknown scheme"),
+        ("EMAIL_URL", "smtp://:25", "names no host"),
+        ("EMAIL_URL", "smtp+tls://u:hunter2@mail.example:99999", "has no valid port"),
+        ("DESKSIDE_HTTP", "8000", "DESKSIDE_HTTP='8000' must be host:port"),
+        ("DESKSIDE_HTTP", "127.0.0.1:http", "has no valid port"),
+        ("DESKSIDE_SMTPD", "127.0.0.1:0", "DESKSIDE_SMTPD='127.0.0.1:0' has no valid port"),
+        ("DESKSIDE_SUPPORT_ADDRESS", "support", "DESKSIDE_SUPPORT_ADDRESS='support' is not an e-mail address"),
+        ("DESKSIDE_IMAP_URL", "pop3://mail.example", "DESKSIDE_IMAP_URL='pop3://mail.example' has an unknown scheme"),
+        ("SECRET_KEY", "short", "SECRET_KEY is too short"),
+        ("DESKSIDE_REF_PREFIX", "CC-S", "must be letters and digits"),
+        ("DESKSIDE_WEB_WORKERS", "two", "DESKSIDE_WEB_WORKERS='two' is not a whole number"),
+    ],
+)
+def test_bad_value_stops_startup_with_its_name(tmp_path, name, value, message):
+    result = run_deskside(["check"], {name: value}, tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stderr.startswith("deskside: configuration error:")
+    assert "Traceback" not in result.stderr
+
+
+def test_password_never_shown_in_an_error(tmp_path):
+    result = run_deskside(["check"], {"EMAIL_URL": "smtp+tls://u:hunter2@:587"}, tmp_path)
+    assert result.returncode == 2
+    assert "hunter2" not in result.stderr
+
+
+def test_unwritable_data_dir_is_named(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = run_deskside(["check"], {"DESKSIDE_DATA_DIR": str(blocker / "sub")}, tmp_path)
+    assert result.returncode == 2
+    assert "DESKSIDE_DATA_DIR=" in result.stderr and "cannot be created" in result.stderr
+
+
+def test_secret_key_is_generated_once_into_the_data_dir(tmp_path):
+    first = run_deskside(["shell", "--no-imports", "-c", "from django.conf import settings; print(settings.SECRET_KEY)"], {}, tmp_path)
+    second = run_deskside(["shell", "--no-imports", "-c", "from django.conf import settings; print(settings.SECRET_KEY)"], {}, tmp_path)
+    assert first.returncode == 0, first.stderr
+    key = (tmp_path / "data" / "secret_key").read_text().strip()
+    assert len(key) >= 50
+    assert first.stdout.strip() == second.stdout.strip() == key
+    assert oct((tmp_path / "data" / "secret_key").stat().st_mode)[-3:] == "600"
+
+
+def test_good_values_are_read(tmp_path):
+    code = ("from django.conf import settings as s; "
+            "print(s.DESKSIDE_HTTP, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, s.DEBUG, s.ALLOWED_HOSTS)")
+    result = run_deskside(["shell", "--no-imports", "-c", code], {
+        "DESKSIDE_HTTP": "0.0.0.0:8080", "EMAIL_URL": "smtp+tls://u:p@mail.example:587",
+        "DEBUG": "yes", "ALLOWED_HOSTS": "desk.example, localhost",
+    }, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0.0.0.0:8080 mail.example 587 True True ['desk.example', 'localhost']"
