@@ -315,7 +315,8 @@ def _classify_headers(msg: Message) -> Mapping[str, str]:
     found: dict[str, str] = {}
     for key, value in msg.raw_items():
         name = key.lower()
-        if name in CLASSIFY_HEADERS and name not in found:
+        # Loop headers are configurable by name; keep any that says "loop".
+        if (name in CLASSIFY_HEADERS or "loop" in name) and name not in found:
             found[name] = " ".join(_fix_8bit(str(value)).split())
     return MappingProxyType(found)
 

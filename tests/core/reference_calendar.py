@@ -15,7 +15,7 @@ import holidays
 from deskside.core.business_time import Calendar
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_CHUNK = 1 << 15  # minutes per lazily computed block (about 23 days)
+_CHUNK = 60 * 24 * 21  # minutes per lazily computed block: three weeks of whole UTC hours
 
 
 def _minute_of_day(t: time) -> int:
@@ -50,21 +50,39 @@ class ReferenceCalendar:
 
     def minute_is_open(self, minute: int) -> bool:
         """Is the UTC minute starting `minute` minutes after the epoch open, in local wall time?"""
-        local = (_EPOCH + timedelta(minutes=minute)).astimezone(self.tz)
+        local = datetime.fromtimestamp(minute * 60, self.tz)
         wall = local.hour * 60 + local.minute
         return any(o <= wall < c for o, c in self.periods_on(local.date()))
 
     # -- a cache of the definition, so the walks below stay fast enough ---------------------------
 
-    def is_open_minute(self, minute: int) -> bool:
-        block, offset = divmod(minute, _CHUNK)
+    def chunk(self, block: int) -> bytearray:
+        """Openness (1 or 0) of the `_CHUNK` minutes of block number `block`."""
         chunk = self._chunks.get(block)
         if chunk is None:
-            start = block * _CHUNK
-            chunk = self._chunks[block] = bytearray(
-                self.minute_is_open(start + m) for m in range(_CHUNK)
-            )
-        return chunk[offset] == 1
+            chunk = self._chunks[block] = bytearray()
+            for hour in range(block * _CHUNK, (block + 1) * _CHUNK, 60):
+                chunk += self._hour(hour)
+        return chunk
+
+    def _hour(self, first: int) -> bytes:
+        """Openness of the 60 minutes of the UTC hour starting at minute `first`."""
+        start = datetime.fromtimestamp(first * 60, self.tz)
+        if start.utcoffset() != datetime.fromtimestamp(first * 60 + 3540, self.tz).utcoffset():
+            # The offset changes inside this hour: ask every minute the slow way.
+            return bytes(self.minute_is_open(first + m) for m in range(60))
+        # One offset for the hour, so local wall time moves on minute by minute with UTC.
+        day, wall = start.date(), start.hour * 60 + start.minute
+        out = bytearray(60)
+        for m in range(60):
+            if wall + m == 1440:
+                day, wall = day + timedelta(days=1), wall - 1440
+            out[m] = any(o <= wall + m < c for o, c in self.periods_on(day))
+        return bytes(out)
+
+    def is_open_minute(self, minute: int) -> bool:
+        block, offset = divmod(minute, _CHUNK)
+        return self.chunk(block)[offset] == 1
 
     # -- the questions, answered by walking minutes -------------------------------------------
 
@@ -81,19 +99,29 @@ class ReferenceCalendar:
         left = _whole_minutes(duration)
         if left == 0:
             return self.next_opening(t)
-        minute = _to_minute(t)
+        block, offset = divmod(_to_minute(t), _CHUNK)
         while True:
-            if self.is_open_minute(minute):
-                left -= 1
+            chunk = self.chunk(block)
+            if chunk.count(1, offset) < left:  # not in this block: count it and move on
+                left -= chunk.count(1, offset)
+                block, offset = block + 1, 0
+                continue
+            for m in range(offset, _CHUNK):
+                left -= chunk[m]
                 if left == 0:
-                    return _from_minute(minute + 1)  # the end of the last open minute
-            minute += 1
+                    return _from_minute(block * _CHUNK + m + 1)  # end of the last open minute
+            block, offset = block + 1, 0
 
     def between(self, a: datetime, b: datetime) -> timedelta:
+        """Open minutes in [a, b), negated when b is before a."""
         first, last = _to_minute(a), _to_minute(b)
         if last < first:
             return -self.between(b, a)
-        count = sum(1 for m in range(first, last) if self.is_open_minute(m))
+        count = 0
+        for block in range(first // _CHUNK, last // _CHUNK + 1):
+            lo = max(first - block * _CHUNK, 0)
+            hi = min(last - block * _CHUNK, _CHUNK)
+            count += self.chunk(block).count(1, lo, hi)
         return timedelta(minutes=count)
 
 

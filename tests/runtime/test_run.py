@@ -1,0 +1,128 @@
+"""`deskside run` starts the desk, serves pages, and stops with nothing left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`, read from /proc (children of children included)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+class Desk:
+    def __init__(self, tmp_path: Path) -> None:
+        self.port = free_port()
+        env = dict(os.environ) | {
+            "DESKSIDE_DATA_DIR": str(tmp_path / "data"),
+            "DESKSIDE_HTTP": f"127.0.0.1:{self.port}",
+            "DESKSIDE_SMTPD": f"127.0.0.1:{free_port()}",
+            "DESKSIDE_ADMIN_PASSWORD": "correct horse battery",
+        }
+        env.pop("DESKSIDE_REQUIRE_POSTGRES", None)
+        self.log = tmp_path / "run.log"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "deskside.cli", "run"], env=env,
+            stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+        )
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def wait_until_serving(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.output()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise AssertionError("the web server never answered:\n" + self.output())
+
+    def get(self, path: str) -> tuple[int, str]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as r:
+            return r.status, r.read().decode()
+
+
+@pytest.fixture
+def desk(tmp_path):
+    started = Desk(tmp_path)
+    yield started
+    if started.proc.poll() is None:
+        started.proc.kill()
+        started.proc.wait()
+
+
+def test_run_serves_the_admin_and_stops_cleanly(desk):
+    desk.wait_until_serving()
+    status, body = desk.get("/admin/login/")
+    assert status == 200 and "Deskside" in body
+    children = descendants(desk.proc.pid)
+    assert len(children) >= 3  # web (with its workers), worker, scheduler
+    out = desk.output()
+    assert f"http://127.0.0.1:{desk.port}/" in out
+    assert "worker" in out and "scheduler" in out
+    desk.proc.send_signal(signal.SIGTERM)
+    assert desk.proc.wait(timeout=30) == 0, desk.output()
+    assert "Deskside stopped." in desk.output()
+    assert [pid for pid in children if alive(pid)] == []
+
+
+def test_a_part_that_dies_stops_the_whole_desk(desk):
+    desk.wait_until_serving()
+    worker = next(pid for pid in descendants(desk.proc.pid)
+                  if b"db_worker" in Path(f"/proc/{pid}/cmdline").read_bytes())
+    children = descendants(desk.proc.pid)
+    os.kill(worker, signal.SIGKILL)
+    assert desk.proc.wait(timeout=30) == 1
+    assert "worker stopped unexpectedly" in desk.output()
+    assert [pid for pid in children if alive(pid)] == []
+
+
+def test_first_run_creates_the_administrator(desk, tmp_path):
+    desk.wait_until_serving()
+    desk.proc.send_signal(signal.SIGINT)
+    desk.proc.wait(timeout=30)
+    env = dict(os.environ) | {"DESKSIDE_DATA_DIR": str(tmp_path / "data")}
+    code = ("from django.contrib.auth import authenticate; "
+            "print(bool(authenticate(username='admin', password='correct horse battery')))")
+    result = subprocess.run([sys.executable, "-m", "deskside.cli", "shell", "--no-imports", "-c", code],
+                            env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.stdout.strip() == "True", result.stderr

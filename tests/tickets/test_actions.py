@@ -1,0 +1,273 @@
+"""The state machine: every legal change works and leaves its Event; every illegal one is
+refused with a sentence that says why."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from deskside.tickets import actions
+from deskside.tickets.actions import ActionError, Actor, NewMessage
+from deskside.tickets.models import (
+    CloseReason,
+    Direction,
+    EventKind,
+    MessageKind,
+    Milestone,
+    Status,
+    Ticket,
+)
+from tests.people import make_people
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=BRUSSELS)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people():
+    return make_people()
+
+
+def first_mail(people, subject="[Sev 2] Export fails", **kwargs):
+    defaults = {
+        "contact": people.client,
+        "subject": subject,
+        "claimed_severity": 2,
+        "received_at": MONDAY_10,
+        "message": NewMessage(direction=Direction.INBOUND, kind=MessageKind.MAIL,
+                              text="The export fails since this morning.",
+                              sender=people.client.email, subject=subject),
+    }
+    return actions.open_ticket(**(defaults | kwargs))
+
+
+def kinds(ticket):
+    return list(ticket.events.order_by("id").values_list("kind", flat=True))
+
+
+@time_machine.travel(MONDAY_10, tick=False)
+def test_new_mail_with_a_level_opens_a_new_ticket(people):
+    ticket = first_mail(people)
+    assert ticket.status == Status.NEW
+    assert (ticket.claimed_severity, ticket.severity) == (2, 2)
+    assert ticket.organisation == people.acme
+    assert ticket.language == "nl"  # the contact's
+    assert ticket.ref == f"CCS-{ticket.pk}"
+    assert kinds(ticket) == [EventKind.CREATED]
+    assert ticket.messages.get().direction == Direction.INBOUND
+
+
+@time_machine.travel(MONDAY_10, tick=False)
+@pytest.mark.parametrize("problem", [CloseReason.NO_SEVERITY, CloseReason.INVALID_SEVERITY])
+def test_mail_without_a_valid_level_is_kept_closed(people, problem):
+    ticket = first_mail(people, subject="Export fails", claimed_severity=None, problem=problem)
+    assert ticket.status == Status.CLOSED
+    assert ticket.close_reason == problem
+    assert ticket.severity is None
+    assert kinds(ticket) == [EventKind.CREATED, EventKind.CLOSED]
+    assert ticket.messages.count() == 1  # nothing is dropped
+
+
+@pytest.mark.parametrize("level", [0, 5, -1, None, "2", 2.0, True])
+def test_a_level_outside_1_to_4_is_refused(people, level):
+    with pytest.raises(ActionError, match="Severity must be 1, 2, 3 or 4"):
+        first_mail(people, claimed_severity=level)
+    assert Ticket.objects.count() == 0
+
+
+def test_a_new_ticket_cannot_be_closed_for_another_reason(people):
+    with pytest.raises(ActionError, match="cannot be closed as"):
+        first_mail(people, claimed_severity=None, problem=CloseReason.SOLVED)
+
+
+@time_machine.travel(MONDAY_10, tick=False)
+def test_agent_reply_opens_the_ticket_and_is_public(people):
+    ticket = first_mail(people)
+    message = actions.reply(ticket, "Could you send the log?", by=people.agent)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+    assert message.direction == Direction.OUTBOUND
+    assert message.subject == f"[{ticket.ref}] [Sev 2] Export fails"
+    assert kinds(ticket)[-1] == EventKind.MESSAGE
+
+
+def test_empty_reply_and_note_are_refused(people):
+    ticket = first_mail(people)
+    with pytest.raises(ActionError, match="needs some text"):
+        actions.reply(ticket, "  ", by=people.agent)
+    with pytest.raises(ActionError, match="needs some text"):
+        actions.add_note(ticket, "", by=people.agent)
+
+
+def test_internal_note_is_internal_and_keeps_the_status(people):
+    ticket = first_mail(people)
+    note = actions.add_note(ticket, "Customer is on version 4.2", by=people.agent)
+    ticket.refresh_from_db()
+    assert note.direction == Direction.INTERNAL
+    assert ticket.status == Status.NEW
+
+
+def test_close_needs_a_known_reason(people):
+    ticket = first_mail(people)
+    with pytest.raises(ActionError, match="Closing needs a reason"):
+        actions.close(ticket, "", by=Actor.staff(people.agent))
+    with pytest.raises(ActionError, match="'because' is not a close reason"):
+        actions.close(ticket, "because", by=Actor.staff(people.agent))
+    ticket.refresh_from_db()
+    assert ticket.status == Status.NEW
+
+
+@pytest.mark.parametrize("reason", list(CloseReason))
+def test_every_close_reason_closes_with_an_event(people, reason):
+    ticket = first_mail(people)
+    actions.close(ticket, reason, by=Actor.staff(people.agent), note="see history")
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.close_reason) == (Status.CLOSED, reason)
+    event = ticket.events.last()
+    assert (event.kind, event.data["reason"], event.actor) == (EventKind.CLOSED, reason, people.agent)
+
+
+def test_closing_twice_is_refused(people):
+    ticket = first_mail(people)
+    actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
+    with pytest.raises(ActionError, match="already closed"):
+        actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
+
+
+@pytest.mark.parametrize("status", [Status.NEW, Status.OPEN, Status.WAITING_ON_CLIENT, Status.RESOLVED])
+def test_only_a_closed_ticket_can_be_reopened(people, status):
+    ticket = first_mail(people)
+    Ticket.objects.filter(pk=ticket.pk).update(status=status)
+    with pytest.raises(ActionError, match="only a closed ticket can be reopened"):
+        actions.reopen(ticket, by=Actor.staff(people.agent), reason="client asked")
+
+
+def test_reopen_needs_a_reason_and_clears_the_close_reason(people):
+    ticket = first_mail(people)
+    actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
+    with pytest.raises(ActionError, match="needs a reason"):
+        actions.reopen(ticket, by=Actor.staff(people.agent), reason=" ")
+    actions.reopen(ticket, by=Actor.staff(people.agent), reason="problem is back")
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.close_reason, ticket.closed_at) == (Status.OPEN, "", None)
+    assert ticket.events.last().data["was"] == CloseReason.SOLVED
+
+
+def test_a_ticket_without_level_reopens_only_with_one(people):
+    ticket = first_mail(people, subject="Help", claimed_severity=None, problem=CloseReason.NO_SEVERITY)
+    with pytest.raises(ActionError, match="has no severity"):
+        actions.reopen(ticket, by=Actor.client(people.client), reason="reply")
+    with pytest.raises(ActionError, match="Severity must be"):
+        actions.reopen(ticket, by=Actor.client(people.client), reason="reply", severity=7)
+    actions.reopen(ticket, by=Actor.client(people.client), reason="reply with a level", severity=1)
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.claimed_severity, ticket.severity) == (Status.OPEN, 1, 1)
+
+
+def test_reassess_keeps_the_claimed_level_and_needs_a_reason(people):
+    ticket = first_mail(people)
+    with pytest.raises(ActionError, match="needs a reason"):
+        actions.reassess(ticket, 3, reason="", by=Actor.staff(people.agent))
+    with pytest.raises(ActionError, match="Severity must be"):
+        actions.reassess(ticket, 5, reason="typo", by=Actor.staff(people.agent))
+    with pytest.raises(ActionError, match="already at level 2"):
+        actions.reassess(ticket, 2, reason="same", by=Actor.staff(people.agent))
+    actions.reassess(ticket, 3, reason="one user only", by=Actor.staff(people.agent))
+    ticket.refresh_from_db()
+    assert (ticket.claimed_severity, ticket.severity) == (2, 3)
+    event = ticket.events.last()
+    assert event.data == {"was": 2, "level": 3, "reason": "one user only"}
+
+
+def test_closed_ticket_cannot_be_reassessed_or_replied(people):
+    ticket = first_mail(people)
+    actions.close(ticket, CloseReason.OUT_OF_SCOPE, by=Actor.staff(people.agent))
+    with pytest.raises(ActionError, match="is closed: cannot reassess"):
+        actions.reassess(ticket, 1, reason="x", by=Actor.staff(people.agent))
+    with pytest.raises(ActionError, match="is closed: cannot reply"):
+        actions.reply(ticket, "hello", by=people.agent)
+
+
+def test_milestone_must_fit_the_level(people):
+    ticket = first_mail(people)  # level 2: solution or workaround
+    with pytest.raises(ActionError, match="Level 2 goals are met by solution, workaround"):
+        actions.record_milestone(ticket, Milestone.ANSWER, by=Actor.staff(people.agent))
+    with pytest.raises(ActionError, match="is not a milestone"):
+        actions.record_milestone(ticket, "party", by=Actor.staff(people.agent))
+    actions.record_milestone(ticket, Milestone.WORKAROUND, by=Actor.staff(people.agent))
+    ticket.refresh_from_db()
+    assert ticket.milestone == Milestone.WORKAROUND
+
+
+def test_wait_resume_and_resolve(people):
+    ticket = first_mail(people)
+    by = Actor.staff(people.agent)
+    actions.wait_on_client(ticket, by=by, note="please restart the service")
+    with pytest.raises(ActionError, match="already waiting"):
+        actions.wait_on_client(ticket, by=by)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.WAITING_ON_CLIENT
+    answer = NewMessage(direction=Direction.INBOUND, kind=MessageKind.MAIL, text="Done, still broken",
+                        sender=people.client.email)
+    actions.receive_from_client(ticket, answer)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+    actions.resolve(ticket, by=by)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED
+    with pytest.raises(ActionError, match="is resolved: cannot resolve"):
+        actions.resolve(ticket, by=by)
+
+
+def test_out_of_office_does_not_end_the_wait(people):
+    ticket = first_mail(people)
+    actions.wait_on_client(ticket, by=Actor.staff(people.agent))
+    ooo = NewMessage(direction=Direction.INBOUND, kind=MessageKind.AUTO_REPLY, text="I am away",
+                     sender=people.client.email)
+    actions.receive_from_client(ticket, ooo, counts_as_answer=False)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.WAITING_ON_CLIENT
+
+
+def test_client_message_on_a_closed_ticket_is_refused(people):
+    ticket = first_mail(people)
+    actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
+    msg = NewMessage(direction=Direction.INBOUND, kind=MessageKind.MAIL, text="thanks")
+    with pytest.raises(ActionError, match="reopen it before"):
+        actions.receive_from_client(ticket, msg)
+
+
+def test_assign_take_and_unassign(people):
+    ticket = first_mail(people)
+    actions.assign(ticket, people.agent, by=Actor.staff(people.lead))
+    with pytest.raises(ActionError, match="already assigned"):
+        actions.assign(ticket, people.agent, by=Actor.staff(people.lead))
+    people.second_agent.is_active = False
+    people.second_agent.save()
+    with pytest.raises(ActionError, match="not an active user"):
+        actions.assign(ticket, people.second_agent, by=Actor.staff(people.lead))
+    actions.assign(ticket, None, by=Actor.staff(people.agent))
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+    assert [e.data["to"] for e in ticket.events.filter(kind=EventKind.ASSIGNED)] == ["alice", None]
+
+
+def test_attachments_are_stored_under_random_names(people, settings):
+    from deskside.tickets.storage import attachment_path
+
+    files = (actions.NewFile("../../etc/passwd", "text/plain", b"root:x:0:0"),)
+    ticket = first_mail(people, message=NewMessage(direction=Direction.INBOUND, kind=MessageKind.MAIL,
+                                                   text="see file", files=files))
+    attachment = ticket.messages.get().attachments.get()
+    path = attachment_path(attachment.stored_name)
+    assert path.read_bytes() == b"root:x:0:0"
+    assert path.is_relative_to(settings.DATA_DIR)
+    assert "passwd" not in str(path)
+    assert attachment.sha256 == hashlib.sha256(b"root:x:0:0").hexdigest()
+    assert attachment.size == 10
