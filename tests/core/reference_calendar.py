@@ -15,7 +15,7 @@ import holidays
 from deskside.core.business_time import Calendar
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_CHUNK = 60 * 24 * 21  # minutes per lazily computed block: three weeks of whole UTC hours
+_CHUNK = 60 * 24  # minutes per lazily computed block: one UTC day
 
 
 def _minute_of_day(t: time) -> int:

@@ -129,7 +129,9 @@ FRENCH = [
     Case("fr-start", "Sévérité 2 : export impossible", FOUND, (2,)),
     Case("fr-end-caps", "Application en panne - SÉVÉRITÉ 1", FOUND, (1,)),
     Case("fr-gravite-plain", "Gravite 3 - lenteur du module factures", FOUND, (3,)),
-    Case("fr-niveau-de-severite", "Question sur la configuration (niveau de sévérité 4)", FOUND, (4,)),
+    Case(
+        "fr-niveau-de-severite", "Question sur la configuration (niveau de sévérité 4)", FOUND, (4,)
+    ),
     Case("fr-niveau-de-gravite-colon", "Niveau de gravite: 2 - impression bloquée", FOUND, (2,)),
     Case("fr-priorite-not-severity", "Priorité 1 : panne totale", MISSING),
     Case("fr-gravite-space-colon", "Gravité : 1 — plus aucun accès", FOUND, (1,)),
@@ -138,6 +140,8 @@ FRENCH = [
     Case("fr-half-accented", "Severité 3 - affichage", FOUND, (3,)),
     Case("fr-gravite-niveau", "Gravité niveau 3 - mise en page", FOUND, (3,)),
     Case("fr-version", "Mise à jour 4.1 échoue", MISSING),
+    Case("fr-wrong-accent-grave", "Gravitè 3 - export", FOUND, (3,)),
+    Case("fr-wrong-accent-circumflex", "Sêvèrité 2 : lenteur", FOUND, (2,)),
 ]
 
 GERMAN = [
@@ -170,6 +174,8 @@ SHORT_FORM = [
     Case("short-galaxy-S9", "App crashes on Galaxy (S9)", MISSING),
     Case("short-S3-bucket-in-brackets", "[S3 bucket] access denied", MISSING),
     Case("short-S3-bucket-in-parens", "Access denied (S3 bucket)", MISSING),
+    Case("short-leading-S5-not-a-tag", "S5 - export fails", MISSING),
+    Case("short-leading-S0-not-a-tag", "Re: S0: test", MISSING),
     Case("short-leading-dash", "S1 - production down", FOUND, (1,)),
     Case("short-leading-colon", "S3: report slow", FOUND, (3,)),
     Case("short-leading-pipe", "S4 | docs typo", FOUND, (4,)),
