@@ -53,7 +53,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "deskside.core",
     "deskside.accounts",
+    "deskside.outbox",
     "deskside.tickets",
+    "deskside.mail",
     "deskside.runtime",
 ]
 

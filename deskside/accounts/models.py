@@ -54,6 +54,9 @@ class Contact(Address):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="contact",
     )
+    mail_failing_since = models.DateTimeField(
+        null=True, blank=True, help_text="Set when mail to this address bounced."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -82,9 +82,7 @@ class Calendar:
     @classmethod
     def brussels(cls) -> Calendar:
         """The ccs2 calendar: Monday to Friday 09:00-17:00 Brussels time, Belgian holidays."""
-        return cls.from_data(
-            "Europe/Brussels", [(day, "09:00", "17:00") for day in range(5)], "BE"
-        )
+        return cls.from_data("Europe/Brussels", [(day, "09:00", "17:00") for day in range(5)], "BE")
 
     @classmethod
     def from_data(
@@ -276,6 +274,8 @@ def _check_weekly(weekly: WeeklyHours) -> None:
                 raise ValueError("opening hours are local wall times without tzinfo")
             if closes != _MIDNIGHT and closes <= opens:
                 raise ValueError(f"period {opens}-{closes} closes before it opens")
-            if previous_close is not None and (previous_close == _MIDNIGHT or opens < previous_close):
+            if previous_close is not None and (
+                previous_close == _MIDNIGHT or opens < previous_close
+            ):
                 raise ValueError(f"period {opens}-{closes} overlaps the one before it")
             previous_close = closes

@@ -2,7 +2,8 @@
 
 Pure Python, no Django: the intake, the portal and ``deskside check-subject`` all ask this
 module how the protocol reads a subject. The subject is folded once (compatibility forms,
-case, accents) and then scanned by one precompiled regular expression.
+case, accents), scanned once by one precompiled regular expression, and its first word is
+checked for the short form by an anchored one.
 
 Decisions on the cases DESIGN.md leaves open (each is pinned by a test):
 

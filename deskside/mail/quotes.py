@@ -17,8 +17,10 @@ from mailparser_reply import EmailReplyParser
 LANGUAGES = ("en", "nl", "fr", "de")
 
 # "On <date>, <name> wrote:" in our four languages, also when a client wraps it over lines.
+# Dutch and German put the verb before the name ("Op <date> schreef <name> <address>:").
 _WROTE = re.compile(
-    r"^(?:on|op|le|am)\b.{0,300}?(?:wrote|schreef|a\s+écrit|schrieb)\s*:?\s*$", re.IGNORECASE
+    r"^(?:on|op|le|am)\b.{0,300}?\b(?:wrote|schreef|a\s+écrit|schrieb)(?:\s*:?|\b.{0,200}:)\s*$",
+    re.IGNORECASE,
 )
 # Any single line ending in "... wrote:" ("John Smith wrote:").
 _WROTE_LINE = re.compile(r"^.{0,300}\b(?:wrote|schreef|a\s+écrit|schrieb)\s*:\s*$", re.IGNORECASE)
@@ -33,6 +35,9 @@ def fold(text: str) -> tuple[str, str]:
         visible, folded = _fold_lines(lines)
     else:
         visible, folded = _fold_top_posting("\n".join(lines))
+        # Our own rules catch the ">" quotes and headers the library missed.
+        visible, rest = _fold_lines(visible.split("\n"))
+        folded = f"{folded}\n{rest}" if rest else folded
     return _tidy(visible), folded.strip("\n")
 
 

@@ -30,7 +30,10 @@ class Job:
     every: float  # seconds
 
 
-JOBS = (Job("deskside.tickets.tasks.sweep_clocks", 30.0),)
+JOBS = (
+    Job("deskside.tickets.tasks.sweep_clocks", 30.0),
+    Job("deskside.outbox.send.deliver", 15.0),  # retries; new mail is sent at once on commit
+)
 
 
 def _task(path: str) -> Any:

@@ -185,12 +185,11 @@ def _add_message(ticket: Ticket, new: NewMessage, author: AbstractBaseUser | Non
 @transaction.atomic
 def receive_from_client(ticket: Ticket, new: NewMessage, *, counts_as_answer: bool = True) -> Message:
     """A message from the client. An answer ends a wait on the client and reopens a resolved
-    ticket; an out-of-office reply (counts_as_answer=False) changes nothing."""
+    ticket; an out-of-office reply (counts_as_answer=False) changes nothing. On a closed ticket
+    the message is kept and shown, and reopening stays an agent's decision."""
     ticket = _locked(ticket)
-    if ticket.status == Status.CLOSED:
-        raise ActionError(f"{ticket.ref} is closed: reopen it before adding the client's message.")
     message = _add_message(ticket, new)
-    _record(ticket, EventKind.MESSAGE, Actor(label=new.sender or "client"), kind=new.kind,
+    _record(ticket, EventKind.MESSAGE, Actor(label=new.sender or "client"), message_kind=new.kind,
             message=message.pk)
     changed: list[str] = []
     if counts_as_answer and ticket.status in (Status.WAITING_ON_CLIENT, Status.RESOLVED):
@@ -217,7 +216,7 @@ def reply(ticket: Ticket, text: str, *, by: AbstractBaseUser, html: str = "",
                    files=tuple(files)),
         author=by,
     )
-    _record(ticket, EventKind.MESSAGE, actor, kind=MessageKind.REPLY, message=message.pk)
+    _record(ticket, EventKind.MESSAGE, actor, message_kind=MessageKind.REPLY, message=message.pk)
     changed = []
     if ticket.status == Status.NEW:
         ticket.status = Status.OPEN
@@ -237,7 +236,7 @@ def add_note(ticket: Ticket, text: str, *, by: AbstractBaseUser) -> Message:
         ticket, NewMessage(direction=Direction.INTERNAL, kind=MessageKind.NOTE, text=text,
                            sender=actor.label), author=by,
     )
-    _record(ticket, EventKind.MESSAGE, actor, kind=MessageKind.NOTE, message=message.pk)
+    _record(ticket, EventKind.MESSAGE, actor, message_kind=MessageKind.NOTE, message=message.pk)
     return message
 
 
@@ -246,7 +245,7 @@ def add_system_message(ticket: Ticket, new: NewMessage) -> Message:
     """A message Deskside itself writes or files: an acknowledgement, a bounce, a notice."""
     ticket = _locked(ticket)
     message = _add_message(ticket, new)
-    _record(ticket, EventKind.MESSAGE, SYSTEM, kind=new.kind, message=message.pk)
+    _record(ticket, EventKind.MESSAGE, SYSTEM, message_kind=new.kind, message=message.pk)
     return message
 
 

@@ -27,9 +27,7 @@ class ReferenceCalendar:
         self.calendar = calendar
         self.tz = calendar.tz
         self.holidays = (
-            holidays.country_holidays(calendar.holiday_country)
-            if calendar.holiday_country
-            else {}
+            holidays.country_holidays(calendar.holiday_country) if calendar.holiday_country else {}
         )
         # Per weekday: opening periods as (first open minute, first closed minute) of the day.
         self.periods = [

@@ -217,7 +217,6 @@ durations = st.one_of(
 calendars = st.sampled_from([CAL, SPLIT])
 
 
-
 def against_reference(examples: int) -> settings:
     """Fixed seed so CI sees the same cases; the count adds up to well over 10,000."""
     return settings(

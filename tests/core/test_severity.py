@@ -25,17 +25,17 @@ def _expected(case: Case) -> SeverityReading:
 # --- the table ---------------------------------------------------------------------------
 
 
-def test_table_is_large_and_ids_are_unique():
+def test_table_is_large_and_ids_are_unique() -> None:
     assert len(ALL_CASES) >= 150
     assert len({case.id for case in ALL_CASES}) == len(ALL_CASES)
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=[case.id for case in ALL_CASES])
-def test_reads_subject(case: Case):
+def test_reads_subject(case: Case) -> None:
     assert read_severity(case.subject) == _expected(case)
 
 
-def test_check_subject_json_for_found():
+def test_check_subject_json_for_found() -> None:
     assert json.dumps(read_severity("Re: Sev 2 - export fails").as_dict()) == (
         '{"result": "found", "level": 2, "levels": [2]}'
     )
@@ -50,7 +50,7 @@ def test_check_subject_json_for_found():
     ],
     ids=["missing", "invalid", "ambiguous-sorted"],
 )
-def test_check_subject_dict(subject: str, expected: dict[str, object]):
+def test_check_subject_dict(subject: str, expected: dict[str, object]) -> None:
     assert read_severity(subject).as_dict() == expected
 
 
@@ -96,7 +96,7 @@ PREFIX_STRIPPING = [
 @pytest.mark.parametrize(
     ("subject", "stripped"), PREFIX_STRIPPING, ids=[s or "empty" for s, _ in PREFIX_STRIPPING]
 )
-def test_strip_reply_prefixes(subject: str, stripped: str):
+def test_strip_reply_prefixes(subject: str, stripped: str) -> None:
     assert strip_reply_prefixes(subject) == stripped
 
 
@@ -133,7 +133,7 @@ cases = st.sampled_from(ALL_CASES)
 @given(tag=st.sampled_from(VALID_TAGS), before=noise, after=noise)
 def test_noise_around_a_tag_never_changes_the_level(
     tag: tuple[str, int], before: list[str], after: list[str]
-):
+) -> None:
     text, level = tag
     subject = " ".join([*before, text, *after])
     assert read_severity(subject) == SeverityReading(Result.FOUND, level, (level,))
@@ -141,14 +141,16 @@ def test_noise_around_a_tag_never_changes_the_level(
 
 @PROPERTY_SETTINGS
 @given(case=cases, prefixes=prefix_run)
-def test_reply_prefixes_never_change_the_reading(case: Case, prefixes: list[tuple[str, str]]):
+def test_reply_prefixes_never_change_the_reading(
+    case: Case, prefixes: list[tuple[str, str]]
+) -> None:
     subject = "".join(word + space for word, space in prefixes) + case.subject
     assert read_severity(subject) == _expected(case)
 
 
 @PROPERTY_SETTINGS
 @given(case=cases, flips=st.lists(st.booleans(), min_size=80, max_size=80))
-def test_case_never_changes_the_reading(case: Case, flips: list[bool]):
+def test_case_never_changes_the_reading(case: Case, flips: list[bool]) -> None:
     subject = "".join(
         char.swapcase() if flip else char for char, flip in zip(case.subject, flips, strict=False)
     )
@@ -164,7 +166,7 @@ def test_case_never_changes_the_reading(case: Case, flips: list[bool]):
 )
 def test_subject_without_keyword_or_short_form_is_missing(
     first: str, rest: list[str], separator: str
-):
+) -> None:
     # S-words appear only after the first word and never alone in brackets.
     subject = separator.join([first, *rest])
     assert read_severity(subject) == SeverityReading(Result.MISSING, None, ())
@@ -175,7 +177,7 @@ KEYWORD_STEMS = ("sev", "ernst", "gravit", "schwere")
 
 @PROPERTY_SETTINGS
 @given(subject=st.text(max_size=60))
-def test_any_text_gets_a_consistent_reading(subject: str):
+def test_any_text_gets_a_consistent_reading(subject: str) -> None:
     reading = read_severity(subject)
     assert list(reading.levels) == sorted(set(reading.levels))
     if reading.result is Result.FOUND:

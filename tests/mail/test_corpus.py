@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -184,13 +184,11 @@ def test_reply_expectation(entry: dict[str, Any], key: str) -> None:
             assert snippet in folded
 
 
-@pytest.mark.parametrize(
-    "file", [e["file"] for e in ENTRIES if e.get("kind") == "body_only"]
-)
+@pytest.mark.parametrize("file", [e["file"] for e in ENTRIES if e.get("kind") == "body_only"])
 def test_every_reply_fixture_folds_quickly(file: str) -> None:
     text = (CORPUS / file).read_text()
     started = time.perf_counter()
-    visible, folded = fold(text)
+    visible, _folded = fold(text)
     assert time.perf_counter() - started < 1.0  # upstream's bound for pathological.txt
     assert visible.strip()
     assert len(visible) <= len(text)

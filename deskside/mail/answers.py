@@ -1,0 +1,68 @@
+"""Deskside's automatic answers to a new mail, in the client's language.
+
+Each answer is a Message on the ticket (so agents see what the client was told) and an
+OutboundMail in the same transaction (so it is sent exactly when the ticket exists).
+"""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.utils import formats, timezone, translation
+
+from deskside.accounts.models import Contact
+from deskside.core.opening_words import describe_hours_and_next_opening
+from deskside.core.severity import SeverityReading
+from deskside.outbox.send import new_message_id, queue
+from deskside.tickets import actions, policy
+from deskside.tickets.models import Direction, MessageKind, SeverityLevel, Ticket
+
+
+def _when(value: object, language: str) -> str:
+    with translation.override(language):
+        return str(formats.date_format(timezone.localtime(value), "l j F Y, H:i"))  # type: ignore[arg-type]
+
+
+def _send(ticket: Ticket, contact: Contact, kind: MessageKind, template: str,
+          context: dict[str, object], in_reply_to: str | None) -> None:
+    language = ticket.language
+    text = render_to_string(f"mail/{template}.{language}.txt", context).strip() + "\n"
+    # Collapse whitespace: a line break decoded from a hostile subject never reaches a header.
+    subject = " ".join(render_to_string(f"mail/{template}_subject.{language}.txt", context).split())
+    message_id = new_message_id()
+    actions.add_system_message(ticket, actions.NewMessage(
+        direction=Direction.OUTBOUND, kind=kind, text=text, subject=subject,
+        sender="Deskside", message_id=message_id, in_reply_to=in_reply_to or "",
+    ))
+    queue(to=[contact.email], subject=subject, text=text, purpose=kind.value,
+          ticket_ref=ticket.ref, in_reply_to=in_reply_to or "",
+          references=[in_reply_to] if in_reply_to else [], automatic=True, message_id=message_id)
+
+
+def acknowledge(ticket: Ticket, contact: Contact, *, in_reply_to: str | None) -> None:
+    """Reference, level, effort, first response due, and the next opening if out of hours."""
+    level = SeverityLevel.objects.get(level=ticket.severity)
+    calendar = policy.calendar()
+    out_of_hours = not calendar.is_open(ticket.received_at)
+    context = {
+        "ref": ticket.ref, "subject": ticket.subject, "level": level.level,
+        "level_name": level.name_in(ticket.language),
+        "definition": level.definition_in(ticket.language), "effort": level.effort,
+        "first_response_due": (_when(ticket.first_response_due, ticket.language)
+                               if ticket.first_response_due else None),
+        "opening": (describe_hours_and_next_opening(calendar, ticket.received_at, ticket.language)
+                    if out_of_hours else None),
+    }
+    _send(ticket, contact, MessageKind.ACKNOWLEDGEMENT, "acknowledgement", context, in_reply_to)
+
+
+def explain_protocol(ticket: Ticket, contact: Contact, reading: SeverityReading, *,
+                     in_reply_to: str | None) -> None:
+    """Why the mail was closed, the four levels, and how to fix it: reply with a level."""
+    levels = [
+        {"level": row.level, "name": row.name_in(ticket.language),
+         "definition": row.definition_in(ticket.language)}
+        for row in SeverityLevel.objects.order_by("level")
+    ]
+    context = {"ref": ticket.ref, "subject": ticket.subject, "levels": levels,
+               "result": reading.result.value, "numbers": ", ".join(map(str, reading.levels))}
+    _send(ticket, contact, MessageKind.PROTOCOL, "protocol", context, in_reply_to)

@@ -1,0 +1,69 @@
+"""Every mail that reached a door, with where it ended."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from deskside.tickets.models import Message, Ticket
+
+
+class Door(models.TextChoices):
+    IMAP = "imap", "IMAP poller"
+    SMTP = "smtp", "SMTP listener"
+    PIPE = "pipe", "Pipe (deskside ingest)"
+
+
+class InboundStatus(models.TextChoices):
+    STORED = "stored", "Stored, not yet processed"
+    PROCESSED = "processed", "Processed"
+    QUARANTINED = "quarantined", "In quarantine"
+    DISCARDED = "discarded", "Discarded by a lead"
+
+
+class Outcome(models.TextChoices):
+    """The `outcome` of DESIGN.md §4 (`deskside ingest`)."""
+
+    CREATED = "created", "Opened a ticket"
+    APPENDED = "appended", "Added to a ticket"
+    REJECTED = "rejected", "Closed at once: no valid severity"
+    IGNORED = "ignored", "Ignored (kept)"
+    QUARANTINED = "quarantined", "Quarantined"
+    DUPLICATE = "duplicate", "Duplicate delivery"
+
+
+class InboundMail(models.Model):
+    """The raw mail as it arrived (the bytes are a file named by their SHA-256), stored and
+    committed before anything else happens to it. (message_id, content_hash) is unique, so a
+    second delivery of the same mail is recognised, never processed twice."""
+
+    door = models.CharField(max_length=10, choices=Door.choices)
+    message_id = models.CharField(max_length=998, blank=True, db_index=True)
+    content_hash = models.CharField(max_length=64)
+    raw_sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    envelope_sender = models.CharField(max_length=998, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    from_address = models.CharField(max_length=998, blank=True)
+    received_at = models.DateTimeField(help_text="When the mailbox or door received it.")
+    stored_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=12, choices=InboundStatus.choices,
+                              default=InboundStatus.STORED)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    reason = models.TextField(blank=True)
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="inbound_mails")
+    ticket_message = models.OneToOneField(Message, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="raw_mail")
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "incoming mail"
+        constraints = [
+            models.UniqueConstraint(fields=["message_id", "content_hash"], name="inbound_once"),
+        ]
+        indexes = [models.Index(fields=["status", "id"], name="inbound_status")]
+
+    def __str__(self) -> str:
+        return f"{self.message_id or self.content_hash[:12]} ({self.get_status_display()})"

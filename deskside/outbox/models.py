@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class OutboundStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed for good"
+
+
+class OutboundMail(models.Model):
+    """One mail to send. The row is written in the transaction of the change that causes it, so
+    the mail exists exactly when the change does; the worker sends it and retries on failure."""
+
+    to = models.JSONField(help_text="Recipient addresses.")
+    primary_to = models.CharField(max_length=320, db_index=True, help_text="First recipient, lower case.")
+    subject = models.CharField(max_length=998)
+    text = models.TextField()
+    html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    message_id = models.CharField(max_length=998, unique=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    automatic = models.BooleanField(
+        default=False, help_text="An automatic answer (RFC 3834): never answered automatically."
+    )
+    purpose = models.CharField(max_length=40, help_text="What it is: acknowledgement, reply, …")
+    ticket_ref = models.CharField(max_length=40, blank=True, db_index=True)
+    status = models.CharField(
+        max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} to {', '.join(self.to)}: {self.subject}"
