@@ -7,6 +7,7 @@ Monday to Friday, Belgian holidays, Europe/Brussels).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import statistics
@@ -22,12 +23,14 @@ import pytz
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root
 
-from deskside.core.business_time import Calendar  # noqa: E402
-from tests.core.reference_calendar import ReferenceCalendar  # noqa: E402
+from deskside.core.business_time import Calendar
+from tests.core.reference_calendar import ReferenceCalendar
 
 TARGET = 100_000  # due dates per second (DESIGN.md §5)
 CASES = 10_000
 RUNS = 5
+# businesstimedelta manages about 600 due dates a second, so it is timed on the first cases only.
+THEIR_TIMED_CASES = 1_000
 SEED = 20260401
 PROTOCOL_DURATIONS = [timedelta(hours=h) for h in (0.5, 2, 8, 16, 24, 80, 160)]
 FIRST = datetime(2026, 1, 1, tzinfo=UTC)
@@ -70,7 +73,7 @@ def businesstimedelta_add() -> AddFunction:
 
 
 def due_dates_per_second(add: AddFunction, cases: list[Case], runs: int) -> float:
-    """Median over `runs` timed passes over all cases (after one warm-up pass)."""
+    """Median over `runs` timed passes over all cases (after a warm-up pass to fill caches)."""
     for start, duration in cases:
         add(start, duration)
     rates = []
@@ -85,10 +88,8 @@ def due_dates_per_second(add: AddFunction, cases: list[Case], runs: int) -> floa
 def agreements(add: AddFunction, expected: list[datetime], cases: list[Case]) -> int:
     agreed = 0
     for (start, duration), due in zip(cases, expected, strict=True):
-        try:
+        with contextlib.suppress(Exception):  # a crash counts as a disagreement
             agreed += add(start, duration) == due
-        except Exception:  # noqa: BLE001 - a crash counts as a disagreement
-            pass
     return agreed
 
 
@@ -99,7 +100,7 @@ def main() -> None:
     expected = [reference.add(start, duration) for start, duration in cases]
     ours = due_dates_per_second(calendar.add, cases, RUNS)
     theirs_add = businesstimedelta_add()
-    theirs = due_dates_per_second(theirs_add, cases, RUNS)
+    theirs = due_dates_per_second(theirs_add, cases[:THEIR_TIMED_CASES], RUNS)
     print(
         json.dumps(
             {
@@ -109,6 +110,7 @@ def main() -> None:
                 "durations_hours": [d / timedelta(hours=1) for d in PROTOCOL_DURATIONS],
                 "due_dates_per_second": round(ours),
                 "businesstimedelta_due_dates_per_second": round(theirs),
+                "businesstimedelta_timed_cases": THEIR_TIMED_CASES,
                 "speedup_vs_businesstimedelta": round(ours / theirs, 1),
                 "target": TARGET,
                 "meets_target": ours >= TARGET,

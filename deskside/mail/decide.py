@@ -47,7 +47,7 @@ def handle(inbound: InboundMail, raw: bytes) -> Result:
     if is_our_own(mail, support_addresses=[settings.DESKSIDE_SUPPORT_ADDRESS],
                   message_id_domain=message_id_domain(), loop_header=LOOP_HEADER):
         return Result(mail.message_id, Outcome.IGNORED, reason="our own mail came back")
-    kind = classify(mail, envelope_sender=inbound.envelope_sender or None)
+    kind = classify(mail, envelope_sender=envelope_sender(inbound))
     if kind.kind == Kind.BOUNCE:
         return _bounce(inbound, mail)
     ticket = find_ticket(mail)
@@ -58,6 +58,15 @@ def handle(inbound: InboundMail, raw: bytes) -> Result:
     if not mail.from_address:
         return _quarantine(inbound, "the mail has no sender address")
     return _new_ticket(inbound, mail, kind)
+
+
+def envelope_sender(inbound: InboundMail) -> str | None:
+    """The SMTP envelope sender: None when the door did not know it, "" for `MAIL FROM:<>`
+    (stored as "<>"), which marks a bounce or an automatic mail (RFC 3834)."""
+    stored = inbound.envelope_sender
+    if not stored:
+        return None
+    return "" if stored == "<>" else stored
 
 
 def _quarantine(inbound: InboundMail, reason: str) -> Result:

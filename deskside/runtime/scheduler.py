@@ -33,6 +33,7 @@ class Job:
 JOBS = (
     Job("deskside.tickets.tasks.sweep_clocks", 30.0),
     Job("deskside.outbox.send.deliver", 15.0),  # retries; new mail is sent at once on commit
+    Job("deskside.mail.tasks.finish_stored_mail", 30.0),
 )
 
 

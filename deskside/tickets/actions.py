@@ -17,7 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from deskside.accounts.models import Contact
-from deskside.tickets import clocks, storage
+from deskside.outbox.send import new_message_id
+from deskside.tickets import clocks, notices, storage
 from deskside.tickets.models import (
     CloseReason,
     Direction,
@@ -209,14 +210,18 @@ def reply(ticket: Ticket, text: str, *, by: AbstractBaseUser, html: str = "",
     if not text.strip():
         raise ActionError("A reply needs some text.")
     actor = Actor.staff(by)
+    thread = list(ticket.messages.exclude(message_id="").order_by("created_at", "id")
+                  .values_list("message_id", flat=True))
     message = _add_message(
         ticket,
         NewMessage(direction=Direction.OUTBOUND, kind=MessageKind.REPLY, text=text, html=html,
                    sender=actor.label, subject=f"[{ticket.ref}] {ticket.subject}",
+                   message_id=new_message_id(), in_reply_to=thread[-1] if thread else "",
                    files=tuple(files)),
         author=by,
     )
     _record(ticket, EventKind.MESSAGE, actor, message_kind=MessageKind.REPLY, message=message.pk)
+    notices.reply_to_client(ticket, message, thread[-20:])
     changed = []
     if ticket.status == Status.NEW:
         ticket.status = Status.OPEN
@@ -360,3 +365,35 @@ def record_milestone(ticket: Ticket, milestone: Milestone | str, *, by: Actor) -
     ticket.milestone = Milestone(milestone)
     _save(ticket, "milestone")
     return ticket
+
+
+# -- clocks -----------------------------------------------------------------------------------
+
+_CLOCK_NAMES = {
+    "first_response": "first response",
+    "next_update": "next update",
+    "goal": "goal",
+    "documentation": "documentation",
+}
+
+
+@transaction.atomic
+def record_clock_alerts(ticket: Ticket, now: datetime) -> list[Event]:
+    """Record the 75% warnings and the breaches that `now` has reached, once each, and tell the
+    assignee and the leads. Called by the periodic sweep for tickets whose check is due."""
+    ticket = _locked(ticket)
+    current = clocks.state(ticket, now)
+    recorded: list[Event] = []
+    if current is not None:
+        seen = {(e.kind, e.data.get("clock"), e.data.get("due")) for e in ticket.events.filter(
+            kind__in=(EventKind.CLOCK_WARNING, EventKind.CLOCK_BREACH))}
+        for deadline in current.deadlines:
+            for kind, at in ((EventKind.CLOCK_WARNING, deadline.warn_at),
+                             (EventKind.CLOCK_BREACH, deadline.due)):
+                key = (kind, deadline.clock, deadline.due.isoformat())
+                if at <= now and key not in seen:
+                    recorded.append(_record(ticket, kind, SYSTEM, clock=deadline.clock,
+                                            due=deadline.due.isoformat()))
+                    notices.clock_alert(ticket, kind, _CLOCK_NAMES[deadline.clock], deadline.due)
+    _save(ticket)
+    return recorded

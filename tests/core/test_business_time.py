@@ -18,8 +18,10 @@ MIN = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 
 
-def bxl(*args):
-    return datetime(*args, tzinfo=BRUSSELS)
+def bxl(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=BRUSSELS)
 
 
 # -- hand-written cases --------------------------------------------------------------------------

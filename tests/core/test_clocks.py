@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import (
     DEFAULT_TARGETS,
+    ClockState,
     History,
     compute,
     duration_words,
@@ -23,11 +24,13 @@ MIN = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 
 
-def bxl(*args):
-    return datetime(*args, tzinfo=BRUSSELS)
+def bxl(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=BRUSSELS)
 
 
-def clocks(history, now):
+def clocks(history: History, now: datetime) -> ClockState:
     return compute(history, DEFAULT_TARGETS, CAL, now)
 
 

@@ -35,7 +35,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="*", help="RFC 5322 messages (default: standard input)")
         parser.add_argument("--received-at", help="when the mail arrived, ISO 8601 with offset")
-        parser.add_argument("--sender", default="", help="the envelope sender (MTA's $SENDER)")
+        parser.add_argument("--sender", default=None,
+                            help="the envelope sender (the MTA's ${sender}); empty for a bounce")
 
     def handle(self, *args: Any, **options: Any) -> None:
         received_at = self._received_at(options["received_at"])
@@ -44,7 +45,7 @@ class Command(BaseCommand):
             raw = self._read(source)
             try:
                 result = ingest(raw, door=Door.PIPE, received_at=received_at,
-                                envelope_sender=options["sender"])
+                                envelope_sender=_envelope(options["sender"]))
             except TemporaryFailure as error:
                 self.stderr.write(f"deskside ingest: {error}; try again later")
                 raise SystemExit(EX_TEMPFAIL) from None
@@ -69,3 +70,10 @@ class Command(BaseCommand):
         except OSError as error:
             self._usage(f"cannot read {source}: {error.strerror}")
             raise  # unreachable: _usage exits
+
+
+def _envelope(sender: str | None) -> str:
+    """Stored form: "" when unknown, "<>" for the null sender of bounces."""
+    if sender is None:
+        return ""
+    return sender.strip().strip("<>") or "<>"
