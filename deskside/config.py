@@ -56,7 +56,9 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ConfigError(f"{name}={raw!r} is not a boolean: use one of true/false, yes/no, on/off, 1/0")
+    raise ConfigError(
+        f"{name}={raw!r} is not a boolean: use one of true/false, yes/no, on/off, 1/0"
+    )
 
 
 def env_int(name: str, default: int, *, minimum: int = 0) -> int:

@@ -9,7 +9,7 @@ import tempfile
 os.environ.setdefault("DESKSIDE_DATA_DIR", tempfile.mkdtemp(prefix="deskside-test-"))
 os.environ.setdefault("DESKSIDE_SUPPORT_ADDRESS", "support@deskside.test")
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -21,3 +21,9 @@ def _database_is_what_ci_asked_for(django_db_blocker: object) -> None:
         assert connection.vendor == "postgresql", (
             f"DESKSIDE_REQUIRE_POSTGRES=1 but the tests run on {connection.vendor}"
         )
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: object) -> None:
+    # PBKDF2 costs ~0.3 s per user; the named people would make every test seconds slower.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

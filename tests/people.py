@@ -25,29 +25,39 @@ class People:
 
 
 def staff(username: str, role: Role) -> User:
-    user = User.objects.create_user(username, f"{username}@ccs2.test", "pw-" + username,
-                                    first_name=username.capitalize())
+    user = User.objects.create_user(
+        username, f"{username}@ccs2.test", "pw-" + username, first_name=username.capitalize()
+    )
     user.groups.add(Group.objects.get(name=role.value))
     return user
 
 
 def make_people() -> People:
-    acme = Organisation.objects.create(name="Acme Antwerp", address_line1="Meir 1",
-                                       postal_code="2000", city="Antwerpen", country="BE")
-    other = Organisation.objects.create(name="Globex Lyon", postal_code="69001", city="Lyon",
-                                        country="FR")
+    acme = Organisation.objects.create(
+        name="Acme Antwerp",
+        address_line1="Meir 1",
+        postal_code="2000",
+        city="Antwerpen",
+        country="BE",
+    )
+    other = Organisation.objects.create(
+        name="Globex Lyon", postal_code="69001", city="Lyon", country="FR"
+    )
     return People(
         agent=staff("alice", Role.AGENT),
         second_agent=staff("bob", Role.AGENT),
         lead=staff("lena", Role.LEAD),
         technician=staff("tom", Role.TECHNICIAN),
         acme=acme,
-        client=Contact.objects.create(email="Claire@Acme.example", name="Claire Peeters",
-                                      language="nl", organisation=acme),
-        colleague=Contact.objects.create(email="jan@acme.example", name="Jan Janssens",
-                                         language="nl", organisation=acme),
+        client=Contact.objects.create(
+            email="Claire@Acme.example", name="Claire Peeters", language="nl", organisation=acme
+        ),
+        colleague=Contact.objects.create(
+            email="jan@acme.example", name="Jan Janssens", language="nl", organisation=acme
+        ),
         other_org=other,
-        other_client=Contact.objects.create(email="olivier@globex.example", name="Olivier",
-                                            language="fr", organisation=other),
+        other_client=Contact.objects.create(
+            email="olivier@globex.example", name="Olivier", language="fr", organisation=other
+        ),
         stranger_email="mallory@elsewhere.example",
     )

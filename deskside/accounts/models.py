@@ -51,7 +51,10 @@ class Contact(Address):
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts"
     )
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="contact",
     )
     mail_failing_since = models.DateTimeField(

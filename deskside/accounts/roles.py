@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 
 
@@ -17,36 +17,57 @@ class Role(models.TextChoices):
 # agent works tickets; a technician reads tickets and works visits (added with on-site visits).
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.AGENT: [
-        "tickets.view_ticket", "tickets.change_ticket", "tickets.view_message",
-        "tickets.add_message", "tickets.view_attachment", "tickets.view_event",
-        "accounts.view_contact", "accounts.add_contact", "accounts.change_contact",
+        "tickets.view_ticket",
+        "tickets.change_ticket",
+        "tickets.view_message",
+        "tickets.add_message",
+        "tickets.view_attachment",
+        "tickets.view_event",
+        "accounts.view_contact",
+        "accounts.add_contact",
+        "accounts.change_contact",
         "accounts.view_organisation",
     ],
     Role.TECHNICIAN: [
-        "tickets.view_ticket", "tickets.view_message", "tickets.view_attachment",
-        "tickets.view_event", "accounts.view_contact", "accounts.view_organisation",
+        "tickets.view_ticket",
+        "tickets.view_message",
+        "tickets.view_attachment",
+        "tickets.view_event",
+        "accounts.view_contact",
+        "accounts.view_organisation",
     ],
     Role.LEAD: [
-        "tickets.view_ticket", "tickets.change_ticket", "tickets.view_message",
-        "tickets.add_message", "tickets.view_attachment", "tickets.view_event",
-        "tickets.view_severitylevel", "tickets.change_severitylevel",
-        "tickets.view_businesscalendar", "tickets.change_businesscalendar",
-        "tickets.view_closingdate", "tickets.add_closingdate", "tickets.change_closingdate",
+        "tickets.view_ticket",
+        "tickets.change_ticket",
+        "tickets.view_message",
+        "tickets.add_message",
+        "tickets.view_attachment",
+        "tickets.view_event",
+        "tickets.view_severitylevel",
+        "tickets.change_severitylevel",
+        "tickets.view_businesscalendar",
+        "tickets.change_businesscalendar",
+        "tickets.view_closingdate",
+        "tickets.add_closingdate",
+        "tickets.change_closingdate",
         "tickets.delete_closingdate",
-        "accounts.view_contact", "accounts.add_contact", "accounts.change_contact",
-        "accounts.view_organisation", "accounts.add_organisation",
+        "accounts.view_contact",
+        "accounts.add_contact",
+        "accounts.change_contact",
+        "accounts.view_organisation",
+        "accounts.add_organisation",
         "accounts.change_organisation",
     ],
     Role.ADMIN: [],  # administrators are superusers
 }
 
 
-def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
+def has_role(user: User | AnonymousUser, *roles: Role) -> bool:
     if not user.is_authenticated:
         return False
     if getattr(user, "is_superuser", False):
         return True
-    return bool(user.groups.filter(name__in=[r.value for r in roles]).exists())  # type: ignore[union-attr]
+    return user.groups.filter(name__in=[r.value for r in roles]).exists()
 
 
 def sync_role_groups(**kwargs: object) -> None:
@@ -55,7 +76,7 @@ def sync_role_groups(**kwargs: object) -> None:
 
     for role, names in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role.value)
-        wanted = []
+        wanted: list[Permission] = []
         for name in names:
             app_label, codename = name.split(".")
             wanted.extend(

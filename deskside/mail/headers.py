@@ -211,4 +211,3 @@ def _codec(declared: str | None) -> str | None:
         return None  # 8-bit data under an ascii label: the label is wrong, so guess
     # Mail labels latin-1 when it means cp1252 (as browsers assume, per WHATWG).
     return "cp1252" if codec in {"iso8859-1", "latin-1"} else codec
-

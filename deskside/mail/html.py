@@ -64,7 +64,6 @@ def html_to_text(markup: str) -> str:
     return tidy_text(re.sub(r"\n (?=\S)", "\n", "".join(extractor.chunks)))
 
 
-
 def tidy_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = "\n".join(line.rstrip() for line in text.split("\n"))

@@ -46,14 +46,17 @@ class InboundMail(models.Model):
     from_address = models.CharField(max_length=998, blank=True)
     received_at = models.DateTimeField(help_text="When the mailbox or door received it.")
     stored_at = models.DateTimeField(auto_now_add=True)
-    status = models.CharField(max_length=12, choices=InboundStatus.choices,
-                              default=InboundStatus.STORED)
+    status = models.CharField(
+        max_length=12, choices=InboundStatus.choices, default=InboundStatus.STORED
+    )
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
     reason = models.TextField(blank=True)
-    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="inbound_mails")
-    ticket_message = models.OneToOneField(Message, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="raw_mail")
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_mails"
+    )
+    ticket_message = models.OneToOneField(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="raw_mail"
+    )
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
 

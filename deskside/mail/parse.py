@@ -55,7 +55,6 @@ __all__ = [
 MAX_FILENAME_BYTES = 200
 
 
-
 @dataclass(frozen=True)
 class Limits:
     # A 25 MiB attachment is ~34.6 MiB once base64-encoded with CRLF line ends.
@@ -74,7 +73,6 @@ class ParsedAttachment:
     sha256: str
     content_id: str | None
     inline: bool
-
 
 
 @dataclass(frozen=True)
@@ -145,6 +143,7 @@ def parse(
     )
 
 
+# --- reading and limits -----------------------------------------------------------------------
 
 
 def _read_message(raw: bytes, limits: Limits) -> EmailMessage:
@@ -183,7 +182,6 @@ def _check_structure(msg: Message, limits: Limits) -> list[str]:
         defects.extend(type(defect).__name__ for defect in part.defects)
         stack.extend((child, depth + 1) for child in reversed(_children(part)))
     return defects
-
 
 
 # --- MIME tree --------------------------------------------------------------------------------
@@ -281,10 +279,6 @@ def _leaf_body(part: Message, ctype: str) -> _Body:
     return _Body([text], [])
 
 
-def _text_as_html(text: str) -> str:
-    return "<p>" + html_lib.escape(text).replace("\n", "<br>\n") + "</p>"
-
-
 def _payload(part: Message) -> bytes:
     if part.get_content_maintype() == "message" or part.is_multipart():
         return _message_bytes(part)
@@ -372,4 +366,3 @@ def _filename(part: Message, ctype: str, index: int) -> str:
     ext = _EXTENSIONS.get(ctype) or mimetypes.guess_extension(ctype, strict=False) or ".bin"
     prefix = "image" if ctype.startswith("image/") else "attachment"
     return f"{prefix}-{index}{ext}"
-

@@ -26,9 +26,7 @@ class DeliveryReport:
     status: str | None
 
 
-def delivery_report(
-    msg: Message, *, children: Children, payload: Payload
-) -> DeliveryReport | None:
+def delivery_report(msg: Message, *, children: Children, payload: Payload) -> DeliveryReport | None:
     if msg.get_content_type() != "multipart/report":
         return None
     parts = list(msg.walk())

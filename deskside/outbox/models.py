@@ -14,7 +14,9 @@ class OutboundMail(models.Model):
     the mail exists exactly when the change does; the worker sends it and retries on failure."""
 
     to = models.JSONField(help_text="Recipient addresses.")
-    primary_to = models.CharField(max_length=320, db_index=True, help_text="First recipient, lower case.")
+    primary_to = models.CharField(
+        max_length=320, db_index=True, help_text="First recipient, lower case."
+    )
     subject = models.CharField(max_length=998)
     text = models.TextField()
     html = models.TextField(blank=True)

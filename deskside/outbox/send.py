@@ -25,6 +25,11 @@ from deskside.outbox.models import OutboundMail, OutboundStatus
 log = logging.getLogger("deskside.outbox")
 MAX_ATTEMPTS = 12  # about 17 hours of back-off in total, then a lead must look
 LOOP_HEADER = "X-Deskside-Loop"
+# Without a timeout a silent SMTP server (a firewall that drops packets) would hang the worker.
+DEFAULT_SMTP_TIMEOUT = 30
+# Everything str.splitlines() breaks on: the email package refuses such a header at send time,
+# and some mail software treats them as line ends, so they are refused when the mail is queued.
+_LINE_BREAKS = frozenset("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\x00")
 
 
 class HeaderInjection(ValueError):
@@ -40,7 +45,7 @@ def new_message_id() -> str:
 
 
 def _clean(value: str, what: str) -> str:
-    if any(ch in value for ch in "\r\n\x00"):
+    if not _LINE_BREAKS.isdisjoint(value):
         raise HeaderInjection(f"{what} contains a line break: {value!r}")
     return value
 
@@ -61,21 +66,25 @@ def queue(
     """Write the mail into the outbox within the caller's transaction; sent after commit."""
     for address in to:
         _clean(address, "address")
+    subject = _clean(subject, "subject")
+    in_reply_to = _clean(in_reply_to, "In-Reply-To")
+    references = [_clean(r, "References") for r in references]
     mail = OutboundMail.objects.create(
         to=list(to),
         primary_to=to[0].lower() if to else "",
-        subject=_clean(subject, "subject")[:998],
+        subject=subject[:998],
         text=text,
         html=html,
         message_id=message_id or new_message_id(),
-        in_reply_to=_clean(in_reply_to, "In-Reply-To"),
-        references=" ".join(f"<{_clean(r, 'References')}>" for r in references),
+        in_reply_to=in_reply_to,
+        references=" ".join(f"<{r}>" for r in references),
         automatic=automatic,
         purpose=purpose,
         ticket_ref=ticket_ref,
         next_attempt_at=timezone.now(),
     )
-    transaction.on_commit(_kick)
+    # robust: a failed enqueue must not turn the caller's committed change into an error.
+    transaction.on_commit(_kick, robust=True)
     return mail
 
 
@@ -122,7 +131,10 @@ def backoff(attempts: int) -> timedelta:
 
 
 def deliver_due(now: datetime | None = None, limit: int = 100) -> int:
-    """Send the queued mails whose time has come; returns how many went out."""
+    """Send the queued mails whose time has come; returns how many went out.
+
+    Every claimed mail ends this call sent or with a failed attempt recorded: no SMTP or network
+    error escapes, so the worker lives on and the back-off decides when to try again."""
     now = now or timezone.now()
     due = list(
         OutboundMail.objects.filter(status=OutboundStatus.QUEUED, next_attempt_at__lte=now)
@@ -130,32 +142,69 @@ def deliver_due(now: datetime | None = None, limit: int = 100) -> int:
     )
     if not due:
         return 0
-    connection = get_connection(fail_silently=False)
+    connection = get_connection(fail_silently=False, timeout=_timeout())
+    sent = 0
     try:
-        return sum(_send_one(connection, mail) for mail in due)
+        for index, mail in enumerate(due):
+            if not _claim(mail):
+                continue
+            try:
+                connection.open()
+            except Exception as error:
+                # The server cannot be reached: each remaining mail counts one failed attempt
+                # now, instead of every mail waiting out its own connect timeout.
+                _failed(mail, error)
+                for rest in due[index + 1 :]:
+                    if _claim(rest):
+                        _failed(rest, error)
+                break
+            sent += _send_claimed(connection, mail)
     finally:
-        connection.close()
+        _close_quietly(connection)
+    return sent
 
 
-def _send_one(connection: BaseEmailBackend, mail: OutboundMail) -> int:
-    # Claim the row first: a second worker that read the same row skips it.
+def _timeout() -> int:
+    return int(getattr(settings, "EMAIL_TIMEOUT", None) or DEFAULT_SMTP_TIMEOUT)
+
+
+def _claim(mail: OutboundMail) -> bool:
+    """Count the attempt before trying: a second worker that read the same row skips it, and a
+    worker killed mid-send leaves the row to be retried after the back-off."""
     claimed = OutboundMail.objects.filter(
         pk=mail.pk, status=OutboundStatus.QUEUED, attempts=mail.attempts
     ).update(attempts=mail.attempts + 1, next_attempt_at=timezone.now() + backoff(mail.attempts + 1))
-    if not claimed:
-        return 0
-    mail.attempts += 1
+    if claimed:
+        mail.attempts += 1
+    return bool(claimed)
+
+
+def _send_claimed(connection: BaseEmailBackend, mail: OutboundMail) -> int:
     try:
         connection.send_messages([build(mail)])
-    except Exception as error:  # any SMTP or network failure: retry later
-        status = OutboundStatus.FAILED if mail.attempts >= MAX_ATTEMPTS else OutboundStatus.QUEUED
-        OutboundMail.objects.filter(pk=mail.pk).update(status=status, last_error=str(error)[:2000])
-        log.warning("outbox: %s not sent (attempt %d): %s", mail.message_id, mail.attempts, error)
+    except Exception as error:  # any SMTP, network or header failure: retry later
+        _failed(mail, error)
+        # The connection may be half dead (a disconnect mid-dialogue): the next mail opens anew.
+        _close_quietly(connection)
         return 0
     OutboundMail.objects.filter(pk=mail.pk).update(
         status=OutboundStatus.SENT, sent_at=timezone.now(), last_error=""
     )
     return 1
+
+
+def _failed(mail: OutboundMail, error: Exception) -> None:
+    status = OutboundStatus.FAILED if mail.attempts >= MAX_ATTEMPTS else OutboundStatus.QUEUED
+    reason = f"{type(error).__name__}: {error}"[:2000]
+    OutboundMail.objects.filter(pk=mail.pk).update(status=status, last_error=reason)
+    log.warning("outbox: %s not sent (attempt %d): %s", mail.message_id, mail.attempts, reason)
+
+
+def _close_quietly(connection: BaseEmailBackend) -> None:
+    try:
+        connection.close()
+    except Exception as error:  # closing a dead connection may fail too; nothing to save
+        log.info("outbox: closing the mail connection failed: %s", error)
 
 
 @task()

@@ -29,7 +29,7 @@ def ensure_admin() -> str | None:
         return None
     given = os.environ.get("DESKSIDE_ADMIN_PASSWORD")
     password = given or secrets.token_urlsafe(12)
-    user_model.objects.create_superuser(  # type: ignore[attr-defined]
+    user_model.objects.create_superuser(
         username="admin", email=settings.DESKSIDE_SUPPORT_ADDRESS, password=password
     )
     return None if given else password

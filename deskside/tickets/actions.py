@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -44,10 +44,10 @@ class Actor:
     """Who makes a change: a staff user, a client, or Deskside itself."""
 
     label: str
-    user: AbstractBaseUser | None = None
+    user: User | None = None
 
     @classmethod
-    def staff(cls, user: AbstractBaseUser) -> Actor:
+    def staff(cls, user: User) -> Actor:
         name = user.get_full_name() if hasattr(user, "get_full_name") else ""
         return cls(label=name or user.get_username(), user=user)
 
@@ -105,7 +105,11 @@ def _locked(ticket: Ticket) -> Ticket:
 
 def _record(ticket: Ticket, kind: EventKind, by: Actor, **data: Any) -> Event:
     return Event.objects.create(
-        ticket=ticket, kind=kind, actor=by.user, actor_label=by.label, data=data,
+        ticket=ticket,
+        kind=kind,
+        actor=by.user,
+        actor_label=by.label,
+        data=data,
         created_at=timezone.now(),
     )
 
@@ -160,7 +164,7 @@ def open_ticket(
     return ticket
 
 
-def _add_message(ticket: Ticket, new: NewMessage, author: AbstractBaseUser | None = None) -> Message:
+def _add_message(ticket: Ticket, new: NewMessage, author: User | None = None) -> Message:
     message = Message.objects.create(
         ticket=ticket,
         direction=new.direction,
@@ -176,7 +180,9 @@ def _add_message(ticket: Ticket, new: NewMessage, author: AbstractBaseUser | Non
         created_at=new.created_at or timezone.now(),
     )
     for file in new.files:
-        storage.save_attachment(message, file.filename, file.content_type, file.payload, file.content_id)
+        storage.save_attachment(
+            message, file.filename, file.content_type, file.payload, file.content_id
+        )
     return message
 
 
@@ -184,14 +190,21 @@ def _add_message(ticket: Ticket, new: NewMessage, author: AbstractBaseUser | Non
 
 
 @transaction.atomic
-def receive_from_client(ticket: Ticket, new: NewMessage, *, counts_as_answer: bool = True) -> Message:
+def receive_from_client(
+    ticket: Ticket, new: NewMessage, *, counts_as_answer: bool = True
+) -> Message:
     """A message from the client. An answer ends a wait on the client and reopens a resolved
     ticket; an out-of-office reply (counts_as_answer=False) changes nothing. On a closed ticket
     the message is kept and shown, and reopening stays an agent's decision."""
     ticket = _locked(ticket)
     message = _add_message(ticket, new)
-    _record(ticket, EventKind.MESSAGE, Actor(label=new.sender or "client"), message_kind=new.kind,
-            message=message.pk)
+    _record(
+        ticket,
+        EventKind.MESSAGE,
+        Actor(label=new.sender or "client"),
+        message_kind=new.kind,
+        message=message.pk,
+    )
     changed: list[str] = []
     if counts_as_answer and ticket.status in (Status.WAITING_ON_CLIENT, Status.RESOLVED):
         _record(ticket, EventKind.RESUMED, Actor(label=new.sender or "client"), was=ticket.status)
@@ -202,22 +215,38 @@ def receive_from_client(ticket: Ticket, new: NewMessage, *, counts_as_answer: bo
 
 
 @transaction.atomic
-def reply(ticket: Ticket, text: str, *, by: AbstractBaseUser, html: str = "",
-          files: Iterable[NewFile] = ()) -> Message:
+def reply(
+    ticket: Ticket,
+    text: str,
+    *,
+    by: User,
+    html: str = "",
+    files: Iterable[NewFile] = (),
+) -> Message:
     """A public reply from an agent to the client; the first one meets the first-response clock."""
     ticket = _locked(ticket)
     _check_open(ticket, "reply")
     if not text.strip():
         raise ActionError("A reply needs some text.")
     actor = Actor.staff(by)
-    thread = list(ticket.messages.exclude(message_id="").order_by("created_at", "id")
-                  .values_list("message_id", flat=True))
+    thread = list(
+        ticket.messages.exclude(message_id="")
+        .order_by("created_at", "id")
+        .values_list("message_id", flat=True)
+    )
     message = _add_message(
         ticket,
-        NewMessage(direction=Direction.OUTBOUND, kind=MessageKind.REPLY, text=text, html=html,
-                   sender=actor.label, subject=f"[{ticket.ref}] {ticket.subject}",
-                   message_id=new_message_id(), in_reply_to=thread[-1] if thread else "",
-                   files=tuple(files)),
+        NewMessage(
+            direction=Direction.OUTBOUND,
+            kind=MessageKind.REPLY,
+            text=text,
+            html=html,
+            sender=actor.label,
+            subject=f"[{ticket.ref}] {ticket.subject}",
+            message_id=new_message_id(),
+            in_reply_to=thread[-1] if thread else "",
+            files=tuple(files),
+        ),
         author=by,
     )
     _record(ticket, EventKind.MESSAGE, actor, message_kind=MessageKind.REPLY, message=message.pk)
@@ -231,15 +260,18 @@ def reply(ticket: Ticket, text: str, *, by: AbstractBaseUser, html: str = "",
 
 
 @transaction.atomic
-def add_note(ticket: Ticket, text: str, *, by: AbstractBaseUser) -> Message:
+def add_note(ticket: Ticket, text: str, *, by: User) -> Message:
     """An internal note: agents see it, clients never do, clocks ignore it."""
     ticket = _locked(ticket)
     if not text.strip():
         raise ActionError("A note needs some text.")
     actor = Actor.staff(by)
     message = _add_message(
-        ticket, NewMessage(direction=Direction.INTERNAL, kind=MessageKind.NOTE, text=text,
-                           sender=actor.label), author=by,
+        ticket,
+        NewMessage(
+            direction=Direction.INTERNAL, kind=MessageKind.NOTE, text=text, sender=actor.label
+        ),
+        author=by,
     )
     _record(ticket, EventKind.MESSAGE, actor, message_kind=MessageKind.NOTE, message=message.pk)
     return message
@@ -263,7 +295,9 @@ def close(ticket: Ticket, reason: CloseReason | str, *, by: Actor, note: str = "
     if not reason:
         raise ActionError("Closing needs a reason.")
     if reason not in CloseReason.values:
-        raise ActionError(f"{reason!r} is not a close reason: use one of {', '.join(CloseReason.values)}.")
+        raise ActionError(
+            f"{reason!r} is not a close reason: use one of {', '.join(CloseReason.values)}."
+        )
     if ticket.status == Status.CLOSED:
         raise ActionError(f"{ticket.ref} is already closed.")
     ticket.status = Status.CLOSED
@@ -287,8 +321,14 @@ def reopen(ticket: Ticket, *, by: Actor, reason: str, severity: int | None = Non
         ticket.claimed_severity = ticket.severity = severity
     if ticket.severity is None:
         raise ActionError(f"{ticket.ref} has no severity: reopen it with a level 1-4.")
-    _record(ticket, EventKind.REOPENED, by, reason=reason, was=ticket.close_reason,
-            severity=ticket.severity)
+    _record(
+        ticket,
+        EventKind.REOPENED,
+        by,
+        reason=reason,
+        was=ticket.close_reason,
+        severity=ticket.severity,
+    )
     ticket.status = Status.OPEN
     ticket.close_reason = ""
     ticket.closed_at = None
@@ -320,15 +360,14 @@ def wait_on_client(ticket: Ticket, *, by: Actor, note: str = "") -> Ticket:
 
 
 @transaction.atomic
-def assign(ticket: Ticket, assignee: AbstractBaseUser | None, *, by: Actor) -> Ticket:
+def assign(ticket: Ticket, assignee: User | None, *, by: Actor) -> Ticket:
     ticket = _locked(ticket)
     if assignee is not None and not assignee.is_active:
         raise ActionError(f"{assignee.get_username()} is not an active user.")
     if ticket.assignee_id == (assignee.pk if assignee else None):
         raise ActionError(f"{ticket.ref} is already assigned so.")
-    _record(ticket, EventKind.ASSIGNED, by,
-            to=assignee.get_username() if assignee else None)
-    ticket.assignee = assignee  # type: ignore[assignment]
+    _record(ticket, EventKind.ASSIGNED, by, to=assignee.get_username() if assignee else None)
+    ticket.assignee = assignee
     _save(ticket, "assignee")
     return ticket
 
@@ -354,8 +393,12 @@ def record_milestone(ticket: Ticket, milestone: Milestone | str, *, by: Actor) -
     ticket = _locked(ticket)
     _check_open(ticket, "record a milestone")
     if milestone not in Milestone.values:
-        raise ActionError(f"{milestone!r} is not a milestone: use one of {', '.join(Milestone.values)}.")
-    allowed = SeverityLevel.objects.get(level=ticket.severity).goal_milestones if ticket.severity else []
+        raise ActionError(
+            f"{milestone!r} is not a milestone: use one of {', '.join(Milestone.values)}."
+        )
+    allowed = (
+        SeverityLevel.objects.get(level=ticket.severity).goal_milestones if ticket.severity else []
+    )
     if milestone not in allowed:
         raise ActionError(
             f"Level {ticket.severity} goals are met by {', '.join(allowed) or 'nothing'}, "
@@ -385,15 +428,25 @@ def record_clock_alerts(ticket: Ticket, now: datetime) -> list[Event]:
     current = clocks.state(ticket, now)
     recorded: list[Event] = []
     if current is not None:
-        seen = {(e.kind, e.data.get("clock"), e.data.get("due")) for e in ticket.events.filter(
-            kind__in=(EventKind.CLOCK_WARNING, EventKind.CLOCK_BREACH))}
+        seen = {
+            (e.kind, e.data.get("clock"), e.data.get("due"))
+            for e in ticket.events.filter(
+                kind__in=(EventKind.CLOCK_WARNING, EventKind.CLOCK_BREACH)
+            )
+        }
         for deadline in current.deadlines:
-            for kind, at in ((EventKind.CLOCK_WARNING, deadline.warn_at),
-                             (EventKind.CLOCK_BREACH, deadline.due)):
+            for kind, at in (
+                (EventKind.CLOCK_WARNING, deadline.warn_at),
+                (EventKind.CLOCK_BREACH, deadline.due),
+            ):
                 key = (kind, deadline.clock, deadline.due.isoformat())
                 if at <= now and key not in seen:
-                    recorded.append(_record(ticket, kind, SYSTEM, clock=deadline.clock,
-                                            due=deadline.due.isoformat()))
+                    recorded.append(
+                        _record(
+                            ticket, kind, SYSTEM, clock=deadline.clock, due=deadline.due.isoformat()
+                        )
+                    )
                     notices.clock_alert(ticket, kind, _CLOCK_NAMES[deadline.clock], deadline.due)
+    ticket.clocks_checked_at = now
     _save(ticket)
     return recorded

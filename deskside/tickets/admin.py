@@ -43,8 +43,17 @@ class EventInline(ReadOnlyInline):
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin[Ticket]):
-    list_display = ("ref", "subject", "contact", "claimed_severity", "severity", "status",
-                    "assignee", "nearest_due", "received_at")
+    list_display = (
+        "ref",
+        "subject",
+        "contact",
+        "claimed_severity",
+        "severity",
+        "status",
+        "assignee",
+        "nearest_due",
+        "received_at",
+    )
     list_filter = ("status", "severity", "close_reason", "language", "assignee")
     search_fields = ("subject", "contact__email", "organisation__name")
     list_select_related = ("contact", "assignee")
@@ -89,8 +98,15 @@ class EventAdmin(admin.ModelAdmin[Event]):
 class AttachmentAdmin(admin.ModelAdmin[Attachment]):
     list_display = ("filename", "content_type", "size", "message")
     search_fields = ("filename", "sha256")
-    readonly_fields = ("message", "stored_name", "filename", "content_type", "size", "sha256",
-                       "content_id")
+    readonly_fields = (
+        "message",
+        "stored_name",
+        "filename",
+        "content_type",
+        "size",
+        "sha256",
+        "content_id",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -112,8 +128,15 @@ class MessageAdmin(admin.ModelAdmin[Message]):
 
 @admin.register(SeverityLevel)
 class SeverityLevelAdmin(admin.ModelAdmin[SeverityLevel]):
-    list_display = ("level", "name_en", "effort", "first_response", "update_interval", "goal",
-                    "documentation")
+    list_display = (
+        "level",
+        "name_en",
+        "effort",
+        "first_response",
+        "update_interval",
+        "goal",
+        "documentation",
+    )
     ordering = ("level",)
     readonly_fields = ("level",)
 

@@ -12,8 +12,15 @@ from deskside.tickets.models import Direction, Event, EventKind, MessageKind, Ti
 from deskside.tickets.models.choices import NO_EFFORT_RANK, CloseReason
 
 CLOCK_FIELDS = (
-    "effort_rank", "first_response_due", "next_update_due", "goal_due", "documentation_due",
-    "nearest_due", "next_check_at", "clocks_paused",
+    "effort_rank",
+    "first_response_due",
+    "next_update_due",
+    "goal_due",
+    "documentation_due",
+    "nearest_due",
+    "next_check_at",
+    "clocks_paused",
+    "clocks_checked_at",
 )
 _PAUSING = (EventKind.WAITING,)
 _ENDING_PAUSE = (EventKind.RESUMED, EventKind.CLOSED, EventKind.REOPENED, EventKind.RESOLVED)
@@ -23,25 +30,32 @@ def state(ticket: Ticket, now: datetime | None = None) -> core_clocks.ClockState
     """The ticket's clocks now, or None when no clock runs (no level, or not open)."""
     if ticket.severity is None or not ticket.is_open() or ticket.pk is None:
         return None
-    return core_clocks.compute(history(ticket), policy.targets(), policy.calendar(),
-                               now or timezone.now())
+    return core_clocks.compute(
+        history(ticket), policy.targets(), policy.calendar(), now or timezone.now()
+    )
 
 
 def history(ticket: Ticket) -> core_clocks.History:
-    events = list(Event.objects.filter(ticket=ticket).order_by("created_at", "id")
-                  .values_list("kind", "created_at", "data"))
+    events = list(
+        Event.objects.filter(ticket=ticket)
+        .order_by("created_at", "id")
+        .values_list("kind", "created_at", "data")
+    )
     replies = tuple(
         ticket.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.REPLY)
-        .order_by("created_at").values_list("created_at", flat=True)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
     )
     return core_clocks.History(
         received_at=_clock_start(ticket, events),
         claimed_severity=_first_level(ticket, events),
-        reassessments=tuple((at, int(data["level"])) for kind, at, data in events
-                            if kind == EventKind.REASSESSED),
+        reassessments=tuple(
+            (at, int(data["level"])) for kind, at, data in events if kind == EventKind.REASSESSED
+        ),
         public_replies=replies,
-        milestones=tuple((at, str(data["milestone"])) for kind, at, data in events
-                         if kind == EventKind.MILESTONE),
+        milestones=tuple(
+            (at, str(data["milestone"])) for kind, at, data in events if kind == EventKind.MILESTONE
+        ),
         waiting_periods=_waiting_periods(events),
     )
 
@@ -50,7 +64,8 @@ def _clock_start(ticket: Ticket, events: list[tuple[str, datetime, dict[str, obj
     """Clocks start at receipt; a ticket that had no usable level starts when it got one."""
     for kind, at, data in reversed(events):
         if kind == EventKind.REOPENED and data.get("was") in (
-            CloseReason.NO_SEVERITY, CloseReason.INVALID_SEVERITY
+            CloseReason.NO_SEVERITY,
+            CloseReason.INVALID_SEVERITY,
         ):
             return at
     return ticket.received_at
@@ -79,6 +94,15 @@ def _waiting_periods(
     return tuple(periods)
 
 
+def _next_check(ticket: Ticket, current: core_clocks.ClockState | None) -> datetime | None:
+    """The first 75% mark or due time not yet looked at by the sweep."""
+    if current is None:
+        return None
+    after = ticket.clocks_checked_at or ticket.received_at
+    thresholds = [t for d in current.deadlines for t in (d.warn_at, d.due) if t > after]
+    return min(thresholds, default=None)
+
+
 def refresh(ticket: Ticket) -> tuple[str, ...]:
     """Recompute the stored clock fields on `ticket` (not saved); returns their names."""
     current = state(ticket)
@@ -88,9 +112,17 @@ def refresh(ticket: Ticket) -> tuple[str, ...]:
     ticket.next_update_due = current.next_update_due if current else None
     ticket.goal_due = current.goal_due if current else None
     ticket.documentation_due = current.documentation_due if current else None
-    dues = [d for d in (ticket.first_response_due, ticket.next_update_due, ticket.goal_due,
-                        ticket.documentation_due) if d is not None]
+    dues = [
+        d
+        for d in (
+            ticket.first_response_due,
+            ticket.next_update_due,
+            ticket.goal_due,
+            ticket.documentation_due,
+        )
+        if d is not None
+    ]
     ticket.nearest_due = min(dues) if dues else None
-    ticket.next_check_at = current.next_check_at if current else None
+    ticket.next_check_at = _next_check(ticket, current)
     ticket.clocks_paused = bool(current and current.paused)
     return CLOCK_FIELDS

@@ -39,7 +39,8 @@ def calendar() -> Calendar:
 
 def _calendar_from_row(row: BusinessCalendar) -> Calendar:
     closed = tuple(
-        date.isoformat(d) for d in ClosingDate.objects.filter(calendar=row).values_list("date", flat=True)
+        date.isoformat(d)
+        for d in ClosingDate.objects.filter(calendar=row).values_list("date", flat=True)
     )
     return _build_calendar(
         row.timezone, tuple(tuple(item) for item in row.opening_hours), row.holiday_country, closed
@@ -47,11 +48,14 @@ def _calendar_from_row(row: BusinessCalendar) -> Calendar:
 
 
 @cache
-def _build_calendar(tz: str, hours: tuple[tuple[object, ...], ...], country: str,
-                    closed: tuple[str, ...]) -> Calendar:
+def _build_calendar(
+    tz: str, hours: tuple[tuple[object, ...], ...], country: str, closed: tuple[str, ...]
+) -> Calendar:
     # Same data → same Calendar object, so its per-day caches survive a TTL refresh.
     return Calendar.from_data(
-        tz, [(int(str(d)), str(a), str(b)) for d, a, b in hours], country or None,
+        tz,
+        [(int(str(d)), str(a), str(b)) for d, a, b in hours],
+        country or None,
         [date.fromisoformat(d) for d in closed],
     )
 

@@ -33,8 +33,13 @@ def as_json(ticket: Ticket) -> dict[str, Any]:
         "assignee": ticket.assignee.get_username() if ticket.assignee else None,
         "contact": {"email": ticket.contact.email, "name": ticket.contact.name},
         "organisation": (
-            {"name": org.name, "country": org.country or None, "postal_code": org.postal_code or None}
-            if org else None
+            {
+                "name": org.name,
+                "country": org.country or None,
+                "postal_code": org.postal_code or None,
+            }
+            if org
+            else None
         ),
         "clocks": {
             "first_response_due": _iso(ticket.first_response_due),

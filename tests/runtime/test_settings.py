@@ -12,11 +12,14 @@ import pytest
 DESKSIDE = [sys.executable, "-m", "deskside.cli"]
 
 
-def run_deskside(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def run_deskside(
+    args: list[str], env: dict[str, str], tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DESKSIDE_", "DATABASE_URL"))}
     base |= {"DESKSIDE_DATA_DIR": str(tmp_path / "data")}
-    return subprocess.run([*DESKSIDE, *args], env=base | env, capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run(
+        [*DESKSIDE, *args], env=base | env, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 @pytest.mark.parametrize(
@@ -31,8 +34,16 @@ def run_deskside(args: list[str], env: dict[str, str], tmp_path: Path) -> subpro
         ("DESKSIDE_HTTP", "8000", "DESKSIDE_HTTP='8000' must be host:port"),
         ("DESKSIDE_HTTP", "127.0.0.1:http", "has no valid port"),
         ("DESKSIDE_SMTPD", "127.0.0.1:0", "DESKSIDE_SMTPD='127.0.0.1:0' has no valid port"),
-        ("DESKSIDE_SUPPORT_ADDRESS", "support", "DESKSIDE_SUPPORT_ADDRESS='support' is not an e-mail address"),
-        ("DESKSIDE_IMAP_URL", "pop3://mail.example", "DESKSIDE_IMAP_URL='pop3://mail.example' has an unknown scheme"),
+        (
+            "DESKSIDE_SUPPORT_ADDRESS",
+            "support",
+            "DESKSIDE_SUPPORT_ADDRESS='support' is not an e-mail address",
+        ),
+        (
+            "DESKSIDE_IMAP_URL",
+            "pop3://mail.example",
+            "DESKSIDE_IMAP_URL='pop3://mail.example' has an unknown scheme",
+        ),
         ("SECRET_KEY", "short", "SECRET_KEY is too short"),
         ("DESKSIDE_REF_PREFIX", "CC-S", "must be letters and digits"),
         ("DESKSIDE_WEB_WORKERS", "two", "DESKSIDE_WEB_WORKERS='two' is not a whole number"),
@@ -61,8 +72,26 @@ def test_unwritable_data_dir_is_named(tmp_path):
 
 
 def test_secret_key_is_generated_once_into_the_data_dir(tmp_path):
-    first = run_deskside(["shell", "--no-imports", "-c", "from django.conf import settings; print(settings.SECRET_KEY)"], {}, tmp_path)
-    second = run_deskside(["shell", "--no-imports", "-c", "from django.conf import settings; print(settings.SECRET_KEY)"], {}, tmp_path)
+    first = run_deskside(
+        [
+            "shell",
+            "--no-imports",
+            "-c",
+            "from django.conf import settings; print(settings.SECRET_KEY)",
+        ],
+        {},
+        tmp_path,
+    )
+    second = run_deskside(
+        [
+            "shell",
+            "--no-imports",
+            "-c",
+            "from django.conf import settings; print(settings.SECRET_KEY)",
+        ],
+        {},
+        tmp_path,
+    )
     assert first.returncode == 0, first.stderr
     key = (tmp_path / "data" / "secret_key").read_text().strip()
     assert len(key) >= 50
@@ -71,11 +100,23 @@ def test_secret_key_is_generated_once_into_the_data_dir(tmp_path):
 
 
 def test_good_values_are_read(tmp_path):
-    code = ("from django.conf import settings as s; "
-            "print(s.DESKSIDE_HTTP, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, s.DEBUG, s.ALLOWED_HOSTS)")
-    result = run_deskside(["shell", "--no-imports", "-c", code], {
-        "DESKSIDE_HTTP": "0.0.0.0:8080", "EMAIL_URL": "smtp+tls://u:p@mail.example:587",
-        "DEBUG": "yes", "ALLOWED_HOSTS": "desk.example, localhost",
-    }, tmp_path)
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.DESKSIDE_HTTP, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, s.DEBUG, "
+        "s.ALLOWED_HOSTS)"
+    )
+    result = run_deskside(
+        ["shell", "--no-imports", "-c", code],
+        {
+            "DESKSIDE_HTTP": "0.0.0.0:8080",
+            "EMAIL_URL": "smtp+tls://u:p@mail.example:587",
+            "DEBUG": "yes",
+            "ALLOWED_HOSTS": "desk.example, localhost",
+        },
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "0.0.0.0:8080 mail.example 587 True True ['desk.example', 'localhost']"
+    assert (
+        result.stdout.strip()
+        == "0.0.0.0:8080 mail.example 587 True True ['desk.example', 'localhost']"
+    )

@@ -40,9 +40,13 @@ def first_mail(people, subject="[Sev 2] Export fails", **kwargs):
         "subject": subject,
         "claimed_severity": 2,
         "received_at": MONDAY_10,
-        "message": NewMessage(direction=Direction.INBOUND, kind=MessageKind.MAIL,
-                              text="The export fails since this morning.",
-                              sender=people.client.email, subject=subject),
+        "message": NewMessage(
+            direction=Direction.INBOUND,
+            kind=MessageKind.MAIL,
+            text="The export fails since this morning.",
+            sender=people.client.email,
+            subject=subject,
+        ),
     }
     return actions.open_ticket(**(defaults | kwargs))
 
@@ -130,7 +134,11 @@ def test_every_close_reason_closes_with_an_event(people, reason):
     ticket.refresh_from_db()
     assert (ticket.status, ticket.close_reason) == (Status.CLOSED, reason)
     event = ticket.events.last()
-    assert (event.kind, event.data["reason"], event.actor) == (EventKind.CLOSED, reason, people.agent)
+    assert (event.kind, event.data["reason"], event.actor) == (
+        EventKind.CLOSED,
+        reason,
+        people.agent,
+    )
 
 
 def test_closing_twice_is_refused(people):
@@ -140,7 +148,9 @@ def test_closing_twice_is_refused(people):
         actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
 
 
-@pytest.mark.parametrize("status", [Status.NEW, Status.OPEN, Status.WAITING_ON_CLIENT, Status.RESOLVED])
+@pytest.mark.parametrize(
+    "status", [Status.NEW, Status.OPEN, Status.WAITING_ON_CLIENT, Status.RESOLVED]
+)
 def test_only_a_closed_ticket_can_be_reopened(people, status):
     ticket = first_mail(people)
     Ticket.objects.filter(pk=ticket.pk).update(status=status)
@@ -160,7 +170,9 @@ def test_reopen_needs_a_reason_and_clears_the_close_reason(people):
 
 
 def test_a_ticket_without_level_reopens_only_with_one(people):
-    ticket = first_mail(people, subject="Help", claimed_severity=None, problem=CloseReason.NO_SEVERITY)
+    ticket = first_mail(
+        people, subject="Help", claimed_severity=None, problem=CloseReason.NO_SEVERITY
+    )
     with pytest.raises(ActionError, match="has no severity"):
         actions.reopen(ticket, by=Actor.client(people.client), reason="reply")
     with pytest.raises(ActionError, match="Severity must be"):
@@ -213,8 +225,12 @@ def test_wait_resume_and_resolve(people):
         actions.wait_on_client(ticket, by=by)
     ticket.refresh_from_db()
     assert ticket.status == Status.WAITING_ON_CLIENT
-    answer = NewMessage(direction=Direction.INBOUND, kind=MessageKind.MAIL, text="Done, still broken",
-                        sender=people.client.email)
+    answer = NewMessage(
+        direction=Direction.INBOUND,
+        kind=MessageKind.MAIL,
+        text="Done, still broken",
+        sender=people.client.email,
+    )
     actions.receive_from_client(ticket, answer)
     ticket.refresh_from_db()
     assert ticket.status == Status.OPEN
@@ -228,8 +244,12 @@ def test_wait_resume_and_resolve(people):
 def test_out_of_office_does_not_end_the_wait(people):
     ticket = first_mail(people)
     actions.wait_on_client(ticket, by=Actor.staff(people.agent))
-    ooo = NewMessage(direction=Direction.INBOUND, kind=MessageKind.AUTO_REPLY, text="I am away",
-                     sender=people.client.email)
+    ooo = NewMessage(
+        direction=Direction.INBOUND,
+        kind=MessageKind.AUTO_REPLY,
+        text="I am away",
+        sender=people.client.email,
+    )
     actions.receive_from_client(ticket, ooo, counts_as_answer=False)
     ticket.refresh_from_db()
     assert ticket.status == Status.WAITING_ON_CLIENT
@@ -264,8 +284,12 @@ def test_attachments_are_stored_under_random_names(people, settings):
     from deskside.tickets.storage import attachment_path
 
     files = (actions.NewFile("../../etc/passwd", "text/plain", b"root:x:0:0"),)
-    ticket = first_mail(people, message=NewMessage(direction=Direction.INBOUND, kind=MessageKind.MAIL,
-                                                   text="see file", files=files))
+    ticket = first_mail(
+        people,
+        message=NewMessage(
+            direction=Direction.INBOUND, kind=MessageKind.MAIL, text="see file", files=files
+        ),
+    )
     attachment = ticket.messages.get().attachments.get()
     path = attachment_path(attachment.stored_name)
     assert path.read_bytes() == b"root:x:0:0"

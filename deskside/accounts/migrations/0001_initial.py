@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,41 +15,113 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address_line1', models.CharField(blank=True, max_length=200, verbose_name='address')),
-                ('address_line2', models.CharField(blank=True, max_length=200, verbose_name='address (continued)')),
-                ('postal_code', models.CharField(blank=True, max_length=20)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('country', models.CharField(blank=True, help_text='ISO 3166 code, e.g. BE', max_length=2)),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "address_line1",
+                    models.CharField(blank=True, max_length=200, verbose_name="address"),
+                ),
+                (
+                    "address_line2",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="address (continued)"
+                    ),
+                ),
+                ("postal_code", models.CharField(blank=True, max_length=20)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                (
+                    "country",
+                    models.CharField(blank=True, help_text="ISO 3166 code, e.g. BE", max_length=2),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address_line1', models.CharField(blank=True, max_length=200, verbose_name='address')),
-                ('address_line2', models.CharField(blank=True, max_length=200, verbose_name='address (continued)')),
-                ('postal_code', models.CharField(blank=True, max_length=20)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('country', models.CharField(blank=True, help_text='ISO 3166 code, e.g. BE', max_length=2)),
-                ('email', models.EmailField(max_length=254)),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('language', models.CharField(choices=[('en', 'English'), ('nl', 'Nederlands'), ('fr', 'Français'), ('de', 'Deutsch')], default='en', max_length=2)),
-                ('mail_failing_since', models.DateTimeField(blank=True, help_text='Set when mail to this address bounced.', null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='contact', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='contacts', to='accounts.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "address_line1",
+                    models.CharField(blank=True, max_length=200, verbose_name="address"),
+                ),
+                (
+                    "address_line2",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="address (continued)"
+                    ),
+                ),
+                ("postal_code", models.CharField(blank=True, max_length=20)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                (
+                    "country",
+                    models.CharField(blank=True, help_text="ISO 3166 code, e.g. BE", max_length=2),
+                ),
+                ("email", models.EmailField(max_length=254)),
+                ("name", models.CharField(blank=True, max_length=200)),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[
+                            ("en", "English"),
+                            ("nl", "Nederlands"),
+                            ("fr", "Français"),
+                            ("de", "Deutsch"),
+                        ],
+                        default="en",
+                        max_length=2,
+                    ),
+                ),
+                (
+                    "mail_failing_since",
+                    models.DateTimeField(
+                        blank=True, help_text="Set when mail to this address bounced.", null=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="contact",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contacts",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['email'],
-                'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('email'), name='contact_email_unique_ci')],
+                "ordering": ["email"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        django.db.models.functions.text.Lower("email"),
+                        name="contact_email_unique_ci",
+                    )
+                ],
             },
         ),
     ]

@@ -4,39 +4,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='OutboundMail',
+            name="OutboundMail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('to', models.JSONField(help_text='Recipient addresses.')),
-                ('primary_to', models.CharField(db_index=True, help_text='First recipient, lower case.', max_length=320)),
-                ('subject', models.CharField(max_length=998)),
-                ('text', models.TextField()),
-                ('html', models.TextField(blank=True)),
-                ('headers', models.JSONField(blank=True, default=dict)),
-                ('message_id', models.CharField(max_length=998, unique=True)),
-                ('in_reply_to', models.CharField(blank=True, max_length=998)),
-                ('references', models.TextField(blank=True)),
-                ('automatic', models.BooleanField(default=False, help_text='An automatic answer (RFC 3834): never answered automatically.')),
-                ('purpose', models.CharField(help_text='What it is: acknowledgement, reply, …', max_length=40)),
-                ('ticket_ref', models.CharField(blank=True, db_index=True, max_length=40)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('sent', 'Sent'), ('failed', 'Failed for good')], default='queued', max_length=10)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(db_index=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("to", models.JSONField(help_text="Recipient addresses.")),
+                (
+                    "primary_to",
+                    models.CharField(
+                        db_index=True, help_text="First recipient, lower case.", max_length=320
+                    ),
+                ),
+                ("subject", models.CharField(max_length=998)),
+                ("text", models.TextField()),
+                ("html", models.TextField(blank=True)),
+                ("headers", models.JSONField(blank=True, default=dict)),
+                ("message_id", models.CharField(max_length=998, unique=True)),
+                ("in_reply_to", models.CharField(blank=True, max_length=998)),
+                ("references", models.TextField(blank=True)),
+                (
+                    "automatic",
+                    models.BooleanField(
+                        default=False,
+                        help_text="An automatic answer (RFC 3834): never answered automatically.",
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        help_text="What it is: acknowledgement, reply, …", max_length=40
+                    ),
+                ),
+                ("ticket_ref", models.CharField(blank=True, db_index=True, max_length=40)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed for good"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(db_index=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-id'],
-                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='outbox_due')],
+                "ordering": ["-id"],
+                "indexes": [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")],
             },
         ),
     ]

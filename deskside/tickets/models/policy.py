@@ -6,7 +6,6 @@ from datetime import time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
-
 from django.db import models
 
 from deskside.tickets.models.choices import EFFORT_RANK, Effort
@@ -31,7 +30,7 @@ class SeverityLevel(models.Model):
     )
     goal = models.DurationField(help_text="Business time to the goal milestone.")
     goal_milestones = models.JSONField(
-        default=list, help_text="Milestones that meet the goal, e.g. [\"solution\"]."
+        default=list, help_text='Milestones that meet the goal, e.g. ["solution"].'
     )
     documentation = models.DurationField(
         null=True, blank=True, help_text="Business time to correct the documentation (level 4)."
@@ -86,7 +85,8 @@ class BusinessCalendar(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["is_default"], condition=models.Q(is_default=True),
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
                 name="one_default_calendar",
             ),
         ]

@@ -44,7 +44,10 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="assigned_tickets",
     )
     # Clocks, recomputed by the actions that change them; stored so that the queue and the
@@ -55,7 +58,10 @@ class Ticket(models.Model):
     goal_due = models.DateTimeField(null=True, blank=True, db_index=True)
     documentation_due = models.DateTimeField(null=True, blank=True, db_index=True)
     nearest_due = models.DateTimeField(null=True, blank=True)
+    # The sweep's bookmark: warnings and breaches up to `clocks_checked_at` are recorded;
+    # `next_check_at` is the first threshold after it, so a missed sweep is caught up later.
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    clocks_checked_at = models.DateTimeField(null=True, blank=True)
     clocks_paused = models.BooleanField(default=False)
 
     class Meta:
@@ -65,7 +71,8 @@ class Ticket(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(severity__isnull=True) | models.Q(severity__gte=1, severity__lte=4),
+                condition=models.Q(severity__isnull=True)
+                | models.Q(severity__gte=1, severity__lte=4),
                 name="ticket_severity_1_to_4",
             ),
             models.CheckConstraint(
@@ -94,7 +101,9 @@ def format_ref(number: int) -> str:
 
 def parse_ref(text: str) -> int | None:
     """The ticket number in a reference such as 'CCS-1042' (any case), else None."""
-    match = re.fullmatch(rf"\s*{re.escape(settings.DESKSIDE_REF_PREFIX)}-(\d{{1,18}})\s*", text, re.I)
+    match = re.fullmatch(
+        rf"\s*{re.escape(settings.DESKSIDE_REF_PREFIX)}-(\d{{1,18}})\s*", text, re.I
+    )
     return int(match.group(1)) if match else None
 
 
@@ -104,7 +113,10 @@ class Message(models.Model):
     kind = models.CharField(max_length=20, choices=MessageKind.choices)
     sender = models.CharField(max_length=320, blank=True, help_text="Address or staff name.")
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     subject = models.CharField(max_length=998, blank=True)
@@ -145,7 +157,10 @@ class Event(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     actor_label = models.CharField(max_length=320, help_text="Who, as shown in the history.")

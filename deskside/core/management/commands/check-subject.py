@@ -13,7 +13,7 @@ from deskside.core.severity import read_severity
 
 class Command(BaseCommand):
     help = "Print how the protocol reads the severity in a mail subject (JSON)."
-    requires_system_checks = []  # type: ignore[assignment]
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("subject", help="the subject line, quoted")

@@ -40,7 +40,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         received_at = self._received_at(options["received_at"])
-        sources = [Path(f) for f in options["files"]] or [None]
+        sources: list[Path | None] = [Path(f) for f in options["files"]] or [None]
         for source in sources:
             raw = self._read(source)
             try:

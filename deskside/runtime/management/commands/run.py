@@ -11,7 +11,7 @@ from deskside.runtime import setup, supervisor
 
 class Command(BaseCommand):
     help = "Start the whole desk: web server, task worker and scheduler, supervised together."
-    requires_system_checks = []  # type: ignore[assignment]
+    requires_system_checks: list[str] = []
 
     def handle(self, *args: Any, **options: Any) -> None:
         notes: list[str] = []

@@ -26,7 +26,10 @@ class Command(BaseCommand):
         number = parse_ref(ref)
         ticket = (
             Ticket.objects.select_related("contact", "organisation", "assignee")
-            .filter(pk=number).first() if number else None
+            .filter(pk=number)
+            .first()
+            if number
+            else None
         )
         if ticket is None:
             raise CommandError(f"no ticket {ref!r}")
