@@ -1,13 +1,8 @@
-"""Shared fixtures: a throw-away data directory and the named people of every test."""
+"""Shared fixtures (the environment itself is set by tests/environment.py)."""
 
 from __future__ import annotations
 
 import os
-import tempfile
-
-# Before Django reads its settings: tests never touch the developer's ./var.
-os.environ.setdefault("DESKSIDE_DATA_DIR", tempfile.mkdtemp(prefix="deskside-test-"))
-os.environ.setdefault("DESKSIDE_SUPPORT_ADDRESS", "support@deskside.test")
 
 import pytest
 

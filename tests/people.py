@@ -26,7 +26,11 @@ class People:
 
 def staff(username: str, role: Role) -> User:
     user = User.objects.create_user(
-        username, f"{username}@ccs2.test", "pw-" + username, first_name=username.capitalize()
+        username,
+        f"{username}@ccs2.test",
+        "pw-" + username,
+        first_name=username.capitalize(),
+        is_staff=role == Role.LEAD,  # leads work in the admin; agents in the desk
     )
     user.groups.add(Group.objects.get(name=role.value))
     return user

@@ -12,4 +12,5 @@ class AccountsConfig(AppConfig):
 
         # Permissions exist only after post_migrate has created them, so the role groups are
         # kept in step here rather than in a data migration.
-        post_migrate.connect(sync_role_groups, sender=self)
+        # Every app's post_migrate: the tickets app's permissions exist only after its own.
+        post_migrate.connect(sync_role_groups, dispatch_uid="deskside-role-groups")

@@ -137,8 +137,9 @@ def deliver_due(now: datetime | None = None, limit: int = 100) -> int:
     error escapes, so the worker lives on and the back-off decides when to try again."""
     now = now or timezone.now()
     due = list(
-        OutboundMail.objects.filter(status=OutboundStatus.QUEUED, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "id")[:limit]
+        OutboundMail.objects.filter(
+            status=OutboundStatus.QUEUED, next_attempt_at__lte=now
+        ).order_by("next_attempt_at", "id")[:limit]
     )
     if not due:
         return 0
@@ -171,11 +172,12 @@ def _timeout() -> int:
 def _claim(mail: OutboundMail) -> bool:
     """Count the attempt before trying: a second worker that read the same row skips it, and a
     worker killed mid-send leaves the row to be retried after the back-off."""
+    attempt = mail.attempts + 1
     claimed = OutboundMail.objects.filter(
         pk=mail.pk, status=OutboundStatus.QUEUED, attempts=mail.attempts
-    ).update(attempts=mail.attempts + 1, next_attempt_at=timezone.now() + backoff(mail.attempts + 1))
+    ).update(attempts=attempt, next_attempt_at=timezone.now() + backoff(attempt))
     if claimed:
-        mail.attempts += 1
+        mail.attempts = attempt
     return bool(claimed)
 
 

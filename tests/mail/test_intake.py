@@ -93,12 +93,12 @@ def mail(
         msg["In-Reply-To"] = f"<{in_reply_to}>"
     if references:
         msg["References"] = " ".join(f"<{r}>" for r in references)
-    for name, value in (headers or {}).items():
-        msg[name] = value
     msg.set_content(body)
     for filename, content_type, payload in attachments:
         maintype, subtype = content_type.split("/")
         msg.add_attachment(payload, maintype=maintype, subtype=subtype, filename=filename)
+    for name, value in (headers or {}).items():  # last: set_content() drops Content-* headers
+        msg[name] = value
     return msg.as_bytes()
 
 

@@ -1,0 +1,8 @@
+"""Loaded with `-p tests.environment` before pytest-django reads the settings, so that tests
+never touch the developer's ./var or support address."""
+
+import os
+import tempfile
+
+os.environ.setdefault("DESKSIDE_DATA_DIR", tempfile.mkdtemp(prefix="deskside-test-"))
+os.environ.setdefault("DESKSIDE_SUPPORT_ADDRESS", "support@deskside.test")
