@@ -5,7 +5,10 @@ Business rules (levels, clocks, calendar) are data in the database, not settings
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dj_database_url
+from django.utils.csp import CSP
 
 from deskside.config import (
     ConfigError,
@@ -51,12 +54,15 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "django_htmx",
     "deskside.core",
     "deskside.accounts",
     "deskside.outbox",
     "deskside.tickets",
     "deskside.mail",
     "deskside.runtime",
+    "deskside.desk",
+    "deskside.portal",
 ]
 
 MIDDLEWARE = [
@@ -69,7 +75,22 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# No inline script or style anywhere: what mail HTML might smuggle in cannot run.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+}
 
 ROOT_URLCONF = "deskside.urls"
 WSGI_APPLICATION = "deskside.wsgi.application"
@@ -77,7 +98,7 @@ WSGI_APPLICATION = "deskside.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [Path(__file__).parent / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -163,6 +184,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [Path(__file__).parent / "static"]
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing folder before collectstatic
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -171,7 +193,9 @@ STORAGES = {
 MEDIA_ROOT = DATA_DIR / "files"
 WHITENOISE_USE_FINDERS = True
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/desk/login/"
+LOCALE_PATHS = [Path(__file__).parent / "locale"]
+LANGUAGE_COOKIE_NAME = "deskside_language"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import path
+from django.urls import include, path
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("admin:index")
+    return redirect("desk:queue")
 
 
 def health(request: HttpRequest) -> HttpResponse:
@@ -20,4 +20,6 @@ urlpatterns = [
     path("", home, name="home"),
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
+    path("desk/", include("deskside.desk.urls")),
+    path("portal/", include("deskside.portal.urls")),
 ]

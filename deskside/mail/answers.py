@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
+from django.utils.html import escape, linebreaks
 
 from deskside.accounts.models import Contact
 from deskside.core.opening_words import describe_hours_and_next_opening
@@ -22,47 +23,89 @@ def _when(value: object, language: str) -> str:
         return str(formats.date_format(timezone.localtime(value), "l j F Y, H:i"))  # type: ignore[arg-type]
 
 
-def _send(ticket: Ticket, contact: Contact, kind: MessageKind, template: str,
-          context: dict[str, object], in_reply_to: str | None) -> None:
+def _send(
+    ticket: Ticket,
+    contact: Contact,
+    kind: MessageKind,
+    template: str,
+    context: dict[str, object],
+    in_reply_to: str | None,
+) -> None:
     language = ticket.language
     text = render_to_string(f"mail/{template}.{language}.txt", context).strip() + "\n"
+    # The HTML part is the text itself, escaped: a client's subject quoted in it stays text.
+    html = linebreaks(escape(text))
     # Collapse whitespace: a line break decoded from a hostile subject never reaches a header.
     subject = " ".join(render_to_string(f"mail/{template}_subject.{language}.txt", context).split())
     message_id = new_message_id()
-    actions.add_system_message(ticket, actions.NewMessage(
-        direction=Direction.OUTBOUND, kind=kind, text=text, subject=subject,
-        sender="Deskside", message_id=message_id, in_reply_to=in_reply_to or "",
-    ))
-    queue(to=[contact.email], subject=subject, text=text, purpose=kind.value,
-          ticket_ref=ticket.ref, in_reply_to=in_reply_to or "",
-          references=[in_reply_to] if in_reply_to else [], automatic=True, message_id=message_id)
+    actions.add_system_message(
+        ticket,
+        actions.NewMessage(
+            direction=Direction.OUTBOUND,
+            kind=kind,
+            text=text,
+            subject=subject,
+            sender="Deskside",
+            message_id=message_id,
+            in_reply_to=in_reply_to or "",
+        ),
+    )
+    queue(
+        to=[contact.email],
+        subject=subject,
+        text=text,
+        html=html,
+        purpose=kind.value,
+        ticket_ref=ticket.ref,
+        in_reply_to=in_reply_to or "",
+        references=[in_reply_to] if in_reply_to else [],
+        automatic=True,
+        message_id=message_id,
+    )
 
 
 def acknowledge(ticket: Ticket, contact: Contact, *, in_reply_to: str | None) -> None:
     """Reference, level, effort, first response due, and the next opening if out of hours."""
+    assert ticket.severity is not None, "only a ticket with a level is acknowledged"
     level = SeverityLevel.objects.get(level=ticket.severity)
     calendar = policy.calendar()
     out_of_hours = not calendar.is_open(ticket.received_at)
-    context = {
-        "ref": ticket.ref, "subject": ticket.subject, "level": level.level,
+    context: dict[str, object] = {
+        "ref": ticket.ref,
+        "subject": ticket.subject,
+        "level": level.level,
         "level_name": level.name_in(ticket.language),
-        "definition": level.definition_in(ticket.language), "effort": level.effort,
-        "first_response_due": (_when(ticket.first_response_due, ticket.language)
-                               if ticket.first_response_due else None),
-        "opening": (describe_hours_and_next_opening(calendar, ticket.received_at, ticket.language)
-                    if out_of_hours else None),
+        "definition": level.definition_in(ticket.language),
+        "effort": level.effort,
+        "first_response_due": (
+            _when(ticket.first_response_due, ticket.language) if ticket.first_response_due else None
+        ),
+        "opening": (
+            describe_hours_and_next_opening(calendar, ticket.received_at, ticket.language)
+            if out_of_hours
+            else None
+        ),
     }
     _send(ticket, contact, MessageKind.ACKNOWLEDGEMENT, "acknowledgement", context, in_reply_to)
 
 
-def explain_protocol(ticket: Ticket, contact: Contact, reading: SeverityReading, *,
-                     in_reply_to: str | None) -> None:
+def explain_protocol(
+    ticket: Ticket, contact: Contact, reading: SeverityReading, *, in_reply_to: str | None
+) -> None:
     """Why the mail was closed, the four levels, and how to fix it: reply with a level."""
     levels = [
-        {"level": row.level, "name": row.name_in(ticket.language),
-         "definition": row.definition_in(ticket.language)}
+        {
+            "level": row.level,
+            "name": row.name_in(ticket.language),
+            "definition": row.definition_in(ticket.language),
+        }
         for row in SeverityLevel.objects.order_by("level")
     ]
-    context = {"ref": ticket.ref, "subject": ticket.subject, "levels": levels,
-               "result": reading.result.value, "numbers": ", ".join(map(str, reading.levels))}
+    context: dict[str, object] = {
+        "ref": ticket.ref,
+        "subject": ticket.subject,
+        "levels": levels,
+        "result": reading.result.value,
+        "numbers": ", ".join(map(str, reading.levels)),
+    }
     _send(ticket, contact, MessageKind.PROTOCOL, "protocol", context, in_reply_to)

@@ -9,9 +9,13 @@ opens a ticket at the severity in its subject, or a closed one that explains the
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from deskside.accounts.models import Contact, Language
@@ -36,6 +40,7 @@ from deskside.tickets.models import (
 )
 
 LANGUAGES = set(Language.values)
+MAX_ADDRESS_LENGTH = 254  # RFC 5321's limit, and Contact.email's column
 
 
 def handle(inbound: InboundMail, raw: bytes) -> Result:
@@ -43,9 +48,14 @@ def handle(inbound: InboundMail, raw: bytes) -> Result:
         mail = parse(raw)
     except MailRejected as rejected:
         return _quarantine(inbound, rejected.reason)
+    mail = _without_nul(mail)
     inbound.subject, inbound.from_address = mail.subject[:998], mail.from_address[:998]
-    if is_our_own(mail, support_addresses=[settings.DESKSIDE_SUPPORT_ADDRESS],
-                  message_id_domain=message_id_domain(), loop_header=LOOP_HEADER):
+    if is_our_own(
+        mail,
+        support_addresses=[settings.DESKSIDE_SUPPORT_ADDRESS],
+        message_id_domain=message_id_domain(),
+        loop_header=LOOP_HEADER,
+    ):
         return Result(mail.message_id, Outcome.IGNORED, reason="our own mail came back")
     kind = classify(mail, envelope_sender=envelope_sender(inbound))
     if kind.kind == Kind.BOUNCE:
@@ -57,7 +67,38 @@ def handle(inbound: InboundMail, raw: bytes) -> Result:
         return Result(mail.message_id, Outcome.IGNORED, reason="automatic reply to no ticket")
     if not mail.from_address:
         return _quarantine(inbound, "the mail has no sender address")
+    if len(mail.from_address) > MAX_ADDRESS_LENGTH:
+        return _quarantine(
+            inbound, f"the sender address is longer than {MAX_ADDRESS_LENGTH} characters"
+        )
     return _new_ticket(inbound, mail, kind)
+
+
+def _without_nul(mail: ParsedMail) -> ParsedMail:
+    """PostgreSQL refuses NUL characters in text, and they mean nothing in a mail: drop them,
+    so that a stray one neither quarantines the mail nor fails on one database only."""
+
+    def clean(value: str) -> str:
+        return value.replace("\x00", "")
+
+    return replace(
+        mail,
+        subject=clean(mail.subject),
+        from_address=clean(mail.from_address),
+        from_name=clean(mail.from_name),
+        text=clean(mail.text),
+        visible_text=clean(mail.visible_text),
+        html=clean(mail.html) if mail.html else mail.html,
+        attachments=tuple(
+            replace(
+                a,
+                filename=clean(a.filename),
+                content_type=clean(a.content_type),
+                content_id=clean(a.content_id) if a.content_id else a.content_id,
+            )
+            for a in mail.attachments
+        ),
+    )
 
 
 def envelope_sender(inbound: InboundMail) -> str | None:
@@ -97,7 +138,9 @@ def known_sender(ticket: Ticket, address: str) -> Contact | None:
         return None
     if contact.pk == ticket.contact_id:
         return contact
-    same_org = ticket.organisation_id is not None and contact.organisation_id == ticket.organisation_id
+    same_org = (
+        ticket.organisation_id is not None and contact.organisation_id == ticket.organisation_id
+    )
     return contact if same_org else None
 
 
@@ -108,40 +151,104 @@ def _reply(inbound: InboundMail, mail: ParsedMail, ticket: Ticket, kind: Classif
     contact = known_sender(ticket, mail.from_address)
     if contact is None:
         return _quarantine(
-            inbound, f"unverified reply to {ticket.ref} from {mail.from_address or 'no sender'}: "
-            "held for an agent")
+            inbound,
+            f"unverified reply to {ticket.ref} from {mail.from_address or 'no sender'}: "
+            "held for an agent",
+        )
     inbound.ticket = ticket
     message = _new_message(mail, kind)
     reading = read_severity(mail.subject)
-    fixes_level = (ticket.status == Status.CLOSED and reading.result == Reading.FOUND
-                   and ticket.close_reason in (CloseReason.NO_SEVERITY, CloseReason.INVALID_SEVERITY))
+    fixes_level = (
+        ticket.status == Status.CLOSED
+        and reading.result == Reading.FOUND
+        and ticket.close_reason in (CloseReason.NO_SEVERITY, CloseReason.INVALID_SEVERITY)
+    )
     if fixes_level:
-        actions.reopen(ticket, by=actions.Actor.client(contact), severity=reading.level,
-                       reason="the client replied with a severity in the subject")
+        actions.reopen(
+            ticket,
+            by=actions.Actor.client(contact),
+            severity=reading.level,
+            reason="the client replied with a severity in the subject",
+        )
     filed = actions.receive_from_client(ticket, message, counts_as_answer=kind.kind == Kind.NORMAL)
     inbound.ticket_message = filed
     ticket.refresh_from_db()
-    if fixes_level and kind.may_auto_answer:
+    if fixes_level and kind.may_auto_answer and _under_cap(contact):
         answers.acknowledge(ticket, contact, in_reply_to=mail.message_id)
-    return Result(mail.message_id, Outcome.APPENDED, ticket.ref, ticket.severity,
-                  reason="reopened with a severity" if fixes_level else None)
+    if fixes_level:
+        reason: str | None = f"reopened at severity {ticket.severity}"
+    elif ticket.status == Status.CLOSED:
+        reason = f"kept on a closed ticket ({ticket.get_close_reason_display().lower()})"
+    else:
+        reason = None
+    return Result(mail.message_id, Outcome.APPENDED, ticket.ref, ticket.severity, reason)
 
 
 def _bounce(inbound: InboundMail, mail: ParsedMail) -> Result:
     report = mail.report
-    original = report.original_message_id if report else None
-    known = Message.objects.filter(message_id=original).select_related("ticket").first() if original else None
-    failed = report.failed_recipients if report else ()
-    Contact.objects.filter(email__in=[a.lower() for a in failed]).update(mail_failing_since=timezone.now())
+    failed = report.failed_recipients if report else _failed_recipients_header(mail)
+    # A DSN that reports a delay or a success says nothing against the address.
+    if report is None or report.action in (None, "failed"):
+        _mark_failing(failed)
+    known = _bounced_message(mail)
     if known is None:
-        return Result(mail.message_id, Outcome.IGNORED,
-                      reason="delivery report for a mail we cannot find")
+        return Result(
+            mail.message_id, Outcome.IGNORED, reason="delivery report for a mail we cannot find"
+        )
     inbound.ticket = known.ticket
-    note = NewMessage(direction=Direction.SYSTEM, kind=MessageKind.BOUNCE, sender=mail.from_address,
-                      subject=mail.subject, text=mail.text, message_id=mail.message_id or "")
+    note = NewMessage(
+        direction=Direction.SYSTEM,
+        kind=MessageKind.BOUNCE,
+        sender=mail.from_address,
+        subject=mail.subject,
+        text=mail.text,
+        message_id=mail.message_id or "",
+    )
     inbound.ticket_message = actions.add_system_message(known.ticket, note)
-    return Result(mail.message_id, Outcome.APPENDED, known.ticket.ref, known.ticket.severity,
-                  reason=f"delivery failed for {', '.join(failed) or 'a recipient'}")
+    return Result(
+        mail.message_id,
+        Outcome.APPENDED,
+        known.ticket.ref,
+        known.ticket.severity,
+        reason=f"delivery failed for {', '.join(failed) or 'a recipient'}",
+    )
+
+
+def _bounced_message(mail: ParsedMail) -> Message | None:
+    """Our message that came back: named by the report, else (a bounce that is no RFC 3464
+    report, as qmail and some Exim setups send) by its threading headers or by one of our
+    Message-IDs quoted in its text."""
+    report = mail.report
+    candidates = [report.original_message_id] if report and report.original_message_id else []
+    if not candidates:
+        domain = re.escape(message_id_domain())
+        quoted = re.findall(rf"<([^<>\s]{{1,900}}@{domain})>", mail.text[:100_000], re.IGNORECASE)
+        candidates = [*mail.in_reply_to, *mail.references, *quoted]
+    if not candidates:
+        return None
+    return (
+        Message.objects.filter(message_id__in=candidates[:50])
+        .select_related("ticket")
+        .order_by("-id")
+        .first()
+    )
+
+
+def _failed_recipients_header(mail: ParsedMail) -> tuple[str, ...]:
+    header = mail.headers.get("x-failed-recipients", "")
+    return tuple(a.strip().strip("<>") for a in header.split(",") if a.strip())
+
+
+def _mark_failing(addresses: Sequence[str]) -> None:
+    """Mark the contacts behind bounced addresses, compared case-insensitively like every
+    address; an address already failing keeps the time it started to fail."""
+    wanted = Q()
+    for address in addresses[:50]:
+        wanted |= Q(email__iexact=address)
+    if wanted:
+        Contact.objects.filter(wanted, mail_failing_since__isnull=True).update(
+            mail_failing_since=timezone.now()
+        )
 
 
 # -- new mail --------------------------------------------------------------------------------
@@ -152,11 +259,17 @@ def _new_message(mail: ParsedMail, kind: Classification) -> NewMessage:
     return NewMessage(
         direction=Direction.SYSTEM if auto else Direction.INBOUND,
         kind=MessageKind.AUTO_REPLY if auto else MessageKind.MAIL,
-        sender=mail.from_address, subject=mail.subject, text=mail.text,
-        visible_text=mail.visible_text, html=mail.html or "", message_id=mail.message_id or "",
+        sender=mail.from_address,
+        subject=mail.subject,
+        text=mail.text,
+        visible_text=mail.visible_text,
+        html=mail.html or "",
+        message_id=mail.message_id or "",
         in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else "",
-        files=tuple(NewFile(a.filename, a.content_type, a.payload, a.content_id or "")
-                    for a in mail.attachments),
+        files=tuple(
+            NewFile(a.filename, a.content_type, a.payload, a.content_id or "")
+            for a in mail.attachments
+        ),
     )
 
 
@@ -164,8 +277,13 @@ def _contact(mail: ParsedMail) -> Contact:
     contact = Contact.objects.filter(email__iexact=mail.from_address).first()
     if contact:
         return contact
-    return Contact.objects.create(email=mail.from_address, name=mail.from_name[:200],
-                                  language=_language(mail))
+    try:
+        with transaction.atomic():
+            return Contact.objects.create(
+                email=mail.from_address, name=mail.from_name[:200], language=_language(mail)
+            )
+    except IntegrityError:  # a concurrent mail from the same new sender created it first
+        return Contact.objects.get(email__iexact=mail.from_address)
 
 
 def _language(mail: ParsedMail) -> str:
@@ -180,10 +298,15 @@ def _new_ticket(inbound: InboundMail, mail: ParsedMail, kind: Classification) ->
     contact = _contact(mail)
     reading = read_severity(mail.subject)
     problem = {Reading.FOUND: None, Reading.MISSING: CloseReason.NO_SEVERITY}.get(
-        reading.result, CloseReason.INVALID_SEVERITY)
+        reading.result, CloseReason.INVALID_SEVERITY
+    )
     ticket = actions.open_ticket(
-        contact=contact, subject=mail.subject or "(no subject)", claimed_severity=reading.level,
-        received_at=inbound.received_at, message=_new_message(mail, kind), problem=problem,
+        contact=contact,
+        subject=mail.subject or "(no subject)",
+        claimed_severity=reading.level,
+        received_at=inbound.received_at,
+        message=_new_message(mail, kind),
+        problem=problem,
     )
     inbound.ticket = ticket
     inbound.ticket_message = ticket.messages.first()
@@ -196,8 +319,13 @@ def _new_ticket(inbound: InboundMail, mail: ParsedMail, kind: Classification) ->
     reason = None if problem is None else _problem_words(reading)
     if not answered:
         reason = "; ".join(filter(None, [reason, kind.reason or "automatic answers capped"]))
-    return Result(mail.message_id, Outcome.CREATED if problem is None else Outcome.REJECTED,
-                  ticket.ref, ticket.severity, reason)
+    return Result(
+        mail.message_id,
+        Outcome.CREATED if problem is None else Outcome.REJECTED,
+        ticket.ref,
+        ticket.severity,
+        reason,
+    )
 
 
 def _problem_words(reading: SeverityReading) -> str:
@@ -214,4 +342,7 @@ AUTO_ANSWER_WINDOW = timedelta(hours=1)
 
 
 def _under_cap(contact: Contact) -> bool:
-    return automatic_answers_since(contact.email, timezone.now() - AUTO_ANSWER_WINDOW) < AUTO_ANSWER_CAP
+    return (
+        automatic_answers_since(contact.email, timezone.now() - AUTO_ANSWER_WINDOW)
+        < AUTO_ANSWER_CAP
+    )

@@ -8,6 +8,7 @@ also marks the stored row processed, so a crash in between leaves a STORED row t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -18,7 +19,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import parsedate_to_datetime
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from deskside.mail import rawstore
@@ -28,8 +29,15 @@ log = logging.getLogger("deskside.mail")
 
 # Headers that relays and the mailbox add on the way in: a second delivery of one mail
 # differs only in these, so they are left out of the content hash.
-_TRACE_HEADERS = (b"received", b"return-path", b"delivered-to", b"x-original-to",
-                  b"x-delivered-to", b"envelope-to", b"x-envelope-from")
+_TRACE_HEADERS = (
+    b"received",
+    b"return-path",
+    b"delivered-to",
+    b"x-original-to",
+    b"x-delivered-to",
+    b"envelope-to",
+    b"x-envelope-from",
+)
 
 
 class TemporaryFailure(Exception):
@@ -47,13 +55,18 @@ class Result:
     reason: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"message_id": self.message_id, "outcome": self.outcome.value,
-                "ticket": self.ticket, "severity": self.severity, "reason": self.reason}
+        return {
+            "message_id": self.message_id,
+            "outcome": self.outcome.value,
+            "ticket": self.ticket,
+            "severity": self.severity,
+            "reason": self.reason,
+        }
 
 
 def _header_block(raw: bytes) -> tuple[bytes, bytes]:
     match = re.search(rb"\r?\n\r?\n", raw)
-    return (raw[: match.start()], raw[match.start():]) if match else (raw, b"")
+    return (raw[: match.start()], raw[match.start() :]) if match else (raw, b"")
 
 
 def content_hash(raw: bytes) -> str:
@@ -81,18 +94,26 @@ def _summary(raw: bytes) -> tuple[str, str, str, datetime | None]:
         headers = BytesHeaderParser(policy=compat32).parsebytes(head + b"\n\n")
     except Exception:  # a header block that even compat32 cannot read: store it anyway
         return "", "", "", None
-    message_id = str(headers.get("Message-ID", "") or "").strip().strip("<>").strip()[:998]
+    message_id = _text(headers.get("Message-ID")).strip().strip("<>").strip()[:998]
     date = None
-    try:
+    with contextlib.suppress(TypeError, ValueError, IndexError):
         date = parsedate_to_datetime(str(headers.get("Date", "")))
-    except (TypeError, ValueError, IndexError):
-        pass
-    return (message_id, str(headers.get("Subject", ""))[:998], str(headers.get("From", ""))[:998],
-            date if date and date.tzinfo else None)
+    return (
+        message_id,
+        _text(headers.get("Subject"))[:998],
+        _text(headers.get("From"))[:998],
+        date if date and date.tzinfo else None,
+    )
 
 
-def store(raw: bytes, *, door: Door, received_at: datetime | None = None,
-          envelope_sender: str = "") -> tuple[InboundMail, bool]:
+def _text(value: object) -> str:
+    # PostgreSQL refuses NUL in text; a header carrying one must still be stored.
+    return str(value or "").replace("\x00", "")
+
+
+def store(
+    raw: bytes, *, door: Door, received_at: datetime | None = None, envelope_sender: str = ""
+) -> tuple[InboundMail, bool]:
     """Keep the raw mail durably; returns (row, created). An existing row means a duplicate."""
     message_id, subject, sender, _date = _summary(raw)
     key = content_hash(raw)
@@ -101,14 +122,21 @@ def store(raw: bytes, *, door: Door, received_at: datetime | None = None,
         existing = InboundMail.objects.filter(message_id=message_id, content_hash=key).first()
         if existing:
             return existing, False
-        with transaction.atomic():
-            return InboundMail.objects.create(
-                door=door, message_id=message_id, content_hash=key, raw_sha256=sha,
-                size=len(raw), envelope_sender=envelope_sender[:998], subject=subject,
-                from_address=sender, received_at=received_at or timezone.now(),
-            ), True
-    except IntegrityError:
-        return InboundMail.objects.get(message_id=message_id, content_hash=key), False
+        try:
+            with transaction.atomic():
+                return InboundMail.objects.create(
+                    door=door,
+                    message_id=message_id,
+                    content_hash=key,
+                    raw_sha256=sha,
+                    size=len(raw),
+                    envelope_sender=_text(envelope_sender)[:998],
+                    subject=subject,
+                    from_address=sender,
+                    received_at=received_at or timezone.now(),
+                ), True
+        except IntegrityError:  # the same mail, stored a moment ago through another door
+            return InboundMail.objects.get(message_id=message_id, content_hash=key), False
     except (DatabaseError, OSError) as error:
         raise TemporaryFailure(f"could not store the mail: {error}") from error
 
@@ -125,8 +153,11 @@ def process(inbound_id: int) -> Result:
         result = _decide_safely(inbound, decide.handle)
         inbound.outcome = result.outcome
         inbound.reason = result.reason or ""
-        inbound.status = (InboundStatus.QUARANTINED if result.outcome == Outcome.QUARANTINED
-                          else InboundStatus.PROCESSED)
+        inbound.status = (
+            InboundStatus.QUARANTINED
+            if result.outcome == Outcome.QUARANTINED
+            else InboundStatus.PROCESSED
+        )
         inbound.processed_at = timezone.now()
         inbound.save()
     return result
@@ -138,35 +169,45 @@ def _decide_safely(inbound: InboundMail, handle: Callable[[InboundMail, bytes], 
     try:
         with transaction.atomic():
             return handle(inbound, rawstore.load(inbound.raw_sha256))
-    except DatabaseError:
-        raise
-    except Exception as error:
+    except (OperationalError, InterfaceError):
+        raise  # the database is down or busy: retry the mail later, do not judge it
+    except Exception as error:  # including a DataError or IntegrityError this mail provoked
         log.exception("mail %s could not be processed", inbound.pk)
         inbound.ticket, inbound.ticket_message = None, None  # rolled back with the savepoint
-        return Result(message_id=inbound.message_id or None, outcome=Outcome.QUARANTINED,
-                      reason=f"internal error while processing: {type(error).__name__}: {error}")
+        return Result(
+            message_id=inbound.message_id or None,
+            outcome=Outcome.QUARANTINED,
+            reason=f"internal error while processing: {type(error).__name__}: {error}",
+        )
 
 
 def recorded(inbound: InboundMail) -> Result:
     ticket = inbound.ticket
     return Result(
-        message_id=inbound.message_id or None, outcome=Outcome(inbound.outcome or Outcome.QUARANTINED),
-        ticket=ticket.ref if ticket else None, severity=ticket.severity if ticket else None,
+        message_id=inbound.message_id or None,
+        outcome=Outcome(inbound.outcome or Outcome.QUARANTINED),
+        ticket=ticket.ref if ticket else None,
+        severity=ticket.severity if ticket else None,
         reason=inbound.reason or None,
     )
 
 
-def ingest(raw: bytes, *, door: Door, received_at: datetime | None = None,
-           envelope_sender: str = "") -> Result:
+def ingest(
+    raw: bytes, *, door: Door, received_at: datetime | None = None, envelope_sender: str = ""
+) -> Result:
     """Store, then process. A second delivery of a processed mail is a `duplicate`."""
-    inbound, created = store(raw, door=door, received_at=received_at,
-                             envelope_sender=envelope_sender)
+    inbound, created = store(
+        raw, door=door, received_at=received_at, envelope_sender=envelope_sender
+    )
     if not created and inbound.status != InboundStatus.STORED:
         ticket = inbound.ticket
-        return Result(message_id=inbound.message_id or None, outcome=Outcome.DUPLICATE,
-                      ticket=ticket.ref if ticket else None,
-                      severity=ticket.severity if ticket else None,
-                      reason=f"already received on {inbound.stored_at:%Y-%m-%d %H:%M}")
+        return Result(
+            message_id=inbound.message_id or None,
+            outcome=Outcome.DUPLICATE,
+            ticket=ticket.ref if ticket else None,
+            severity=ticket.severity if ticket else None,
+            reason=f"already received on {inbound.stored_at:%Y-%m-%d %H:%M}",
+        )
     try:
         return process(inbound.pk)
     except DatabaseError as error:

@@ -1,0 +1,55 @@
+"""Who may see what: the one place that answers it for the desk, the portal and the API.
+
+Staff (agents, technicians, leads, administrators) see every ticket in the desk. A client sees
+only the tickets of their own organisation (or their own, without one); anything else is a 404,
+so that the existence of another client's ticket is never confirmed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+
+from deskside.accounts.models import Contact
+from deskside.accounts.roles import Role, has_role
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+STAFF_ROLES = (Role.AGENT, Role.TECHNICIAN, Role.LEAD, Role.ADMIN)
+
+
+def is_staff_member(user: User | AnonymousUser) -> bool:
+    return has_role(user, *STAFF_ROLES)
+
+
+def staff_required(view: View) -> View:
+    """Desk views: a signed-in member of staff, else the desk's sign-in page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), "desk:login")
+        if not is_staff_member(request.user):
+            raise Http404("not a member of staff")
+        return view(request, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def contact_of(user: User | AnonymousUser) -> Contact | None:
+    if not user.is_authenticated:
+        return None
+    return Contact.objects.filter(user=user).select_related("organisation").first()
+
+
+def visible_to_contact(queryset: QuerySet[Any], contact: Contact, path: str = "") -> QuerySet[Any]:
+    """Limit a queryset of tickets (or of rows reached through `path`, e.g. "message__ticket__")
+    to what `contact` may see: their organisation's tickets, or their own without one."""
+    if contact.organisation_id is not None:
+        return queryset.filter(Q(**{f"{path}organisation_id": contact.organisation_id}))
+    return queryset.filter(Q(**{f"{path}contact_id": contact.pk}))
