@@ -1,11 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from deskside.desk import views
+from deskside.desk.views import actions, files, presence, queue, search, ticket
 
 app_name = "desk"
 urlpatterns = [
-    path("", views.queue, name="queue"),
+    path("", queue.queue, name="queue"),
     path("login/", auth_views.LoginView.as_view(template_name="desk/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="desk:login"), name="logout"),
+    path("search/", search.search, name="search"),
+    path("ticket/<str:ref>/", ticket.ticket_page, name="ticket"),
+    path("ticket/<str:ref>/presence/", presence.heartbeat, name="presence"),
+    path("ticket/<str:ref>/<str:action>/", actions.act, name="act"),
+    path("attachment/<int:pk>/", files.attachment, name="attachment"),
 ]

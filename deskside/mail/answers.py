@@ -34,7 +34,7 @@ def _send(
     language = ticket.language
     text = render_to_string(f"mail/{template}.{language}.txt", context).strip() + "\n"
     # The HTML part is the text itself, escaped: a client's subject quoted in it stays text.
-    html = linebreaks(escape(text))
+    html = linebreaks(escape(text.strip()))
     # Collapse whitespace: a line break decoded from a hostile subject never reaches a header.
     subject = " ".join(render_to_string(f"mail/{template}_subject.{language}.txt", context).split())
     message_id = new_message_id()

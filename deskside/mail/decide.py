@@ -185,16 +185,18 @@ def _reply(inbound: InboundMail, mail: ParsedMail, ticket: Ticket, kind: Classif
 
 
 def _bounce(inbound: InboundMail, mail: ParsedMail) -> Result:
-    report = mail.report
-    failed = report.failed_recipients if report else _failed_recipients_header(mail)
-    # A DSN that reports a delay or a success says nothing against the address.
-    if report is None or report.action in (None, "failed"):
-        _mark_failing(failed)
+    # Only a report about a mail we really sent (its random Message-ID) counts: anyone can
+    # write a delivery report, and a forged one must not mark addresses as failing.
     known = _bounced_message(mail)
     if known is None:
         return Result(
             mail.message_id, Outcome.IGNORED, reason="delivery report for a mail we cannot find"
         )
+    report = mail.report
+    failed = report.failed_recipients if report else _failed_recipients_header(mail)
+    action = (report.action if report else None) or "failed"
+    if action == "failed":  # a delay or a success report says nothing against the address
+        _mark_failing(failed)
     inbound.ticket = known.ticket
     note = NewMessage(
         direction=Direction.SYSTEM,
@@ -210,7 +212,7 @@ def _bounce(inbound: InboundMail, mail: ParsedMail) -> Result:
         Outcome.APPENDED,
         known.ticket.ref,
         known.ticket.severity,
-        reason=f"delivery failed for {', '.join(failed) or 'a recipient'}",
+        reason=f"delivery {action} for {', '.join(failed) or 'a recipient'}",
     )
 
 

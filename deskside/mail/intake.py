@@ -152,7 +152,7 @@ def process(inbound_id: int) -> Result:
         inbound.attempts += 1
         result = _decide_safely(inbound, decide.handle)
         inbound.outcome = result.outcome
-        inbound.reason = result.reason or ""
+        inbound.reason = _text(result.reason)
         inbound.status = (
             InboundStatus.QUARANTINED
             if result.outcome == Outcome.QUARANTINED
@@ -206,7 +206,7 @@ def ingest(
             outcome=Outcome.DUPLICATE,
             ticket=ticket.ref if ticket else None,
             severity=ticket.severity if ticket else None,
-            reason=f"already received on {inbound.stored_at:%Y-%m-%d %H:%M}",
+            reason=f"already received on {timezone.localtime(inbound.stored_at):%Y-%m-%d %H:%M}",
         )
     try:
         return process(inbound.pk)

@@ -1,6 +1,18 @@
 from django.urls import path
 
-from deskside.portal import views
+from deskside.portal.views import language, new, signin, tickets
 
 app_name = "portal"
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", tickets.home, name="home"),
+    path("ticket/<str:ref>/", tickets.ticket, name="ticket"),
+    path("attachment/<int:attachment_id>/", tickets.attachment, name="attachment"),
+    path("new/", new.new_ticket, name="new"),
+    path("signin/", signin.signin, name="signin"),
+    path("signin/sent/", signin.link_sent, name="link_sent"),
+    path("signin/password/", signin.password_signin, name="password_signin"),
+    path("login/<str:token>/", signin.link, name="link"),
+    path("password/", signin.set_password, name="password"),
+    path("signout/", signin.signout, name="signout"),
+    path("language/", language.set_language, name="language"),
+]

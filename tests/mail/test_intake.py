@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import DataError, OperationalError
 
 from deskside.accounts.models import Contact
 from deskside.mail import intake, rawstore
@@ -299,6 +300,7 @@ def test_reply_without_a_severity_to_a_closed_ticket_keeps_it_closed(people: Peo
     reply = run(mail(f"Re: [{ticket.ref}] Please state the severity: Export fails"))
 
     assert reply.outcome == Outcome.APPENDED
+    assert "closed ticket" in (reply.reason or "")
     ticket.refresh_from_db()
     assert (ticket.status, ticket.close_reason) == (Status.CLOSED, CloseReason.NO_SEVERITY)
     assert ticket.messages.filter(direction=Direction.INBOUND).count() == 2
@@ -572,12 +574,55 @@ def test_bounce_of_an_agents_reply_is_a_note_on_that_ticket(
     assert claires_ticket.messages.filter(kind=MessageKind.BOUNCE).count() == 1
 
 
-def test_bounce_for_an_unknown_mail_is_ignored(people: People) -> None:
-    result = run(dsn("nobody-knows@elsewhere.example", "gone@client.example"))
+def test_a_delay_report_is_a_note_but_does_not_mark_the_address_failing(
+    people: People, claires_ticket: Ticket
+) -> None:
+    raw = dsn(answer_of(claires_ticket).message_id, "claire@acme.example")
+    raw = raw.replace(b"Action: failed", b"Action: delayed").replace(b"5.1.1", b"4.4.1")
+
+    result = run(raw)
+
+    assert (result.outcome, result.ticket) == (Outcome.APPENDED, claires_ticket.ref)
+    assert "delivery delayed" in (result.reason or "")
+    people.client.refresh_from_db()
+    assert people.client.mail_failing_since is None
+
+
+def test_a_plain_text_bounce_quoting_our_message_id_is_a_note(
+    people: People, claires_ticket: Ticket
+) -> None:
+    ack = answer_of(claires_ticket)
+    body = (
+        "This message was created automatically by mail delivery software.\n\n"
+        "A message that you sent could not be delivered to one or more of its recipients.\n\n"
+        "  Claire@Acme.example\n    mailbox is full\n\n"
+        "------ This is a copy of the message, including all the headers. ------\n"
+        f"Message-ID: <{ack.message_id}>\nSubject: {ack.subject}\n"
+    )
+    raw = mail(
+        "Mail delivery failed: returning message to sender",
+        sender="Mail Delivery System <Mailer-Daemon@mx.acme.example>",
+        body=body,
+        headers={"X-Failed-Recipients": "Claire@Acme.example", "Auto-Submitted": "auto-replied"},
+    )
+
+    result = run(raw, envelope_sender="<>")
+
+    assert (result.outcome, result.ticket) == (Outcome.APPENDED, claires_ticket.ref)
+    assert claires_ticket.messages.filter(kind=MessageKind.BOUNCE).count() == 1
+    people.client.refresh_from_db()
+    assert people.client.mail_failing_since is not None
+    assert len(outbox()) == 1
+
+
+def test_bounce_for_an_unknown_mail_is_ignored_and_marks_nobody(people: People) -> None:
+    result = run(dsn("nobody-knows@elsewhere.example", "claire@acme.example"))
 
     assert result.outcome == Outcome.IGNORED
     assert Ticket.objects.count() == 0
     assert outbox() == []
+    people.client.refresh_from_db()
+    assert people.client.mail_failing_since is None, "a forged report marks no address"
 
 
 # -- loops ----------------------------------------------------------------------------------------
@@ -735,6 +780,41 @@ def test_a_bug_in_processing_quarantines_the_mail_and_leaves_nothing_half_done(
     assert not Message.objects.exists()
 
 
+def test_a_database_error_this_mail_provoked_quarantines_it(
+    people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(subject: str) -> object:
+        raise DataError("value too long for type character varying(10)")
+
+    monkeypatch.setattr("deskside.mail.decide.read_severity", refused)
+    raw = mail("Sev 2 - export fails")
+
+    row = _quarantined(run(raw), raw, "internal error")
+
+    assert "value too long" in row.reason
+
+
+def test_a_database_outage_while_processing_keeps_the_mail_for_a_retry(
+    people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(subject: str) -> object:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr("deskside.mail.decide.read_severity", down)
+    raw = mail("Sev 2 - export fails")
+
+    with pytest.raises(intake.TemporaryFailure, match="database is locked"):
+        run(raw)
+
+    row = InboundMail.objects.get()
+    assert (row.status, row.outcome) == (InboundStatus.STORED, "")
+    assert Ticket.objects.count() == 0
+    monkeypatch.undo()
+    retried = run(raw)
+    assert retried.outcome == Outcome.CREATED
+    assert Ticket.objects.count() == 1
+
+
 def test_a_quarantined_mail_delivered_again_is_a_duplicate(people: People) -> None:
     raw = mail("Sev 2 - export fails", sender="")
     run(raw)
@@ -776,6 +856,17 @@ def test_a_redelivery_of_a_stored_but_unprocessed_mail_finishes_it(people: Peopl
     assert result.outcome == Outcome.CREATED
     assert Ticket.objects.count() == 1
     assert intake.process_pending() == 0
+
+
+def test_a_nul_character_in_the_mail_does_not_keep_it_from_a_ticket(people: People) -> None:
+    raw = mail("Sev 2 - export\x00 fails", body="Export fails\x00 at step 3.")
+
+    result = run(raw)
+
+    assert result.outcome == Outcome.CREATED
+    first = ticket_of(result).messages.get(direction=Direction.INBOUND)
+    assert "\x00" not in first.text and "step 3" in first.text
+    assert "\x00" not in ticket_of(result).subject
 
 
 # -- header injection and outbound form ------------------------------------------------------------
@@ -823,12 +914,14 @@ def test_a_line_break_in_the_senders_name_never_reaches_an_outbound_header(
 
 
 def test_the_acknowledgement_is_sent_as_plain_text_and_safe_html(people: People) -> None:
-    result = run(mail("Sev 2 - <script>alert(1)</script> & export"))
+    # The protocol explanation quotes the client's subject: it must stay text in the HTML.
+    result = run(mail("<script>alert(1)</script> & export"))
 
     [row] = outbox()
     assert row.text and row.html
     assert "<script>" not in row.html
-    assert "&lt;script&gt;" in row.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; export" in row.html
+    assert "<script>alert(1)</script> & export" in row.text
     assert ticket_of(result).ref in row.html
     built = build(row)
     assert [mimetype for _content, mimetype in built.alternatives] == ["text/html"]

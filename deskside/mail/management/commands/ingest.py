@@ -7,6 +7,7 @@ One JSON line per message. Exit 0 when every message was accepted (kept, whateve
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -18,10 +19,14 @@ from deskside.mail.intake import TemporaryFailure, ingest
 from deskside.mail.models import Door
 
 EX_USAGE, EX_TEMPFAIL = 64, 75
+log = logging.getLogger("deskside.mail")
 
 
 class Command(BaseCommand):
     help = "Store and process mail from files or standard input; prints one JSON line each."
+    # An MTA bounces a mail on most exit codes: a problem elsewhere in the project (a system
+    # check) must not cost a client's mail. Only 0, 64 and 75 ever leave this command.
+    requires_system_checks: list[str] = []
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
@@ -35,8 +40,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="*", help="RFC 5322 messages (default: standard input)")
         parser.add_argument("--received-at", help="when the mail arrived, ISO 8601 with offset")
-        parser.add_argument("--sender", default=None,
-                            help="the envelope sender (the MTA's ${sender}); empty for a bounce")
+        parser.add_argument(
+            "--sender",
+            default=None,
+            help="the envelope sender (the MTA's ${sender}); empty for a bounce",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         received_at = self._received_at(options["received_at"])
@@ -44,10 +52,18 @@ class Command(BaseCommand):
         for source in sources:
             raw = self._read(source)
             try:
-                result = ingest(raw, door=Door.PIPE, received_at=received_at,
-                                envelope_sender=_envelope(options["sender"]))
+                result = ingest(
+                    raw,
+                    door=Door.PIPE,
+                    received_at=received_at,
+                    envelope_sender=_envelope(options["sender"]),
+                )
             except TemporaryFailure as error:
                 self.stderr.write(f"deskside ingest: {error}; try again later")
+                raise SystemExit(EX_TEMPFAIL) from None
+            except Exception as error:  # a bug must make the MTA retry, never bounce the mail
+                log.exception("deskside ingest failed")
+                self.stderr.write(f"deskside ingest: unexpected error ({error}); try again later")
                 raise SystemExit(EX_TEMPFAIL) from None
             self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
 

@@ -1,0 +1,131 @@
+"""The desk's forms: the queue's filters and one form per ticket action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import User
+from django.db.models import Q, QuerySet
+
+from deskside.accounts.roles import Role
+from deskside.desk.queue import Filters
+from deskside.tickets.actions import LEVELS
+from deskside.tickets.models import CloseReason, Milestone
+from deskside.tickets.models.ticket import OPEN_STATUSES
+
+LEVEL_CHOICES = [(str(level), f"Level {level}") for level in LEVELS]
+
+
+def assignable_staff() -> QuerySet[User]:
+    """The people a ticket can be assigned to: active agents and leads (and administrators)."""
+    working = Q(groups__name__in=[Role.AGENT, Role.LEAD]) | Q(is_superuser=True)
+    return User.objects.filter(working, is_active=True).distinct().order_by("first_name", "pk")
+
+
+def staff_label(user: User) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+class QueueFilterForm(forms.Form):
+    """GET filters of the queue; a bad value is ignored rather than refused."""
+
+    level = forms.TypedChoiceField(
+        choices=[("", "Any level"), *LEVEL_CHOICES], coerce=int, required=False, empty_value=None
+    )
+    status = forms.ChoiceField(
+        choices=[("", "Any open status"), *[(s.value, s.label) for s in OPEN_STATUSES]],
+        required=False,
+    )
+    assignee = forms.ChoiceField(required=False)
+    organisation = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    waiting = forms.BooleanField(required=False, label="Waiting on client")
+    breached = forms.BooleanField(required=False, label="Breached")
+
+    def __init__(self, *args: Any, staff: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        people = [(str(user.pk), staff_label(user)) for user in staff]
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [
+            ("", "Anyone"),
+            ("me", "Me"),
+            ("unassigned", "Unassigned"),
+            *people,
+        ]
+
+    def filters(self) -> Filters:
+        self.is_valid()
+        data = self.cleaned_data
+        return Filters(
+            level=data.get("level"),
+            status=data.get("status") or None,
+            assignee=data.get("assignee") or None,
+            organisation=data.get("organisation"),
+            waiting=bool(data.get("waiting")),
+            breached=bool(data.get("breached")),
+        )
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label="Reply to the client",
+        widget=forms.Textarea(attrs={"rows": 8, "data-reply-text": ""}),
+        strip=False,
+    )
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label="Internal note", widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class MilestoneForm(forms.Form):
+    milestone = forms.ChoiceField(choices=Milestone.choices)
+
+
+class ReassessForm(forms.Form):
+    level = forms.TypedChoiceField(choices=LEVEL_CHOICES, coerce=int, label="New level")
+    reason = forms.CharField(max_length=500, label="Why")
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Nobody", label="Assign to"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = assignable_staff()
+        field.label_from_instance = staff_label  # type: ignore[method-assign,assignment]
+
+
+class TakeForm(forms.Form):
+    """Assign the ticket to oneself: a button, no fields."""
+
+
+class CloseForm(forms.Form):
+    reason = forms.ChoiceField(choices=[("", "Choose a reason"), *CloseReason.choices])
+    note = forms.CharField(max_length=2000, required=False, label="Note for the history")
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(max_length=500, label="Why reopen")
+    level = forms.TypedChoiceField(
+        choices=[("", "Keep the level"), *LEVEL_CHOICES],
+        coerce=int,
+        required=False,
+        empty_value=None,
+        label="At level",
+    )
+
+
+class ResolveForm(forms.Form):
+    """Mark the ticket resolved: a button, no fields."""
+
+
+class WaitForm(forms.Form):
+    note = forms.CharField(
+        max_length=2000, required=False, label="What the client should do (for the history)"
+    )

@@ -1,0 +1,46 @@
+"""The desk's own rows: who has a ticket open right now, and the canned replies."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from deskside.tickets.models import Ticket
+
+
+class Presence(models.Model):
+    """An agent's heartbeat on a ticket page; a row older than PRESENCE_TTL means gone."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    writing = models.BooleanField(default=False, help_text="Writing a reply at the last beat.")
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "user"], name="presence_once_per_ticket"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.ticket_id}"
+
+
+class CannedReply(models.Model):
+    """A reply text agents start from, in the four languages a ticket can have."""
+
+    title = models.CharField(max_length=120, unique=True)
+    text_en = models.TextField("text (English)")
+    text_nl = models.TextField("text (Dutch)", blank=True)
+    text_fr = models.TextField("text (French)", blank=True)
+    text_de = models.TextField("text (German)", blank=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "canned replies"
+
+    def __str__(self) -> str:
+        return self.title
+
+    def text_in(self, language: str) -> str:
+        """The text in `language`, else the English one."""
+        return str(getattr(self, f"text_{language}", "") or self.text_en)

@@ -1,0 +1,205 @@
+"""The agents' queue: open tickets by effort, then by the nearest due time; filters and pages.
+
+Pages are keyset pages (the sort key of the last row is the bookmark of the next page), so a page
+costs the same at the millionth ticket as at the first, and no page counts all rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.contrib.auth.models import User
+from django.db.models import Count, F, Q, QuerySet
+
+from deskside.core.business_time import Calendar
+from deskside.core.clocks import WARN_FRACTION, Targets
+from deskside.tickets import policy
+from deskside.tickets.models import Status, Ticket
+from deskside.tickets.models.ticket import OPEN_STATUSES
+
+PAGE_SIZE = 50
+WARN_LEFT = 1 - WARN_FRACTION  # a clock is marked at 75% used: 25% of its target left
+CLOCKS = (
+    ("first_response", "first_response_due", "First response"),
+    ("update", "next_update_due", "Next update"),
+    ("goal", "goal_due", "Goal"),
+    ("documentation", "documentation_due", "Documentation"),
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    level: int | None = None
+    status: str | None = None
+    assignee: str | None = None  # "me", "unassigned", or a user id
+    organisation: int | None = None
+    waiting: bool = False
+    breached: bool = False
+
+    def active(self) -> bool:
+        return self != Filters()
+
+
+@dataclass(frozen=True)
+class Bookmark:
+    """Where a page starts: just after the ticket with this sort key."""
+
+    effort_rank: int
+    nearest_due: datetime | None
+    ticket_id: int
+
+    def encode(self) -> str:
+        due = "-" if self.nearest_due is None else str(_micros(self.nearest_due))
+        return f"{self.effort_rank}.{due}.{self.ticket_id}"
+
+    @classmethod
+    def decode(cls, text: str) -> Bookmark | None:
+        try:
+            rank, due, pk = text.split(".")
+            return cls(int(rank), None if due == "-" else _from_micros(int(due)), int(pk))
+        except (ValueError, OverflowError):
+            return None
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> Bookmark:
+        return cls(ticket.effort_rank, ticket.nearest_due, ticket.pk)
+
+
+@dataclass(frozen=True)
+class ClockLeft:
+    """The nearest clock of a row: which one, when, and the business time left."""
+
+    name: str
+    due: datetime
+    left: timedelta
+    mark: str  # "", "due-warn" or "due-breach"
+
+
+@dataclass(frozen=True)
+class Row:
+    ticket: Ticket
+    clock: ClockLeft | None
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    next: Bookmark | None
+
+
+def open_tickets(filters: Filters, user: User, now: datetime) -> QuerySet[Ticket]:
+    tickets = Ticket.objects.filter(status__in=OPEN_STATUSES)
+    if filters.level is not None:
+        tickets = tickets.filter(severity=filters.level)
+    return _filter(tickets, filters, user, now)
+
+
+def _filter(
+    tickets: QuerySet[Ticket], filters: Filters, user: User, now: datetime
+) -> QuerySet[Ticket]:
+    if filters.status:
+        tickets = tickets.filter(status=filters.status)
+    if filters.waiting:
+        tickets = tickets.filter(status=Status.WAITING_ON_CLIENT)
+    if filters.assignee == "me":
+        tickets = tickets.filter(assignee=user)
+    elif filters.assignee == "unassigned":
+        tickets = tickets.filter(assignee__isnull=True)
+    elif filters.assignee:
+        tickets = tickets.filter(assignee_id=int(filters.assignee))
+    if filters.organisation is not None:
+        tickets = tickets.filter(organisation_id=filters.organisation)
+    if filters.breached:
+        tickets = tickets.filter(nearest_due__lt=now)
+    return tickets
+
+
+def page(filters: Filters, user: User, now: datetime, after: Bookmark | None) -> Page:
+    """One page of the queue (one query: PAGE_SIZE + 1 rows tell whether a next page exists)."""
+    tickets = open_tickets(filters, user, now).select_related("contact", "organisation", "assignee")
+    if after is not None:
+        tickets = tickets.filter(_after(after))
+    ordered = tickets.order_by("effort_rank", F("nearest_due").asc(nulls_last=True), "id")
+    found = list(ordered[: PAGE_SIZE + 1])
+    shown = found[:PAGE_SIZE]
+    rows = rows_for(shown, now)
+    more = len(found) > PAGE_SIZE
+    return Page(rows=rows, next=Bookmark.of(shown[-1]) if more else None)
+
+
+def _after(mark: Bookmark) -> Q:
+    """Rows that sort after `mark` in (effort_rank, nearest_due nulls last, id)."""
+    later_rank = Q(effort_rank__gt=mark.effort_rank)
+    same_rank = Q(effort_rank=mark.effort_rank)
+    if mark.nearest_due is None:
+        return later_rank | (same_rank & Q(nearest_due__isnull=True, id__gt=mark.ticket_id))
+    return later_rank | (
+        same_rank
+        & (
+            Q(nearest_due__gt=mark.nearest_due)
+            | Q(nearest_due=mark.nearest_due, id__gt=mark.ticket_id)
+            | Q(nearest_due__isnull=True)
+        )
+    )
+
+
+def level_counts(filters: Filters, user: User, now: datetime) -> dict[int | None, int]:
+    """Open tickets per assessed level under the other filters, in one aggregate query."""
+    tickets = open_tickets(Filters(**{**filters.__dict__, "level": None}), user, now)
+    counted = tickets.order_by().values_list("severity").annotate(n=Count("id"))
+    return {level: n for level, n in counted}
+
+
+def rows_for(tickets: Iterable[Ticket], now: datetime) -> list[Row]:
+    calendar, targets = policy.calendar(), policy.targets()
+    return [Row(ticket, nearest_clock(ticket, now, calendar, targets)) for ticket in tickets]
+
+
+def nearest_clock(
+    ticket: Ticket, now: datetime, calendar: Calendar, targets: Mapping[int, Targets]
+) -> ClockLeft | None:
+    """The clock that falls due first, with the business time left on it."""
+    if ticket.nearest_due is None:
+        return None
+    return next(
+        (c for c in clocks_of(ticket, now, calendar, targets) if c.due == ticket.nearest_due), None
+    )
+
+
+def clocks_of(
+    ticket: Ticket, now: datetime, calendar: Calendar, targets: Mapping[int, Targets]
+) -> list[ClockLeft]:
+    """Each running clock of the ticket, with the business time left on it.
+
+    Marked `due-warn` when at most 25% of its target is left. A clock of target T that started
+    at s is due at s + T in business time, pauses included, so this is exactly the protocol's
+    "75% used" without reading the clock's start from the history.
+    """
+    level = targets.get(ticket.severity) if ticket.severity is not None else None
+    found = []
+    for key, field, label in CLOCKS:
+        due = getattr(ticket, field)
+        if due is None:
+            continue
+        left = calendar.between(now, due)
+        target = getattr(level, key, None) if level else None
+        mark = ""
+        if due <= now:
+            mark = "due-breach"
+        elif target is not None and left <= target * WARN_LEFT:
+            mark = "due-warn"
+        found.append(ClockLeft(name=label, due=due, left=left, mark=mark))
+    return found
+
+
+def _micros(t: datetime) -> int:
+    return int((t - _EPOCH) / timedelta(microseconds=1))
+
+
+def _from_micros(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

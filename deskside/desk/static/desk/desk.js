@@ -1,0 +1,81 @@
+// The desk's small behaviours. No inline script anywhere (CSP): everything is delegated from
+// the document, so it keeps working after htmx swaps parts of the page.
+(function () {
+  "use strict";
+
+  function typing(target) {
+    var tag = target && target.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable);
+  }
+
+  // -- queue keys: j/k move the selection, Enter opens it, / focuses the search -------------
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll("table[data-queue] tr[data-href]"));
+  }
+
+  function select(index) {
+    var all = rows();
+    if (!all.length) return;
+    index = Math.max(0, Math.min(all.length - 1, index));
+    all.forEach(function (row, i) {
+      row.classList.toggle("selected", i === index);
+      row.setAttribute("aria-selected", i === index ? "true" : "false");
+    });
+    all[index].scrollIntoView({ block: "nearest" });
+  }
+
+  function selectedIndex() {
+    return rows().findIndex(function (row) { return row.classList.contains("selected"); });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    if (event.key === "/") {
+      var search = document.getElementById("desk-search");
+      if (search) { event.preventDefault(); search.focus(); search.select(); }
+      return;
+    }
+    if (!rows().length) return;
+    var current = selectedIndex();
+    if (event.key === "j") { select(current + 1); event.preventDefault(); }
+    else if (event.key === "k") { select(current < 0 ? 0 : current - 1); event.preventDefault(); }
+    else if (event.key === "Enter" && current >= 0) {
+      event.preventDefault();
+      window.location.assign(rows()[current].getAttribute("data-href"));
+    }
+  });
+
+  // -- canned replies: choosing one fills the reply box ---------------------------------------
+  document.addEventListener("change", function (event) {
+    var picker = event.target;
+    if (!picker.matches || !picker.matches("select[data-canned-for]")) return;
+    var option = picker.options[picker.selectedIndex];
+    var box = document.getElementById(picker.getAttribute("data-canned-for"));
+    if (!box || !option || !option.getAttribute("data-text")) return;
+    var text = option.getAttribute("data-text");
+    box.value = box.value.trim() ? box.value.replace(/\s*$/, "") + "\n\n" + text : text;
+    box.focus();
+    updateWriting();
+  });
+
+  // -- presence: the heartbeat says "writing" while the reply box has focus or text -------------
+  function updateWriting() {
+    var flag = document.getElementById("presence-writing");
+    var box = document.querySelector("textarea[data-reply-text]");
+    if (!flag) return;
+    var writing = !!box && (document.activeElement === box || box.value.trim() !== "");
+    flag.value = writing ? "true" : "false";
+  }
+  document.addEventListener("focusin", updateWriting);
+  document.addEventListener("focusout", function () { window.setTimeout(updateWriting, 0); });
+  document.addEventListener("input", updateWriting);
+
+  // -- htmx: a refused form comes back as 422 with its errors; show it like a normal page -----
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr && event.detail.xhr.status;
+    if (status === 422 || status === 403) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+})();

@@ -1,0 +1,112 @@
+"""The ticket page's forms post here; each calls one action of deskside.tickets.actions.
+
+A refused change (ActionError) is shown on the ticket page, in the form that asked, with the
+action's own sentence; a done change redirects back to the page (post/redirect/get).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from deskside.accounts.access import staff_required
+from deskside.desk.views.ticket import can_work, make_form, render_ticket, ticket_or_404
+from deskside.tickets import actions
+from deskside.tickets.actions import ActionError, Actor
+from deskside.tickets.models import CloseReason, Milestone, Ticket
+
+Data = dict[str, Any]
+Run = Callable[[Ticket, Data, User], str]
+
+
+def _reply(ticket: Ticket, data: Data, user: User) -> str:
+    actions.reply(ticket, data["text"], by=user)
+    return f"Reply sent to {ticket.contact.email}."
+
+
+def _note(ticket: Ticket, data: Data, user: User) -> str:
+    actions.add_note(ticket, data["text"], by=user)
+    return "Internal note added."
+
+
+def _milestone(ticket: Ticket, data: Data, user: User) -> str:
+    actions.record_milestone(ticket, data["milestone"], by=Actor.staff(user))
+    return f"Milestone recorded: {Milestone(data['milestone']).label.lower()}."
+
+
+def _reassess(ticket: Ticket, data: Data, user: User) -> str:
+    actions.reassess(ticket, data["level"], reason=data["reason"], by=Actor.staff(user))
+    return f"Reassessed to level {data['level']}; the clocks follow the new level."
+
+
+def _assign(ticket: Ticket, data: Data, user: User) -> str:
+    assignee: User | None = data["assignee"]
+    actions.assign(ticket, assignee, by=Actor.staff(user))
+    return f"Assigned to {assignee.get_full_name() or assignee}." if assignee else "Unassigned."
+
+
+def _take(ticket: Ticket, data: Data, user: User) -> str:
+    actions.assign(ticket, user, by=Actor.staff(user))
+    return "You took this ticket."
+
+
+def _close(ticket: Ticket, data: Data, user: User) -> str:
+    actions.close(ticket, data["reason"], by=Actor.staff(user), note=data["note"])
+    return f"Closed: {CloseReason(data['reason']).label.lower()}."
+
+
+def _reopen(ticket: Ticket, data: Data, user: User) -> str:
+    actions.reopen(ticket, by=Actor.staff(user), reason=data["reason"], severity=data["level"])
+    return "Reopened."
+
+
+def _resolve(ticket: Ticket, data: Data, user: User) -> str:
+    actions.resolve(ticket, by=Actor.staff(user))
+    return "Marked resolved."
+
+
+def _wait(ticket: Ticket, data: Data, user: User) -> str:
+    actions.wait_on_client(ticket, by=Actor.staff(user), note=data["note"])
+    return "Waiting on the client: the clocks are paused until they answer."
+
+
+RUN: dict[str, Run] = {
+    "reply": _reply,
+    "note": _note,
+    "milestone": _milestone,
+    "reassess": _reassess,
+    "assign": _assign,
+    "take": _take,
+    "close": _close,
+    "reopen": _reopen,
+    "resolve": _resolve,
+    "wait": _wait,
+}
+
+
+@staff_required
+@require_POST
+def act(request: HttpRequest, ref: str, action: str) -> HttpResponse:
+    assert isinstance(request.user, User)
+    if action not in RUN:
+        raise Http404(f"no action {action}")
+    ticket = ticket_or_404(ref)
+    form = make_form(action, request.POST)
+    if not can_work(request.user):
+        form.add_error(None, "You can read tickets but not change them.")
+        return render_ticket(request, ticket, failed=(action, form), status=403)
+    if form.is_valid():
+        try:
+            done = RUN[action](ticket, form.cleaned_data, request.user)
+        except ActionError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, done)
+            return redirect("desk:ticket", ref=ticket.ref)
+    return render_ticket(request, ticket, failed=(action, form), status=422)

@@ -1,0 +1,59 @@
+"""The queue page: what to do next, by effort and then by the nearest deadline."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from deskside.accounts.access import staff_required
+from deskside.accounts.models import Organisation
+from deskside.desk import queue as desk_queue
+from deskside.desk.forms import QueueFilterForm, assignable_staff
+from deskside.desk.queue import Bookmark
+
+
+@staff_required
+def queue(request: HttpRequest) -> HttpResponse:
+    assert isinstance(request.user, User)
+    now = timezone.now()
+    form = QueueFilterForm(request.GET, staff=list(assignable_staff()))
+    filters = form.filters()
+    after = Bookmark.decode(request.GET.get("after", ""))
+    page = desk_queue.page(filters, request.user, now, after)
+    counts = desk_queue.level_counts(filters, request.user, now)
+    organisation = (
+        Organisation.objects.filter(pk=filters.organisation).first()
+        if filters.organisation
+        else None
+    )
+    return render(
+        request,
+        "desk/queue.html",
+        {
+            "form": form,
+            "filters": filters,
+            "page": page,
+            "counts": [
+                (level, counts.get(level, 0), _with(request, level=str(level), after=None))
+                for level in (1, 2, 3, 4)
+            ],
+            "total": sum(counts.values()),
+            "all_levels_query": _with(request, level=None, after=None),
+            "organisation": organisation,
+            "all_organisations_query": _with(request, organisation=None, after=None),
+            "next_query": _with(request, after=page.next.encode()) if page.next else "",
+            "first_query": _with(request, after=None) if after else "",
+        },
+    )
+
+
+def _with(request: HttpRequest, **changes: str | None) -> str:
+    """The current query string with some parameters changed (None removes one)."""
+    query = request.GET.copy()
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value is not None:
+            query[key] = value
+    return query.urlencode()

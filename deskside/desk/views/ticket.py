@@ -1,0 +1,116 @@
+"""The ticket page: header, clocks with their reasons, the conversation, the forms, the history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import forms
+from django.contrib.auth.models import User
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.utils import timezone
+
+from deskside.accounts.access import staff_required
+from deskside.desk import presence
+from deskside.desk.forms import (
+    AssignForm,
+    CloseForm,
+    MilestoneForm,
+    NoteForm,
+    ReassessForm,
+    ReopenForm,
+    ReplyForm,
+    ResolveForm,
+    TakeForm,
+    WaitForm,
+)
+from deskside.desk.models import CannedReply
+from deskside.desk.queue import ClockLeft, clocks_of
+from deskside.tickets import clocks, policy
+from deskside.tickets.models import Attachment, Message, Ticket
+from deskside.tickets.models.choices import EFFORT_RANK
+from deskside.tickets.models.ticket import parse_ref
+
+EFFORT_BY_RANK = {rank: effort.label for effort, rank in EFFORT_RANK.items()}
+
+FORMS: dict[str, type[forms.Form]] = {
+    "reply": ReplyForm,
+    "note": NoteForm,
+    "milestone": MilestoneForm,
+    "reassess": ReassessForm,
+    "assign": AssignForm,
+    "take": TakeForm,
+    "close": CloseForm,
+    "reopen": ReopenForm,
+    "resolve": ResolveForm,
+    "wait": WaitForm,
+}
+
+
+def make_form(name: str, data: QueryDict | None = None) -> forms.Form:
+    """The form of action `name`; ids are prefixed by the action so that forms can share a page."""
+    return FORMS[name](data, auto_id=f"id_{name}_%s")
+
+
+def ticket_or_404(ref: str) -> Ticket:
+    pk = parse_ref(ref)
+    ticket = (
+        Ticket.objects.select_related("contact", "organisation", "assignee").filter(pk=pk).first()
+        if pk is not None
+        else None
+    )
+    if ticket is None:
+        raise Http404(f"no ticket {ref}")
+    return ticket
+
+
+def can_work(user: User) -> bool:
+    """Agents and leads change tickets; technicians read them."""
+    return user.has_perm("tickets.change_ticket")
+
+
+@staff_required
+def ticket_page(request: HttpRequest, ref: str) -> HttpResponse:
+    return render_ticket(request, ticket_or_404(ref))
+
+
+def render_ticket(
+    request: HttpRequest,
+    ticket: Ticket,
+    failed: tuple[str, forms.Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The page; `failed` is the action form that was refused, shown with its errors."""
+    assert isinstance(request.user, User)
+    now = timezone.now()
+    bound = {failed[0]: failed[1]} if failed else {}
+    context = {
+        "ticket": ticket,
+        "conversation": _conversation(ticket),
+        "events": ticket.events.order_by("created_at", "id"),
+        "clock_state": clocks.state(ticket, now),
+        "clocks": _clocks(ticket, now),
+        "forms": {name: bound.get(name) or make_form(name) for name in FORMS},
+        "failed": failed[0] if failed else "",
+        "can_work": can_work(request.user),
+        "others": presence.others(ticket, request.user, now),
+        "canned": [(c.pk, c.title, c.text_in(ticket.language)) for c in CannedReply.objects.all()],
+        "goal_milestones": _goal_milestones(ticket),
+        "effort": EFFORT_BY_RANK.get(ticket.effort_rank),
+    }
+    return render(request, "desk/ticket.html", context, status=status)
+
+
+def _conversation(ticket: Ticket) -> list[Message]:
+    attachments = Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+    return list(ticket.messages.order_by("created_at", "id").prefetch_related(attachments))
+
+
+def _clocks(ticket: Ticket, now: datetime) -> list[ClockLeft]:
+    return clocks_of(ticket, now, policy.calendar(), policy.targets())
+
+
+def _goal_milestones(ticket: Ticket) -> list[str]:
+    targets = policy.targets().get(ticket.severity) if ticket.severity else None
+    return sorted(targets.goal_milestones) if targets else []

@@ -1,0 +1,135 @@
+"""The portal's forms; every label and message a client reads is translated."""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.forms.boundfield import BoundWidget
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext, gettext_lazy as _
+
+from deskside.mail.parse import normalise_filename
+from deskside.tickets.actions import NewFile
+from deskside.tickets.models import SeverityLevel
+
+MAX_UPLOAD = 25 * 1024 * 1024  # all the files of one message together, as for mail
+MAX_FILES = 10
+
+
+class SignInLinkForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+
+
+class PasswordSignInForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(choices=settings.LANGUAGES)
+    next = forms.CharField(required=False, max_length=2000)
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Any number of files (within MAX_FILES and MAX_UPLOAD together)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile[Any]]:
+        items = data if isinstance(data, list | tuple) else [data]
+        files = [super(MultipleFileField, self).clean(item, initial) for item in items if item]
+        files = [f for f in files if f]
+        if len(files) > MAX_FILES:
+            raise forms.ValidationError(
+                gettext("Attach at most %(count)d files to one message.") % {"count": MAX_FILES}
+            )
+        total = sum(f.size or 0 for f in files)
+        if total > MAX_UPLOAD:
+            raise forms.ValidationError(
+                gettext("The files come to %(size)s together; the limit is %(limit)s.")
+                % {"size": filesizeformat(total), "limit": filesizeformat(MAX_UPLOAD)}
+            )
+        return files
+
+
+def attachments_field() -> MultipleFileField:
+    return MultipleFileField(
+        label=_("Attachments"),
+        required=False,
+        help_text=_("Optional; up to 25 MB in all."),
+    )
+
+
+def new_files(uploads: Sequence[UploadedFile[Any]]) -> tuple[NewFile, ...]:
+    """Uploaded files as the actions take them; names cleaned as for mail attachments."""
+    files = []
+    for index, upload in enumerate(uploads, start=1):
+        name = normalise_filename(upload.name or "") or f"attachment-{index}"
+        content_type = (
+            upload.content_type
+            or mimetypes.guess_type(name)[0]
+            or "application/octet-stream"
+        )
+        files.append(NewFile(filename=name, content_type=content_type, payload=upload.read()))
+    return tuple(files)
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your reply"),
+        max_length=50_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": _("Write a few words before sending your reply.")},
+    )
+    attachments = attachments_field()
+
+
+class NewTicketForm(forms.Form):
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=200,
+        error_messages={"required": _("Give your ticket a short subject.")},
+    )
+    level = forms.TypedChoiceField(
+        label=_("Severity"),
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose the severity level that fits your problem: every ticket needs one.")
+        },
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=50_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("What happens, since when, and what you already tried."),
+        error_messages={"required": _("Describe the problem so that we can start on it.")},
+    )
+    attachments = attachments_field()
+
+    def __init__(self, *args: Any, language: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.levels = list(SeverityLevel.objects.order_by("level"))
+        self.language = language
+        level_field = self.fields["level"]
+        assert isinstance(level_field, forms.TypedChoiceField)
+        level_field.choices = [(row.level, row.name_in(language)) for row in self.levels]
+
+    def severity_options(self) -> list[tuple[BoundWidget, SeverityLevel, str]]:
+        """Each radio button with its level and the definition shown under its label."""
+        radios = self["level"].subwidgets
+        return [
+            (radio, row, row.definition_in(self.language))
+            for radio, row in zip(radios, self.levels, strict=True)
+        ]

@@ -1,0 +1,159 @@
+"""The organisation's tickets, one ticket's conversation with a reply form, and downloads.
+
+Every query starts from visible_to_contact(): a ticket or file of another organisation is a
+404, exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import F, Max, Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language, gettext
+from django.views.decorators.http import require_http_methods
+
+from deskside.accounts.access import visible_to_contact
+from deskside.accounts.models import Contact
+from deskside.portal.forms import ReplyForm, new_files
+from deskside.portal.labels import status_label
+from deskside.portal.session import contact_required
+from deskside.tickets import actions
+from deskside.tickets.models import (
+    Attachment,
+    Direction,
+    MessageKind,
+    SeverityLevel,
+    Ticket,
+)
+from deskside.tickets.models.ticket import parse_ref
+from deskside.tickets.storage import attachment_path
+
+PER_PAGE = 25
+# What the client may read: their side and ours. Internal notes and system records never.
+PUBLIC = (Direction.INBOUND, Direction.OUTBOUND)
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    ticket: Ticket
+    level_name: str
+    status: str
+
+
+def level_names() -> dict[int, str]:
+    language = get_language() or "en"
+    return {row.level: row.name_in(language) for row in SeverityLevel.objects.all()}
+
+
+def _tickets(contact: Contact) -> QuerySet[Ticket]:
+    visible: QuerySet[Ticket] = visible_to_contact(Ticket.objects.all(), contact)
+    return visible.annotate(
+        last_activity=Max("messages__created_at", filter=Q(messages__direction__in=PUBLIC))
+    )
+
+
+def _search(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
+    number = parse_ref(query)
+    match = Q(subject__icontains=query)
+    return tickets.filter(match | Q(pk=number) if number else match)
+
+
+@require_http_methods(["GET"])
+@contact_required
+def home(request: HttpRequest, contact: Contact) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    tickets = _tickets(contact)
+    if query:
+        tickets = _search(tickets, query)
+    tickets = tickets.order_by(F("last_activity").desc(nulls_last=True), "-id")
+    try:
+        page = Paginator(tickets, PER_PAGE).page(request.GET.get("page") or 1)
+    except InvalidPage:
+        raise Http404("no such page") from None
+    names = level_names()
+    rows = [
+        TicketRow(t, names.get(t.severity or 0, ""), status_label(t.status))
+        for t in page.object_list
+    ]
+    context = {"contact": contact, "page": page, "rows": rows, "query": query}
+    return render(request, "portal/home.html", context)
+
+
+def visible_ticket(contact: Contact, ref: str) -> Ticket:
+    number = parse_ref(ref)
+    if number is None:
+        raise Http404("not a ticket reference")
+    visible: QuerySet[Ticket] = visible_to_contact(Ticket.objects.all(), contact)
+    return get_object_or_404(visible, pk=number)
+
+
+@require_http_methods(["GET", "POST"])
+@contact_required
+def ticket(request: HttpRequest, contact: Contact, ref: str) -> HttpResponse:
+    found = visible_ticket(contact, ref)
+    if found.ref != ref:
+        return redirect("portal:ticket", ref=found.ref)
+    posted = request.method == "POST"
+    form = ReplyForm(request.POST if posted else None, request.FILES if posted else None)
+    if form.is_valid():
+        actions.receive_from_client(
+            found,
+            actions.NewMessage(
+                direction=Direction.INBOUND,
+                kind=MessageKind.WEB,
+                text=form.cleaned_data["text"],
+                sender=contact.email,
+                subject=f"Re: [{found.ref}] {found.subject}",
+                created_at=timezone.now(),
+                files=new_files(form.cleaned_data["attachments"]),
+            ),
+        )
+        messages.success(request, gettext("Your reply was added to the ticket."))
+        return redirect(reverse("portal:ticket", args=[found.ref]) + "#reply")
+    return render(request, "portal/ticket.html", _ticket_context(found, contact, form))
+
+
+def _ticket_context(found: Ticket, contact: Contact, form: ReplyForm) -> dict[str, object]:
+    conversation = (
+        found.messages.filter(direction__in=PUBLIC)
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+    names = level_names()
+    return {
+        "contact": contact,
+        "ticket": found,
+        "status": status_label(found.status),
+        "level_name": names.get(found.severity or 0, ""),
+        "claimed_name": names.get(found.claimed_severity or 0, ""),
+        "conversation": conversation,
+        "form": form,
+    }
+
+
+@require_http_methods(["GET"])
+@contact_required
+def attachment(request: HttpRequest, contact: Contact, attachment_id: int) -> HttpResponseBase:
+    files: QuerySet[Attachment] = visible_to_contact(
+        Attachment.objects.all(), contact, "message__ticket__"
+    )
+    found = get_object_or_404(files, pk=attachment_id, message__direction__in=PUBLIC)
+    path = attachment_path(found.stored_name)
+    if not path.is_file():
+        raise Http404("file missing from the data directory")
+    # A download, never rendered: an HTML or SVG file from a mail cannot run in our origin.
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=found.filename,
+        content_type=found.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

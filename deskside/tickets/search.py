@@ -1,0 +1,88 @@
+"""Full-text search over ticket subjects and message text, with the database's own engine.
+
+The indexes are made by migration 0003_search: an FTS5 table kept by triggers on SQLite, GIN
+expression indexes on PostgreSQL. Every word of the query must occur (in the subject or in any
+one message); the best-matching tickets come first. Whatever a person types is data, never query
+syntax: on SQLite each word becomes a quoted FTS5 string, on PostgreSQL plainto_tsquery() reads it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection
+
+from deskside.tickets.models import Direction
+
+MAX_TERMS = 12
+# The indexed expressions of migration 0003_search, repeated exactly so that the index is used.
+_PG_SUBJECT = "to_tsvector('simple'::regconfig, t.subject)"
+_PG_TEXT = "to_tsvector('simple'::regconfig, left(m.text, 100000))"
+_PUBLIC = (Direction.INBOUND.value, Direction.OUTBOUND.value)
+_WORD = re.compile(r"\w", re.UNICODE)
+
+
+def search_tickets(query: str, limit: int, *, public_only: bool = False) -> list[int]:
+    """Ids of the tickets that match `query`, best first, at most `limit`.
+
+    `public_only` leaves internal notes and system messages out, for pages a client sees.
+    """
+    terms = query_terms(query)
+    if not terms or limit <= 0:
+        return []
+    if connection.vendor == "postgresql":
+        return _postgresql(" ".join(terms), limit, public_only)
+    return _sqlite(terms, limit, public_only)
+
+
+def query_terms(query: str) -> list[str]:
+    """The words of a query: split on white space, kept only when they hold a letter or digit."""
+    return [term for term in query.split() if _WORD.search(term)][:MAX_TERMS]
+
+
+def fts5_query(terms: list[str]) -> str:
+    """An FTS5 MATCH expression that requires every term, with no operator of its own."""
+    return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+def _sqlite(terms: list[str], limit: int, public_only: bool) -> list[int]:
+    # Subject rows have rowid = -ticket id; message rows the message id (see the migration).
+    # Every term must match within one row: a subject, or one message.
+    public = (
+        f"AND (s.rowid < 0 OR m.direction IN ('{_PUBLIC[0]}', '{_PUBLIC[1]}'))"
+        if public_only
+        else ""
+    )
+    sql = f"""
+        SELECT COALESCE(m.ticket_id, -s.rowid) AS ticket_id
+        FROM ticket_search AS s
+        LEFT JOIN tickets_message AS m ON s.rowid > 0 AND m.id = s.rowid
+        WHERE ticket_search MATCH %s {public}
+        GROUP BY 1
+        ORDER BY MIN(bm25(ticket_search, 2.0, 1.0)), 1 DESC
+        LIMIT %s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [fts5_query(terms), limit])
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
+def _postgresql(text: str, limit: int, public_only: bool) -> list[int]:
+    public = "AND m.direction IN (%s, %s)" if public_only else ""
+    sql = f"""
+        WITH q AS (SELECT plainto_tsquery('simple', %s) AS query)
+        SELECT ticket_id FROM (
+            SELECT t.id AS ticket_id, 2 * ts_rank({_PG_SUBJECT}, q.query) AS score
+            FROM tickets_ticket AS t, q WHERE {_PG_SUBJECT} @@ q.query
+            UNION ALL
+            SELECT m.ticket_id, ts_rank({_PG_TEXT}, q.query)
+            FROM tickets_message AS m, q WHERE {_PG_TEXT} @@ q.query {public}
+        ) AS hits
+        GROUP BY ticket_id
+        ORDER BY MAX(score) DESC, ticket_id DESC
+        LIMIT %s
+    """
+    params: list[str | int] = [text, *(_PUBLIC if public_only else ()), limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [int(row[0]) for row in cursor.fetchall()]

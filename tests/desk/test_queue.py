@@ -1,0 +1,184 @@
+"""The queue: what an agent should do next, by effort then by the nearest deadline."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from deskside.desk.queue import Bookmark
+from deskside.tickets import actions, policy
+from deskside.tickets.actions import Actor
+from deskside.tickets.models import CloseReason
+from tests.desk.conftest import MONDAY_10, open_ticket, refs_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def monday(time_machine):
+    time_machine.move_to(MONDAY_10, tick=False)
+
+
+def queue(client, **params):
+    response = client.get("/desk/", params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_queue_orders_by_effort_then_nearest_deadline(agent, people, time_machine):
+    low = open_ticket(people, 4)
+    medium = open_ticket(people, 3)
+    time_machine.move_to(MONDAY_10 + timedelta(minutes=5), tick=False)
+    major = open_ticket(people, 2)  # first response in 2 h
+    critical = open_ticket(people, 1)  # first response in 30 min: nearer, same maximum effort
+    waiting = open_ticket(people, 1, "[Sev 1] Waiting for logs")
+    actions.wait_on_client(waiting, by=Actor.staff(people.agent))  # paused: no deadline
+    closed = open_ticket(people, 1, "[Sev 1] Closed one")
+    actions.close(closed, CloseReason.SOLVED, by=Actor.staff(people.agent))
+
+    refs = refs_in(queue(agent))
+
+    assert refs == [critical.ref, major.ref, waiting.ref, medium.ref, low.ref]
+
+
+def test_each_row_says_who_what_and_how_long_is_left(agent, people):
+    ticket = open_ticket(people, 1, "[Sev 1] Production is down")
+    actions.assign(ticket, people.second_agent, by=Actor.staff(people.agent))
+
+    html = queue(agent)
+
+    row = html[html.index(f'data-href="/desk/ticket/{ticket.ref}/"') :]
+    row = row[: row.index("</tr>")]
+    assert ticket.ref in row
+    assert "[Sev 1] Production is down" in row
+    assert "Claire Peeters" in row and "Acme Antwerp" in row
+    assert 'title="Claimed level 1"' in row and 'title="Assessed level 1"' in row
+    assert "New" in row
+    assert "Bob" in row
+    assert "First response: 30 min left" in row
+    assert "due-warn" not in row and "due-breach" not in row
+
+
+def test_a_clock_is_marked_at_75_percent_and_when_breached(agent, people, time_machine):
+    ticket = open_ticket(people, 1)  # first response due 10:30
+
+    time_machine.move_to(MONDAY_10 + timedelta(minutes=22), tick=False)  # 73% used
+    assert "due-warn" not in queue(agent)
+
+    time_machine.move_to(MONDAY_10 + timedelta(minutes=23), tick=False)  # 77% used
+    html = queue(agent)
+    assert re.search(r'class="due-warn"[^>]*>First response: 7 min left', html)
+
+    time_machine.move_to(MONDAY_10 + timedelta(minutes=50), tick=False)
+    html = queue(agent)
+    assert re.search(r'class="due-breach"[^>]*>First response: overdue 20 min', html)
+    assert refs_in(queue(agent, breached="on")) == [ticket.ref]
+
+
+def test_counts_per_level_follow_the_other_filters(agent, people):
+    for level in (1, 2, 2, 3, 4, 4, 4):
+        open_ticket(people, level)
+    mine = open_ticket(people, 2)
+    actions.assign(mine, people.agent, by=Actor.staff(people.agent))
+
+    html = queue(agent)
+    counts = dict(re.findall(r"Level (\d) <strong>(\d+)</strong>", html))
+    assert counts == {"1": "1", "2": "3", "3": "1", "4": "3"}
+    assert "All open <strong>8</strong>" in html
+
+    mine_only = dict(re.findall(r"Level (\d) <strong>(\d+)</strong>", queue(agent, assignee="me")))
+    assert mine_only == {"1": "0", "2": "1", "3": "0", "4": "0"}
+
+
+def test_filters(agent, people):
+    critical = open_ticket(people, 1)
+    mine = open_ticket(people, 2, "[Sev 2] Mine")
+    actions.assign(mine, people.agent, by=Actor.staff(people.agent))
+    bobs = open_ticket(people, 3, "[Sev 3] Bob's")
+    actions.assign(bobs, people.second_agent, by=Actor.staff(people.agent))
+    globex = open_ticket(people, 4, "[Sev 4] Globex question", contact=people.other_client)
+    waiting = open_ticket(people, 3, "[Sev 3] Waiting")
+    actions.wait_on_client(waiting, by=Actor.staff(people.agent))
+    answered = open_ticket(people, 2, "[Sev 2] Answered")
+    actions.reply(answered, "Looking into it.", by=people.agent)
+
+    assert set(refs_in(queue(agent, level=1))) == {critical.ref}
+    assert set(refs_in(queue(agent, assignee="me"))) == {mine.ref}
+    assert set(refs_in(queue(agent, assignee=people.second_agent.pk))) == {bobs.ref}
+    assert mine.ref not in refs_in(queue(agent, assignee="unassigned"))
+    assert critical.ref in refs_in(queue(agent, assignee="unassigned"))
+    assert set(refs_in(queue(agent, organisation=people.other_org.pk))) == {globex.ref}
+    assert "Organisation: Globex Lyon" in queue(agent, organisation=people.other_org.pk)
+    assert set(refs_in(queue(agent, waiting="on"))) == {waiting.ref}
+    assert set(refs_in(queue(agent, status="open"))) == {answered.ref}
+    assert set(refs_in(queue(agent, level=3, assignee="unassigned"))) == {waiting.ref}
+
+
+def test_bad_filter_values_are_ignored_not_refused(agent, people):
+    ticket = open_ticket(people, 2)
+    for params in (
+        {"level": "9"},
+        {"level": "x"},
+        {"status": "closed"},
+        {"assignee": "nobody"},
+        {"organisation": "-1"},
+        {"after": "garbage"},
+        {"after": "1.99999999999999999999.3"},
+    ):
+        assert ticket.ref in refs_in(queue(agent, **params)), params
+
+
+def test_pages_of_fifty_follow_each_other_without_gaps(agent, people, time_machine):
+    tickets = []
+    for i in range(60):
+        time_machine.move_to(MONDAY_10 + timedelta(minutes=i % 7), tick=False)
+        ticket = open_ticket(people, 1 + i % 4, f"[Sev {1 + i % 4}] Ticket {i}")
+        if i % 9 == 0:
+            actions.wait_on_client(ticket, by=Actor.staff(people.agent))  # no deadline
+        tickets.append(ticket)
+    time_machine.move_to(MONDAY_10 + timedelta(minutes=10), tick=False)
+
+    first = queue(agent)
+    first_refs = refs_in(first)
+    assert len(first_refs) == 50
+    next_link = re.search(r'<a rel="next" href="\?([^"]+)"', first)
+    assert next_link
+    second = queue(agent, after=re.search(r"after=([^&]+)", next_link.group(1)).group(1))
+    second_refs = refs_in(second)
+
+    assert len(second_refs) == 10
+    assert 'rel="next"' not in second
+    assert "First page" in second
+    assert set(first_refs).isdisjoint(second_refs)
+    assert set(first_refs + second_refs) == {t.ref for t in tickets}
+
+
+def test_bookmark_round_trips():
+    mark = Bookmark(0, MONDAY_10 + timedelta(microseconds=7), 42)
+    assert Bookmark.decode(mark.encode()) == mark
+    assert Bookmark.decode(Bookmark(9, None, 3).encode()) == Bookmark(9, None, 3)
+
+
+def test_first_page_takes_at_most_ten_queries_with_sixty_tickets(
+    agent, people, django_assert_max_num_queries
+):
+    for i in range(60):
+        ticket = open_ticket(people, 1 + i % 4)
+        if i % 3 == 0:
+            actions.assign(ticket, people.second_agent, by=Actor.staff(people.agent))
+
+    policy.clear()  # the worst case: calendar and targets read from the database too
+    with django_assert_max_num_queries(10):
+        html = queue(agent, organisation=people.acme.pk)
+
+    assert len(refs_in(html)) == 50
+
+
+def test_keyboard_hints_and_phone_columns(agent, people):
+    open_ticket(people, 2)
+    html = queue(agent)
+    assert 'src="/static/desk/desk.js"' in html
+    assert 'id="desk-search"' in html
+    assert html.count('class="hide-narrow"') >= 6  # client, status and assignee columns

@@ -1,0 +1,251 @@
+"""The IMAP door against a real Dovecot: a mail becomes one ticket at the time the mailbox got it,
+leaves the inbox only after that committed, is never processed twice, and one poller works a
+mailbox at a time (DESIGN.md §3, §5)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import OperationalError
+from imap_tools import BaseMailBox
+from imap_tools.idle import IdleManager
+
+from deskside.config import MailServer
+from deskside.mail import imap, rawstore
+from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
+from deskside.runtime import leases
+from deskside.runtime.models import Lease
+from deskside.tickets.models import Ticket
+
+# The poller's threads use the database, so each test commits for real; serialized_rollback
+# restores the protocol data (levels, clocks) that the flush after such a test would wipe.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "dovecot-test.sh"
+PROCESSED = "Deskside/Processed"
+BRUSSELS = ZoneInfo("Europe/Brussels")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[dict[str, str]]:
+    """A throw-away Dovecot of our own (own directory and port). If it cannot start, every test
+    here fails: CI must not pass because the IMAP door went untested."""
+    directory = tempfile.mkdtemp(prefix="deskside-dovecot-")
+    os.chmod(directory, 0o755)  # Dovecot's own users (dovecot, nobody) must reach into it
+    env = dict(os.environ, DOVECOT_TEST_DIR=directory, DOVECOT_TEST_PORT=str(free_port()))
+    # Files, not pipes: the Dovecot master inherits them and would keep a pipe open for ever.
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        code = subprocess.call(["bash", str(SCRIPT), "start"], env=env, stdout=out, stderr=err,
+                               timeout=120)
+        out.seek(0), err.seek(0)
+        output, errors = out.read().decode(), err.read().decode()
+    if code != 0:
+        pytest.fail(f"Dovecot did not start ({SCRIPT} start):\n{errors}", pytrace=False)
+    settings = dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
+    yield settings
+    subprocess.call(["bash", str(SCRIPT), "stop"], env=env, stdout=subprocess.DEVNULL, timeout=30)
+    shutil.rmtree(env["DOVECOT_TEST_DIR"], ignore_errors=True)
+
+
+@pytest.fixture
+def server(dovecot: dict[str, str]) -> MailServer:
+    return MailServer("imap", dovecot["IMAP_HOST"], int(dovecot["IMAP_PORT"]),
+                      dovecot["IMAP_USER"], dovecot["IMAP_PASSWORD"], "INBOX")
+
+
+@pytest.fixture
+def box(server: MailServer) -> Iterator[BaseMailBox]:
+    """A connection to an empty inbox with no processed folder yet."""
+    with imap.connected(server) as mailbox:
+        mailbox.delete(mailbox.uids())
+        mailbox.folder.delete(imap.ensure_folder(mailbox, PROCESSED))
+        yield mailbox
+
+
+def mail(subject: str = "Sev 2 - export fails") -> bytes:
+    message = EmailMessage()
+    message["From"] = "Claire Peeters <claire@acme.example>"
+    message["To"] = "support@example.test"
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="acme.example")
+    message.set_content("Hello, the export fails since this morning. Thanks")
+    return message.as_bytes().replace(b"\n", b"\r\n")
+
+
+def deliver(dovecot: dict[str, str], raw: bytes) -> None:
+    """As an MTA would: Dovecot's local delivery agent."""
+    subprocess.run(["/usr/lib/dovecot/dovecot-lda", "-c", dovecot["DOVECOT_CONF"],
+                    "-d", dovecot["IMAP_USER"], "-f", "claire@acme.example"],
+                   input=raw, check=True, timeout=10)
+
+
+def count(box: BaseMailBox, folder: str) -> int:
+    return box.folder.status(folder, ["MESSAGES"])["MESSAGES"]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout} s"
+        time.sleep(0.05)
+
+
+def test_a_mail_becomes_a_ticket_at_its_internaldate_and_leaves_the_inbox(box):
+    arrived = datetime(2026, 3, 2, 10, 0, tzinfo=BRUSSELS)
+    raw = mail()
+    box.append(raw, "INBOX", dt=arrived)
+    processed = imap.ensure_folder(box, PROCESSED)
+    assert imap.poll_once(box, processed) == 1
+    inbound = InboundMail.objects.get()
+    assert inbound.door == Door.IMAP and inbound.outcome == Outcome.CREATED
+    assert inbound.received_at == arrived
+    assert rawstore.load(inbound.raw_sha256) == raw  # byte for byte what the server holds
+    ticket = Ticket.objects.get()
+    assert ticket.received_at == arrived and ticket.severity == 2
+    assert count(box, "INBOX") == 0 and count(box, processed) == 1
+
+
+def test_a_mail_is_left_unseen_for_people_reading_the_mailbox(box):
+    box.append(mail(), "INBOX")
+    processed = imap.ensure_folder(box, PROCESSED)
+    imap.poll_once(box, processed)
+    box.folder.set(processed)
+    assert [m.flags for m in box.fetch(mark_seen=False, headers_only=True)] == [()]
+
+
+def test_a_mail_whose_move_failed_is_moved_later_without_being_processed_twice(box, monkeypatch):
+    box.append(mail(), "INBOX")
+    processed = imap.ensure_folder(box, PROCESSED)
+
+    def connection_lost(*args: object) -> None:
+        raise ConnectionResetError("connection lost during MOVE")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(box, "move", connection_lost)
+        with pytest.raises(ConnectionResetError):
+            imap.poll_once(box, processed)
+    assert InboundMail.objects.get().status == InboundStatus.PROCESSED
+    assert count(box, "INBOX") == 1  # committed, but still on the server
+    assert imap.poll_once(box, processed) == 1
+    assert Ticket.objects.count() == 1 and InboundMail.objects.count() == 1
+    assert count(box, "INBOX") == 0 and count(box, processed) == 1
+
+
+def test_the_same_bytes_back_in_the_inbox_make_no_second_ticket(box):
+    raw = mail()
+    box.append(raw, "INBOX")
+    processed = imap.ensure_folder(box, PROCESSED)
+    imap.poll_once(box, processed)
+    box.append(raw, "INBOX")  # as if the earlier move had not happened
+    imap.poll_once(box, processed)
+    assert Ticket.objects.count() == 1 and InboundMail.objects.count() == 1
+    assert count(box, "INBOX") == 0 and count(box, processed) == 2
+
+
+def test_a_mail_that_fails_stays_in_the_inbox_and_the_next_goes_on(box, monkeypatch):
+    box.append(mail("Sev 1 - first"), "INBOX")
+    box.append(mail("Sev 3 - second"), "INBOX")
+    processed = imap.ensure_folder(box, PROCESSED)
+    real_process = imap.process
+    calls: list[int] = []
+
+    def locked_once(inbound_id: int) -> object:
+        calls.append(inbound_id)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real_process(inbound_id)
+
+    monkeypatch.setattr(imap, "process", locked_once)
+    assert imap.poll_once(box, processed) == 2
+    assert list(Ticket.objects.values_list("severity", flat=True)) == [3]
+    assert count(box, "INBOX") == 1  # stored, kept on the server, taken again next pass
+    imap.poll_once(box, processed)
+    assert sorted(Ticket.objects.values_list("severity", flat=True)) == [1, 3]
+    assert count(box, "INBOX") == 0
+
+
+@pytest.fixture
+def run_poller() -> Iterator[Callable[[imap.Poller], threading.Event]]:
+    running: list[tuple[threading.Thread, threading.Event]] = []
+
+    def start(poller: imap.Poller) -> threading.Event:
+        stop = threading.Event()
+        thread = threading.Thread(target=poller.run, args=(stop,), daemon=True)
+        thread.start()
+        running.append((thread, stop))
+        return stop
+
+    yield start
+    for thread, stop in running:
+        stop.set()
+        thread.join(timeout=5)
+        assert not thread.is_alive(), "the poller did not stop within 5 s"
+
+
+def test_a_second_poller_stands_by_while_the_first_holds_the_lease(box, server, run_poller):
+    first = imap.Poller(server, holder="first")
+    assert first.is_leader()
+    box.append(mail(), "INBOX")
+    second = imap.Poller(server, holder="second", standby_interval=0.1, idle_timeout=1)
+    run_poller(second)
+    time.sleep(0.5)  # several standby rounds; the mail must still be untouched
+    assert InboundMail.objects.count() == 0 and count(box, "INBOX") == 1
+    leases.release(first.lease, first.holder)
+    wait_for(lambda: Ticket.objects.exists())
+    assert Lease.objects.get(name=imap.lease_name(server)).holder == "second"
+
+
+def test_idle_wakes_the_poller_for_a_new_mail_and_stop_is_prompt(
+    box, server, dovecot, run_poller, monkeypatch
+):
+    idling = threading.Event()
+    real_start = IdleManager.start
+
+    def start(manager: IdleManager) -> object:
+        result = real_start(manager)
+        idling.set()
+        return result
+
+    monkeypatch.setattr(IdleManager, "start", start)
+    # Long timeouts: only IDLE can bring the mail in within the wait below.
+    poller = imap.Poller(server, idle_timeout=60, poll_interval=60)
+    stop = run_poller(poller)
+    assert idling.wait(5), "the poller never entered IDLE"
+    deliver(dovecot, mail())
+    wait_for(lambda: Ticket.objects.exists())
+    wait_for(lambda: count(box, "INBOX") == 0)
+    stopped_at = time.monotonic()
+    stop.set()
+    wait_for(lambda: not Lease.objects.filter(name=poller.lease).exists(), timeout=3)
+    assert time.monotonic() - stopped_at < 3
+
+
+def test_an_unreachable_server_is_retried_with_growing_delays(monkeypatch, run_poller, caplog):
+    monkeypatch.setattr(imap, "BACKOFF_FIRST", 0.05)
+    closed = MailServer("imap", "127.0.0.1", free_port(), "someone", "pw", "INBOX")
+    caplog.set_level(logging.WARNING, logger="deskside.mail.imap")
+    run_poller(imap.Poller(closed))
+    wait_for(lambda: len(caplog.records) >= 3)
+    delays = [r.getMessage().rsplit("retrying in ", 1)[1] for r in caplog.records[:3]]
+    assert delays == ["0.05 s", "0.1 s", "0.2 s"]
+    assert "ConnectionRefusedError" in caplog.records[0].getMessage()
