@@ -77,9 +77,7 @@ def new_files(uploads: Sequence[UploadedFile[Any]]) -> tuple[NewFile, ...]:
     for index, upload in enumerate(uploads, start=1):
         name = normalise_filename(upload.name or "") or f"attachment-{index}"
         content_type = (
-            upload.content_type
-            or mimetypes.guess_type(name)[0]
-            or "application/octet-stream"
+            upload.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
         )
         files.append(NewFile(filename=name, content_type=content_type, payload=upload.read()))
     return tuple(files)
@@ -106,7 +104,9 @@ class NewTicketForm(forms.Form):
         coerce=int,
         widget=forms.RadioSelect,
         error_messages={
-            "required": _("Choose the severity level that fits your problem: every ticket needs one.")
+            "required": _(
+                "Choose the severity level that fits your problem: every ticket needs one."
+            )
         },
     )
     description = forms.CharField(

@@ -98,7 +98,7 @@ def test_reply_reaches_the_client_in_their_language(agent, people, ticket):
 
 
 def test_reply_without_text_is_refused(agent, ticket):
-    html = refused(post(agent, ticket, "reply", text="   "), "This field is required.")
+    html = refused(post(agent, ticket, "reply", text="   "), "A reply needs some text.")
     assert OutboundMail.objects.filter(purpose="reply").count() == 0
     assert 'id="id_reply_text"' in html
 

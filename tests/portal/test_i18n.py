@@ -17,13 +17,22 @@ pytestmark = pytest.mark.django_db
 LOCALE = Path(__file__).resolve().parents[2] / "deskside" / "locale"
 # One phrase per page and language, written by a person, not copied from the catalogue.
 PAGES = {
-    "/portal/": {"nl": "Zoeken op referentie", "fr": "Rechercher par référence",
-                 "de": "Nach Referenz"},
-    "/portal/new/": {"nl": "Kies het niveau", "fr": "Choisissez le niveau",
-                     "de": "Wählen Sie die Stufe"},
+    "/portal/": {
+        "nl": "Zoeken op referentie",
+        "fr": "Rechercher par référence",
+        "de": "Nach Referenz",
+    },
+    "/portal/new/": {
+        "nl": "Kies het niveau",
+        "fr": "Choisissez le niveau",
+        "de": "Wählen Sie die Stufe",
+    },
     "TICKET": {"nl": "Alle tickets", "fr": "Tous les tickets", "de": "Alle Tickets"},
-    "/portal/password/": {"nl": "Kies een wachtwoord", "fr": "Choisissez un mot de passe",
-                          "de": "Wählen Sie ein Passwort"},
+    "/portal/password/": {
+        "nl": "Kies een wachtwoord",
+        "fr": "Choisissez un mot de passe",
+        "de": "Wählen Sie ein Passwort",
+    },
 }
 NAV = {"en": "New ticket", "nl": "Nieuw ticket", "fr": "Nouveau ticket", "de": "Neues Ticket"}
 

@@ -120,3 +120,9 @@ def test_good_values_are_read(tmp_path):
         result.stdout.strip()
         == "0.0.0.0:8080 mail.example 587 True True ['desk.example', 'localhost']"
     )
+
+
+def test_a_configuration_error_makes_the_mta_retry_the_pipe(tmp_path):
+    result = run_deskside(["ingest"], {"DEBUG": "maybe"}, tmp_path)
+    assert result.returncode == 75  # EX_TEMPFAIL: the MTA keeps the mail and retries
+    assert "DEBUG='maybe' is not a boolean" in result.stderr

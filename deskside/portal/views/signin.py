@@ -138,9 +138,7 @@ def password_signin(request: HttpRequest) -> HttpResponse:
         ratelimit.record(request, address)
         form.add_error(
             None,
-            gettext(
-                "This address and password do not match. You can also ask for a sign-in link."
-            ),
+            gettext("This address and password do not match. You can also ask for a sign-in link."),
         )
         return _signin_page(request, SignInLinkForm(), form)
     return _signed_in(contact, _next_url(request) or reverse("portal:home"))
