@@ -579,6 +579,7 @@ def main() -> None:
         print(json.dumps(run_one(args.one, args.profile)))
         return
 
+    load = os.getloadavg()  # a busy machine (other test runs) slows every figure below
     mails, expected = generate()
     ceiling = [parse_only(mails) for _ in range(args.runs)]
     sqlite = _database_figures("sqlite", args.runs)
@@ -601,6 +602,7 @@ def main() -> None:
                 "mail_bytes_total": sum(map(len, mails)),
                 "python": sys.version.split()[0],
                 "cpus": os.cpu_count(),
+                "load_average_at_start": [round(x, 2) for x in load],
                 "sqlite": sqlite,
                 "postgres": postgres,
                 "ceiling_email_package_alone": {

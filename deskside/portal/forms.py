@@ -11,7 +11,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.forms.boundfield import BoundWidget
 from django.template.defaultfilters import filesizeformat
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from deskside.mail.parse import normalise_filename
 from deskside.tickets.actions import NewFile

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Concatenate, ParamSpec
+from typing import Concatenate
 
 from django.conf import settings
 from django.contrib.auth import login
@@ -18,14 +18,13 @@ from django.utils import translation
 from deskside.accounts.access import contact_of
 from deskside.accounts.models import Contact
 
-P = ParamSpec("P")
-ContactView = Callable[Concatenate[HttpRequest, Contact, P], HttpResponseBase]
-PortalView = Callable[Concatenate[HttpRequest, P], HttpResponseBase]
+type ContactView[**P] = Callable[Concatenate[HttpRequest, Contact, P], HttpResponseBase]
+type PortalView[**P] = Callable[Concatenate[HttpRequest, P], HttpResponseBase]
 LANGUAGE_CODES = frozenset(code for code, _ in settings.LANGUAGES)
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-def contact_required(view: ContactView[P]) -> PortalView[P]:
+def contact_required[**P](view: ContactView[P]) -> PortalView[P]:
     """Portal pages: a signed-in client, passed to the view, whose pages speak their language.
 
     A member of staff (signed in, but no contact) gets a page that says where to go instead."""

@@ -31,6 +31,8 @@ def issue(contact: Contact) -> str:
     """A new link token for `contact`: 32 random bytes (256 bits); only its hash is stored."""
     token = secrets.token_urlsafe(32)
     now = timezone.now()
+    # Spent and expired links have no use left; a day's grace keeps "expired" answers clear.
+    LoginToken.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
     LoginToken.objects.create(
         contact=contact, token_hash=token_hash(token), created_at=now, expires_at=now + LIFETIME
     )

@@ -49,17 +49,23 @@ def _sqlite(terms: list[str], limit: int, public_only: bool) -> list[int]:
     # Subject rows have rowid = -ticket id; message rows the message id (see the migration).
     # Every term must match within one row: a subject, or one message.
     public = (
-        f"AND (s.rowid < 0 OR m.direction IN ('{_PUBLIC[0]}', '{_PUBLIC[1]}'))"
+        f"WHERE hits.rowid < 0 OR m.direction IN ('{_PUBLIC[0]}', '{_PUBLIC[1]}')"
         if public_only
         else ""
     )
+    # bm25() may not be used inside an aggregate: MATERIALIZED keeps SQLite from folding the
+    # ranked hits into the grouping query.
     sql = f"""
-        SELECT COALESCE(m.ticket_id, -s.rowid) AS ticket_id
-        FROM ticket_search AS s
-        LEFT JOIN tickets_message AS m ON s.rowid > 0 AND m.id = s.rowid
-        WHERE ticket_search MATCH %s {public}
+        WITH hits AS MATERIALIZED (
+            SELECT rowid, bm25(ticket_search, 2.0, 1.0) AS score
+            FROM ticket_search WHERE ticket_search MATCH %s
+        )
+        SELECT COALESCE(m.ticket_id, -hits.rowid) AS ticket_id
+        FROM hits
+        LEFT JOIN tickets_message AS m ON hits.rowid > 0 AND m.id = hits.rowid
+        {public}
         GROUP BY 1
-        ORDER BY MIN(bm25(ticket_search, 2.0, 1.0)), 1 DESC
+        ORDER BY MIN(hits.score), 1 DESC
         LIMIT %s
     """
     with connection.cursor() as cursor:

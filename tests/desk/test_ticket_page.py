@@ -71,7 +71,7 @@ def test_quoted_text_is_folded_and_mail_html_is_shown(agent, people):
     )
     html = page(agent, ticket)
     assert "<pre>New error today.</pre>" in html
-    assert "<details class=\"quoted\"><summary>Show the quoted text</summary>" in html
+    assert '<details class="quoted"><summary>Show the quoted text</summary>' in html
     assert "<b>today</b>" in html  # sanitised at intake, shown as mail
 
 
@@ -107,7 +107,8 @@ def test_reply_to_a_closed_ticket_is_refused_and_keeps_the_text(agent, people, t
     actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
 
     html = refused(
-        post(agent, ticket, "reply", text="One more thing"), f"{ticket.ref} is closed: cannot reply."
+        post(agent, ticket, "reply", text="One more thing"),
+        f"{ticket.ref} is closed: cannot reply.",
     )
     assert "One more thing" in html
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -12,6 +13,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
+from deskside.accounts.models import Contact
 from deskside.outbox.models import OutboundMail
 from deskside.portal import ratelimit
 from deskside.portal.models import LoginToken
@@ -145,7 +147,7 @@ def test_link_requests_are_limited_per_ip(people):
     assert other_ip.status_code == 302
 
 
-def set_password(contact, password="correct horse battery"):
+def set_password(contact: Contact, password: str = "correct horse battery") -> None:
     client = signed_in(contact)
     answer = client.post(
         "/portal/password/", {"new_password1": password, "new_password2": password}
@@ -153,8 +155,8 @@ def set_password(contact, password="correct horse battery"):
     assert answer.status_code == 302, answer.content.decode()
 
 
-def password_signin(address, password, client=None):
-    client = client or Client()
+def password_signin(address: str, password: str) -> tuple[Client, Any]:
+    client = Client()
     return client, client.post("/portal/signin/password/", {"email": address, "password": password})
 
 
@@ -210,3 +212,8 @@ def test_staff_without_a_contact_get_a_clear_page(people):
     page = client.get("/portal/")
     assert page.status_code == 403
     assert "This portal is for clients" in page.content.decode()
+
+
+def test_a_signed_in_client_skips_the_sign_in_page(people):
+    answer = signed_in(people.client).get("/portal/signin/")
+    assert answer.status_code == 302 and answer["Location"] == "/portal/"

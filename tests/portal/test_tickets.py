@@ -135,7 +135,7 @@ def test_an_attachment_downloads_as_a_file(people):
     assert answer["Content-Disposition"].startswith("attachment;")
     assert 'filename="report.pdf"' in answer["Content-Disposition"]
     assert answer["X-Content-Type-Options"] == "nosniff"
-    assert b"".join(answer.streaming_content) == b"%PDF-1.4 acme report"
+    assert answer.getvalue() == b"%PDF-1.4 acme report"
 
 
 def test_a_lower_case_reference_leads_to_the_ticket(people):

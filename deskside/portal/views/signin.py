@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from deskside.accounts.access import contact_of
 from deskside.accounts.models import Contact
 from deskside.outbox.send import queue
 from deskside.portal import ratelimit, tokens
@@ -35,6 +36,8 @@ TOO_MANY = 429
 @never_cache
 @require_http_methods(["GET", "POST"])
 def signin(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET" and contact_of(request.user) is not None:
+        return redirect("portal:home")
     form = SignInLinkForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         address = form.cleaned_data["email"]

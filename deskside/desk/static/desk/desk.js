@@ -63,8 +63,12 @@
     var flag = document.getElementById("presence-writing");
     var box = document.querySelector("textarea[data-reply-text]");
     if (!flag) return;
-    var writing = !!box && (document.activeElement === box || box.value.trim() !== "");
-    flag.value = writing ? "true" : "false";
+    var writing = !!box && (document.activeElement === box || box.value.trim() !== "") ? "true" : "false";
+    if (flag.value === writing) return;
+    flag.value = writing;
+    // Tell the others now rather than at the next beat.
+    var beat = document.getElementById("presence");
+    if (beat) beat.dispatchEvent(new Event("writing-changed"));
   }
   document.addEventListener("focusin", updateWriting);
   document.addEventListener("focusout", function () { window.setTimeout(updateWriting, 0); });

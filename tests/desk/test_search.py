@@ -1,0 +1,151 @@
+"""Full-text search with the database's own engine (FTS5 on SQLite, tsvector on PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from deskside.tickets import actions
+from deskside.tickets.models import Message, Ticket
+from deskside.tickets.search import fts5_query, search_tickets
+from tests.desk.conftest import MONDAY_10, open_ticket, refs_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def monday(time_machine):
+    time_machine.move_to(MONDAY_10, tick=False)
+
+
+def test_finds_words_in_subjects_and_in_messages(people):
+    invoice = open_ticket(people, 3, "[Sev 3] Invoice totals are wrong", text="See attachment.")
+    export = open_ticket(people, 2, "[Sev 2] Problem", text="The nightly export crashes.")
+    open_ticket(people, 4, "[Sev 4] How do I log in?", text="Where is the button?")
+
+    assert search_tickets("invoice", 10) == [invoice.pk]
+    assert search_tickets("NIGHTLY export", 10) == [export.pk]
+    assert search_tickets("invoice nightly", 10) == []  # every word must match
+    assert search_tickets("crashes", 10) == [export.pk]
+
+
+def test_several_matching_messages_give_the_ticket_once(people):
+    ticket = open_ticket(people, 2, "[Sev 2] Printer jam", text="The printer jams.")
+    actions.add_note(ticket, "Printer model 42", by=people.agent)
+    actions.reply(ticket, "Which printer do you use?", by=people.agent)
+
+    assert search_tickets("printer", 10) == [ticket.pk]
+
+
+def test_limit_is_respected(people):
+    for _ in range(5):
+        open_ticket(people, 3, "[Sev 3] Slow dashboard")
+    assert len(search_tickets("dashboard", 3)) == 3
+    assert search_tickets("dashboard", 0) == []
+
+
+def test_the_index_follows_edits_and_deletes(people):
+    ticket = open_ticket(people, 2, "[Sev 2] Scanner offline", text="Since the firmware update.")
+    message = ticket.messages.get()
+
+    Message.objects.filter(pk=message.pk).update(text="The barcode reader is offline.")
+    Ticket.objects.filter(pk=ticket.pk).update(subject="[Sev 2] Reader offline")
+
+    assert search_tickets("firmware", 10) == []
+    assert search_tickets("scanner", 10) == []
+    assert search_tickets("barcode", 10) == [ticket.pk]
+    assert search_tickets("reader", 10) == [ticket.pk]
+
+    ticket.delete()
+    assert search_tickets("barcode", 10) == []
+    assert search_tickets("reader", 10) == []
+
+
+def test_internal_notes_can_be_left_out(people):
+    ticket = open_ticket(people, 2)
+    actions.add_note(ticket, "Suspect the proxy configuration", by=people.agent)
+
+    assert search_tickets("proxy", 10) == [ticket.pk]
+    assert search_tickets("proxy", 10, public_only=True) == []
+    assert search_tickets("export", 10, public_only=True) == [ticket.pk]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        '"unbalanced',
+        "AND",
+        "export OR",
+        "NOT export",
+        "(export",
+        "NEAR(export fails)",
+        "subject:export",
+        "export*",
+        "-export",
+        "^export",
+        "'; DROP TABLE tickets_ticket; --",
+        "***",
+        "\x00",
+        "é" * 300,
+        "",
+        "   ",
+    ],
+)
+def test_any_input_is_a_query_never_an_error(people, query):
+    open_ticket(people, 2)
+    assert isinstance(search_tickets(query, 10), list)
+
+
+def test_query_syntax_is_quoted_for_fts5():
+    assert fts5_query(['say"hi', "NEAR(x"]) == '"say""hi" "NEAR(x"'
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="accent folding is FTS5's tokenizer")
+def test_accents_fold_on_sqlite(people):
+    ticket = open_ticket(people, 1, "[Sev 1] Sévérité: facturation bloquée")
+    assert search_tickets("severite bloquee", 10) == [ticket.pk]
+
+
+def test_the_index_is_installed():
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            triggers = {row[0] for row in cursor.fetchall()}
+            assert {
+                "ticket_search_ticket_insert",
+                "ticket_search_ticket_update",
+                "ticket_search_ticket_delete",
+                "ticket_search_message_insert",
+                "ticket_search_message_update",
+                "ticket_search_message_delete",
+            } <= triggers
+        else:
+            cursor.execute("SELECT indexname, indexdef FROM pg_indexes")
+            indexes = dict(cursor.fetchall())
+            assert "USING gin" in indexes["ticket_subject_search"]
+            assert "USING gin" in indexes["message_text_search"]
+
+
+def test_search_page(agent, people):
+    ticket = open_ticket(people, 2, "[Sev 2] Payroll export", text="Payroll run stops.")
+    other = open_ticket(people, 3, "[Sev 3] Login", text="Cannot log in.")
+
+    html = agent.get("/desk/search/", {"q": "payroll"}).content.decode()
+    assert refs_in(html) == [ticket.ref]
+    assert "1 ticket match “payroll”" in html
+
+    html = agent.get("/desk/search/", {"q": 'payroll "OR'}).content.decode()
+    assert "No ticket matches" in html
+
+    response = agent.get("/desk/search/", {"q": other.ref.lower()})
+    assert response.status_code == 302
+    assert response["Location"] == f"/desk/ticket/{other.ref}/"
+
+
+def test_search_page_uses_the_engine_not_a_scan(agent, people, django_assert_max_num_queries):
+    for i in range(30):
+        open_ticket(people, 3, f"[Sev 3] Report {i}", text="Quarterly report is empty.")
+    with django_assert_max_num_queries(10):
+        html = agent.get("/desk/search/", {"q": "quarterly"}).content.decode()
+    assert len(refs_in(html)) == 30
