@@ -81,7 +81,7 @@ def _mail_link(request: HttpRequest, contact: Contact) -> None:
         to=[contact.email],
         subject=subject,
         text=text,
-        html=linebreaks(urlize(text, autoescape=True), autoescape=False),
+        html=linebreaks(urlize(text.strip(), autoescape=True), autoescape=False),
         purpose="portal_link",
         automatic=False,
     )
