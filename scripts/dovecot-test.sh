@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Copied from /work/shared/ci-recipes/dovecot-test.sh (the team's verified CI recipes); keep in step with it.
+# One change: "start" also waits for the pid file. The recipe checked it once, right after the
+# port opened, and about one cold start in ten failed (exit 1, empty log) with Dovecot running.
 # dovecot-test.sh start|stop|status — throw-away Dovecot IMAP server for tests.
 # Loopback only, plain auth, no TLS, passwd-file user, mail + config in a temp dir.
 # Idempotent: "start" on a running instance only prints the settings; "stop" when
@@ -102,7 +104,8 @@ case "${1:-}" in
     if running; then echo "dovecot-test already running (pid $(cat "$PIDFILE"))" >&2; print_env; exit 0; fi
     write_config
     dovecot -c "$CONF"
-    for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
+    # The port opens before the daemon writes its pid file: wait for both (see header).
+    for _ in $(seq 50); do running && (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
     running || { cat "$DIR/dovecot.log" >&2; exit 1; }
     print_env ;;
   stop)

@@ -15,7 +15,7 @@ from deskside.core.opening_words import describe_hours_and_next_opening
 from deskside.core.severity import SeverityReading
 from deskside.outbox.send import new_message_id, queue
 from deskside.tickets import actions, policy
-from deskside.tickets.models import Direction, MessageKind, SeverityLevel, Ticket
+from deskside.tickets.models import Direction, MessageKind, Ticket
 
 
 def _when(value: object, language: str) -> str:
@@ -38,6 +38,8 @@ def _send(
     # Collapse whitespace: a line break decoded from a hostile subject never reaches a header.
     subject = " ".join(render_to_string(f"mail/{template}_subject.{language}.txt", context).split())
     message_id = new_message_id()
+    # The intake answers within the transaction that opened or changed the ticket: its row is
+    # already held, no need to read it again under a lock.
     actions.add_system_message(
         ticket,
         actions.NewMessage(
@@ -49,6 +51,7 @@ def _send(
             message_id=message_id,
             in_reply_to=in_reply_to or "",
         ),
+        locked=True,
     )
     queue(
         to=[contact.email],
@@ -65,9 +68,11 @@ def _send(
 
 
 def acknowledge(ticket: Ticket, contact: Contact, *, in_reply_to: str | None) -> None:
-    """Reference, level, effort, first response due, and the next opening if out of hours."""
+    """Reference, level, effort, first response due, and the next opening if out of hours.
+
+    Called in the transaction that opened or reopened the ticket (its row is held)."""
     assert ticket.severity is not None, "only a ticket with a level is acknowledged"
-    level = SeverityLevel.objects.get(level=ticket.severity)
+    level = policy.level(ticket.severity)
     calendar = policy.calendar()
     out_of_hours = not calendar.is_open(ticket.received_at)
     context: dict[str, object] = {
@@ -92,14 +97,16 @@ def acknowledge(ticket: Ticket, contact: Contact, *, in_reply_to: str | None) ->
 def explain_protocol(
     ticket: Ticket, contact: Contact, reading: SeverityReading, *, in_reply_to: str | None
 ) -> None:
-    """Why the mail was closed, the four levels, and how to fix it: reply with a level."""
+    """Why the mail was closed, the four levels, and how to fix it: reply with a level.
+
+    Called in the transaction that opened the ticket (its row is held)."""
     levels = [
         {
             "level": row.level,
             "name": row.name_in(ticket.language),
             "definition": row.definition_in(ticket.language),
         }
-        for row in SeverityLevel.objects.order_by("level")
+        for _number, row in sorted(policy.levels().items())
     ]
     context: dict[str, object] = {
         "ref": ticket.ref,

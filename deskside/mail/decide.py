@@ -14,8 +14,10 @@ from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from deskside.accounts.models import Contact, Language
@@ -72,6 +74,29 @@ def handle(inbound: InboundMail, raw: bytes) -> Result:
             inbound, f"the sender address is longer than {MAX_ADDRESS_LENGTH} characters"
         )
     return _new_ticket(inbound, mail, kind)
+
+
+def open_as_new_ticket(inbound: InboundMail, raw: bytes, *, by: User) -> Result:
+    """A lead turns a quarantined mail into a new ticket, whatever threading said (an unverified
+    reply they vouch for, a sender they know). Everything else is as for any new mail: the
+    severity comes from the subject (without one the ticket is closed and the protocol
+    explained), and the sender is answered automatically within the cap, unless the mail is
+    itself automatic. The ticket's history says which lead made it, from which mail."""
+    try:
+        mail = parse(raw)
+    except MailRejected as rejected:
+        raise actions.ActionError(
+            f"Mail {inbound.pk} cannot become a ticket: {rejected.reason}."
+        ) from None
+    mail = _without_nul(mail)
+    if not mail.from_address or len(mail.from_address) > MAX_ADDRESS_LENGTH:
+        raise actions.ActionError(
+            f"Mail {inbound.pk} cannot become a ticket: it has no usable sender address."
+        )
+    inbound.subject, inbound.from_address = mail.subject[:998], mail.from_address[:998]
+    kind = classify(mail, envelope_sender=envelope_sender(inbound))
+    origin = f"made from quarantined mail {inbound.pk} ({inbound.reason.splitlines()[0][:200]})"
+    return _new_ticket(inbound, mail, kind, by=actions.Actor.staff(by), note=origin)
 
 
 def _without_nul(mail: ParsedMail) -> ParsedMail:
@@ -131,9 +156,20 @@ def find_ticket(mail: ParsedMail) -> Ticket | None:
     return known.ticket if known else None
 
 
+def contact_by_address(address: str) -> Contact | None:
+    """The contact with this address in any case. `LOWER(email) = LOWER(%s)` is the expression
+    of the unique index, so both databases search that index (`iexact` would scan the table:
+    LIKE on SQLite, UPPER() on PostgreSQL)."""
+    return (
+        Contact.objects.alias(email_lower=Lower("email"))
+        .filter(email_lower=Lower(Value(address)))
+        .first()
+    )
+
+
 def known_sender(ticket: Ticket, address: str) -> Contact | None:
     """The ticket's contact, or a known contact of its organisation: never a stranger."""
-    contact = Contact.objects.filter(email__iexact=address).first()
+    contact = contact_by_address(address)
     if contact is None:
         return None
     if contact.pk == ticket.contact_id:
@@ -170,9 +206,9 @@ def _reply(inbound: InboundMail, mail: ParsedMail, ticket: Ticket, kind: Classif
             severity=reading.level,
             reason="the client replied with a severity in the subject",
         )
+    # Brings `ticket` up to date too (status, clocks), so it needs no reading back.
     filed = actions.receive_from_client(ticket, message, counts_as_answer=kind.kind == Kind.NORMAL)
     inbound.ticket_message = filed
-    ticket.refresh_from_db()
     if fixes_level and kind.may_auto_answer and _under_cap(contact):
         answers.acknowledge(ticket, contact, in_reply_to=mail.message_id)
     if fixes_level:
@@ -244,13 +280,11 @@ def _failed_recipients_header(mail: ParsedMail) -> tuple[str, ...]:
 def _mark_failing(addresses: Sequence[str]) -> None:
     """Mark the contacts behind bounced addresses, compared case-insensitively like every
     address; an address already failing keeps the time it started to fail."""
-    wanted = Q()
-    for address in addresses[:50]:
-        wanted |= Q(email__iexact=address)
-    if wanted:
-        Contact.objects.filter(wanted, mail_failing_since__isnull=True).update(
-            mail_failing_since=timezone.now()
-        )
+    if addresses:
+        Contact.objects.alias(email_lower=Lower("email")).filter(
+            email_lower__in=[Lower(Value(a)) for a in addresses[:50]],
+            mail_failing_since__isnull=True,
+        ).update(mail_failing_since=timezone.now())
 
 
 # -- new mail --------------------------------------------------------------------------------
@@ -276,16 +310,19 @@ def _new_message(mail: ParsedMail, kind: Classification) -> NewMessage:
 
 
 def _contact(mail: ParsedMail) -> Contact:
-    contact = Contact.objects.filter(email__iexact=mail.from_address).first()
+    contact = contact_by_address(mail.from_address)
     if contact:
         return contact
+    new = Contact(email=mail.from_address, name=mail.from_name[:200], language=_language(mail))
     try:
         with transaction.atomic():
-            return Contact.objects.create(
-                email=mail.from_address, name=mail.from_name[:200], language=_language(mail)
-            )
+            new.save(force_insert=True)
+            return new
     except IntegrityError:  # a concurrent mail from the same new sender created it first
-        return Contact.objects.get(email__iexact=mail.from_address)
+        found = contact_by_address(mail.from_address)
+        if found is None:
+            raise
+        return found
 
 
 def _language(mail: ParsedMail) -> str:
@@ -296,22 +333,30 @@ def _language(mail: ParsedMail) -> str:
     return detect(mail.visible_text or mail.text) or Language.EN
 
 
-def _new_ticket(inbound: InboundMail, mail: ParsedMail, kind: Classification) -> Result:
+def _new_ticket(
+    inbound: InboundMail,
+    mail: ParsedMail,
+    kind: Classification,
+    by: actions.Actor = actions.SYSTEM,
+    note: str = "",
+) -> Result:
     contact = _contact(mail)
     reading = read_severity(mail.subject)
     problem = {Reading.FOUND: None, Reading.MISSING: CloseReason.NO_SEVERITY}.get(
         reading.result, CloseReason.INVALID_SEVERITY
     )
-    ticket = actions.open_ticket(
+    ticket, first = actions.open_ticket_with_message(
         contact=contact,
         subject=mail.subject or "(no subject)",
         claimed_severity=reading.level,
         received_at=inbound.received_at,
         message=_new_message(mail, kind),
         problem=problem,
+        by=by,
+        note=note,
     )
     inbound.ticket = ticket
-    inbound.ticket_message = ticket.messages.first()
+    inbound.ticket_message = first
     answered = kind.may_auto_answer and _under_cap(contact)
     if answered:
         if problem is None:

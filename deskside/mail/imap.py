@@ -180,8 +180,9 @@ class Poller:
         close_old_connections()
         leading = leases.acquire(self.lease, self.holder, LEASE_TTL)
         if leading != self.leading:
-            log.info("imap: %s %s", "polling" if leading else "standing by for",
-                     describe(self.server))
+            log.info(
+                "imap: %s %s", "polling" if leading else "standing by for", describe(self.server)
+            )
             self.leading = leading
         return leading
 
@@ -200,8 +201,13 @@ class Poller:
             else:
                 stop.wait(self.standby_interval)
         except Exception as error:  # one line per failure; the loop is the retry
-            log.warning("imap: %s: %s: %s; retrying in %.3g s", describe(self.server),
-                        type(error).__name__, error, self.delay)
+            log.warning(
+                "imap: %s: %s: %s; retrying in %.3g s",
+                describe(self.server),
+                type(error).__name__,
+                error,
+                self.delay,
+            )
             stop.wait(self.delay)
             self.delay = min(self.delay * 2, BACKOFF_MAX)
 

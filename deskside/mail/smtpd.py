@@ -108,6 +108,11 @@ def _process(inbound_id: int) -> None:
 
 
 class IntakeSMTP(SMTP):
+    # RFC 5321 allows 1,000 octets per line, but real mail breaks it (unwrapped HTML, long
+    # base64): aiosmtpd would answer a permanent 500 and the client's mail would bounce. The
+    # parser copes with long lines; the data size limit still bounds the memory.
+    line_length_limit = 1024 * 1024
+
     async def push(self, status: AnyStr) -> None:
         # aiosmtpd writes its own 552 texts; say it with the enhanced status code instead.
         if isinstance(status, str) and status.startswith("552 "):
@@ -144,4 +149,9 @@ def listener(
 ) -> Listener:
     """A listener for the configured address; call `.start()` and `.stop()`."""
     handler = IntakeHandler(support_addresses or [settings.DESKSIDE_SUPPORT_ADDRESS], lmtp=lmtp)
-    return Listener(handler, address or settings.DESKSIDE_SMTPD, data_size_limit=data_size_limit)
+    return Listener(
+        handler,
+        address or settings.DESKSIDE_SMTPD,
+        data_size_limit=data_size_limit,
+        ident="Deskside ESMTP",  # not aiosmtpd's default, which names the library and version
+    )

@@ -16,6 +16,8 @@ from types import FrameType
 
 from django.conf import settings
 
+from deskside.mail.imap import describe as describe_mailbox
+
 STOP_TIMEOUT = 15.0
 
 
@@ -33,15 +35,40 @@ def parts() -> list[Part]:
     return [
         Part(
             "web",
-            [sys.executable, "-m", "gunicorn", "deskside.wsgi:application", "--bind", str(http),
-             "--workers", str(settings.DESKSIDE_WORKERS), "--graceful-timeout", "10",
-             "--access-logfile", "-", "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "deskside.wsgi:application",
+                "--bind",
+                str(http),
+                "--workers",
+                str(settings.DESKSIDE_WORKERS),
+                "--graceful-timeout",
+                "10",
+                "--access-logfile",
+                "-",
+                "--log-level",
+                "warning",
+            ],
             f"{base}/  (desk {base}/desk/, portal {base}/portal/, admin {base}/admin/)",
         ),
-        Part("worker", [*deskside, "db_worker", "--no-startup-delay", "--no-reload"],
-             "task worker (database queue)"),
+        Part(
+            "worker",
+            [*deskside, "db_worker", "--no-startup-delay", "--no-reload"],
+            "task worker (database queue)",
+        ),
         Part("scheduler", [*deskside, "scheduler"], "periodic scheduler (clock sweep)"),
+        Part("smtp", [*deskside, "smtpd"], f"smtp://{settings.DESKSIDE_SMTPD}"),
+        *_imap_parts(deskside),
     ]
+
+
+def _imap_parts(deskside: list[str]) -> list[Part]:
+    """The IMAP poller runs only when a mailbox is configured; its password is never shown."""
+    if settings.DESKSIDE_IMAP is None:
+        return []
+    return [Part("imap", [*deskside, "imap_poll"], describe_mailbox(settings.DESKSIDE_IMAP))]
 
 
 class Supervisor:
@@ -63,8 +90,11 @@ class Supervisor:
         failed = self._watch()
         self._stop_all()
         if failed:
-            print(f"deskside: {failed} stopped unexpectedly; the whole desk was stopped.",
-                  file=sys.stderr, flush=True)
+            print(
+                f"deskside: {failed} stopped unexpectedly; the whole desk was stopped.",
+                file=sys.stderr,
+                flush=True,
+            )
             return 1
         print("Deskside stopped.", flush=True)
         return 0

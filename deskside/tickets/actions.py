@@ -103,8 +103,8 @@ def _locked(ticket: Ticket) -> Ticket:
     return Ticket.objects.select_for_update().get(pk=ticket.pk)
 
 
-def _record(ticket: Ticket, kind: EventKind, by: Actor, **data: Any) -> Event:
-    return Event.objects.create(
+def _event(ticket: Ticket, kind: EventKind, by: Actor, **data: Any) -> Event:
+    return Event(
         ticket=ticket,
         kind=kind,
         actor=by.user,
@@ -112,6 +112,19 @@ def _record(ticket: Ticket, kind: EventKind, by: Actor, **data: Any) -> Event:
         data=data,
         created_at=timezone.now(),
     )
+
+
+def _copy_row(source: Ticket, *, into: Ticket) -> None:
+    """Give the caller's object the values of the row as an action left it (no read-back)."""
+    if into is not source:
+        for column in Ticket._meta.concrete_fields:
+            setattr(into, column.attname, getattr(source, column.attname))
+
+
+def _record(ticket: Ticket, kind: EventKind, by: Actor, **data: Any) -> Event:
+    event = _event(ticket, kind, by, **data)
+    event.save(force_insert=True)
+    return event
 
 
 def _save(ticket: Ticket, *fields: str) -> None:
@@ -123,7 +136,6 @@ def _save(ticket: Ticket, *fields: str) -> None:
 # -- creating ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def open_ticket(
     *,
     contact: Contact,
@@ -134,20 +146,49 @@ def open_ticket(
     language: str | None = None,
     problem: CloseReason | None = None,
     by: Actor = SYSTEM,
+    note: str = "",
 ) -> Ticket:
     """Open a ticket for a first message; without a valid severity it is closed at once.
 
     `problem` is CloseReason.NO_SEVERITY or INVALID_SEVERITY when the subject had no usable
     level: the ticket is still kept, so that a reply with a level can reopen it (DESIGN.md §1).
+    `note` goes into the history with the creation, e.g. where the ticket came from.
     """
+    ticket, _first = open_ticket_with_message(
+        contact=contact,
+        subject=subject,
+        claimed_severity=claimed_severity,
+        received_at=received_at,
+        message=message,
+        language=language,
+        problem=problem,
+        by=by,
+        note=note,
+    )
+    return ticket
+
+
+def open_ticket_with_message(
+    *,
+    contact: Contact,
+    subject: str,
+    claimed_severity: int | None,
+    received_at: datetime,
+    message: NewMessage,
+    language: str | None = None,
+    problem: CloseReason | None = None,
+    by: Actor = SYSTEM,
+    note: str = "",
+) -> tuple[Ticket, Message]:
+    """`open_ticket`, also returning the first message (the intake links its mail to it)."""
     if problem is None:
         check_level(claimed_severity)
     elif problem not in (CloseReason.NO_SEVERITY, CloseReason.INVALID_SEVERITY):
         raise ActionError(f"A new ticket cannot be closed as {problem.label!r}.")
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         subject=subject[:998],
         contact=contact,
-        organisation=contact.organisation,
+        organisation_id=contact.organisation_id,
         claimed_severity=claimed_severity if problem is None else None,
         severity=claimed_severity if problem is None else None,
         language=language or contact.language,
@@ -156,12 +197,29 @@ def open_ticket(
         close_reason=problem or "",
         closed_at=timezone.now() if problem else None,
     )
-    _add_message(ticket, message)
-    _record(ticket, EventKind.CREATED, by, severity=ticket.severity, subject=ticket.subject)
-    if problem:
-        _record(ticket, EventKind.CLOSED, by, reason=problem.value)
-    _save(ticket)
-    return ticket
+    # Its clocks follow from what is known now (received, at a level), so they are part of the
+    # INSERT instead of an UPDATE after reading back the history just written.
+    clocks.refresh(ticket, known=clocks.first_history(ticket))
+    # No savepoint: the checks that refuse are done, and an error here fails the caller's
+    # transaction as a whole (the intake's, or this one when called on its own).
+    with transaction.atomic(savepoint=False):
+        ticket.save(force_insert=True)
+        first = _add_message(ticket, message)
+        about = {"note": note} if note else {}
+        events = [
+            _event(
+                ticket,
+                EventKind.CREATED,
+                by,
+                severity=ticket.severity,
+                subject=ticket.subject,
+                **about,
+            )
+        ]
+        if problem:
+            events.append(_event(ticket, EventKind.CLOSED, by, reason=problem.value))
+        Event.objects.bulk_create(events)
+    return ticket, first
 
 
 def _add_message(ticket: Ticket, new: NewMessage, author: User | None = None) -> Message:
@@ -189,14 +247,22 @@ def _add_message(ticket: Ticket, new: NewMessage, author: User | None = None) ->
 # -- messages ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # refuses nothing: an error fails the caller's transaction
 def receive_from_client(
     ticket: Ticket, new: NewMessage, *, counts_as_answer: bool = True
 ) -> Message:
     """A message from the client. An answer ends a wait on the client and reopens a resolved
     ticket; an out-of-office reply (counts_as_answer=False) changes nothing. On a closed ticket
-    the message is kept and shown, and reopening stays an agent's decision."""
-    ticket = _locked(ticket)
+    the message is kept and shown, and reopening stays an agent's decision.
+
+    The ticket object passed in is brought up to date with the row as the action leaves it."""
+    locked = _locked(ticket)
+    message = _receive(locked, new, counts_as_answer=counts_as_answer)
+    _copy_row(locked, into=ticket)
+    return message
+
+
+def _receive(ticket: Ticket, new: NewMessage, *, counts_as_answer: bool) -> Message:
     message = _add_message(ticket, new)
     _record(
         ticket,
@@ -277,10 +343,14 @@ def add_note(ticket: Ticket, text: str, *, by: User) -> Message:
     return message
 
 
-@transaction.atomic
-def add_system_message(ticket: Ticket, new: NewMessage) -> Message:
-    """A message Deskside itself writes or files: an acknowledgement, a bounce, a notice."""
-    ticket = _locked(ticket)
+@transaction.atomic(savepoint=False)  # refuses nothing: an error fails the caller's transaction
+def add_system_message(ticket: Ticket, new: NewMessage, *, locked: bool = False) -> Message:
+    """A message Deskside itself writes or files: an acknowledgement, a bounce, a notice.
+
+    `locked`: the caller's transaction already holds the ticket's row (it opened the ticket, or
+    changed it, in this transaction), so the row need not be read again under a lock."""
+    if not locked:
+        ticket = _locked(ticket)
     message = _add_message(ticket, new)
     _record(ticket, EventKind.MESSAGE, SYSTEM, message_kind=new.kind, message=message.pk)
     return message

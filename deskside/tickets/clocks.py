@@ -26,12 +26,27 @@ _PAUSING = (EventKind.WAITING,)
 _ENDING_PAUSE = (EventKind.RESUMED, EventKind.CLOSED, EventKind.REOPENED, EventKind.RESOLVED)
 
 
-def state(ticket: Ticket, now: datetime | None = None) -> core_clocks.ClockState | None:
-    """The ticket's clocks now, or None when no clock runs (no level, or not open)."""
-    if ticket.severity is None or not ticket.is_open() or ticket.pk is None:
+def state(
+    ticket: Ticket, now: datetime | None = None, known: core_clocks.History | None = None
+) -> core_clocks.ClockState | None:
+    """The ticket's clocks now, or None when no clock runs (no level, or not open).
+
+    `known` is the history when the caller has it (a ticket not yet saved); else it is read."""
+    if ticket.severity is None or not ticket.is_open():
         return None
-    return core_clocks.compute(
-        history(ticket), policy.targets(), policy.calendar(), now or timezone.now()
+    if known is None:
+        if ticket.pk is None:
+            return None
+        known = history(ticket)
+    return core_clocks.compute(known, policy.targets(), policy.calendar(), now or timezone.now())
+
+
+def first_history(ticket: Ticket) -> core_clocks.History:
+    """The history of a ticket being opened: received, at its level, nothing else yet. Its
+    clocks are known before the row is written, so they go into the INSERT itself."""
+    return core_clocks.History(
+        received_at=ticket.received_at,
+        claimed_severity=int(ticket.claimed_severity or ticket.severity or 0),
     )
 
 
@@ -103,9 +118,9 @@ def _next_check(ticket: Ticket, current: core_clocks.ClockState | None) -> datet
     return min(thresholds, default=None)
 
 
-def refresh(ticket: Ticket) -> tuple[str, ...]:
+def refresh(ticket: Ticket, known: core_clocks.History | None = None) -> tuple[str, ...]:
     """Recompute the stored clock fields on `ticket` (not saved); returns their names."""
-    current = state(ticket)
+    current = state(ticket, known=known)
     rank = policy.effort_rank(ticket.severity)
     ticket.effort_rank = NO_EFFORT_RANK if rank is None else rank
     ticket.first_response_due = current.first_response_due if current else None

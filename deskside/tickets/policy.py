@@ -1,7 +1,8 @@
 """The protocol's data as the pure core wants it: calendar and clock targets, cached.
 
-Every action recomputes clocks, so these are read from the database at most every few seconds
-per process; an edit in the admin clears the cache of the process that made it at once.
+Every action recomputes clocks and every acknowledgement names its level, so these are read from
+the database at most every few seconds per process; an edit in the admin clears the cache of the
+process that made it at once.
 """
 
 from __future__ import annotations
@@ -60,11 +61,29 @@ def _build_calendar(
     )
 
 
+def levels() -> dict[int, SeverityLevel]:
+    """The severity levels by number (names, definitions, effort and clock targets)."""
+    hit = _fresh("levels")
+    if isinstance(hit, dict):
+        return hit
+    value = {row.level: row for row in SeverityLevel.objects.all()}
+    _cached["levels"] = (time.monotonic(), value)
+    return value
+
+
+def level(number: int) -> SeverityLevel:
+    """One level's row; raises SeverityLevel.DoesNotExist for a level that is not configured."""
+    row = levels().get(number)
+    if row is None:
+        raise SeverityLevel.DoesNotExist(f"no severity level {number}")
+    return row
+
+
 def targets() -> dict[int, Targets]:
     hit = _fresh("targets")
     if isinstance(hit, dict):
         return hit
-    value = {row.level: targets_of(row) for row in SeverityLevel.objects.all()}
+    value = {number: targets_of(row) for number, row in levels().items()}
     _cached["targets"] = (time.monotonic(), value)
     return value
 
@@ -82,12 +101,8 @@ def targets_of(row: SeverityLevel) -> Targets:
 def effort_rank(level: int | None) -> int | None:
     if level is None:
         return None
-    hit = _fresh("ranks")
-    if not isinstance(hit, dict):
-        hit = {row.level: row.effort_rank for row in SeverityLevel.objects.all()}
-        _cached["ranks"] = (time.monotonic(), hit)
-    rank = hit.get(level)
-    return rank if isinstance(rank, int) else None
+    row = levels().get(level)
+    return row.effort_rank if row is not None else None
 
 
 def clear(**kwargs: object) -> None:

@@ -4,6 +4,7 @@ client receives the answer; the queue works by keyboard and at a phone's width."
 from __future__ import annotations
 
 import email
+import gc
 import re
 import socket
 from email import policy
@@ -12,6 +13,8 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
@@ -19,13 +22,43 @@ from deskside.mail.intake import ingest
 from deskside.mail.models import Door
 from deskside.outbox.models import OutboundMail, OutboundStatus
 from deskside.outbox.send import deliver_due
-from deskside.tickets.models import Ticket
+from deskside.tickets.models import SeverityLevel, Ticket
 from tests.desk.conftest import open_ticket
 from tests.people import make_people
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 REPLY = "Goedemiddag Claire, de export werkt weer. Kunt u het opnieuw proberen?"
+
+
+@pytest.fixture(autouse=True)
+def _keep_serialized_database():
+    """Keep serialized_rollback working in the browser tests (this one and those after it).
+
+    Django's connections live in an asgiref Local, which is a contextvar since asgiref 3.13, and
+    Playwright's sync API runs the test in another contextvars context than the one that set up
+    the test database. The test then gets a new connection object to the same in-memory
+    database, without the serialized copy of it that serialized_rollback restores from, so the
+    seeded protocol data is lost after the first flush. Hand the copy to the new object.
+    (This belongs in tests/browser/conftest.py.)
+    """
+    current = connections["default"]
+    if not hasattr(current, "_test_serialized_contents"):
+        saved = next(
+            (
+                wrapper._test_serialized_contents
+                for wrapper in gc.get_objects()
+                if isinstance(wrapper, BaseDatabaseWrapper)
+                and wrapper.alias == "default"
+                and hasattr(wrapper, "_test_serialized_contents")
+            ),
+            None,
+        )
+        if saved is not None:
+            current._test_serialized_contents = saved
+            if not SeverityLevel.objects.exists():  # flushed before the copy was back
+                current.creation.deserialize_db_from_string(saved)
+    yield
 
 
 class Inbox:

@@ -30,7 +30,8 @@ def descendants(pid: int) -> set[int]:
             except OSError:
                 continue
             parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, frontier = set(), {pid}
+    found: set[int] = set()
+    frontier = {pid}
     while frontier:
         frontier = {child for child, parent in parents.items() if parent in frontier} - found
         found |= frontier
@@ -48,17 +49,20 @@ def alive(pid: int) -> bool:
 class Desk:
     def __init__(self, tmp_path: Path) -> None:
         self.port = free_port()
+        self.smtp_port = free_port()
         env = dict(os.environ) | {
             "DESKSIDE_DATA_DIR": str(tmp_path / "data"),
             "DESKSIDE_HTTP": f"127.0.0.1:{self.port}",
-            "DESKSIDE_SMTPD": f"127.0.0.1:{free_port()}",
+            "DESKSIDE_SMTPD": f"127.0.0.1:{self.smtp_port}",
             "DESKSIDE_ADMIN_PASSWORD": "correct horse battery",
         }
         env.pop("DESKSIDE_REQUIRE_POSTGRES", None)
         self.log = tmp_path / "run.log"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "deskside.cli", "run"], env=env,
-            stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "deskside.cli", "run"],
+            env=env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
         )
 
     def output(self) -> str:
@@ -75,6 +79,18 @@ class Desk:
             except OSError:
                 time.sleep(0.3)
         raise AssertionError("the web server never answered:\n" + self.output())
+
+    def smtp_banner(self, timeout: float = 30) -> str:
+        """The SMTP door's greeting; it may come up a moment after the web server."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.smtp_port), timeout=5) as conn:
+                    return conn.makefile("rb").readline().decode()
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
 
     def get(self, path: str) -> tuple[int, str]:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as r:
@@ -95,10 +111,12 @@ def test_run_serves_the_admin_and_stops_cleanly(desk):
     status, body = desk.get("/admin/login/")
     assert status == 200 and "Deskside" in body
     children = descendants(desk.proc.pid)
-    assert len(children) >= 3  # web (with its workers), worker, scheduler
+    assert len(children) >= 4  # web (with its workers), worker, scheduler, smtp
     out = desk.output()
     assert f"http://127.0.0.1:{desk.port}/" in out
     assert "worker" in out and "scheduler" in out
+    assert f"smtp://127.0.0.1:{desk.smtp_port}" in out
+    assert desk.smtp_banner().startswith("220 ")
     desk.proc.send_signal(signal.SIGTERM)
     assert desk.proc.wait(timeout=30) == 0, desk.output()
     assert "Deskside stopped." in desk.output()
@@ -107,8 +125,11 @@ def test_run_serves_the_admin_and_stops_cleanly(desk):
 
 def test_a_part_that_dies_stops_the_whole_desk(desk):
     desk.wait_until_serving()
-    worker = next(pid for pid in descendants(desk.proc.pid)
-                  if b"db_worker" in Path(f"/proc/{pid}/cmdline").read_bytes())
+    worker = next(
+        pid
+        for pid in descendants(desk.proc.pid)
+        if b"db_worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    )
     children = descendants(desk.proc.pid)
     os.kill(worker, signal.SIGKILL)
     assert desk.proc.wait(timeout=30) == 1
@@ -121,8 +142,31 @@ def test_first_run_creates_the_administrator(desk, tmp_path):
     desk.proc.send_signal(signal.SIGINT)
     desk.proc.wait(timeout=30)
     env = dict(os.environ) | {"DESKSIDE_DATA_DIR": str(tmp_path / "data")}
-    code = ("from django.contrib.auth import authenticate; "
-            "print(bool(authenticate(username='admin', password='correct horse battery')))")
-    result = subprocess.run([sys.executable, "-m", "deskside.cli", "shell", "--no-imports", "-c", code],
-                            env=env, capture_output=True, text=True, timeout=60, check=False)
+    code = (
+        "from django.contrib.auth import authenticate; "
+        "print(bool(authenticate(username='admin', password='correct horse battery')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "deskside.cli", "shell", "--no-imports", "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.stdout.strip() == "True", result.stderr
+
+
+def test_the_imap_part_runs_only_with_a_mailbox_and_never_shows_its_password(settings):
+    from deskside.config import MailServer
+    from deskside.runtime.supervisor import parts
+
+    settings.DESKSIDE_IMAP = None
+    assert [p.name for p in parts()] == ["web", "worker", "scheduler", "smtp"]
+    settings.DESKSIDE_IMAP = MailServer(
+        "imaps", "imap.gmail.com", 993, "support@example.com", "app-password", "INBOX"
+    )
+    imap = parts()[-1]
+    assert imap.name == "imap" and imap.argv[-1] == "imap_poll"
+    assert imap.where == "imaps://support@example.com@imap.gmail.com:993/INBOX"
+    assert "app-password" not in " ".join([*imap.argv, imap.where])

@@ -22,8 +22,11 @@ class Command(BaseCommand):
             default=os.environ.get("DESKSIDE_IMAP_PROCESSED_FOLDER", imap.DEFAULT_PROCESSED_FOLDER),
             help="where processed mail goes; created if missing (default: %(default)s)",
         )
-        parser.add_argument("--once", action="store_true",
-                            help="one pass over the mailbox, then exit (needs no lease)")
+        parser.add_argument(
+            "--once",
+            action="store_true",
+            help="one pass over the mailbox, then exit (needs no lease)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         server = settings.DESKSIDE_IMAP

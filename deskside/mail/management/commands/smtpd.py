@@ -17,8 +17,11 @@ class Command(BaseCommand):
     help = "Accept mail for the support address over SMTP (or LMTP) and store it."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--lmtp", action="store_true",
-                            help="speak LMTP (for an MTA's lmtp transport) instead of SMTP")
+        parser.add_argument(
+            "--lmtp",
+            action="store_true",
+            help="speak LMTP (for an MTA's lmtp transport) instead of SMTP",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
