@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import pytest
@@ -22,3 +23,29 @@ def _database_is_what_ci_asked_for(django_db_blocker: object) -> None:
 def _fast_password_hashing(settings: object) -> None:
     # PBKDF2 costs ~0.3 s per user; the named people would make every test seconds slower.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _protocol_data(request: pytest.FixtureRequest) -> None:
+    """The four levels, the calendar and the role groups, for every test that uses the database.
+
+    Migrations seed them once; a transactional test (browser, SMTP, IMAP) ends with a flush that
+    empties every table, so the tests after it would run without the protocol. Seeding again is
+    idempotent and cheaper than serialized_rollback, which Playwright's event loop defeats.
+    """
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("_django_db_helper")
+    from deskside.tickets.models import SeverityLevel
+
+    if not SeverityLevel.objects.exists():
+        seed_protocol()
+
+
+def seed_protocol() -> None:
+    from django.apps import apps
+
+    from deskside.accounts.roles import sync_role_groups
+
+    importlib.import_module("deskside.tickets.migrations.0002_seed_protocol").seed(apps, None)
+    sync_role_groups()

@@ -208,7 +208,8 @@ def _mark(inbound: InboundMail, result: Result) -> None:
     """Record the outcome on the row, only if it is still STORED (else raise _AlreadyDone)."""
     inbound.attempts += 1
     inbound.outcome = result.outcome
-    inbound.reason = _text(result.reason)
+    # A retried mail keeps its story (why it was held, who retried it) above the new reason.
+    inbound.reason = "\n".join(filter(None, [inbound.reason, _text(result.reason)]))
     inbound.status = (
         InboundStatus.QUARANTINED
         if result.outcome == Outcome.QUARANTINED

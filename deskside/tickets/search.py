@@ -2,8 +2,9 @@
 
 The indexes are made by migration 0003_search: an FTS5 table kept by triggers on SQLite, GIN
 expression indexes on PostgreSQL. Every word of the query must occur (in the subject or in any
-one message); the best-matching tickets come first. Whatever a person types is data, never query
-syntax: on SQLite each word becomes a quoted FTS5 string, on PostgreSQL plainto_tsquery() reads it.
+one message); among the newest matches, the best come first. Whatever a person types is data,
+never query syntax: on SQLite each word becomes a quoted FTS5 string, on PostgreSQL
+plainto_tsquery() reads it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from django.db import connection
 from deskside.tickets.models import Direction
 
 MAX_TERMS = 12
+# Only the newest matches are ranked (per kind: subjects, messages), so that a word found in
+# half a million messages costs what a rare word costs. The newest are what an agent looks for.
+CANDIDATES = 2000
 # The indexed expressions of migration 0003_search, repeated exactly so that the index is used.
 _PG_SUBJECT = "to_tsvector('simple'::regconfig, t.subject)"
 _PG_TEXT = "to_tsvector('simple'::regconfig, left(m.text, 100000))"
@@ -46,19 +50,27 @@ def fts5_query(terms: list[str]) -> str:
 
 
 def _sqlite(terms: list[str], limit: int, public_only: bool) -> list[int]:
-    # Subject rows have rowid = -ticket id; message rows the message id (see the migration).
-    # Every term must match within one row: a subject, or one message.
+    # Subject rows have rowid = -ticket id; message rows the message id (see the migration), so
+    # "newest first" is rowid ascending for subjects and descending for messages. FTS5 walks
+    # its index in rowid order and stops at the LIMIT: a common word costs no more than a rare
+    # one. bm25() may not be used inside an aggregate, hence the MATERIALIZED step.
+    words = fts5_query(terms)
     public = (
         f"WHERE hits.rowid < 0 OR m.direction IN ('{_PUBLIC[0]}', '{_PUBLIC[1]}')"
         if public_only
         else ""
     )
-    # bm25() may not be used inside an aggregate: MATERIALIZED keeps SQLite from folding the
-    # ranked hits into the grouping query.
     sql = f"""
         WITH hits AS MATERIALIZED (
-            SELECT rowid, bm25(ticket_search, 2.0, 1.0) AS score
-            FROM ticket_search WHERE ticket_search MATCH %s
+            SELECT * FROM (
+                SELECT rowid, bm25(ticket_search, 2.0, 1.0) AS score FROM ticket_search
+                WHERE ticket_search MATCH %s ORDER BY rowid ASC LIMIT %s
+            )
+            UNION ALL
+            SELECT * FROM (
+                SELECT rowid, bm25(ticket_search, 2.0, 1.0) AS score FROM ticket_search
+                WHERE ticket_search MATCH %s ORDER BY rowid DESC LIMIT %s
+            )
         )
         SELECT COALESCE(m.ticket_id, -hits.rowid) AS ticket_id
         FROM hits
@@ -68,27 +80,47 @@ def _sqlite(terms: list[str], limit: int, public_only: bool) -> list[int]:
         ORDER BY MIN(hits.score), 1 DESC
         LIMIT %s
     """
+    params: list[str | int] = [
+        f"subject : ({words})",
+        CANDIDATES,
+        f"body : ({words})",
+        CANDIDATES,
+        limit,
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [fts5_query(terms), limit])
+        cursor.execute(sql, params)
         return [int(row[0]) for row in cursor.fetchall()]
 
 
 def _postgresql(text: str, limit: int, public_only: bool) -> list[int]:
+    # As on SQLite, only the newest CANDIDATES matches of each kind are ranked.
     public = "AND m.direction IN (%s, %s)" if public_only else ""
     sql = f"""
         WITH q AS (SELECT plainto_tsquery('simple', %s) AS query)
         SELECT ticket_id FROM (
             SELECT t.id AS ticket_id, 2 * ts_rank({_PG_SUBJECT}, q.query) AS score
-            FROM tickets_ticket AS t, q WHERE {_PG_SUBJECT} @@ q.query
+            FROM (
+                SELECT t.id, t.subject FROM tickets_ticket AS t, q
+                WHERE {_PG_SUBJECT} @@ q.query ORDER BY t.id DESC LIMIT %s
+            ) AS t, q
             UNION ALL
             SELECT m.ticket_id, ts_rank({_PG_TEXT}, q.query)
-            FROM tickets_message AS m, q WHERE {_PG_TEXT} @@ q.query {public}
+            FROM (
+                SELECT m.ticket_id, m.text FROM tickets_message AS m, q
+                WHERE {_PG_TEXT} @@ q.query {public} ORDER BY m.id DESC LIMIT %s
+            ) AS m, q
         ) AS hits
         GROUP BY ticket_id
         ORDER BY MAX(score) DESC, ticket_id DESC
         LIMIT %s
     """
-    params: list[str | int] = [text, *(_PUBLIC if public_only else ()), limit]
+    params: list[str | int] = [
+        text,
+        CANDIDATES,
+        *(_PUBLIC if public_only else ()),
+        CANDIDATES,
+        limit,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [int(row[0]) for row in cursor.fetchall()]

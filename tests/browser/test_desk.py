@@ -4,7 +4,6 @@ client receives the answer; the queue works by keyboard and at a phone's width."
 from __future__ import annotations
 
 import email
-import gc
 import re
 import socket
 from email import policy
@@ -13,8 +12,6 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from django.db import connections
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
@@ -22,43 +19,13 @@ from deskside.mail.intake import ingest
 from deskside.mail.models import Door
 from deskside.outbox.models import OutboundMail, OutboundStatus
 from deskside.outbox.send import deliver_due
-from deskside.tickets.models import SeverityLevel, Ticket
+from deskside.tickets.models import Ticket
 from tests.desk.conftest import open_ticket
 from tests.people import make_people
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 REPLY = "Goedemiddag Claire, de export werkt weer. Kunt u het opnieuw proberen?"
-
-
-@pytest.fixture(autouse=True)
-def _keep_serialized_database():
-    """Keep serialized_rollback working in the browser tests (this one and those after it).
-
-    Django's connections live in an asgiref Local, which is a contextvar since asgiref 3.13, and
-    Playwright's sync API runs the test in another contextvars context than the one that set up
-    the test database. The test then gets a new connection object to the same in-memory
-    database, without the serialized copy of it that serialized_rollback restores from, so the
-    seeded protocol data is lost after the first flush. Hand the copy to the new object.
-    (This belongs in tests/browser/conftest.py.)
-    """
-    current = connections["default"]
-    if not hasattr(current, "_test_serialized_contents"):
-        saved = next(
-            (
-                wrapper._test_serialized_contents
-                for wrapper in gc.get_objects()
-                if isinstance(wrapper, BaseDatabaseWrapper)
-                and wrapper.alias == "default"
-                and hasattr(wrapper, "_test_serialized_contents")
-            ),
-            None,
-        )
-        if saved is not None:
-            current._test_serialized_contents = saved
-            if not SeverityLevel.objects.exists():  # flushed before the copy was back
-                current.creation.deserialize_db_from_string(saved)
-    yield
 
 
 class Inbox:
@@ -124,6 +91,10 @@ def test_a_mail_arrives_an_agent_answers_and_the_client_receives_it(
     assert result.outcome == "created"
     ticket = Ticket.objects.get(subject="Sev 2 - Export naar Excel faalt")
 
+    problems: list[str] = []  # script errors and CSP violations are logged as console errors
+    page.on("console", lambda m: problems.append(f"{m.text} {m.location['url']}"))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
     sign_in(page, base, "alice")
     row = page.get_by_role("row").filter(has_text="Export naar Excel faalt")
     expect(row.get_by_role("link", name=ticket.ref)).to_be_visible()
@@ -165,6 +136,8 @@ def test_a_mail_arrives_an_agent_answers_and_the_client_receives_it(
     ).to_contain_text(REPLY)
     expect(page.locator(".facts")).to_contain_text("Open")
     screenshot(page, "desk-ticket")
+    # The browser asks for /favicon.ico on its own; the site has none yet.
+    assert [p for p in problems if not p.endswith("/favicon.ico")] == []
 
     reply = OutboundMail.objects.get(purpose="reply")
     assert reply.to == ["Claire@Acme.example"]

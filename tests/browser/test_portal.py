@@ -14,7 +14,7 @@ from deskside.tickets.models import SeverityLevel, Ticket
 from tests.people import make_people
 from tests.portal.conftest import open_ticket
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 LINK = re.compile(r"/portal/login/([A-Za-z0-9_-]+)/")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from deskside.tickets import actions
+from deskside.tickets import actions, search
 from deskside.tickets.models import Message, Ticket
 from deskside.tickets.search import fts5_query, search_tickets
 from tests.desk.conftest import MONDAY_10, open_ticket, refs_in
@@ -42,6 +42,13 @@ def test_limit_is_respected(people):
         open_ticket(people, 3, "[Sev 3] Slow dashboard")
     assert len(search_tickets("dashboard", 3)) == 3
     assert search_tickets("dashboard", 0) == []
+
+
+def test_a_common_word_ranks_only_the_newest_matches(people, monkeypatch):
+    monkeypatch.setattr(search, "CANDIDATES", 2)
+    tickets = [open_ticket(people, 3, f"[Sev 3] Toner empty {i}", text="x") for i in range(4)]
+    newest = {tickets[-1].pk, tickets[-2].pk}
+    assert set(search_tickets("toner", 10)) == newest
 
 
 def test_the_index_follows_edits_and_deletes(people):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -33,7 +34,7 @@ from deskside.tickets.models import Ticket
 
 # The poller's threads use the database, so each test commits for real; serialized_rollback
 # restores the protocol data (levels, clocks) that the flush after such a test would wipe.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "dovecot-test.sh"
 PROCESSED = "Deskside/Processed"
@@ -66,12 +67,24 @@ def dovecot() -> Iterator[dict[str, str]]:
             f"Dovecot did not start ({SCRIPT} start, exit {code}):\n{output}{errors}", pytrace=False
         )
     settings = dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
+    open("/tmp/dsk-debug.log", "a").write(f"started {directory} {os.getpid()}\n")
     yield settings
+    open("/tmp/dsk-debug.log", "a").write(f"finalizing {directory}\n")
     stop_dovecot(env)
+    open("/tmp/dsk-debug.log", "a").write(f"finalized {directory}\n")
 
 
 def stop_dovecot(env: dict[str, str]) -> None:
+    """Stop our Dovecot by its pid, and make sure it is gone before its directory is: the master
+    may take longer than the script waits (it lets its children time out first)."""
+    pidfile = Path(env["DOVECOT_TEST_DIR"]) / "run" / "master.pid"
+    pid = int(pidfile.read_text()) if pidfile.exists() else None
     subprocess.call(["bash", str(SCRIPT), "stop"], env=env, stdout=subprocess.DEVNULL, timeout=30)
+    deadline = time.monotonic() + 10
+    while pid and Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if pid and Path(f"/proc/{pid}").exists():
+        os.kill(pid, signal.SIGKILL)
     shutil.rmtree(env["DOVECOT_TEST_DIR"], ignore_errors=True)
 
 

@@ -18,7 +18,7 @@ from deskside.tickets.models import Ticket
 
 # The listener's threads use the database, so each test commits for real; serialized_rollback
 # restores the protocol data (levels, clocks) that the flush after such a test would wipe.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 SUPPORT = "support@deskside.test"  # tests/conftest.py
 
