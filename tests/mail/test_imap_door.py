@@ -32,8 +32,8 @@ from deskside.runtime import leases
 from deskside.runtime.models import Lease
 from deskside.tickets.models import Ticket
 
-# The poller's threads use the database, so each test commits for real; serialized_rollback
-# restores the protocol data (levels, clocks) that the flush after such a test would wipe.
+# The poller's threads use the database, so each test commits for real (tests/conftest.py
+# seeds the protocol data again after the flush that ends such a test).
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "dovecot-test.sh"
@@ -67,11 +67,8 @@ def dovecot() -> Iterator[dict[str, str]]:
             f"Dovecot did not start ({SCRIPT} start, exit {code}):\n{output}{errors}", pytrace=False
         )
     settings = dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
-    open("/tmp/dsk-debug.log", "a").write(f"started {directory} {os.getpid()}\n")
     yield settings
-    open("/tmp/dsk-debug.log", "a").write(f"finalizing {directory}\n")
     stop_dovecot(env)
-    open("/tmp/dsk-debug.log", "a").write(f"finalized {directory}\n")
 
 
 def stop_dovecot(env: dict[str, str]) -> None:

@@ -16,8 +16,8 @@ from deskside.mail import rawstore, smtpd
 from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
 from deskside.tickets.models import Ticket
 
-# The listener's threads use the database, so each test commits for real; serialized_rollback
-# restores the protocol data (levels, clocks) that the flush after such a test would wipe.
+# The listener's threads use the database, so each test commits for real (tests/conftest.py
+# seeds the protocol data again after the flush that ends such a test).
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SUPPORT = "support@deskside.test"  # tests/conftest.py

@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from deskside.mail import smtpd
 
@@ -30,7 +30,10 @@ class Command(BaseCommand):
         # aiosmtpd logs every command of every session at INFO; our handler logs what matters.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
         listener = smtpd.listener(lmtp=options["lmtp"])
-        listener.start()
+        try:
+            listener.start()
+        except OSError as error:  # port taken or not ours: one sentence, not a traceback
+            raise CommandError(f"cannot listen on {settings.DESKSIDE_SMTPD}: {error}") from None
         protocol = "LMTP" if options["lmtp"] else "SMTP"
         self.stdout.write(f"deskside smtpd: {protocol} on {settings.DESKSIDE_SMTPD}")
         stop.wait()
