@@ -43,6 +43,8 @@ DESKSIDE_IMAP = (
     if env_str("DESKSIDE_IMAP_URL", "")
     else None
 )
+# Where the IMAP poller moves a mail once it is safely stored and processed.
+DESKSIDE_IMAP_PROCESSED_FOLDER = env_str("DESKSIDE_IMAP_PROCESSED_FOLDER", "Deskside/Processed")
 DESKSIDE_WORKERS = env_int("DESKSIDE_WEB_WORKERS", 2, minimum=1)
 
 INSTALLED_APPS = [

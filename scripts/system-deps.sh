@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the tests need. Idempotent; installs only what is missing (needs root).
 set -euo pipefail
-wanted=(postgresql dovecot-imapd)
+wanted=(postgresql dovecot-imapd chromium)
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from typing import Any
@@ -19,7 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--processed-folder",
-            default=os.environ.get("DESKSIDE_IMAP_PROCESSED_FOLDER", imap.DEFAULT_PROCESSED_FOLDER),
+            default=settings.DESKSIDE_IMAP_PROCESSED_FOLDER,
             help="where processed mail goes; created if missing (default: %(default)s)",
         )
         parser.add_argument(
