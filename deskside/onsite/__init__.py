@@ -1,0 +1,1 @@
+"""On-site visits: eligibility, scheduling, invitations and reports (DESIGN.md §1)."""
