@@ -310,9 +310,18 @@ def _process_batch(batch: list[tuple[InboundMail, bool, bytes]]) -> list[Result]
         return []
     try:
         with transaction.atomic():
-            return [_process_after_store(*item) for item in batch]
+            return [_process_in_batch(item, done) for done in [set[int]()] for item in batch]
     except DatabaseError as error:
         raise TemporaryFailure(f"stored, but could not process the mails: {error}") from error
+
+
+def _process_in_batch(item: tuple[InboundMail, bool, bytes], done: set[int]) -> Result:
+    """The same mail twice in one batch: the second is a duplicate, as it would be later."""
+    inbound, created, raw = item
+    if inbound.pk in done:
+        return _duplicate(InboundMail.objects.select_related("ticket").get(pk=inbound.pk))
+    done.add(inbound.pk)
+    return _process_after_store(inbound, created, raw)
 
 
 def process_pending(limit: int = 500) -> int:

@@ -88,7 +88,7 @@ def invitation(
 
 
 def _timezone(tz: str, start: datetime, end: datetime) -> Timezone:
-    # From January of the visit's year to the year after it ends: every transition a calendar
+    # From January of the visit's year through the year after it ends: every transition a calendar
     # program needs to place the visit, without fifty years of RDATEs.
     first, last = date(start.year, 1, 1), date(end.year + 2, 1, 1)
     return Timezone.from_tzid(tz, first_date=first, last_date=last)

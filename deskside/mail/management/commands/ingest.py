@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from deskside.mail.intake import TemporaryFailure, ingest
+from deskside.mail.intake import TemporaryFailure, ingest_many
 from deskside.mail.models import Door
 
 EX_USAGE, EX_TEMPFAIL = 64, 75
@@ -49,23 +49,22 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         received_at = self._received_at(options["received_at"])
         sources: list[Path | None] = [Path(f) for f in options["files"]] or [None]
-        for source in sources:
-            raw = self._read(source)
-            try:
-                result = ingest(
-                    raw,
-                    door=Door.PIPE,
-                    received_at=received_at,
-                    envelope_sender=_envelope(options["sender"]),
-                )
-            except TemporaryFailure as error:
-                self.stderr.write(f"deskside ingest: {error}; try again later")
-                raise SystemExit(EX_TEMPFAIL) from None
-            except Exception as error:  # a bug must make the MTA retry, never bounce the mail
-                log.exception("deskside ingest failed")
-                self.stderr.write(f"deskside ingest: unexpected error ({error}); try again later")
-                raise SystemExit(EX_TEMPFAIL) from None
-            self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
+        raws = [self._read(source) for source in sources]  # usage errors before any work
+        try:
+            for result in ingest_many(
+                raws,
+                door=Door.PIPE,
+                received_at=received_at,
+                envelope_sender=_envelope(options["sender"]),
+            ):
+                self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
+        except TemporaryFailure as error:
+            self.stderr.write(f"deskside ingest: {error}; try again later")
+            raise SystemExit(EX_TEMPFAIL) from None
+        except Exception as error:  # a bug must make the MTA retry, never bounce the mail
+            log.exception("deskside ingest failed")
+            self.stderr.write(f"deskside ingest: unexpected error ({error}); try again later")
+            raise SystemExit(EX_TEMPFAIL) from None
 
     def _received_at(self, text: str | None) -> datetime | None:
         if text is None:
