@@ -108,10 +108,13 @@ def test_query_syntax_is_quoted_for_fts5():
     assert fts5_query(['say"hi', "NEAR(x"]) == '"say""hi" "NEAR(x"'
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="accent folding is FTS5's tokenizer")
-def test_accents_fold_on_sqlite(people):
+def test_accented_words_are_found(people):
     ticket = open_ticket(people, 1, "[Sev 1] Sévérité: facturation bloquée")
-    assert search_tickets("severite bloquee", 10) == [ticket.pk]
+    assert search_tickets("sévérité bloquée", 10) == [ticket.pk]
+    # FTS5's tokenizer also folds accents away; PostgreSQL's 'simple' configuration does not
+    # (README: the unaccent extension is not assumed), so there the plain spelling finds nothing.
+    folded = [ticket.pk] if connection.vendor == "sqlite" else []
+    assert search_tickets("severite bloquee", 10) == folded
 
 
 def test_the_index_is_installed():
