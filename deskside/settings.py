@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "deskside.outbox",
     "deskside.tickets",
     "deskside.mail",
+    "deskside.onsite",
+    "deskside.docs",
     "deskside.runtime",
     "deskside.desk",
     "deskside.portal",

@@ -20,6 +20,8 @@ urlpatterns = [
     path("", home, name="home"),
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
+    path("desk/visits/", include("deskside.onsite.urls")),
+    path("desk/docs/", include("deskside.docs.urls")),
     path("desk/", include("deskside.desk.urls")),
     path("portal/", include("deskside.portal.urls")),
 ]

@@ -27,6 +27,12 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "accounts.add_contact",
         "accounts.change_contact",
         "accounts.view_organisation",
+        "onsite.view_visit",
+        "onsite.add_visit",
+        "onsite.schedule_visit",
+        "docs.view_docchange",
+        "docs.add_docchange",
+        "docs.change_docchange",
     ],
     Role.TECHNICIAN: [
         "tickets.view_ticket",
@@ -35,6 +41,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "tickets.view_event",
         "accounts.view_contact",
         "accounts.view_organisation",
+        "onsite.view_visit",
+        "docs.view_docchange",
     ],
     Role.LEAD: [
         "tickets.view_ticket",
@@ -57,6 +65,14 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "accounts.view_organisation",
         "accounts.add_organisation",
         "accounts.change_organisation",
+        "onsite.view_visit",
+        "onsite.add_visit",
+        "onsite.schedule_visit",
+        "onsite.report_visit",
+        "onsite.view_visitevent",
+        "docs.view_docchange",
+        "docs.add_docchange",
+        "docs.change_docchange",
     ],
     Role.ADMIN: [],  # administrators are superusers
 }

@@ -129,3 +129,23 @@ class WaitForm(forms.Form):
     note = forms.CharField(
         max_length=2000, required=False, label="What the client should do (for the history)"
     )
+
+
+class ProposeForm(forms.Form):
+    steps = forms.CharField(
+        label="Steps for the client",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        strip=False,
+        help_text="Mailed in the client's language; the ticket then waits on the client.",
+    )
+
+
+class RefusalForm(forms.Form):
+    """Mark a client's mail as a refusal of the proposed steps."""
+
+    message = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    reason = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="Reason (optional; the mail's text otherwise)",
+    )

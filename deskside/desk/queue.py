@@ -17,9 +17,11 @@ from deskside.core.business_time import Calendar
 from deskside.core.clocks import WARN_FRACTION, Targets
 from deskside.tickets import policy
 from deskside.tickets.models import Status, Ticket
-from deskside.tickets.models.ticket import OPEN_STATUSES
+from deskside.tickets.models.ticket import OPEN_STATUSES, format_ref
 
 PAGE_SIZE = 50
+URGENT_LEVELS = (1, 2)
+UNTAKEN_SHOWN = 20  # refs named in the queue's banner; more are counted
 WARN_LEFT = 1 - WARN_FRACTION  # a clock is marked at 75% used: 25% of its target left
 CLOCKS = (
     ("first_response", "first_response_due", "First response"),
@@ -82,6 +84,11 @@ class Row:
     ticket: Ticket
     clock: ClockLeft | None
 
+    @property
+    def escalated(self) -> bool:
+        """A level-1 or level-2 ticket nobody has taken: highlighted until someone does."""
+        return is_untaken_urgent(self.ticket)
+
 
 @dataclass(frozen=True)
 class Page:
@@ -127,6 +134,23 @@ def page(filters: Filters, user: User, now: datetime, after: Bookmark | None) ->
     rows = rows_for(shown, now)
     more = len(found) > PAGE_SIZE
     return Page(rows=rows, next=Bookmark.of(shown[-1]) if more else None)
+
+
+def is_untaken_urgent(ticket: Ticket) -> bool:
+    return ticket.is_open() and ticket.severity in URGENT_LEVELS and ticket.assignee_id is None
+
+
+def untaken_urgent() -> tuple[list[str], int]:
+    """The open level-1 and level-2 tickets nobody has taken (oldest first; at most
+    UNTAKEN_SHOWN references), and how many there are in all."""
+    tickets = Ticket.objects.filter(
+        status__in=OPEN_STATUSES, severity__in=URGENT_LEVELS, assignee__isnull=True
+    )
+    refs = [
+        format_ref(pk) for pk in tickets.order_by("id").values_list("pk", flat=True)[:UNTAKEN_SHOWN]
+    ]
+    total = len(refs) if len(refs) < UNTAKEN_SHOWN else tickets.count()
+    return refs, total
 
 
 def _after(mark: Bookmark) -> Q:

@@ -9,6 +9,13 @@ class OutboundStatus(models.TextChoices):
     FAILED = "failed", "Failed for good"
 
 
+class CalendarMethod(models.TextChoices):
+    """The iTIP method (RFC 5546) of an attached invitation."""
+
+    REQUEST = "REQUEST", "Request (new or updated)"
+    CANCEL = "CANCEL", "Cancel"
+
+
 class OutboundMail(models.Model):
     """One mail to send. The row is written in the transaction of the change that causes it, so
     the mail exists exactly when the change does; the worker sends it and retries on failure."""
@@ -21,6 +28,10 @@ class OutboundMail(models.Model):
     text = models.TextField()
     html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    calendar = models.TextField(
+        blank=True, help_text="An iCalendar invitation (RFC 5545) sent with the mail."
+    )
+    calendar_method = models.CharField(max_length=10, choices=CalendarMethod.choices, blank=True)
     message_id = models.CharField(max_length=998, unique=True)
     in_reply_to = models.CharField(max_length=998, blank=True)
     references = models.TextField(blank=True)

@@ -11,6 +11,9 @@ import logging
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from email.message import EmailMessage, MIMEPart
+from email.policy import Policy
+from email.policy import default as default_policy
 from email.utils import formataddr
 
 from django.conf import settings
@@ -20,7 +23,7 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
-from deskside.outbox.models import OutboundMail, OutboundStatus
+from deskside.outbox.models import CalendarMethod, OutboundMail, OutboundStatus
 
 log = logging.getLogger("deskside.outbox")
 MAX_ATTEMPTS = 12  # about 17 hours of back-off in total, then a lead must look
@@ -62,8 +65,17 @@ def queue(
     references: Sequence[str] = (),
     automatic: bool = False,
     message_id: str | None = None,
+    calendar: bytes | str = "",
+    calendar_method: CalendarMethod | str = "",
 ) -> OutboundMail:
-    """Write the mail into the outbox within the caller's transaction; sent after commit."""
+    """Write the mail into the outbox within the caller's transaction; sent after commit.
+
+    `calendar` is an iCalendar invitation (RFC 5545) with its iTIP `calendar_method`: it goes
+    out both as a text/calendar alternative and as an `invite.ics` attachment."""
+    if isinstance(calendar, bytes):
+        calendar = calendar.decode("utf-8")
+    if calendar and calendar_method not in CalendarMethod.values:
+        raise ValueError(f"An invitation needs its method: one of {CalendarMethod.values}.")
     for address in to:
         _clean(address, "address")
     subject = _clean(subject, "subject")
@@ -81,6 +93,8 @@ def queue(
         automatic=automatic,
         purpose=purpose,
         ticket_ref=ticket_ref,
+        calendar=calendar,
+        calendar_method=calendar_method if calendar else "",
         next_attempt_at=timezone.now(),
     )
     # robust: a failed enqueue must not turn the caller's committed change into an error.
@@ -107,7 +121,7 @@ def build(mail: OutboundMail) -> EmailMultiAlternatives:
         headers["Auto-Submitted"] = "auto-replied"
         headers["X-Auto-Response-Suppress"] = "All"
         headers["Precedence"] = "auto_reply"
-    message = EmailMultiAlternatives(
+    message = InvitationMail(
         subject=mail.subject,
         body=mail.text,
         from_email=formataddr(("Deskside support", settings.DESKSIDE_SUPPORT_ADDRESS)),
@@ -116,7 +130,40 @@ def build(mail: OutboundMail) -> EmailMultiAlternatives:
     )
     if mail.html:
         message.attach_alternative(mail.html, "text/html")
+    if mail.calendar:
+        message.attach_invitation(mail.calendar, CalendarMethod(mail.calendar_method))
     return message
+
+
+class InvitationMail(EmailMultiAlternatives):
+    """A mail that may carry a calendar invitation the way calendar programs accept it.
+
+    Outlook and Gmail act on a `text/calendar; method=...` alternative of the body; others
+    (and people) use an attached `.ics` file. Django's `attach_alternative(content, mimetype)`
+    cannot give the part its `method` parameter, so it is set on the built message."""
+
+    calendar_method: CalendarMethod | None = None
+
+    def attach_invitation(self, ics: str, method: CalendarMethod) -> None:
+        self.calendar_method = method
+        self.attach_alternative(ics, "text/calendar")
+        attachment = MIMEPart(policy=default_policy)
+        attachment.set_content(
+            ics.encode("utf-8"),
+            maintype="application",
+            subtype="ics",
+            disposition="attachment",
+            filename="invite.ics",
+        )
+        self.attach(attachment)
+
+    def message(self, *, policy: Policy | None = default_policy) -> EmailMessage:
+        msg: EmailMessage = super().message(policy=policy or default_policy)
+        if self.calendar_method is not None:
+            for part in msg.walk():
+                if part.get_content_type() == "text/calendar":
+                    part.set_param("method", self.calendar_method.value)
+        return msg
 
 
 def automatic_answers_since(address: str, since: datetime) -> int:

@@ -6,6 +6,7 @@ app_name = "portal"
 urlpatterns = [
     path("", tickets.home, name="home"),
     path("ticket/<str:ref>/", tickets.ticket, name="ticket"),
+    path("ticket/<str:ref>/refuse/", tickets.refuse, name="refuse"),
     path("attachment/<int:attachment_id>/", tickets.attachment, name="attachment"),
     path("new/", new.new_ticket, name="new"),
     path("signin/", signin.signin, name="signin"),

@@ -32,6 +32,7 @@ class Job:
 
 JOBS = (
     Job("deskside.tickets.tasks.sweep_clocks", 30.0),
+    Job("deskside.tickets.tasks.sweep_waiting", 60.0),  # reminders and closes, in days
     Job("deskside.outbox.send.deliver", 15.0),  # retries; new mail is sent at once on commit
     Job("deskside.mail.tasks.finish_stored_mail", 30.0),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from deskside.accounts.models import Contact
 from deskside.outbox.send import new_message_id
-from deskside.tickets import clocks, notices, storage
+from deskside.tickets import clocks, cooperation, notices, policy, storage
+from deskside.tickets.evidence import evidence_of
 from deskside.tickets.models import (
     CloseReason,
     Direction,
@@ -34,6 +35,8 @@ from deskside.tickets.models import (
 )
 
 LEVELS = (1, 2, 3, 4)
+ESCALATED_LEVELS = (1, 2)  # a new ticket at these levels alerts the agents on duty at once
+REFUSAL_SOURCES = ("portal", "mail")
 
 
 class ActionError(Exception):
@@ -250,6 +253,8 @@ def open_ticket_with_message(
             events.append(_event(ticket, EventKind.CLOSED, by, reason=problem.value))
         for event in events:
             _insert(event)
+        if problem is None:
+            _escalate(ticket, why="new ticket")
     return ticket, first
 
 
@@ -327,11 +332,7 @@ def reply(
     if not text.strip():
         raise ActionError("A reply needs some text.")
     actor = Actor.staff(by)
-    thread = list(
-        ticket.messages.exclude(message_id="")
-        .order_by("created_at", "id")
-        .values_list("message_id", flat=True)
-    )
+    thread = _thread(ticket)
     message = _add_message(
         ticket,
         NewMessage(
@@ -355,6 +356,15 @@ def reply(
         changed.append("status")
     _save(ticket, *changed)
     return message
+
+
+def _thread(ticket: Ticket) -> list[str]:
+    """The Message-IDs of the conversation, oldest first: a mail to the client threads under it."""
+    return list(
+        ticket.messages.exclude(message_id="")
+        .order_by("created_at", "id")
+        .values_list("message_id", flat=True)
+    )
 
 
 @transaction.atomic
@@ -402,12 +412,19 @@ def close(ticket: Ticket, reason: CloseReason | str, *, by: Actor, note: str = "
         )
     if ticket.status == Status.CLOSED:
         raise ActionError(f"{ticket.ref} is already closed.")
-    ticket.status = Status.CLOSED
-    ticket.close_reason = CloseReason(reason)
-    ticket.closed_at = timezone.now()
-    _record(ticket, EventKind.CLOSED, by, reason=ticket.close_reason, note=note)
-    _save(ticket, "status", "close_reason", "closed_at")
+    missing = evidence_of(ticket).missing_for(reason)
+    if missing:
+        raise ActionError(missing)
+    _close(ticket, CloseReason(reason), by, note=note)
     return ticket
+
+
+def _close(ticket: Ticket, reason: CloseReason, by: Actor, **data: Any) -> None:
+    ticket.status = Status.CLOSED
+    ticket.close_reason = reason
+    ticket.closed_at = timezone.now()
+    _record(ticket, EventKind.CLOSED, by, reason=ticket.close_reason, **data)
+    _save(ticket, "status", "close_reason", "closed_at")
 
 
 @transaction.atomic
@@ -435,6 +452,7 @@ def reopen(ticket: Ticket, *, by: Actor, reason: str, severity: int | None = Non
     ticket.close_reason = ""
     ticket.closed_at = None
     _save(ticket, "status", "close_reason", "closed_at", "claimed_severity", "severity")
+    _escalate(ticket, why="reopened")
     return ticket
 
 
@@ -484,9 +502,12 @@ def reassess(ticket: Ticket, level: int, *, reason: str, by: Actor) -> Ticket:
         raise ActionError("A reassessment needs a reason.")
     if ticket.severity == level:
         raise ActionError(f"{ticket.ref} is already at level {level}.")
-    _record(ticket, EventKind.REASSESSED, by, was=ticket.severity, level=level, reason=reason)
+    was = ticket.severity
+    _record(ticket, EventKind.REASSESSED, by, was=was, level=level, reason=reason)
     ticket.severity = level
     _save(ticket, "severity")
+    if was is None or level < was:  # raised: to 1 or 2 it alerts the agents on duty
+        _escalate(ticket, why=f"reassessed from level {was}")
     return ticket
 
 
@@ -552,3 +573,190 @@ def record_clock_alerts(ticket: Ticket, now: datetime) -> list[Event]:
     ticket.clocks_checked_at = now
     _save(ticket)
     return recorded
+
+
+# -- escalation -------------------------------------------------------------------------------
+
+
+def _escalate(ticket: Ticket, *, why: str) -> Event | None:
+    """A level-1 or level-2 ticket alerts the agents on duty at once (a mail to the "duty"
+    group, or to every agent while it is empty); the desk highlights it until someone takes it."""
+    if ticket.severity not in ESCALATED_LEVELS or not ticket.is_open():
+        return None
+    to, group = notices.duty_addresses()
+    event = _record(ticket, EventKind.ESCALATED, SYSTEM, level=ticket.severity, why=why, to=group)
+    notices.escalation(ticket, to, why=why)
+    return event
+
+
+# -- cooperation ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def propose_steps(ticket: Ticket, steps: str, *, by: User) -> Message:
+    """Propose steps for the client: mailed in the ticket's language, and the ticket waits on
+    the client (every clock pauses) until they answer, by mail or in the portal. Silence brings
+    reminders and, in the end, the close as client_unavailable (deskside/tickets/cooperation.py).
+    A proposal counts as a public reply: it meets the first-response and update clocks."""
+    ticket = _locked(ticket)
+    _check_open(ticket, "propose steps")
+    if not steps.strip():
+        raise ActionError("Proposed steps need some text: what should the client do?")
+    actor = Actor.staff(by)
+    thread = _thread(ticket)
+    message = _add_message(
+        ticket,
+        NewMessage(
+            direction=Direction.OUTBOUND,
+            kind=MessageKind.PROPOSAL,
+            text=steps,
+            sender=actor.label,
+            subject=f"[{ticket.ref}] {ticket.subject}",
+            message_id=new_message_id(),
+            in_reply_to=thread[-1] if thread else "",
+        ),
+        author=by,
+    )
+    _record(ticket, EventKind.MESSAGE, actor, message_kind=MessageKind.PROPOSAL, message=message.pk)
+    # A new proposal starts a new silence, even on a ticket that already waits: the WAITING
+    # event is where reminders count from (a second one does not disturb the paused clocks).
+    waiting = _record(ticket, EventKind.WAITING, actor, note="proposed steps", proposal=message.pk)
+    ticket.status = Status.WAITING_ON_CLIENT
+    _save(ticket, "status")
+    notices.proposal(ticket, message, thread[-20:], _schedule(ticket, waiting.created_at))
+    return message
+
+
+def _schedule(ticket: Ticket, since: datetime) -> list[datetime]:
+    """When the two reminders and the close fall if the client stays silent from `since`."""
+    calendar = policy.calendar()
+    periods = policy.level(int(ticket.severity or 0)).cooperation_periods()
+    return [calendar.add(since, period) for period in periods]
+
+
+@transaction.atomic
+def record_refusal(
+    ticket: Ticket,
+    *,
+    by: Actor,
+    reason: str = "",
+    source: str,
+    message: Message | None = None,
+) -> Event:
+    """The client refuses the proposed steps: in the portal (source "portal", with an optional
+    reason), or an agent marks the client's mail as a refusal (source "mail", `message`).
+
+    A refusal is an answer: a ticket waiting on the client resumes its clocks, and the agent
+    decides what follows (other steps, or the close as client_refused)."""
+    ticket = _locked(ticket)
+    if source not in REFUSAL_SOURCES:
+        raise ActionError(f"A refusal comes from the portal or a mail, not {source!r}.")
+    _check_open(ticket, "record a refusal")
+    if not ticket.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.PROPOSAL).exists():
+        raise ActionError(f"{ticket.ref} has no proposed steps to refuse.")
+    reason = reason.strip()[:2000]
+    if source == "mail":
+        if message is None or message.ticket_id != ticket.pk:
+            raise ActionError(f"Choose a mail of {ticket.ref} from the client to mark.")
+        if message.direction != Direction.INBOUND:
+            raise ActionError("Only a message from the client can be a refusal.")
+        if ticket.events.filter(kind=EventKind.REFUSED, data__message=message.pk).exists():
+            raise ActionError("This mail is already marked as a refusal.")
+        reason = reason or " ".join((message.visible_text or message.text).split())[:500]
+    else:
+        message = _add_message(
+            ticket,
+            NewMessage(
+                direction=Direction.INBOUND,
+                kind=MessageKind.REFUSAL,
+                text=reason,
+                sender=by.label,
+                subject=f"Re: [{ticket.ref}] {ticket.subject}",
+            ),
+        )
+        _record(ticket, EventKind.MESSAGE, by, message_kind=MessageKind.REFUSAL, message=message.pk)
+    refused = _record(
+        ticket, EventKind.REFUSED, by, reason=reason, source=source, message=message.pk
+    )
+    changed: list[str] = []
+    if ticket.status == Status.WAITING_ON_CLIENT:
+        _record(ticket, EventKind.RESUMED, by, was=ticket.status)
+        ticket.status = Status.OPEN
+        changed.append("status")
+    _save(ticket, *changed)
+    return refused
+
+
+@transaction.atomic
+def remind_or_close(ticket: Ticket, now: datetime) -> Event | None:
+    """The cooperation sweep's step for one ticket waiting on the client: the next reminder
+    (Event REMINDER with its number, a mail in the client's language) or, after the last
+    period, the close as client_unavailable with a final mail. Nothing when none is due."""
+    ticket = _locked(ticket)
+    silence = cooperation.silence_of(ticket)
+    if silence is None or ticket.severity is None:
+        return None
+    periods = policy.level(ticket.severity).cooperation_periods()
+    step = cooperation.next_step(silence, periods, policy.calendar())
+    if step.due > now:
+        return None
+    thread = _thread(ticket)
+    proposal = (
+        ticket.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.PROPOSAL)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if step.closes:
+        _close(
+            ticket,
+            CloseReason.CLIENT_UNAVAILABLE,
+            SYSTEM,
+            note=f"No answer since {silence.since.isoformat()}, after {len(silence.reminders)} "
+            "reminders.",
+            waiting_since=silence.since.isoformat(),
+        )
+        sent = notices.closed_unavailable(ticket, thread[-20:], since=silence.since)
+        add_system_message(ticket, _filed(sent, MessageKind.CLOSURE), locked=True)
+        return ticket.events.filter(kind=EventKind.CLOSED).latest("created_at", "id")
+    close_at = _schedule_close(silence.since, now, step.number, periods)
+    sent = notices.reminder(
+        ticket,
+        thread[-20:],
+        number=step.number,
+        since=silence.since,
+        proposal=proposal,
+        close_at=close_at,
+    )
+    message = add_system_message(ticket, _filed(sent, MessageKind.REMINDER), locked=True)
+    return _record(
+        ticket,
+        EventKind.REMINDER,
+        SYSTEM,
+        number=step.number,
+        waiting_since=silence.since.isoformat(),
+        message=message.pk,
+    )
+
+
+def _filed(mail: notices.ClientMail, kind: MessageKind) -> NewMessage:
+    """A mail Deskside sent the client, as a message of the conversation."""
+    return NewMessage(
+        direction=Direction.OUTBOUND,
+        kind=kind,
+        text=mail.text,
+        sender=SYSTEM.label,
+        subject=mail.subject,
+        message_id=mail.message_id,
+        in_reply_to=mail.in_reply_to,
+    )
+
+
+def _schedule_close(
+    since: datetime,
+    now: datetime,
+    number: int,
+    periods: tuple[timedelta, timedelta, timedelta],
+) -> datetime:
+    """When the ticket closes without an answer, as the reminder being sent tells the client."""
+    calendar = policy.calendar()
+    return max(calendar.add(since, periods[2]), calendar.add(now, periods[2] - periods[number - 1]))

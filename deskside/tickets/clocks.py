@@ -57,7 +57,10 @@ def history(ticket: Ticket) -> core_clocks.History:
         .values_list("kind", "created_at", "data")
     )
     replies = tuple(
-        ticket.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.REPLY)
+        # Proposed steps are a public reply by an agent too: they answer and update the client.
+        ticket.messages.filter(
+            direction=Direction.OUTBOUND, kind__in=(MessageKind.REPLY, MessageKind.PROPOSAL)
+        )
         .order_by("created_at")
         .values_list("created_at", flat=True)
     )

@@ -1,4 +1,6 @@
-"""Mail that tickets send: the agent's reply to the client, and clock notices to staff.
+"""Mail that tickets send: the agent's reply and proposed steps, the reminders and the final
+close to the client (in the ticket's language: en, nl, fr, de), and notices to staff (English):
+clock warnings and breaches, and the escalation of level-1 and level-2 tickets.
 
 Queued through the outbox inside the action's transaction, so a mail exists exactly when the
 change that caused it does.
@@ -6,15 +8,33 @@ change that caused it does.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
-from django.utils import formats, timezone
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.html import escape, linebreaks
+from django.utils.translation import gettext
 
 from deskside.accounts.roles import Role
-from deskside.outbox.send import queue
+from deskside.outbox.send import new_message_id, queue
 from deskside.tickets.models import EventKind, Message, Ticket
+
+# The staff group whose members a new level-1 or level-2 ticket alerts (created by migration
+# tickets 0004; a lead adds the agents on duty in the admin). Empty, every agent is alerted.
+DUTY_GROUP = "duty"
+
+
+@dataclass(frozen=True)
+class ClientMail:
+    """A mail queued for the client, for the action to file on the ticket as a message."""
+
+    subject: str
+    text: str
+    message_id: str
+    in_reply_to: str
 
 
 def reply_to_client(ticket: Ticket, message: Message, references: list[str]) -> None:
@@ -69,4 +89,170 @@ def clock_alert(ticket: Ticket, kind: EventKind, clock: str, due: datetime) -> N
     )
     queue(
         to=to, subject=subject, text=text, purpose=kind.value, ticket_ref=ticket.ref, automatic=True
+    )
+
+
+# -- escalation (staff, English) ---------------------------------------------------------------
+
+
+def duty_addresses() -> tuple[list[str], str]:
+    """The addresses a level-1/2 alert goes to, and whom they are: the "duty" group's active
+    members, or every active agent while that group is empty (or missing)."""
+    users = get_user_model().objects.filter(is_active=True).exclude(email="")
+    on_duty = sorted({u.email.lower() for u in users.filter(groups__name=DUTY_GROUP)})
+    if on_duty:
+        return on_duty, DUTY_GROUP
+    return sorted({u.email.lower() for u in users.filter(groups__name=Role.AGENT)}), "all agents"
+
+
+def escalation(ticket: Ticket, to: list[str], *, why: str) -> None:
+    if not to:
+        return
+    title = f"[{ticket.ref}] Level {ticket.severity} ticket needs an agent now: {ticket.subject}"
+    subject = " ".join(title.split())
+    text = render_to_string(
+        "tickets/escalation.txt",
+        {
+            "ticket": ticket,
+            "why": why,
+            "first_response_due": _staff_when(ticket.first_response_due),
+            "received": _staff_when(ticket.received_at),
+            "path": reverse("desk:ticket", args=[ticket.ref]),
+        },
+    )
+    queue(
+        to=to,
+        subject=subject,
+        text=text,
+        purpose="escalation",
+        ticket_ref=ticket.ref,
+        automatic=True,
+    )
+
+
+def _staff_when(value: datetime | None) -> str:
+    return formats.date_format(timezone.localtime(value), "D j M H:i") if value else "—"
+
+
+# -- cooperation (client, in the ticket's language) --------------------------------------------
+
+
+def _when(value: datetime, language: str) -> str:
+    with translation.override(language):
+        return str(formats.date_format(timezone.localtime(value), "l j F Y, H:i"))
+
+
+def _to_client(
+    ticket: Ticket,
+    *,
+    template: str,
+    subject: str,
+    context: dict[str, object],
+    references: list[str],
+    purpose: str,
+    automatic: bool,
+) -> ClientMail:
+    text = (
+        render_to_string(
+            f"tickets/{template}.{ticket.language}.txt",
+            {"ticket": ticket, "name": ticket.contact.name, **context},
+        ).strip()
+        + "\n"
+    )
+    mail = ClientMail(
+        subject=" ".join(subject.split()),
+        text=text,
+        message_id=new_message_id(),
+        in_reply_to=references[-1] if references else "",
+    )
+    queue(
+        to=[ticket.contact.email],
+        subject=mail.subject,
+        text=text,
+        # The HTML part is the text itself, escaped: the client's subject quoted in it stays text.
+        html=linebreaks(escape(text.strip())),
+        purpose=purpose,
+        ticket_ref=ticket.ref,
+        message_id=mail.message_id,
+        in_reply_to=mail.in_reply_to,
+        references=references,
+        automatic=automatic,
+    )
+    return mail
+
+
+def proposal(
+    ticket: Ticket, message: Message, references: list[str], schedule: list[datetime]
+) -> None:
+    """The agent's proposed steps, with when the reminders and the close would come."""
+    first, second, close_at = (_when(t, ticket.language) for t in schedule)
+    text = render_to_string(
+        f"tickets/proposal.{ticket.language}.txt",
+        {
+            "ticket": ticket,
+            "name": ticket.contact.name,
+            "steps": message.text,
+            "first": first,
+            "second": second,
+            "close_at": close_at,
+        },
+    ).strip()
+    queue(
+        to=[ticket.contact.email],
+        subject=" ".join(message.subject.split()),
+        text=text + "\n",
+        html=linebreaks(escape(text)),
+        purpose="proposal",
+        ticket_ref=ticket.ref,
+        message_id=message.message_id,
+        in_reply_to=references[-1] if references else "",
+        references=references,
+    )
+
+
+def reminder(
+    ticket: Ticket,
+    references: list[str],
+    *,
+    number: int,
+    since: datetime,
+    proposal: Message | None,
+    close_at: datetime,
+) -> ClientMail:
+    with translation.override(ticket.language):
+        subject = gettext("Reminder %(number)d: [%(ref)s] %(subject)s") % {
+            "number": number,
+            "ref": ticket.ref,
+            "subject": ticket.subject,
+        }
+    return _to_client(
+        ticket,
+        template="reminder",
+        subject=subject,
+        context={
+            "number": number,
+            "since": _when(since, ticket.language),
+            "steps": proposal.text if proposal else "",
+            "close_at": _when(close_at, ticket.language),
+        },
+        references=references,
+        purpose=f"reminder_{number}",
+        automatic=True,
+    )
+
+
+def closed_unavailable(ticket: Ticket, references: list[str], *, since: datetime) -> ClientMail:
+    with translation.override(ticket.language):
+        subject = gettext("Closed: [%(ref)s] %(subject)s") % {
+            "ref": ticket.ref,
+            "subject": ticket.subject,
+        }
+    return _to_client(
+        ticket,
+        template="closed_unavailable",
+        subject=subject,
+        context={"since": _when(since, ticket.language)},
+        references=references,
+        purpose="closed_unavailable",
+        automatic=True,
     )

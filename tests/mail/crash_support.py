@@ -8,6 +8,7 @@ crash test's environment, finishes what the scheduler would have finished, and p
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import sqlite3
@@ -137,10 +138,14 @@ class Sink:
         return "250 OK"
 
     def start(self) -> None:
+        # aiosmtpd logs every SMTP line at INFO: thousands of lines in a failure's report.
+        self._log_level = logging.getLogger("mail.log").level
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self._controller.start()
 
     def stop(self) -> None:
         self._controller.stop()
+        logging.getLogger("mail.log").setLevel(self._log_level)
 
 
 # -- the database the subprocesses share -------------------------------------------------------
@@ -180,6 +185,22 @@ class Database:
             connection.execute("UPDATE runtime_lease SET expires_at = '2000-01-01 00:00:00'")
         connection.close()
 
+    def processed_mails(self) -> int:
+        """How many mails are processed so far: the poller's progress, read beside it."""
+        sql = "SELECT count(*) FROM mail_inboundmail WHERE status = 'processed'"
+        if self.postgres:
+            import psycopg
+
+            with psycopg.connect(self.url) as pg:
+                row = pg.execute(sql).fetchone()
+        else:
+            lite = sqlite3.connect(self.name, timeout=20)
+            try:
+                row = lite.execute(sql).fetchone()
+            finally:
+                lite.close()
+        return int(row[0]) if row else 0
+
     def drop(self) -> None:
         if self.postgres:
             self._run_pg(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
@@ -190,11 +211,24 @@ class Database:
 
 class Supervised:
     """One Deskside process, started again after each kill; each life logs to a file of its own.
-    `ready` once its log says it is at work (the poller holds the lease, the worker polls)."""
+    It is `at_work` once its log says it started (the poller holds the lease, the worker polls)
+    and `progress` (processed mails, mails at the sink) has grown by `min_progress` in this life."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], logs: Path, marker: str):
-        self.name, self.args, self.env, self.logs, self.marker = name, args, env, logs, marker
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str],
+        logs: Path,
+        *,
+        marker: str,
+        progress: Callable[[], int],
+        min_progress: int = 1,
+    ) -> None:
+        self.name, self.args, self.env, self.logs = name, args, env, logs
+        self.marker, self.progress, self.min_progress = marker, progress, min_progress
         self.proc: subprocess.Popen[bytes] | None = None
+        self.progress_at_start = 0
         self.lives = 0
         self.kills = 0
         self.unexpected_exits: list[str] = []
@@ -205,6 +239,7 @@ class Supervised:
 
     def start(self) -> None:
         self.lives += 1
+        self.progress_at_start = self.progress()
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "deskside.cli", *self.args],
@@ -214,10 +249,11 @@ class Supervised:
                 stderr=subprocess.STDOUT,
             )
 
-    def ready(self) -> bool:
+    def at_work(self) -> bool:
         if self.proc is None or self.proc.poll() is not None:
             return False
-        return self.marker in self.log.read_text(errors="replace")
+        started = self.marker in self.log.read_text(errors="replace")
+        return started and self.progress() >= self.progress_at_start + self.min_progress
 
     def check_alive(self) -> None:
         """A process that exited without being killed is a finding: note it, start it again."""
@@ -272,9 +308,9 @@ class Killer(threading.Thread):
         targets = {"poller": [self.poller], "worker": [self.worker]}.get(
             choice, [self.poller, self.worker]
         )
-        victims = [each for each in targets if each.ready()]
+        victims = [each for each in targets if each.at_work()]
         if not victims:
-            return  # still starting: a kill there would test nothing but slow the run
+            return  # still starting or idle: a kill there would test nothing but slow the run
         for each in victims:
             each.kill()
         self.both += len(victims) == 2
@@ -285,17 +321,32 @@ class Killer(threading.Thread):
             each.start()
 
 
-def run_command(args: list[str], env: dict[str, str], timeout: float = 60) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", *args],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}{done.stderr}"
-    return done.stdout
+def run_commands(*commands: list[str], env: dict[str, str], timeout: float = 60) -> list[str]:
+    """Run `python -m <command>` for each, side by side; their outputs, once all succeeded."""
+    running = [
+        (
+            args,
+            subprocess.Popen(
+                [sys.executable, "-m", *args],
+                env=env,
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            ),
+        )
+        for args in commands
+    ]
+    outputs = []
+    for args, proc in running:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        assert proc.returncode == 0, f"{' '.join(args)} failed:\n{out}{err}"
+        outputs.append(out)
+    return outputs
 
 
 # -- the read-back, run inside Deskside --------------------------------------------------------

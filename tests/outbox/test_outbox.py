@@ -333,3 +333,38 @@ class BrokenBackend:
 
     def enqueue(self, task: object, args: object, kwargs: object) -> None:
         raise ConnectionError("task queue unreachable")
+
+
+ICS = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Deskside//test//EN\r\nMETHOD:CANCEL\r\n"
+    "BEGIN:VEVENT\r\nUID:visit-1@deskside.test\r\nSEQUENCE:2\r\nDTSTAMP:20261123T090000Z\r\n"
+    "DTSTART:20261124T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+def test_an_invitation_travels_as_a_calendar_alternative_and_an_ics_attachment(sink):
+    queue_answer(
+        text="Visit cancelled.\n",
+        html="<p>Visit cancelled.</p>",
+        calendar=ICS.encode(),
+        calendar_method="CANCEL",
+    )
+
+    deliver_due()
+
+    [message] = sink.messages
+    assert message.get_content_type() == "multipart/mixed"
+    [alternative] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    assert alternative.get_param("method") == "CANCEL"
+    assert alternative.get_content_charset() == "utf-8"
+    assert "UID:visit-1@deskside.test" in alternative.get_content()
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == "invite.ics"
+    assert attachment.get_content().decode().replace("\r\n", "\n") == ICS.replace("\r\n", "\n")
+    plain = message.get_body(preferencelist=("plain",))
+    assert plain is not None and plain.get_content().strip() == "Visit cancelled."
+
+
+def test_an_invitation_without_its_method_is_refused():
+    with pytest.raises(ValueError, match="method"):
+        queue_answer(calendar=ICS)

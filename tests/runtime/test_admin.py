@@ -17,7 +17,7 @@ from tests.people import make_people
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = ("accounts", "tickets", "mail", "outbox", "runtime")
+OUR_APPS = ("accounts", "tickets", "mail", "outbox", "runtime", "onsite", "docs")
 INLINE_ONLY = {"ClosingDate"}  # edited on its calendar's page
 
 

@@ -16,7 +16,8 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from deskside.accounts.access import staff_required
-from deskside.desk.views.ticket import can_work, make_form, render_ticket, ticket_or_404
+from deskside.desk.forms import ProposeForm, RefusalForm
+from deskside.desk.views.ticket import FORMS, can_work, make_form, render_ticket, ticket_or_404
 from deskside.tickets import actions
 from deskside.tickets.actions import ActionError, Actor
 from deskside.tickets.models import CloseReason, Milestone, Ticket
@@ -76,6 +77,25 @@ def _wait(ticket: Ticket, data: Data, user: User) -> str:
     return "Waiting on the client: the clocks are paused until they answer."
 
 
+def _propose(ticket: Ticket, data: Data, user: User) -> str:
+    actions.propose_steps(ticket, data["steps"], by=user)
+    return (
+        f"Steps proposed to {ticket.contact.email}: the ticket waits on the client and its clocks "
+        "are paused."
+    )
+
+
+def _refusal(ticket: Ticket, data: Data, user: User) -> str:
+    message = ticket.messages.filter(pk=data["message"]).first()
+    actions.record_refusal(
+        ticket, by=Actor.staff(user), reason=data["reason"], source="mail", message=message
+    )
+    return "The mail is recorded as a refusal of the proposed steps."
+
+
+# The cooperation forms join the ticket page's forms here, beside the views that use them.
+FORMS.update({"propose": ProposeForm, "refusal": RefusalForm})
+
 RUN: dict[str, Run] = {
     "reply": _reply,
     "note": _note,
@@ -87,6 +107,8 @@ RUN: dict[str, Run] = {
     "reopen": _reopen,
     "resolve": _resolve,
     "wait": _wait,
+    "propose": _propose,
+    "refusal": _refusal,
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django import forms
 from django.contrib import messages
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import F, Max, Q, QuerySet
@@ -17,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from deskside.accounts.access import visible_to_contact
@@ -28,6 +30,8 @@ from deskside.tickets import actions
 from deskside.tickets.models import (
     Attachment,
     Direction,
+    EventKind,
+    Message,
     MessageKind,
     SeverityLevel,
     Ticket,
@@ -120,6 +124,54 @@ def ticket(request: HttpRequest, contact: Contact, ref: str) -> HttpResponse:
     return render(request, "portal/ticket.html", _ticket_context(found, contact, form))
 
 
+class RefusalForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why do the steps not suit you? (optional)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+@require_http_methods(["POST"])
+@contact_required
+def refuse(request: HttpRequest, contact: Contact, ref: str) -> HttpResponse:
+    """The client refuses the steps support proposed; the agent then decides what follows."""
+    found = visible_ticket(contact, ref)
+    form = RefusalForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        actions.record_refusal(
+            found, by=actions.Actor.client(contact), reason=reason, source="portal"
+        )
+    except actions.ActionError:
+        messages.error(request, gettext("There are no proposed steps to refuse on this ticket."))
+    else:
+        messages.success(
+            request,
+            gettext(
+                "You refused the proposed steps. The support team has been told and will "
+                "get back to you."
+            ),
+        )
+    return redirect(reverse("portal:ticket", args=[found.ref]) + "#steps")
+
+
+def open_proposal(found: Ticket) -> Message | None:
+    """The last steps support proposed, while the ticket is open and they are not refused."""
+    if not found.is_open():
+        return None
+    proposal = (
+        found.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.PROPOSAL)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if proposal is None:
+        return None
+    refused = found.events.filter(kind=EventKind.REFUSED, created_at__gte=proposal.created_at)
+    return None if refused.exists() else proposal
+
+
 def _ticket_context(found: Ticket, contact: Contact, form: ReplyForm) -> dict[str, object]:
     conversation = (
         found.messages.filter(direction__in=PUBLIC)
@@ -135,6 +187,8 @@ def _ticket_context(found: Ticket, contact: Contact, form: ReplyForm) -> dict[st
         "claimed_name": names.get(found.claimed_severity or 0, ""),
         "conversation": conversation,
         "form": form,
+        "proposal": open_proposal(found),
+        "refusal_form": RefusalForm(auto_id="id_refusal_%s"),
     }
 
 

@@ -12,6 +12,8 @@ class Status(models.TextChoices):
 
 
 class CloseReason(models.TextChoices):
+    # client_refused, client_uncooperative and client_unavailable need evidence on the ticket
+    # (deskside/tickets/evidence.py); the actions refuse them without it.
     SOLVED = "solved", "Solved"
     ANSWERED = "answered", "Answered (level 4)"
     NO_SEVERITY = "no_severity", "No severity in the subject"
@@ -58,6 +60,10 @@ class MessageKind(models.TextChoices):
     AUTO_REPLY = "auto_reply", "Out-of-office reply"
     BOUNCE = "bounce", "Delivery failure"
     NOTICE = "notice", "Notice"
+    PROPOSAL = "proposal", "Proposed steps"
+    REMINDER = "reminder", "Reminder"
+    REFUSAL = "refusal", "Refusal of the proposed steps"
+    CLOSURE = "closure", "Closing notice"
 
 
 class EventKind(models.TextChoices):
@@ -74,3 +80,6 @@ class EventKind(models.TextChoices):
     RESUMED = "resumed", "Client answered"
     CLOCK_WARNING = "clock_warning", "Clock at 75%"
     CLOCK_BREACH = "clock_breach", "Clock breached"
+    REMINDER = "reminder", "Reminder sent"
+    REFUSED = "refused", "Client refused the proposed steps"
+    ESCALATED = "escalated", "Escalated to the agents on duty"

@@ -10,6 +10,8 @@ from django.db import models
 
 from deskside.tickets.models.choices import EFFORT_RANK, Effort
 
+BUSINESS_DAY = timedelta(hours=8)  # the Brussels opening hours of one day, 09:00-17:00
+
 
 class SeverityLevel(models.Model):
     """One row per level 1-4, seeded from DESIGN.md §1; a lead may edit texts and clocks."""
@@ -36,6 +38,22 @@ class SeverityLevel(models.Model):
         null=True, blank=True, help_text="Business time to correct the documentation (level 4)."
     )
 
+    # Cooperation (DESIGN.md §1): while a ticket waits on the client, reminders and the
+    # automatic close come after these periods of silence, in business time. A business day is
+    # the calendar's opening hours of a day: 8 h in Brussels, so 2/4/5 business days = 16/32/40 h.
+    reminder_first_after = models.DurationField(
+        default=2 * BUSINESS_DAY,
+        help_text="Business time of silence before the first reminder (2 days = 16:00:00).",
+    )
+    reminder_second_after = models.DurationField(
+        default=4 * BUSINESS_DAY,
+        help_text="Business time of silence before the second reminder (4 days = 32:00:00).",
+    )
+    close_after = models.DurationField(
+        default=5 * BUSINESS_DAY,
+        help_text="Business time of silence before closing as client unavailable (5 days).",
+    )
+
     class Meta:
         ordering = ["level"]
         constraints = [
@@ -56,6 +74,22 @@ class SeverityLevel(models.Model):
 
     def definition_in(self, language: str) -> str:
         return str(getattr(self, f"definition_{language}", self.definition_en))
+
+    def clean(self) -> None:
+        periods = self.cooperation_periods()
+        if any(p is None or p <= timedelta(0) for p in periods):
+            return  # the fields' own validation names the missing or bad value
+        if not periods[0] < periods[1] < periods[2]:
+            raise ValidationError(
+                {
+                    "reminder_second_after": "The reminders and the close come one after the "
+                    "other: first reminder < second reminder < close."
+                }
+            )
+
+    def cooperation_periods(self) -> tuple[timedelta, timedelta, timedelta]:
+        """Silence before the first reminder, the second, and the automatic close."""
+        return (self.reminder_first_after, self.reminder_second_after, self.close_after)
 
     def clock_targets(self) -> dict[str, timedelta | None]:
         return {

@@ -1,0 +1,117 @@
+"""Escalation (issue 6): a new level-1 or level-2 ticket alerts the agents on duty at once by
+mail; and the 75% warnings and breaches reach the assignee and the leads by mail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group
+
+from deskside.outbox.models import OutboundMail
+from deskside.tickets import actions, policy
+from deskside.tickets.actions import Actor, NewMessage
+from deskside.tickets.models import CloseReason, Direction, EventKind, MessageKind
+from deskside.tickets.notices import DUTY_GROUP
+from deskside.tickets.tasks import sweep
+from tests.people import make_people
+
+BXL = ZoneInfo("Europe/Brussels")
+MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=BXL)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_policy():
+    policy.clear()
+
+
+@pytest.fixture
+def people():
+    return make_people()
+
+
+def mail_at(people, level: int | None, subject: str = "Payroll is down", problem=None):
+    with time_machine.travel(MONDAY_9, tick=False):
+        return actions.open_ticket(
+            contact=people.client,
+            subject=subject,
+            claimed_severity=level,
+            received_at=MONDAY_9,
+            problem=problem,
+            message=NewMessage(direction=Direction.INBOUND, kind=MessageKind.MAIL, text="help"),
+        )
+
+
+def escalations() -> list[OutboundMail]:
+    return list(OutboundMail.objects.filter(purpose="escalation").order_by("id"))
+
+
+@pytest.mark.parametrize("level", [1, 2])
+def test_a_new_urgent_ticket_alerts_every_agent_while_nobody_is_on_duty(people, level):
+    ticket = mail_at(people, level)
+    [alert] = escalations()
+    assert alert.to == ["alice@ccs2.test", "bob@ccs2.test"]
+    assert (
+        alert.subject == f"[{ticket.ref}] Level {level} ticket needs an agent now: Payroll is down"
+    )
+    assert "Claire Peeters <Claire@Acme.example>, Acme Antwerp" in alert.text
+    assert f"Desk: /desk/ticket/{ticket.ref}/" in alert.text
+    event = ticket.events.get(kind=EventKind.ESCALATED)
+    assert event.data == {"level": level, "why": "new ticket", "to": "all agents"}
+
+
+def test_the_duty_group_gets_the_alert_when_it_has_members(people):
+    duty = Group.objects.get(name=DUTY_GROUP)  # created by the migration
+    people.second_agent.groups.add(duty)
+    ticket = mail_at(people, 1)
+    [alert] = escalations()
+    assert alert.to == ["bob@ccs2.test"]
+    assert ticket.events.get(kind=EventKind.ESCALATED).data["to"] == DUTY_GROUP
+    assert "First response due: Mon 23 Nov 09:30" in alert.text
+
+
+def test_levels_3_and_4_alert_nobody(people):
+    mail_at(people, 3)
+    mail_at(people, 4)
+    assert escalations() == []
+
+
+def test_a_reassessment_to_level_1_or_2_alerts_but_a_lowering_does_not(people):
+    ticket = mail_at(people, 3)
+    actions.reassess(ticket, 2, reason="Several clients are hit", by=Actor.staff(people.agent))
+    actions.reassess(ticket, 1, reason="Production is down", by=Actor.staff(people.agent))
+    actions.reassess(ticket, 2, reason="A workaround exists", by=Actor.staff(people.agent))
+    whys = [e.data["why"] for e in ticket.events.filter(kind=EventKind.ESCALATED).order_by("id")]
+    assert whys == ["reassessed from level 3", "reassessed from level 2"]
+    assert len(escalations()) == 2
+
+
+def test_a_ticket_reopened_at_level_1_alerts(people):
+    ticket = mail_at(people, None, problem=CloseReason.NO_SEVERITY)
+    assert escalations() == []
+    actions.reopen(ticket, by=Actor.client(people.client), reason="Reply with Sev 1", severity=1)
+    [alert] = escalations()
+    assert ticket.events.get(kind=EventKind.ESCALATED).data["why"] == "reopened"
+    assert "Level 1" in alert.subject
+
+
+def test_warnings_and_breaches_reach_the_assignee_and_the_leads(people):
+    ticket = mail_at(people, 1)
+    actions.assign(ticket, people.agent, by=Actor.staff(people.lead))
+    sweep(datetime(2026, 11, 23, 9, 23, tzinfo=BXL))  # 75% of the 30-minute first response
+    [warning] = OutboundMail.objects.filter(purpose=EventKind.CLOCK_WARNING)
+    assert warning.to == ["alice@ccs2.test", "lena@ccs2.test"]  # not bob, not the technician
+    assert warning.subject == (
+        f"[{ticket.ref}] 75% used: first response (level 1, due Mon 23 Nov 09:30)"
+    )
+    assert "75% of the first response clock is used; it is due Mon 23 Nov 09:30." in warning.text
+    assert "assigned to alice" in warning.text
+    sweep(datetime(2026, 11, 23, 9, 31, tzinfo=BXL))
+    [breach] = OutboundMail.objects.filter(purpose=EventKind.CLOCK_BREACH)
+    assert breach.to == ["alice@ccs2.test", "lena@ccs2.test"]
+    assert "Breached: first response" in breach.subject
+    assert "The first response clock was due Mon 23 Nov 09:30 and has passed." in breach.text
