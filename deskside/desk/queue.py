@@ -22,6 +22,7 @@ from deskside.tickets.models.ticket import OPEN_STATUSES, format_ref
 PAGE_SIZE = 50
 URGENT_LEVELS = (1, 2)
 UNTAKEN_SHOWN = 20  # refs named in the queue's banner; more are counted
+UNTAKEN_COUNTED = 1000
 WARN_LEFT = 1 - WARN_FRACTION  # a clock is marked at 75% used: 25% of its target left
 CLOCKS = (
     ("first_response", "first_response_due", "First response"),
@@ -141,16 +142,17 @@ def is_untaken_urgent(ticket: Ticket) -> bool:
 
 
 def untaken_urgent() -> tuple[list[str], int]:
-    """The open level-1 and level-2 tickets nobody has taken (oldest first; at most
-    UNTAKEN_SHOWN references), and how many there are in all."""
-    tickets = Ticket.objects.filter(
-        status__in=OPEN_STATUSES, severity__in=URGENT_LEVELS, assignee__isnull=True
+    """The open level-1 and level-2 tickets nobody has taken, oldest first: the references of
+    the first UNTAKEN_SHOWN, and how many more there are (one query, at most UNTAKEN_COUNTED
+    rows: past that the desk has a bigger problem than an exact count)."""
+    pks = list(
+        Ticket.objects.filter(
+            status__in=OPEN_STATUSES, severity__in=URGENT_LEVELS, assignee__isnull=True
+        )
+        .order_by("id")
+        .values_list("pk", flat=True)[:UNTAKEN_COUNTED]
     )
-    refs = [
-        format_ref(pk) for pk in tickets.order_by("id").values_list("pk", flat=True)[:UNTAKEN_SHOWN]
-    ]
-    total = len(refs) if len(refs) < UNTAKEN_SHOWN else tickets.count()
-    return refs, total
+    return [format_ref(pk) for pk in pks[:UNTAKEN_SHOWN]], max(0, len(pks) - UNTAKEN_SHOWN)
 
 
 def _after(mark: Bookmark) -> Q:

@@ -112,7 +112,7 @@ def test_a_mail_arrives_an_agent_answers_and_the_client_receives_it(
     expect(page.get_by_role("searchbox", name="Search tickets")).to_be_focused()
 
     page.go_back()
-    page.get_by_role("link", name=ticket.ref).click()
+    row.get_by_role("link", name=ticket.ref).click()  # the banner of untaken tickets links too
     expect(page.get_by_role("heading", name="Sev 2 - Export naar Excel faalt")).to_be_visible()
     conversation = page.get_by_role("article", name=re.compile("From the client: Mail"))
     expect(conversation).to_contain_text("De export naar Excel faalt sinds vanochtend.")

@@ -27,7 +27,10 @@ def test_an_agent_proposes_steps_from_the_ticket_page(agent, people):
     ticket = open_ticket(people, level=3)
     page = agent.get(url(ticket)).content.decode()
     assert "Propose steps" in page
-    assert "reminders go after 2 business days and 4 business days" in page
+    assert (
+        "reminders go after 2 business days and 4 business days of silence, and the ticket "
+        "closes as client unavailable after 5 business days"
+    ) in page
     answer = agent.post(url(ticket, "propose"), {"steps": STEPS}, follow=True)
     assert answer.status_code == 200
     assert "the ticket waits on the client and its clocks are paused" in answer.content.decode()
@@ -70,7 +73,7 @@ def test_an_agent_marks_a_mail_as_a_refusal_then_closes_as_refused(agent, people
         ),
     )
     page = agent.get(url(ticket)).content.decode()
-    assert page.count("Mark this mail as a refusal") == 2  # the first mail and the answer
+    assert page.count("Mark this mail as a refusal") == 1  # the answer, not the first mail
     answer = agent.post(url(ticket, "refusal"), {"message": mail.pk, "reason": ""}, follow=True)
     assert "recorded as a refusal of the proposed steps" in answer.content.decode()
     event = ticket.events.get(kind=EventKind.REFUSED)

@@ -103,11 +103,20 @@ def plan(seed: int, new: int = 400, no_severity: int = 50, replies: int = 50) ->
         message_id = f"crash-{seed}-{number}@{address.split('@')[1]}"
         first.append(Mail(number, message_id, address, subject, kind))
     originals = rng.sample([m for m in first if m.kind == "new"], replies)
-    second = [
-        Mail(len(first) + i, f"crash-{seed}-{len(first) + i}@{o.sender.split('@')[1]}", o.sender,
-             f"Re: {o.subject}", "reply", o.message_id)
-        for i, o in enumerate(originals)
-    ]  # fmt: skip
+    second = []
+    for offset, original in enumerate(originals):
+        number = len(first) + offset
+        domain = original.sender.split("@")[1]
+        second.append(
+            Mail(
+                number,
+                f"crash-{seed}-{number}@{domain}",
+                original.sender,
+                f"Re: {original.subject}",
+                "reply",
+                original.message_id,
+            )
+        )
     return [Mail(**{**m.__dict__, "raw": _raw(m)}) for m in first + second]
 
 
@@ -173,7 +182,7 @@ class Database:
         import psycopg
 
         with psycopg.connect(url or self._admin, autocommit=True) as connection:
-            connection.execute(sql)  # type: ignore[arg-type]
+            connection.execute(sql)
 
     def expire_leases(self) -> None:
         """What 60 s of waiting would do for a poller killed while it held the mailbox's lease:
@@ -229,6 +238,7 @@ class Supervised:
         self.marker, self.progress, self.min_progress = marker, progress, min_progress
         self.proc: subprocess.Popen[bytes] | None = None
         self.progress_at_start = 0
+        self.events: list[tuple[float, str]] = []  # (time.monotonic(), what), for a post-mortem
         self.lives = 0
         self.kills = 0
         self.unexpected_exits: list[str] = []
@@ -240,6 +250,7 @@ class Supervised:
     def start(self) -> None:
         self.lives += 1
         self.progress_at_start = self.progress()
+        self.events.append((time.monotonic(), f"start {self.lives} at {self.progress_at_start}"))
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "deskside.cli", *self.args],
@@ -266,6 +277,7 @@ class Supervised:
         self.proc.kill()  # SIGKILL, to this pid only
         self.proc.wait()
         self.kills += 1
+        self.events.append((time.monotonic(), f"killed at {self.progress()}"))
 
     def stop(self, timeout: float = 15) -> None:
         """SIGTERM, as at the end of a shift; SIGKILL only if it does not listen."""

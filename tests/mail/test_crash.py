@@ -12,7 +12,7 @@ The chaos, and why it looks like this:
   never changes what is expected.
 - A killer thread (seeded) strikes every 0.3–1.5 s at the poller, the worker or both, waits
   0.1–0.5 s and starts them again. It only kills a process that is at work: the poller holds
-  the lease and has processed MIN_MAILS_PER_LIFE mails in this life, the worker has sent one.
+  the lease and has processed MIN_MAILS_PER_LIFE mails in this life, the worker has sent five.
   A Django start and the first mail take 2–4 s here; killing processes before they reach their
   work, or while they idle, would test nothing and never let the run end. Both start with
   --skip-checks (a second less per start; the system checks are not what is tested here).
@@ -54,10 +54,10 @@ from tests.mail.crash_support import (
 dovecot = door.dovecot  # the session's throw-away Dovecot (tests/mail/test_imap_door.py)
 
 SEED = int(os.environ.get("DESKSIDE_CRASH_SEED", "4"))
-DRAIN_TIMEOUT = 120.0  # seconds for each wave under fire; the first takes 30–50 s
+DRAIN_TIMEOUT = 240.0  # seconds for each wave under fire: 30–50 s on a quiet machine
 # A poller is only killed once it processed this many mails in its life: each start costs 2–3 s
 # of Django and warm-up, and at a kill per second 500 mails would take minutes.
-MIN_MAILS_PER_LIFE = 20
+MIN_MAILS_PER_LIFE = 30
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -114,6 +114,7 @@ def test_every_mail_is_one_ticket_or_message_when_poller_and_worker_are_killed(
         tmp_path / "logs",
         marker="Starting worker",
         progress=lambda: len(sink.received),
+        min_progress=5,
     )
     killer = Killer(SEED, poller, worker, database.expire_leases)
     try:
@@ -147,6 +148,8 @@ def test_every_mail_is_one_ticket_or_message_when_poller_and_worker_are_killed(
             in_processed = door.count(box, imap.ensure_folder(box, PROCESSED))
     finally:
         killer.halt.set()
+        if killer.is_alive():
+            killer.join(10)  # before stopping: it must not start a process again afterwards
         poller.stop()
         worker.stop()
         sink.stop()
@@ -171,6 +174,12 @@ def test_every_mail_is_one_ticket_or_message_when_poller_and_worker_are_killed(
         "received_twice_at_sink": len(twice),
     }
     print(f"\ncrash test: {json.dumps(summary)}")
+    timeline = sorted(
+        (round(at - started, 2), f"{each.name} {what}")
+        for each in (poller, worker)
+        for at, what in each.events
+    )
+    (tmp_path / "logs" / "chaos.json").write_text(json.dumps(timeline, indent=0))
 
     assert killer.error is None, f"the killer failed: {killer.error!r}"
     assert not poller.unexpected_exits and not worker.unexpected_exits, (

@@ -148,7 +148,8 @@ def run(raw: bytes, **kwargs: object) -> Result:
 
 
 def outbox(ref: str | None = None) -> list[OutboundMail]:
-    rows = OutboundMail.objects.order_by("id")
+    """What the intake answered; the staff alert of a level-1/2 ticket (issue 6) is not one."""
+    rows = OutboundMail.objects.exclude(purpose="escalation").order_by("id")
     return list(rows.filter(ticket_ref=ref) if ref else rows)
 
 

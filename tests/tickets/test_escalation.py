@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from deskside.outbox.models import OutboundMail
 from deskside.tickets import actions, policy
 from deskside.tickets.actions import Actor, NewMessage
-from deskside.tickets.models import CloseReason, Direction, EventKind, MessageKind
+from deskside.tickets.models import CloseReason, Direction, EventKind, MessageKind, Ticket
 from deskside.tickets.notices import DUTY_GROUP
 from deskside.tickets.tasks import sweep
 from tests.people import make_people
@@ -115,3 +115,30 @@ def test_warnings_and_breaches_reach_the_assignee_and_the_leads(people):
     assert breach.to == ["alice@ccs2.test", "lena@ccs2.test"]
     assert "Breached: first response" in breach.subject
     assert "The first response clock was due Mon 23 Nov 09:30 and has passed." in breach.text
+
+
+def test_a_level_1_mail_and_a_level_2_portal_ticket_alert_at_once(people):
+    from email.message import EmailMessage
+
+    from deskside.mail.intake import ingest
+    from deskside.mail.models import Door
+    from tests.portal.conftest import signed_in
+
+    raw = EmailMessage()
+    raw["From"] = "Claire Peeters <Claire@Acme.example>"
+    raw["To"] = "support@deskside.test"
+    raw["Subject"] = "[Sev 1] Payroll is down"
+    raw["Message-ID"] = "<sev1@client.example>"
+    raw.set_content("Nobody can run the payroll.")
+    result = ingest(raw.as_bytes(), door=Door.PIPE)
+    assert result.ticket is not None
+    posted = signed_in(people.colleague).post(
+        "/portal/new/",
+        {"subject": "Reports broken", "level": "2", "description": "All reports fail."},
+    )
+    assert posted.status_code == 302
+    portal_ticket = Ticket.objects.get(subject="Reports broken")
+    assert [a.subject for a in escalations()] == [
+        f"[{result.ticket}] Level 1 ticket needs an agent now: [Sev 1] Payroll is down",
+        f"[{portal_ticket.ref}] Level 2 ticket needs an agent now: Reports broken",
+    ]

@@ -28,13 +28,13 @@ def queue(request: HttpRequest) -> HttpResponse:
         if filters.organisation
         else None
     )
-    untaken, untaken_total = desk_queue.untaken_urgent()
+    untaken, untaken_more = desk_queue.untaken_urgent()
     return render(
         request,
         "desk/queue.html",
         {
             "untaken": untaken,
-            "untaken_more": untaken_total - len(untaken),
+            "untaken_more": untaken_more,
             "form": form,
             "filters": filters,
             "page": page,
