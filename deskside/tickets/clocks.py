@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.utils import timezone
@@ -50,6 +51,11 @@ def first_history(ticket: Ticket) -> core_clocks.History:
     )
 
 
+# When a ticket's documentation changes were all done (level 4). The docs app sits above
+# tickets and fills this hook in at start-up (DocsConfig.ready); without it, never.
+documentation_done: Callable[[Ticket], datetime | None] = lambda ticket: None
+
+
 def history(ticket: Ticket) -> core_clocks.History:
     events = list(
         Event.objects.filter(ticket=ticket)
@@ -71,6 +77,7 @@ def history(ticket: Ticket) -> core_clocks.History:
             (at, int(data["level"])) for kind, at, data in events if kind == EventKind.REASSESSED
         ),
         public_replies=replies,
+        documentation_done_at=documentation_done(ticket),
         milestones=tuple(
             (at, str(data["milestone"])) for kind, at, data in events if kind == EventKind.MILESTONE
         ),
