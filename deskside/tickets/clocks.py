@@ -53,7 +53,11 @@ def first_history(ticket: Ticket) -> core_clocks.History:
 
 # When a ticket's documentation changes were all done (level 4). The docs app sits above
 # tickets and fills this hook in at start-up (DocsConfig.ready); without it, never.
-documentation_done: Callable[[Ticket], datetime | None] = lambda ticket: None
+def _never(ticket: Ticket) -> datetime | None:
+    return None
+
+
+documentation_done: Callable[[Ticket], datetime | None] = _never
 
 
 def history(ticket: Ticket) -> core_clocks.History:
