@@ -98,11 +98,18 @@ def clock_alert(ticket: Ticket, kind: EventKind, clock: str, due: datetime) -> N
 def duty_addresses() -> tuple[list[str], str]:
     """The addresses a level-1/2 alert goes to, and whom they are: the "duty" group's active
     members, or every active agent while that group is empty (or missing)."""
-    users = get_user_model().objects.filter(is_active=True).exclude(email="")
-    on_duty = sorted({u.email.lower() for u in users.filter(groups__name=DUTY_GROUP)})
-    if on_duty:
-        return on_duty, DUTY_GROUP
-    return sorted({u.email.lower() for u in users.filter(groups__name=Role.AGENT)}), "all agents"
+    rows = (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[DUTY_GROUP, Role.AGENT])
+        .exclude(email="")
+        .values_list("email", "groups__name")
+    )
+    by_group: dict[str, set[str]] = {DUTY_GROUP: set(), Role.AGENT: set()}
+    for email, group in rows:
+        by_group[group].add(email.lower())
+    if by_group[DUTY_GROUP]:
+        return sorted(by_group[DUTY_GROUP]), DUTY_GROUP
+    return sorted(by_group[Role.AGENT]), "all agents"
 
 
 def escalation(ticket: Ticket, to: list[str], *, why: str) -> None:
