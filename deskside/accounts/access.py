@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
@@ -19,7 +19,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from deskside.accounts.models import Contact
 from deskside.accounts.roles import Role, has_role
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
 STAFF_ROLES = (Role.AGENT, Role.TECHNICIAN, Role.LEAD, Role.ADMIN)
 
 
@@ -27,7 +26,7 @@ def is_staff_member(user: User | AnonymousUser) -> bool:
     return has_role(user, *STAFF_ROLES)
 
 
-def staff_required(view: View) -> View:
+def staff_required[View: Callable[..., HttpResponse]](view: View) -> View:
     """Desk views: a signed-in member of staff, else the desk's sign-in page."""
 
     @wraps(view)

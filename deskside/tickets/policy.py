@@ -8,8 +8,10 @@ process that made it at once.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import date
 from functools import cache
+from typing import Any
 
 from django.db.models.signals import post_delete, post_save
 
@@ -32,20 +34,21 @@ def calendar() -> Calendar:
     hit = _fresh("calendar")
     if isinstance(hit, Calendar):
         return hit
-    row = BusinessCalendar.objects.filter(is_default=True).first()
-    value = _calendar_from_row(row) if row else Calendar.brussels()
+    # One query: the calendar joined to its closing dates (one row per date, or one with None).
+    rows = list(
+        BusinessCalendar.objects.filter(is_default=True).values_list(
+            "timezone", "opening_hours", "holiday_country", "closing_dates__date"
+        )
+    )
+    value = _calendar_from_rows(rows) if rows else Calendar.brussels()
     _cached["calendar"] = (time.monotonic(), value)
     return value
 
 
-def _calendar_from_row(row: BusinessCalendar) -> Calendar:
-    closed = tuple(
-        date.isoformat(d)
-        for d in ClosingDate.objects.filter(calendar=row).values_list("date", flat=True)
-    )
-    return _build_calendar(
-        row.timezone, tuple(tuple(item) for item in row.opening_hours), row.holiday_country, closed
-    )
+def _calendar_from_rows(rows: Sequence[tuple[str, Any, str, date | None]]) -> Calendar:
+    tz, hours, country, _ = rows[0]
+    closed = tuple(sorted(d.isoformat() for *_, d in rows if d is not None))
+    return _build_calendar(tz, tuple(tuple(item) for item in hours), country, closed)
 
 
 @cache
