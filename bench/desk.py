@@ -1121,6 +1121,9 @@ def measure(
         "queries": len(queries),
         "sql_ms_one_request": round(sum(float(q["time"]) for q in queries) * 1000, 1),
         "response_bytes": len(response.content),
+        "query_list": [
+            f"{float(q['time']) * 1000:.1f} ms  {' '.join(q['sql'].split())[:160]}" for q in queries
+        ],
         "slowest_query": _explain(slowest) if slowest else None,
         **(
             {"connection": "closed before each request, as CONN_MAX_AGE=0 does"}

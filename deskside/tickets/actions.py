@@ -416,6 +416,10 @@ def close(ticket: Ticket, reason: CloseReason | str, *, by: Actor, note: str = "
     if missing:
         raise ActionError(missing)
     _close(ticket, CloseReason(reason), by, note=note)
+    if reason == CloseReason.OUT_OF_SCOPE:
+        # DESIGN.md §1: the client is told, with a templated explanation in their language.
+        sent = notices.closed_out_of_scope(ticket, _thread(ticket)[-20:], note=note)
+        add_system_message(ticket, _filed(sent, MessageKind.CLOSURE), locked=True)
     return ticket
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 
 from deskside.accounts.roles import Role
 from deskside.outbox.send import new_message_id, queue
+from deskside.tickets import policy
 from deskside.tickets.models import EventKind, Message, Ticket
 
 # The staff group whose members a new level-1 or level-2 ticket alerts (created by migration
@@ -262,4 +263,30 @@ def closed_unavailable(ticket: Ticket, references: list[str], *, since: datetime
         references=references,
         purpose="closed_unavailable",
         automatic=True,
+    )
+
+
+_OUT_OF_SCOPE_SUBJECT = {
+    "en": "Outside our support",
+    "nl": "Buiten onze support",
+    "fr": "Hors de notre support",
+    "de": "Außerhalb unseres Supports",
+}
+
+
+def closed_out_of_scope(ticket: Ticket, references: list[str], *, note: str) -> ClientMail:
+    """Why a ticket that fits no severity level is closed (DESIGN.md §1, out of scope)."""
+    levels = [
+        {"level": row.level, "name": row.name_in(ticket.language)}
+        for row in policy.levels().values()
+    ]
+    prefix = _OUT_OF_SCOPE_SUBJECT.get(ticket.language, _OUT_OF_SCOPE_SUBJECT["en"])
+    return _to_client(
+        ticket,
+        template="closed_out_of_scope",
+        subject=f"{prefix}: [{ticket.ref}] {ticket.subject}",
+        context={"note": note.strip(), "levels": sorted(levels, key=lambda x: x["level"])},
+        references=references,
+        purpose="closed_out_of_scope",
+        automatic=False,
     )

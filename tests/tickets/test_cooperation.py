@@ -372,3 +372,34 @@ def test_every_other_reason_closes_without_evidence(people):
         ticket = open_at(people)
         actions.close(ticket, reason, by=Actor.staff(people.agent))
         assert Ticket.objects.get(pk=ticket.pk).close_reason == reason
+
+
+def test_out_of_scope_close_tells_the_client_in_their_language():
+    from deskside.outbox.models import OutboundMail
+    from deskside.tickets import actions as ticket_actions
+    from deskside.tickets.actions import Actor as TicketActor
+    from deskside.tickets.actions import NewMessage as TicketMessage
+    from deskside.tickets.models import CloseReason as Reason
+    from deskside.tickets.models import Direction as Dir
+    from deskside.tickets.models import MessageKind as Kind
+    from tests.people import make_people as people_of
+
+    people = people_of()
+    ticket = ticket_actions.open_ticket(
+        contact=people.other_client,
+        subject="Sev 4 please order lunch",
+        claimed_severity=4,
+        received_at=people.acme.created_at,
+        message=TicketMessage(direction=Dir.INBOUND, kind=Kind.MAIL, text="lunch?"),
+    )
+    ticket_actions.close(
+        ticket,
+        Reason.OUT_OF_SCOPE,
+        by=TicketActor.staff(people.agent),
+        note="We support the application, not catering.",
+    )
+    mail = OutboundMail.objects.get(purpose="closed_out_of_scope")
+    assert mail.to == ["olivier@globex.example"]
+    assert mail.subject.startswith(f"Hors de notre support: [{ticket.ref}]")
+    assert "hors du périmètre" in mail.text and "not catering" in mail.text
+    assert ticket.messages.filter(direction=Dir.OUTBOUND, subject=mail.subject).exists()
