@@ -333,11 +333,32 @@ def reply(
         raise ActionError("A reply needs some text.")
     actor = Actor.staff(by)
     thread = _thread(ticket)
+    message = _to_client(ticket, MessageKind.REPLY, text, actor, by, thread, html, files)
+    notices.reply_to_client(ticket, message, thread[-20:])
+    changed = []
+    if ticket.status == Status.NEW:
+        ticket.status = Status.OPEN
+        changed.append("status")
+    _save(ticket, *changed)
+    return message
+
+
+def _to_client(
+    ticket: Ticket,
+    kind: MessageKind,
+    text: str,
+    actor: Actor,
+    author: User,
+    thread: list[str],
+    html: str = "",
+    files: Iterable[NewFile] = (),
+) -> Message:
+    """A public message from an agent, threaded under the conversation, with its Event."""
     message = _add_message(
         ticket,
         NewMessage(
             direction=Direction.OUTBOUND,
-            kind=MessageKind.REPLY,
+            kind=kind,
             text=text,
             html=html,
             sender=actor.label,
@@ -346,15 +367,9 @@ def reply(
             in_reply_to=thread[-1] if thread else "",
             files=tuple(files),
         ),
-        author=by,
+        author=author,
     )
-    _record(ticket, EventKind.MESSAGE, actor, message_kind=MessageKind.REPLY, message=message.pk)
-    notices.reply_to_client(ticket, message, thread[-20:])
-    changed = []
-    if ticket.status == Status.NEW:
-        ticket.status = Status.OPEN
-        changed.append("status")
-    _save(ticket, *changed)
+    _record(ticket, EventKind.MESSAGE, actor, message_kind=kind, message=message.pk)
     return message
 
 
@@ -608,20 +623,7 @@ def propose_steps(ticket: Ticket, steps: str, *, by: User) -> Message:
         raise ActionError("Proposed steps need some text: what should the client do?")
     actor = Actor.staff(by)
     thread = _thread(ticket)
-    message = _add_message(
-        ticket,
-        NewMessage(
-            direction=Direction.OUTBOUND,
-            kind=MessageKind.PROPOSAL,
-            text=steps,
-            sender=actor.label,
-            subject=f"[{ticket.ref}] {ticket.subject}",
-            message_id=new_message_id(),
-            in_reply_to=thread[-1] if thread else "",
-        ),
-        author=by,
-    )
-    _record(ticket, EventKind.MESSAGE, actor, message_kind=MessageKind.PROPOSAL, message=message.pk)
+    message = _to_client(ticket, MessageKind.PROPOSAL, steps, actor, by, thread)
     # A new proposal starts a new silence, even on a ticket that already waits: the WAITING
     # event is where reminders count from (a second one does not disturb the paused clocks).
     waiting = _record(ticket, EventKind.WAITING, actor, note="proposed steps", proposal=message.pk)
