@@ -278,14 +278,14 @@ def closed_out_of_scope(ticket: Ticket, references: list[str], *, note: str) -> 
     """Why a ticket that fits no severity level is closed (DESIGN.md §1, out of scope)."""
     levels = [
         {"level": row.level, "name": row.name_in(ticket.language)}
-        for row in policy.levels().values()
+        for _number, row in sorted(policy.levels().items())
     ]
     prefix = _OUT_OF_SCOPE_SUBJECT.get(ticket.language, _OUT_OF_SCOPE_SUBJECT["en"])
     return _to_client(
         ticket,
         template="closed_out_of_scope",
         subject=f"{prefix}: [{ticket.ref}] {ticket.subject}",
-        context={"note": note.strip(), "levels": sorted(levels, key=lambda x: x["level"])},
+        context={"note": note.strip(), "levels": levels},
         references=references,
         purpose="closed_out_of_scope",
         automatic=False,
