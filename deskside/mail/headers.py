@@ -114,6 +114,16 @@ _ENCODED_RUN = re.compile(r"(?:=\?[^?\s]+\?[bBqQ]\?.*?\?=\s*)+")
 _TOKEN = re.compile(r"ENCWORD(\d+)X")
 
 
+def _split_addresses(value: str) -> list[tuple[str, str]]:
+    """getaddresses as Python 3.12.1 does it. Newer releases (3.12.6+, 3.13) default to a strict
+    mode that gives up on malformed headers real mail carries ("a@x <b@y>"); we read them
+    best-effort and judge the result ourselves below."""
+    try:
+        return getaddresses([value], strict=False)  # type: ignore[call-arg,unused-ignore]
+    except TypeError:  # before the strict parameter existed
+        return getaddresses([value])
+
+
 def _mailboxes(raw: str) -> list[tuple[str, str]]:
     """(display name, address) pairs. Encoded-words are swapped for tokens before splitting, so
     a comma inside one cannot split a mailbox, and an encoded-word in an addr-spec is never
@@ -125,7 +135,7 @@ def _mailboxes(raw: str) -> list[tuple[str, str]]:
         return f"ENCWORD{len(words) - 1}X "
 
     protected = _ENCODED_RUN.sub(protect, " ".join(raw.split()))
-    found = [pair for pair in getaddresses([protected]) if pair[1]]
+    found = [pair for pair in _split_addresses(protected) if pair[1]]
     if not any("@" in address for _, address in found) and words:
         found = []
     if len(found) > 1 and "," not in protected and protected.count("<") == 1:
