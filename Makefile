@@ -31,7 +31,7 @@ setup: $(VENV)/.synced
 run: setup
 	$(BIN)/deskside run
 
-test: setup test-sqlite
+test: system-deps setup test-sqlite
 
 test-sqlite: setup
 	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
