@@ -58,7 +58,11 @@ def parts() -> list[Part]:
             [*deskside, "db_worker", "--no-startup-delay", "--no-reload"],
             "task worker (database queue)",
         ),
-        Part("scheduler", [*deskside, "scheduler"], "periodic scheduler (clock sweep)"),
+        Part(
+            "scheduler",
+            [*deskside, "scheduler"],
+            "periodic scheduler (clocks, reminders, mail retries)",
+        ),
         Part("smtp", [*deskside, "smtpd"], f"smtp://{settings.DESKSIDE_SMTPD}"),
         *_imap_parts(deskside),
     ]
