@@ -13,67 +13,48 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
 
 
-# Model permissions per role, as "app_label.codename". A lead edits the protocol's data; an
-# agent works tickets; a technician reads tickets and works visits (added with on-site visits).
+# Model permissions per role, as "app_label.codename". A technician reads tickets and works
+# visits; an agent works tickets; a lead is an agent who also edits the protocol's data.
+_TECHNICIAN = [
+    "tickets.view_ticket",
+    "tickets.view_message",
+    "tickets.view_attachment",
+    "tickets.view_event",
+    "accounts.view_contact",
+    "accounts.view_organisation",
+    "onsite.view_visit",
+    "docs.view_docchange",
+]
+_AGENT = [
+    *_TECHNICIAN,
+    "tickets.change_ticket",
+    "tickets.add_message",
+    "accounts.add_contact",
+    "accounts.change_contact",
+    "onsite.add_visit",
+    "onsite.schedule_visit",
+    "docs.add_docchange",
+    "docs.change_docchange",
+]
+_LEAD = [
+    *_AGENT,
+    "tickets.view_severitylevel",
+    "tickets.change_severitylevel",
+    "tickets.view_businesscalendar",
+    "tickets.change_businesscalendar",
+    "tickets.view_closingdate",
+    "tickets.add_closingdate",
+    "tickets.change_closingdate",
+    "tickets.delete_closingdate",
+    "accounts.add_organisation",
+    "accounts.change_organisation",
+    "onsite.report_visit",
+    "onsite.view_visitevent",
+]
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
-    Role.AGENT: [
-        "tickets.view_ticket",
-        "tickets.change_ticket",
-        "tickets.view_message",
-        "tickets.add_message",
-        "tickets.view_attachment",
-        "tickets.view_event",
-        "accounts.view_contact",
-        "accounts.add_contact",
-        "accounts.change_contact",
-        "accounts.view_organisation",
-        "onsite.view_visit",
-        "onsite.add_visit",
-        "onsite.schedule_visit",
-        "docs.view_docchange",
-        "docs.add_docchange",
-        "docs.change_docchange",
-    ],
-    Role.TECHNICIAN: [
-        "tickets.view_ticket",
-        "tickets.view_message",
-        "tickets.view_attachment",
-        "tickets.view_event",
-        "accounts.view_contact",
-        "accounts.view_organisation",
-        "onsite.view_visit",
-        "docs.view_docchange",
-    ],
-    Role.LEAD: [
-        "tickets.view_ticket",
-        "tickets.change_ticket",
-        "tickets.view_message",
-        "tickets.add_message",
-        "tickets.view_attachment",
-        "tickets.view_event",
-        "tickets.view_severitylevel",
-        "tickets.change_severitylevel",
-        "tickets.view_businesscalendar",
-        "tickets.change_businesscalendar",
-        "tickets.view_closingdate",
-        "tickets.add_closingdate",
-        "tickets.change_closingdate",
-        "tickets.delete_closingdate",
-        "accounts.view_contact",
-        "accounts.add_contact",
-        "accounts.change_contact",
-        "accounts.view_organisation",
-        "accounts.add_organisation",
-        "accounts.change_organisation",
-        "onsite.view_visit",
-        "onsite.add_visit",
-        "onsite.schedule_visit",
-        "onsite.report_visit",
-        "onsite.view_visitevent",
-        "docs.view_docchange",
-        "docs.add_docchange",
-        "docs.change_docchange",
-    ],
+    Role.AGENT: _AGENT,
+    Role.TECHNICIAN: _TECHNICIAN,
+    Role.LEAD: _LEAD,
     Role.ADMIN: [],  # administrators are superusers
 }
 
