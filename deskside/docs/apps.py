@@ -8,9 +8,10 @@ class DocsConfig(AppConfig):
 
     def ready(self) -> None:
         from deskside.docs.backlog import documentation_done_at
-        from deskside.tickets import clocks
+        from deskside.docs.guards import check_close
+        from deskside.tickets import actions, clocks
 
-        # tickets sits below docs and cannot import it: when the tickets app offers a hook for
-        # "when was this ticket's documentation done", docs fills it in.
-        if hasattr(clocks, "documentation_done"):
-            clocks.documentation_done = documentation_done_at
+        # tickets sits below docs and cannot import it: docs fills in the two hooks tickets
+        # offers, "when was this ticket's documentation done" and "may it close so".
+        clocks.documentation_done = documentation_done_at
+        actions.close_guard = check_close

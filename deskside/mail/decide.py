@@ -114,6 +114,9 @@ def _without_nul(mail: ParsedMail) -> ParsedMail:
         text=clean(mail.text),
         visible_text=clean(mail.visible_text),
         html=clean(mail.html) if mail.html else mail.html,
+        message_id=clean(mail.message_id) if mail.message_id else mail.message_id,
+        in_reply_to=tuple(map(clean, mail.in_reply_to)),
+        references=tuple(map(clean, mail.references)),
         attachments=tuple(
             replace(
                 a,
@@ -145,8 +148,10 @@ def _quarantine(inbound: InboundMail, reason: str) -> Result:
 def find_ticket(mail: ParsedMail) -> Ticket | None:
     """Our reference in the subject, else one of our Message-IDs in In-Reply-To/References."""
     prefix = re.escape(settings.DESKSIDE_REF_PREFIX)
-    for number in re.findall(rf"\[{prefix}-(\d{{1,18}})\]", mail.subject, re.IGNORECASE):
-        ticket = Ticket.objects.filter(pk=int(number)).first()
+    numbers = [int(n) for n in re.findall(rf"\[{prefix}-(\d{{1,18}})\]", mail.subject, re.I)]
+    if numbers:  # one query, however many references a (hostile) subject carries
+        found = Ticket.objects.in_bulk(numbers)
+        ticket = next((found[n] for n in numbers if n in found), None)
         if ticket:
             return ticket
     ids = [i for i in (*mail.in_reply_to, *mail.references) if i]

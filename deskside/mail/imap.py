@@ -139,8 +139,17 @@ def fetch_raw(box: BaseMailBox, uid: str) -> tuple[bytes, datetime | None] | Non
             after = data[index + 1] if index + 1 < len(data) else b""
             meta = item[0] + (after if isinstance(after, bytes) else b"")
             match = _INTERNALDATE.search(meta)
-            return item[1], parse_internaldate(match.group(1)) if match else None
+            return item[1], _internaldate(match.group(1)) if match else None
     return None
+
+
+def _internaldate(text: bytes) -> datetime | None:
+    """A date the server garbled must not block the mailbox: the mail is taken, received now."""
+    try:
+        return parse_internaldate(text)
+    except ValueError:  # UnicodeDecodeError is a ValueError too
+        log.warning("imap: unreadable INTERNALDATE %r; using the time of receipt", text)
+        return None
 
 
 def parse_internaldate(text: bytes) -> datetime:

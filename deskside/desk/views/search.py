@@ -17,7 +17,7 @@ RESULTS = 50
 
 @staff_required
 def search(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:200]
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:200]  # PostgreSQL refuses NUL
     pk = parse_ref(query)
     if pk is not None and Ticket.objects.filter(pk=pk).exists():
         return redirect("desk:ticket", ref=format_ref(pk))

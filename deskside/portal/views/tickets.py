@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import F, Max, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,7 +37,7 @@ from deskside.tickets.models import (
     Ticket,
 )
 from deskside.tickets.models.ticket import parse_ref
-from deskside.tickets.storage import attachment_path
+from deskside.tickets.storage import download
 
 PER_PAGE = 25
 # What the client may read: their side and ours. Internal notes and system records never.
@@ -72,7 +72,7 @@ def _search(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
 @require_http_methods(["GET"])
 @contact_required
 def home(request: HttpRequest, contact: Contact) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:200]
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:200]  # PostgreSQL refuses NUL
     tickets = _tickets(contact)
     if query:
         tickets = _search(tickets, query)
@@ -198,16 +198,4 @@ def attachment(request: HttpRequest, contact: Contact, attachment_id: int) -> Ht
     files: QuerySet[Attachment] = visible_to_contact(
         Attachment.objects.all(), contact, "message__ticket__"
     )
-    found = get_object_or_404(files, pk=attachment_id, message__direction__in=PUBLIC)
-    path = attachment_path(found.stored_name)
-    if not path.is_file():
-        raise Http404("file missing from the data directory")
-    # A download, never rendered: an HTML or SVG file from a mail cannot run in our origin.
-    response = FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=found.filename,
-        content_type=found.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download(get_object_or_404(files, pk=attachment_id, message__direction__in=PUBLIC))
