@@ -685,6 +685,7 @@ class Seeder:
                         self._dt(dues["next_check_at"]),
                         self._dt(dues["clocks_checked_at"]),
                         paused,
+                        is_open,
                     )
                 )
                 self._messages(
@@ -892,6 +893,7 @@ TICKET_COLUMNS = [
     "next_check_at",
     "clocks_checked_at",
     "clocks_paused",
+    "in_queue",
 ]
 MESSAGE_COLUMNS = [
     "id",

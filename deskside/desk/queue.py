@@ -11,18 +11,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import User
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Window
+from django.urls import reverse
 
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import WARN_FRACTION, Targets
 from deskside.tickets import policy
 from deskside.tickets.models import Status, Ticket
-from deskside.tickets.models.ticket import OPEN_STATUSES, format_ref
+from deskside.tickets.models.ticket import NO_DUE_TIME, format_ref
 
 PAGE_SIZE = 50
 URGENT_LEVELS = (1, 2)
 UNTAKEN_SHOWN = 20  # refs named in the queue's banner; more are counted
-UNTAKEN_COUNTED = 1000
 WARN_LEFT = 1 - WARN_FRACTION  # a clock is marked at 75% used: 25% of its target left
 CLOCKS = (
     ("first_response", "first_response_due", "First response"),
@@ -84,6 +84,8 @@ class ClockLeft:
 class Row:
     ticket: Ticket
     clock: ClockLeft | None
+    url: str  # the ticket page
+    organisation_url: str  # the queue filtered on the ticket's organisation, if it has one
 
     @property
     def escalated(self) -> bool:
@@ -97,8 +99,12 @@ class Page:
     next: Bookmark | None
 
 
+# The queue's order, as the index `ticket_queue` holds it (after in_queue).
+QUEUE_ORDER = ("effort_rank", NO_DUE_TIME.asc(), "nearest_due", "id")
+
+
 def open_tickets(filters: Filters, user: User, now: datetime) -> QuerySet[Ticket]:
-    tickets = Ticket.objects.filter(status__in=OPEN_STATUSES)
+    tickets = Ticket.objects.filter(in_queue=True)
     if filters.level is not None:
         tickets = tickets.filter(severity=filters.level)
     return _filter(tickets, filters, user, now)
@@ -129,7 +135,7 @@ def page(filters: Filters, user: User, now: datetime, after: Bookmark | None) ->
     tickets = open_tickets(filters, user, now).select_related("contact", "organisation", "assignee")
     if after is not None:
         tickets = tickets.filter(_after(after))
-    ordered = tickets.order_by("effort_rank", F("nearest_due").asc(nulls_last=True), "id")
+    ordered = tickets.order_by(*QUEUE_ORDER)
     found = list(ordered[: PAGE_SIZE + 1])
     shown = found[:PAGE_SIZE]
     rows = rows_for(shown, now)
@@ -142,33 +148,35 @@ def is_untaken_urgent(ticket: Ticket) -> bool:
 
 
 def untaken_urgent() -> tuple[list[str], int]:
-    """The open level-1 and level-2 tickets nobody has taken, oldest first: the references of
-    the first UNTAKEN_SHOWN, and how many more there are (one query, at most UNTAKEN_COUNTED
-    rows: past that the desk has a bigger problem than an exact count)."""
-    pks = list(
-        Ticket.objects.filter(
-            status__in=OPEN_STATUSES, severity__in=URGENT_LEVELS, assignee__isnull=True
-        )
-        .order_by("id")
-        .values_list("pk", flat=True)[:UNTAKEN_COUNTED]
-    )
-    return [format_ref(pk) for pk in pks[:UNTAKEN_SHOWN]], max(0, len(pks) - UNTAKEN_SHOWN)
+    """The open level-1 and level-2 tickets nobody has taken, most urgent first (the queue's
+    order): the references of the first UNTAKEN_SHOWN, and how many more there are. One query
+    over one of the queue's indexes: the count is a window over the same rows."""
+    untaken = Ticket.objects.filter(
+        in_queue=True, severity__in=URGENT_LEVELS, assignee__isnull=True
+    ).annotate(total=Window(Count("pk")))
+    found = list(untaken.order_by(*QUEUE_ORDER).values_list("pk", "total")[:UNTAKEN_SHOWN])
+    total = found[0][1] if found else 0
+    return [format_ref(pk) for pk, _total in found], total - len(found)
 
 
 def _after(mark: Bookmark) -> Q:
-    """Rows that sort after `mark` in (effort_rank, nearest_due nulls last, id)."""
+    """Rows that sort after `mark` in (effort_rank, nearest_due nulls last, id).
+
+    The leading `effort_rank >= rank` lets the database start its index walk at the mark."""
     later_rank = Q(effort_rank__gt=mark.effort_rank)
     same_rank = Q(effort_rank=mark.effort_rank)
     if mark.nearest_due is None:
-        return later_rank | (same_rank & Q(nearest_due__isnull=True, id__gt=mark.ticket_id))
-    return later_rank | (
-        same_rank
-        & (
-            Q(nearest_due__gt=mark.nearest_due)
-            | Q(nearest_due=mark.nearest_due, id__gt=mark.ticket_id)
-            | Q(nearest_due__isnull=True)
+        after = later_rank | (same_rank & Q(nearest_due__isnull=True, id__gt=mark.ticket_id))
+    else:
+        after = later_rank | (
+            same_rank
+            & (
+                Q(nearest_due__gt=mark.nearest_due)
+                | Q(nearest_due=mark.nearest_due, id__gt=mark.ticket_id)
+                | Q(nearest_due__isnull=True)
+            )
         )
-    )
+    return Q(effort_rank__gte=mark.effort_rank) & after
 
 
 def level_counts(filters: Filters, user: User, now: datetime) -> dict[int | None, int]:
@@ -180,7 +188,18 @@ def level_counts(filters: Filters, user: User, now: datetime) -> dict[int | None
 
 def rows_for(tickets: Iterable[Ticket], now: datetime) -> list[Row]:
     calendar, targets = policy.calendar(), policy.targets()
-    return [Row(ticket, nearest_clock(ticket, now, calendar, targets)) for ticket in tickets]
+    queue_url = reverse("desk:queue")
+    return [
+        Row(
+            ticket,
+            nearest_clock(ticket, now, calendar, targets),
+            url=reverse("desk:ticket", args=[ticket.ref]),
+            organisation_url=f"{queue_url}?organisation={ticket.organisation_id}"
+            if ticket.organisation_id
+            else "",
+        )
+        for ticket in tickets
+    ]
 
 
 def nearest_clock(

@@ -22,6 +22,7 @@ CLOCK_FIELDS = (
     "next_check_at",
     "clocks_paused",
     "clocks_checked_at",
+    "in_queue",
 )
 _PAUSING = (EventKind.WAITING,)
 _ENDING_PAUSE = (EventKind.RESUMED, EventKind.CLOSED, EventKind.REOPENED, EventKind.RESOLVED)
@@ -133,7 +134,8 @@ def _next_check(ticket: Ticket, current: core_clocks.ClockState | None) -> datet
 
 
 def refresh(ticket: Ticket, known: core_clocks.History | None = None) -> tuple[str, ...]:
-    """Recompute the stored clock fields on `ticket` (not saved); returns their names."""
+    """Recompute the stored clock fields and the queue's key on `ticket` (not saved); returns
+    their names."""
     current = state(ticket, known=known)
     rank = policy.effort_rank(ticket.severity)
     ticket.effort_rank = NO_EFFORT_RANK if rank is None else rank
@@ -154,4 +156,5 @@ def refresh(ticket: Ticket, known: core_clocks.History | None = None) -> tuple[s
     ticket.nearest_due = min(dues) if dues else None
     ticket.next_check_at = _next_check(ticket, current)
     ticket.clocks_paused = bool(current and current.paused)
+    ticket.in_queue = ticket.is_open()
     return CLOCK_FIELDS

@@ -184,3 +184,20 @@ def test_keyboard_hints_and_phone_columns(agent, people):
     assert 'src="/static/desk/desk.js"' in html
     assert 'id="desk-search"' in html
     assert html.count('class="hide-narrow"') >= 6  # client, status and assignee columns
+
+
+def test_the_untaken_banner_names_twenty_and_counts_the_rest(agent, people):
+    untaken = [open_ticket(people, 1 + i % 2) for i in range(23)]
+    taken = open_ticket(people, 1)
+    actions.assign(taken, people.agent, by=Actor.staff(people.agent))
+    closed = open_ticket(people, 1)
+    actions.close(closed, CloseReason.SOLVED, by=Actor.staff(people.agent))
+
+    html = queue(agent)
+
+    banner = html[html.index("nobody has taken:") : html.index("Take them from")]
+    named = re.findall(r">([A-Z]+-\d+)</a>", banner)
+    assert len(named) == 20 and set(named) <= {t.ref for t in untaken}
+    assert named[0] == untaken[0].ref  # level 1, due first: the queue's order
+    assert "and 3 more." in banner
+    assert taken.ref not in banner and closed.ref not in banner

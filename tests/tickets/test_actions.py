@@ -299,3 +299,22 @@ def test_attachments_are_stored_under_random_names(people, settings):
     assert "passwd" not in str(path)
     assert attachment.sha256 == hashlib.sha256(b"root:x:0:0").hexdigest()
     assert attachment.size == 10
+
+
+def test_the_queue_flag_follows_the_status_through_every_action(people):
+    by = Actor.staff(people.agent)
+
+    def in_queue(ticket):
+        return Ticket.objects.values_list("in_queue", flat=True).get(pk=ticket.pk)
+
+    ticket = first_mail(people)
+    rejected = first_mail(
+        people, subject="Export fails", claimed_severity=None, problem=CloseReason.NO_SEVERITY
+    )
+    assert (in_queue(ticket), in_queue(rejected)) == (True, False)  # no level: closed at once
+    actions.wait_on_client(ticket, by=by)
+    assert in_queue(ticket) is True
+    actions.close(ticket, CloseReason.SOLVED, by=by)
+    assert in_queue(ticket) is False
+    actions.reopen(ticket, by=by, reason="problem is back")
+    assert in_queue(ticket) is True

@@ -5,10 +5,45 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
-from deskside.core.clocks import short_duration
+from deskside.core.clocks import short_duration, when_words
 
 register = template.Library()
+
+# Filters rather than included templates for what every queue row shows: 50 rows of includes
+# cost a third of a queue page's time (bench/desk.py).
+
+
+@register.filter
+def level_badge(level: int | None, title: str) -> SafeString:
+    """A severity level as a coloured badge; `title` says which (claimed or assessed)."""
+    if not level:
+        return format_html('<span class="level level-none" title="{}: no level">–</span>', title)
+    return format_html(
+        '<span class="level level-{}" title="{} level {}">{}</span>', level, title, level, level
+    )
+
+
+@register.filter
+def clock_left(row: object) -> SafeString:
+    """A queue row's nearest clock: its business time left (or overdue), marked at 75%."""
+    clock = getattr(row, "clock", None)
+    if clock is None:
+        paused = getattr(getattr(row, "ticket", None), "clocks_paused", False)
+        return format_html('<span class="muted">{}</span>', "paused" if paused else "—")
+    left, due = business_left(clock.left), timezone.localtime(clock.due)
+    words = f"overdue {left}" if clock.mark == "due-breach" else f"{left} left"
+    return format_html(
+        '<span class="{}" title="{} due {}">{}: {}</span>',
+        clock.mark,
+        clock.name,
+        when_words(due, this_year=due.year),
+        clock.name,
+        words,
+    )
 
 
 @register.filter
