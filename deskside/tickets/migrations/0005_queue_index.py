@@ -79,7 +79,13 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="ticket",
             index=models.Index(
-                fields=["severity", "status", "assignee", "nearest_due"],
+                F("severity"),
+                F("status"),
+                F("effort_rank"),
+                ExpressionWrapper(Q(nearest_due__isnull=True), output_field=models.BooleanField()),
+                F("nearest_due"),
+                F("id"),
+                F("assignee"),
                 name="ticket_queue_counts",
                 condition=Q(in_queue=True),
             ),

@@ -87,9 +87,16 @@ class Ticket(models.Model):
                 name="ticket_queue",
                 condition=Q(in_queue=True),
             ),
-            # Counts per level and the queue's filters, read from these indexes alone.
+            # Counts per level and the queue's filters, read from these indexes alone; a page of
+            # one level and status reads this one in the queue's order.
             models.Index(
-                fields=["severity", "status", "assignee", "nearest_due"],
+                F("severity"),
+                F("status"),
+                F("effort_rank"),
+                NO_DUE_TIME,
+                F("nearest_due"),
+                F("id"),
+                F("assignee"),
                 name="ticket_queue_counts",
                 condition=Q(in_queue=True),
             ),
