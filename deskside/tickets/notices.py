@@ -19,6 +19,7 @@ from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext
 
 from deskside.accounts.roles import Role
+from deskside.core.clocks import when_words
 from deskside.outbox.send import new_message_id, queue
 from deskside.tickets import policy
 from deskside.tickets.models import EventKind, Message, Ticket
@@ -73,7 +74,7 @@ def clock_alert(ticket: Ticket, kind: EventKind, clock: str, due: datetime) -> N
     if not to:
         return
     breached = kind == EventKind.CLOCK_BREACH
-    when = formats.date_format(timezone.localtime(due), "D j M H:i")
+    when = _staff_when(due)
     subject = (
         f"[{ticket.ref}] {'Breached' if breached else '75% used'}: {clock} "
         f"(level {ticket.severity}, due {when})"
@@ -139,7 +140,11 @@ def escalation(ticket: Ticket, to: list[str], *, why: str) -> None:
 
 
 def _staff_when(value: datetime | None) -> str:
-    return formats.date_format(timezone.localtime(value), "D j M H:i") if value else "—"
+    """'Mon 23 Nov 09:30' in English whatever language the thread has active: a staff notice
+    can be sent from a client's request in the portal (where the client's language is on)."""
+    if value is None:
+        return "—"
+    return when_words(timezone.localtime(value), this_year=timezone.localtime().year)
 
 
 # -- cooperation (client, in the ticket's language) --------------------------------------------

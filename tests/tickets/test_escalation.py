@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from deskside.outbox.models import OutboundMail
 from deskside.tickets import actions, policy
@@ -71,6 +72,13 @@ def test_the_duty_group_gets_the_alert_when_it_has_members(people):
     [alert] = escalations()
     assert alert.to == ["bob@ccs2.test"]
     assert ticket.events.get(kind=EventKind.ESCALATED).data["to"] == DUTY_GROUP
+    assert "First response due: Mon 23 Nov 09:30" in alert.text
+
+
+def test_a_staff_alert_is_english_when_a_client_writes_from_the_dutch_portal(people):
+    with translation.override("nl"):  # as in a portal request of a Dutch-speaking client
+        mail_at(people, 1)
+    [alert] = escalations()
     assert "First response due: Mon 23 Nov 09:30" in alert.text
 
 
