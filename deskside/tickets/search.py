@@ -1,10 +1,10 @@
 """Full-text search over ticket subjects and message text, with the database's own engine.
 
-The indexes are made by migration 0003_search: an FTS5 table kept by triggers on SQLite, GIN
-expression indexes on PostgreSQL. Every word of the query must occur (in the subject or in any
-one message); among the newest matches, the best come first. Whatever a person types is data,
-never query syntax: on SQLite each word becomes a quoted FTS5 string, on PostgreSQL
-plainto_tsquery() reads it.
+The indexes are made by migrations 0003_search and 0006_search_vectors: an FTS5 table kept by
+triggers on SQLite, GIN indexes over stored tsvector columns on PostgreSQL. Every word of the
+query must occur (in the subject or in any one message); among the newest matches, the best
+come first. Whatever a person types is data, never query syntax: on SQLite each word becomes a
+quoted FTS5 string, on PostgreSQL plainto_tsquery() reads it.
 """
 
 from __future__ import annotations
@@ -19,13 +19,11 @@ MAX_TERMS = 12
 # Only the newest matches are ranked (per kind: subjects, messages), so that a word found in
 # half a million messages costs what a rare word costs. The newest are what an agent looks for.
 CANDIDATES = 200  # bench/desk.py at 1M tickets: 2,000 cost seconds for a common word
-# PostgreSQL: the newest rows read before asking the index (see _pg_newest). A subject costs
-# ~5 µs to match, a message ~18 µs (bench/desk.py at a million tickets).
-RECENT_SUBJECTS = 5_000
-RECENT_MESSAGES = 2_000
-# The indexed expressions of migration 0003_search, repeated exactly so that the index is used.
-_PG_SUBJECT = "to_tsvector('simple'::regconfig, t.subject)"
-_PG_TEXT = "to_tsvector('simple'::regconfig, left(m.text, 100000))"
+RECENT = 20_000  # PostgreSQL: the newest rows read before asking the index (see _pg_newest)
+WINDOW = 100_000  # then the newest ids asked of the index before the older ones
+# The stored vectors of migration 0006_search_vectors, which the GIN indexes cover.
+_PG_SUBJECT = "t.search_vector"
+_PG_TEXT = "m.search_vector"
 _PUBLIC = (Direction.INBOUND.value, Direction.OUTBOUND.value)
 _WORD = re.compile(r"\w", re.UNICODE)
 
@@ -111,9 +109,7 @@ def _postgresql(text: str, limit: int, public_only: bool) -> list[int]:
 def _pg_subject_hits(text: str) -> list[tuple[int, float]]:
     return _pg_newest(
         f"t.id, ts_rank({_PG_SUBJECT}, plainto_tsquery('simple', %s))",
-        "SELECT id, subject FROM tickets_ticket",
-        RECENT_SUBJECTS,
-        "t",
+        "tickets_ticket AS t",
         f"{_PG_SUBJECT} @@ plainto_tsquery('simple', %s)",
         [text, text],
     )
@@ -123,38 +119,42 @@ def _pg_message_hits(text: str, public_only: bool) -> list[tuple[int, float]]:
     public = " AND m.direction IN (%s, %s)" if public_only else ""
     return _pg_newest(
         f"m.ticket_id, ts_rank({_PG_TEXT}, plainto_tsquery('simple', %s))",
-        "SELECT id, ticket_id, text, direction FROM tickets_message",
-        RECENT_MESSAGES,
-        "m",
+        "tickets_message AS m",
         f"{_PG_TEXT} @@ plainto_tsquery('simple', %s){public}",
         [text, text, *(_PUBLIC if public_only else ())],
     )
 
 
-def _pg_newest(
-    columns: str, rows: str, recent: int, alias: str, match: str, params: list[str]
-) -> list[tuple[int, float]]:
-    """The newest CANDIDATES matching rows, in two steps whose cost has a bound either way.
+def _pg_newest(columns: str, table: str, match: str, params: list[str]) -> list[tuple[int, float]]:
+    """The newest CANDIDATES matching rows of `table` ("name AS alias"), at a bounded cost.
 
     PostgreSQL's planner cannot tell a rare word from a common one when a desk's vocabulary is
     small (every word is a "most common element" of its statistics): for a word in 42 of 3
     million messages it estimated 11,000 and walked the whole table newest-first (45 s at a
-    million tickets). So: first read the `recent` newest rows, which hold CANDIDATES matches
-    of any common word; short of that, ask the GIN index for every match and sort them. Words
-    of middling frequency (a few % of the rows) pay both: about 0.2 s at a million.
+    million tickets). So, first, the RECENT newest rows: they hold CANDIDATES matches of any
+    word in more than 1% of the rows, and matching a stored vector costs ~1 µs. Short of that,
+    the GIN index: for the newest WINDOW ids first (its bitmap ANDed with the primary key's),
+    and only then, if the window held too few, for the older rows — so that a word in 0.5% of
+    3 million messages does not fetch 15,000 of them. `id + 0` keeps the primary key's index
+    out where it would cost more than the GIN one: ordering all matches, and ANDing millions
+    of older ids.
     """
-    newest = f"ORDER BY {alias}.id DESC LIMIT {CANDIDATES}"
-    # `id + 0`: an order the primary key's index cannot give, so the planner takes the GIN one.
-    by_index = f"ORDER BY {alias}.id + 0 DESC LIMIT {CANDIDATES}"
-    newest_rows = f"{rows} ORDER BY id DESC LIMIT {int(recent)}"
+    name, alias = table.split(" AS ")
+    key, edge = f"{alias}.id", f"(SELECT max(id) - {WINDOW} FROM {name})"
+    newest = f"(SELECT * FROM {name} ORDER BY id DESC LIMIT {RECENT}) AS {alias}"
+
+    def by_index(rows: str) -> str:
+        found = f"SELECT {columns} FROM {table} WHERE {match} AND {rows}"
+        return f"({found} ORDER BY {key} + 0 DESC LIMIT {CANDIDATES})"
+
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {columns} FROM ({newest_rows}) AS {alias} WHERE {match} {newest}", params
+            f"SELECT {columns} FROM {newest} WHERE {match} ORDER BY {key} DESC LIMIT {CANDIDATES}",
+            params,
         )
         found = cursor.fetchall()
         if len(found) < CANDIDATES:
-            cursor.execute(
-                f"SELECT {columns} FROM ({rows}) AS {alias} WHERE {match} {by_index}", params
-            )
+            window, older = by_index(f"{key} > {edge}"), by_index(f"{key} + 0 <= {edge}")
+            cursor.execute(f"{window} UNION ALL {older} LIMIT {CANDIDATES}", [*params, *params])
             found = cursor.fetchall()
     return [(int(key), float(rank)) for key, rank in found]

@@ -51,6 +51,27 @@ def test_a_common_word_ranks_only_the_newest_matches(people, monkeypatch):
     assert set(search_tickets("toner", 10)) == newest
 
 
+@pytest.mark.parametrize(
+    ("recent", "window"),
+    [(1000, 1000), (3, 1000), (3, 4)],
+    ids=["newest-rows-hold-them", "index-window-holds-them", "index-older-rows-too"],
+)
+def test_every_path_finds_the_newest_matches(people, monkeypatch, recent, window):
+    """PostgreSQL reads the newest rows, then a window of the index, then the older rows
+    (search._pg_newest); whichever finds them, the newest matches are the ones ranked."""
+    monkeypatch.setattr(search, "CANDIDATES", 2)
+    monkeypatch.setattr(search, "RECENT", recent)
+    monkeypatch.setattr(search, "WINDOW", window)
+    matching = []
+    for i in range(12):
+        word = "kerberos" if i in (1, 4, 6, 9) else "printer"
+        matching.append(open_ticket(people, 3, f"[Sev 3] Ticket {i}", text=f"The {word} fails."))
+
+    found = search_tickets("kerberos", 10)
+
+    assert set(found) == {matching[9].pk, matching[6].pk}
+
+
 def test_the_index_follows_edits_and_deletes(people):
     ticket = open_ticket(people, 2, "[Sev 2] Scanner offline", text="Since the firmware update.")
     message = ticket.messages.get()
