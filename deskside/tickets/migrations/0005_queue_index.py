@@ -93,7 +93,13 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="ticket",
             index=models.Index(
-                fields=["assignee", "severity", "status", "nearest_due"],
+                F("assignee"),
+                F("severity"),
+                F("status"),
+                F("effort_rank"),
+                ExpressionWrapper(Q(nearest_due__isnull=True), output_field=models.BooleanField()),
+                F("nearest_due"),
+                F("id"),
                 name="ticket_queue_assignee",
                 condition=Q(in_queue=True),
             ),
