@@ -63,6 +63,9 @@ REF_PREFIX = "CCS"
 COMMON_WORD = "export"
 RARE_WORD = "kerberos"
 TWO_WORDS = "export excel"
+# In ~0.8% of the messages (German payroll tickets): too few for the newest rows that
+# PostgreSQL's search reads first, many enough to cost if every match were fetched.
+MIDDLING_WORD = "lohnabrechnung"
 
 # --- vocabulary ---------------------------------------------------------------------------------
 
@@ -501,7 +504,12 @@ class Seeder:
         self.message_counts[self.page_ticket - 1] = MAX_MESSAGES
         total = sum(self.message_counts)
         self.rare_probability = RARE_MESSAGES / total
-        self.word_counts = {COMMON_WORD: 0, RARE_WORD: 0, "both_" + "_".join(TWO_WORDS.split()): 0}
+        self.word_counts = {
+            COMMON_WORD: 0,
+            RARE_WORD: 0,
+            MIDDLING_WORD: 0,
+            "both_" + "_".join(TWO_WORDS.split()): 0,
+        }
         self.messages_total = total
         self.message_id = 0
 
@@ -777,6 +785,7 @@ class Seeder:
         common = COMMON_WORD in lower
         self.word_counts[COMMON_WORD] += common
         self.word_counts[RARE_WORD] += RARE_WORD in lower
+        self.word_counts[MIDDLING_WORD] += MIDDLING_WORD in lower
         if common and all(w in lower for w in TWO_WORDS.split()):
             self.word_counts["both_" + "_".join(TWO_WORDS.split())] += 1
         return text
@@ -1216,6 +1225,7 @@ def run_one(database: str, tickets: int, requests: int, warmup: int) -> dict[str
         ("search_common_word", f"/desk/search/?q={COMMON_WORD}", False),
         ("search_rare_word", f"/desk/search/?q={RARE_WORD}", False),
         ("search_two_words", "/desk/search/?q=" + TWO_WORDS.replace(" ", "+"), False),
+        ("search_middling_word", f"/desk/search/?q={MIDDLING_WORD}", False),
     ]
     if database == "sqlite":
         pages.append(("queue_first_page_new_connection", "/desk/", True))
