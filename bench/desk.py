@@ -1395,6 +1395,9 @@ NOTES = [
     "construction), then VACUUM ANALYZE",
     "open tickets carry the clock fields that deskside.tickets.clocks.refresh() computes from "
     "their (seeded) history at seeding time",
+    "search words: common in ~30% of the messages, two words in ~13%, middling in ~0.8% (the "
+    "costliest for PostgreSQL, which reads the newest 20,000 rows and then asks its GIN index: "
+    "see deskside.tickets.search._pg_newest), rare in 30 messages",
 ]
 
 
