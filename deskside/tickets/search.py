@@ -140,12 +140,12 @@ def _pg_newest(columns: str, table: str, match: str, params: list[str]) -> list[
     of older ids.
     """
     name, alias = table.split(" AS ")
-    key, edge = f"{alias}.id", f"(SELECT max(id) - {WINDOW} FROM {name})"
-    newest = f"(SELECT * FROM {name} ORDER BY id DESC LIMIT {RECENT}) AS {alias}"
+    key, edge = f"{alias}.id", f"(SELECT max(id) - {int(WINDOW)} FROM {name})"
+    newest = f"(SELECT * FROM {name} ORDER BY id DESC LIMIT {int(RECENT)}) AS {alias}"
 
-    def by_index(rows: str) -> str:
+    def by_index(rows: str, limit: int) -> str:
         found = f"SELECT {columns} FROM {table} WHERE {match} AND {rows}"
-        return f"({found} ORDER BY {key} + 0 DESC LIMIT {CANDIDATES})"
+        return f"{found} ORDER BY {key} + 0 DESC LIMIT {int(limit)}"
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -154,7 +154,10 @@ def _pg_newest(columns: str, table: str, match: str, params: list[str]) -> list[
         )
         found = cursor.fetchall()
         if len(found) < CANDIDATES:
-            window, older = by_index(f"{key} > {edge}"), by_index(f"{key} + 0 <= {edge}")
-            cursor.execute(f"{window} UNION ALL {older} LIMIT {CANDIDATES}", [*params, *params])
-            found = cursor.fetchall()
+            found = []  # the window holds the newest rows again
+            for rows in (f"{key} > {edge}", f"{key} + 0 <= {edge}"):
+                cursor.execute(by_index(rows, CANDIDATES - len(found)), params)
+                found += cursor.fetchall()
+                if len(found) >= CANDIDATES:
+                    break
     return [(int(key), float(rank)) for key, rank in found]

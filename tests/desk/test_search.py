@@ -58,7 +58,8 @@ def test_a_common_word_ranks_only_the_newest_matches(people, monkeypatch):
 )
 def test_every_path_finds_the_newest_matches(people, monkeypatch, recent, window):
     """PostgreSQL reads the newest rows, then a window of the index, then the older rows
-    (search._pg_newest); whichever finds them, the newest matches are the ones ranked."""
+    (search._pg_newest); whichever finds them, the newest matches are the ones ranked. On
+    SQLite (one path) this checks the same result through FTS5's rowid order."""
     monkeypatch.setattr(search, "CANDIDATES", 2)
     monkeypatch.setattr(search, "RECENT", recent)
     monkeypatch.setattr(search, "WINDOW", window)

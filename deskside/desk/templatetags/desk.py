@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from deskside.core.clocks import short_duration, when_words
+from deskside.desk.queue import Row
 
 register = template.Library()
 
@@ -28,12 +29,13 @@ def level_badge(level: int | None, title: str) -> SafeString:
 
 
 @register.filter
-def clock_left(row: object) -> SafeString:
+def clock_left(row: Row) -> SafeString:
     """A queue row's nearest clock: its business time left (or overdue), marked at 75%."""
-    clock = getattr(row, "clock", None)
+    clock = row.clock
     if clock is None:
-        paused = getattr(getattr(row, "ticket", None), "clocks_paused", False)
-        return format_html('<span class="muted">{}</span>', "paused" if paused else "—")
+        return format_html(
+            '<span class="muted">{}</span>', "paused" if row.ticket.clocks_paused else "—"
+        )
     left, due = business_left(clock.left), timezone.localtime(clock.due)
     words = f"overdue {left}" if clock.mark == "due-breach" else f"{left} left"
     return format_html(

@@ -8,8 +8,8 @@ PostgreSQL: GIN expression indexes over to_tsvector('simple', ...): the index fo
 insert and update by itself. 'simple' (no stemming) suits English, Dutch, French and German alike.
 
 Only the first 100,000 characters of a text are indexed: PostgreSQL refuses a tsvector over 1 MB,
-and an index error there would refuse the mail itself. deskside/tickets/search.py repeats these
-expressions; the two must stay identical for the indexes to be used.
+and an index error there would refuse the mail itself. (0006_search_vectors replaced the
+PostgreSQL expressions by stored columns with the same expressions.)
 
 A later migration that makes SQLite rebuild tickets_ticket or tickets_message (copy, drop,
 rename) drops these triggers with the old table: it must create them again.

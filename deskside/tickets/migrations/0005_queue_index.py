@@ -10,6 +10,9 @@ and `WHERE in_queue` is one term that every queue query has.
 The column is added with plain SQL under SeparateDatabaseAndState: Django would rebuild the
 SQLite table for a column with a default, and a rebuild drops the full-text triggers that
 0003_search made on it.
+
+Deploying: the UPDATE writes every ticket row and the indexes are built without CONCURRENTLY,
+so writes to tickets wait for it (about 20 s for a million tickets on SQLite).
 """
 
 import django.db.models.deletion

@@ -71,8 +71,9 @@ class Ticket(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     clocks_checked_at = models.DateTimeField(null=True, blank=True)
     clocks_paused = models.BooleanField(default=False)
-    # Open, so in the agents' queue: kept with the clocks. The queue's indexes hold only these
-    # rows, so a page reads its 51 rows in index order and counts read one index, at any size.
+    # Open, so in the agents' queue: set by clocks.refresh(), which every action runs before it
+    # writes a status (a write that skips it hides an open ticket from the queue). The queue's
+    # indexes hold only these rows: a page reads its 51 rows in index order, at any size.
     in_queue = models.BooleanField(default=False)
 
     class Meta:
