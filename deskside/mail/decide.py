@@ -15,11 +15,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from deskside import db
 from deskside.accounts.models import Contact, Language
 from deskside.core.severity import Result as Reading
 from deskside.core.severity import SeverityReading, read_severity
@@ -149,7 +149,11 @@ def find_ticket(mail: ParsedMail) -> Ticket | None:
     """Our reference in the subject, else one of our Message-IDs in In-Reply-To/References."""
     prefix = re.escape(settings.DESKSIDE_REF_PREFIX)
     numbers = [int(n) for n in re.findall(rf"\[{prefix}-(\d{{1,18}})\]", mail.subject, re.I)]
-    if numbers:  # one query, however many references a (hostile) subject carries
+    if len(numbers) == 1:  # the usual reply: one reference, one prepared query
+        ticket = _TICKET_BY_NUMBER.first(numbers[0])
+        if ticket:
+            return ticket
+    elif numbers:  # one query, however many references a (hostile) subject carries
         found = Ticket.objects.in_bulk(numbers)
         ticket = next((found[n] for n in numbers if n in found), None)
         if ticket:
@@ -161,15 +165,18 @@ def find_ticket(mail: ParsedMail) -> Ticket | None:
     return known.ticket if known else None
 
 
+_TICKET_BY_NUMBER = db.Lookup(Ticket, "{id} = %s", params=("id",))
+
+
 def contact_by_address(address: str) -> Contact | None:
     """The contact with this address in any case. `LOWER(email) = LOWER(%s)` is the expression
     of the unique index, so both databases search that index (`iexact` would scan the table:
     LIKE on SQLite, UPPER() on PostgreSQL)."""
-    return (
-        Contact.objects.alias(email_lower=Lower("email"))
-        .filter(email_lower=Lower(Value(address)))
-        .first()
-    )
+    return _CONTACT_BY_ADDRESS.first(address)
+
+
+# The unique index makes it one row at most, so `.first()`'s ORDER BY is not needed.
+_CONTACT_BY_ADDRESS = db.Lookup(Contact, "LOWER({email}) = LOWER(%s)", params=("email",))
 
 
 def known_sender(ticket: Ticket, address: str) -> Contact | None:
@@ -319,15 +326,14 @@ def _contact(mail: ParsedMail) -> Contact:
     if contact:
         return contact
     new = Contact(email=mail.from_address, name=mail.from_name[:200], language=_language(mail))
-    try:
-        with transaction.atomic():
-            new.save(force_insert=True)
-            return new
-    except IntegrityError:  # a concurrent mail from the same new sender created it first
-        found = contact_by_address(mail.from_address)
-        if found is None:
-            raise
-        return found
+    if db.insert(new, unless_conflict=True):
+        return new
+    # A concurrent mail from the same new sender created it first (PostgreSQL waited for that
+    # transaction to commit, so the row is there to read now).
+    found = contact_by_address(mail.from_address)
+    if found is None:
+        raise RuntimeError(f"contact {mail.from_address!r} neither created nor found")
+    return found
 
 
 def _language(mail: ParsedMail) -> str:

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -21,7 +22,14 @@ from django.db import DatabaseError, close_old_connections
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
 
 from deskside.config import MailServer
-from deskside.mail.intake import TemporaryFailure, process, store
+from deskside.mail.intake import (
+    Arrival,
+    TemporaryFailure,
+    batches,
+    process,
+    process_many,
+    store_many,
+)
 from deskside.mail.models import Door, InboundStatus
 from deskside.runtime import leases
 
@@ -34,6 +42,10 @@ POLL_INTERVAL = 30.0  # for servers without IDLE
 STANDBY_INTERVAL = 10.0  # how often a standby poller asks for the lease
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 60.0
 BATCH = 100  # mails per pass, so that a full mailbox does not starve the lease renewal
+# Mails are stored and processed a batch at a time (intake.BATCH_SIZE); a batch is closed after
+# this many seconds of fetching, so that a slow server delays neither the lease renewal (asked
+# before each batch) nor the mails already fetched.
+BATCH_SECONDS = 5.0
 SOCKET_TIMEOUT = 60.0  # a dead connection raises instead of hanging the poller
 
 _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
@@ -102,29 +114,59 @@ def poll_once(
     """Take up to `limit` mails from the selected folder; returns how many it looked at.
     `processed_folder` is the server's name for it (see `ensure_folder`)."""
     uids = box.uids("UNDELETED")[:limit]
-    for uid in uids:
+    fetched = _fetched(box, uids)
+    for group in batches(fetched, lambda mail: len(mail.raw), within=BATCH_SECONDS):
         if not still_leader():
             break
-        take(box, uid, processed_folder)
+        take(box, group, processed_folder)
     return len(uids)
 
 
-def take(box: BaseMailBox, uid: str, processed_folder: str) -> None:
-    fetched = fetch_raw(box, uid)
-    if fetched is None:
-        return  # gone since the search (another client moved or deleted it)
-    raw, received_at = fetched
+@dataclass(frozen=True)
+class Fetched:
+    uid: str
+    raw: bytes
+    received_at: datetime | None
+
+
+def _fetched(box: BaseMailBox, uids: list[str]) -> Iterator[Fetched]:
+    for uid in uids:
+        fetched = fetch_raw(box, uid)
+        if fetched is not None:  # else gone since the search (another client took it)
+            yield Fetched(uid, *fetched)
+
+
+def take(box: BaseMailBox, mails: list[Fetched], processed_folder: str) -> None:
+    """Store the mails in one transaction and process them in a second, then move them away.
+    If the database fails while processing, each is processed on its own: one that still fails
+    stays in the mailbox for the next pass (stored; the next pass finds and finishes it)."""
     try:
-        inbound, _created = store(raw, door=Door.IMAP, received_at=received_at)
-        if inbound.status == InboundStatus.STORED:
-            process(inbound.pk)
+        stored = store_many((Arrival(m.raw, m.received_at) for m in mails), door=Door.IMAP)
+    except Exception as error:  # the database or disk is down, or a bug: nothing was stored
+        log.warning("imap: %d mail(s) stay in the mailbox for the next pass: %s", len(mails), error)
+        return
+    pending = [s for s in stored if s.inbound.status == InboundStatus.STORED]
+    unfinished: set[int] = set()
+    try:
+        process_many(pending)
+    except Exception as error:  # TemporaryFailure, or a bug: the batch was rolled back
+        log.warning("imap: processing %d mail(s) one at a time: %s", len(pending), error)
+        unfinished = {s.inbound.pk for s in pending if not _process_alone(s.inbound.pk)}
+    done = [m.uid for m, s in zip(mails, stored, strict=True) if s.inbound.pk not in unfinished]
+    if done:
+        box.move(done, processed_folder)
+
+
+def _process_alone(inbound_id: int) -> bool:
+    try:
+        process(inbound_id)
     except (TemporaryFailure, DatabaseError) as error:
-        log.warning("imap: mail uid %s stays in the mailbox for the next pass: %s", uid, error)
-        return
+        log.warning("imap: mail %s stays in the mailbox for the next pass: %s", inbound_id, error)
+        return False
     except Exception:  # process() quarantines bad mail itself; this is a bug, not the mail
-        log.exception("imap: mail uid %s stays in the mailbox for the next pass", uid)
-        return
-    box.move(uid, processed_folder)
+        log.exception("imap: mail %s stays in the mailbox for the next pass", inbound_id)
+        return False
+    return True
 
 
 def fetch_raw(box: BaseMailBox, uid: str) -> tuple[bytes, datetime | None] | None:

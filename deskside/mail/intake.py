@@ -3,7 +3,10 @@
 Storing is its own committed transaction: once `store()` returns, the mail is safe and a door
 may acknowledge it (SMTP 250, IMAP move, pipe exit 0). Processing is a second transaction that
 also marks the stored row processed, so a crash in between leaves a STORED row that
-`process_pending()` finishes later — never a lost mail, never a mail processed twice.
+`process_pending()` finishes later — never a lost mail, never a mail processed twice. A door
+that has several mails at hand (the IMAP poller, `deskside ingest` with several files) stores a
+batch of them in one transaction and processes it in a second (`store_many`, `process_many`):
+two commits per batch instead of two per mail, with the same guarantees per batch.
 """
 
 from __future__ import annotations
@@ -12,17 +15,18 @@ import contextlib
 import hashlib
 import logging
 import re
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import parsedate_to_datetime
 
-from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import F
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from deskside import db
 from deskside.mail import rawstore
 from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
 
@@ -140,15 +144,19 @@ def store(
         received_at=received_at or timezone.now(),
     )
     try:
-        try:
-            with transaction.atomic():
-                row.raw_sha256 = rawstore.save(raw)
-                row.save(force_insert=True)
-            return row, True
-        except IntegrityError:  # a second delivery: the unique (message_id, content_hash)
+        # No savepoint of its own: in a batch (store_many) a failure fails the batch anyway.
+        with transaction.atomic(savepoint=False):
+            row.raw_sha256 = rawstore.save(raw)
+            if db.insert(row, unless_conflict=True):
+                return row, True
+            # A second delivery (the unique message_id and content_hash): no error was raised,
+            # so a caller's transaction (a batch, see ingest_many) goes on without a savepoint.
             return InboundMail.objects.get(message_id=message_id, content_hash=key), False
     except (DatabaseError, OSError) as error:
         raise TemporaryFailure(f"could not store the mail: {error}") from error
+
+
+_INBOUND_BY_ID = db.Lookup(InboundMail, "{id} = %s", params=("id",))
 
 
 class _AlreadyDone(Exception):
@@ -157,7 +165,10 @@ class _AlreadyDone(Exception):
 
 def process(inbound_id: int) -> Result:
     """Process one stored mail, once: a row already processed returns its recorded outcome."""
-    inbound = InboundMail.objects.get(pk=inbound_id)
+    # Prepared: the SMTP door's worker (and the sweep) read every mail they process this way.
+    inbound = _INBOUND_BY_ID.first(inbound_id)
+    if inbound is None:
+        raise InboundMail.DoesNotExist(f"no incoming mail {inbound_id}")
     if inbound.status != InboundStatus.STORED:
         return recorded(inbound)
     # No lock needed while reading: the work only counts if the row is still STORED when it is
@@ -216,19 +227,40 @@ def _mark(inbound: InboundMail, result: Result) -> None:
         else InboundStatus.PROCESSED
     )
     inbound.processed_at = timezone.now()
-    marked = InboundMail.objects.filter(pk=inbound.pk, status=InboundStatus.STORED).update(
-        attempts=F("attempts") + 1,
-        outcome=inbound.outcome,
-        reason=inbound.reason,
-        status=inbound.status,
-        processed_at=inbound.processed_at,
-        subject=inbound.subject,
-        from_address=inbound.from_address,
-        ticket=inbound.ticket,
-        ticket_message=inbound.ticket_message,
+    marked = _MARK.run(
+        inbound.outcome,
+        inbound.reason,
+        inbound.status,
+        inbound.processed_at,
+        inbound.subject,
+        inbound.from_address,
+        inbound.ticket_id,
+        inbound.ticket_message_id,
+        inbound.pk,
+        InboundStatus.STORED,
     )
     if not marked:
         raise _AlreadyDone
+
+
+_MARK = db.Statement(
+    InboundMail,
+    "UPDATE {table} SET {attempts} = {attempts} + 1, {outcome} = %s, {reason} = %s, "
+    "{status} = %s, {processed_at} = %s, {subject} = %s, {from_address} = %s, {ticket} = %s, "
+    "{ticket_message} = %s WHERE {id} = %s AND {status} = %s",
+    params=(
+        "outcome",
+        "reason",
+        "status",
+        "processed_at",
+        "subject",
+        "from_address",
+        "ticket",
+        "ticket_message",
+        "id",
+        "status",
+    ),
+)
 
 
 def _recorded_by_id(inbound_id: int) -> Result:
@@ -278,6 +310,90 @@ def _duplicate(inbound: InboundMail) -> Result:
 
 
 BATCH_SIZE = 50
+# What a batch holds in memory at most; a larger mail is a batch of its own.
+BATCH_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A mail as a door got it: its bytes and, when the door knows it, when it arrived."""
+
+    raw: bytes
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    inbound: InboundMail
+    created: bool
+    raw: bytes
+
+
+def batches[T](
+    items: Iterable[T],
+    size_of: Callable[[T], int],
+    *,
+    most: int = BATCH_SIZE,
+    within: float | None = None,
+) -> Iterator[list[T]]:
+    """`items` in lists of up to `most`, holding about BATCH_BYTES (by `size_of`) at most, and
+    with `within`, closed once that many seconds have passed since its first item came: a door
+    that gets its mail slowly (IMAP, one FETCH each) does not sit on what it already has."""
+    batch: list[T] = []
+    held, opened = 0, 0.0
+    for item in items:
+        size = size_of(item)
+        late = within is not None and time.monotonic() - opened >= within
+        if batch and (len(batch) >= most or held + size > BATCH_BYTES or late):
+            yield batch
+            batch, held = [], 0
+        if not batch:
+            opened = time.monotonic()
+        batch.append(item)
+        held += size
+    if batch:
+        yield batch
+
+
+def store_many(
+    arrivals: Iterable[Arrival], *, door: Door, envelope_sender: str = ""
+) -> list[Stored]:
+    """`store()` for several mails in one transaction: one commit keeps them all, and after it a
+    door may acknowledge them all. If one cannot be stored, none is (TemporaryFailure)."""
+    try:
+        with transaction.atomic():
+            return [
+                Stored(*_store(arrival, door, envelope_sender), arrival.raw) for arrival in arrivals
+            ]
+    except DatabaseError as error:  # the commit itself
+        raise TemporaryFailure(f"could not store the mails: {error}") from error
+
+
+def _store(arrival: Arrival, door: Door, envelope_sender: str) -> tuple[InboundMail, bool]:
+    return store(
+        arrival.raw, door=door, received_at=arrival.received_at, envelope_sender=envelope_sender
+    )
+
+
+def process_many(stored: Iterable[Stored]) -> list[Result]:
+    """Process stored mails in one transaction, each in a savepoint of its own: a bad mail is
+    quarantined without undoing the others. If the database fails on one of them, the whole
+    batch is rolled back and TemporaryFailure raised: every mail of it stays STORED, for the
+    sweep, a redelivery, or the caller to process one at a time."""
+    done: set[int] = set()
+    try:
+        with transaction.atomic():
+            return [_process_in_batch(item, done) for item in stored]
+    except DatabaseError as error:
+        raise TemporaryFailure(f"stored, but could not process the mails: {error}") from error
+
+
+def _process_in_batch(item: Stored, done: set[int]) -> Result:
+    """The same mail twice in one batch: the second is a duplicate, as it would be later."""
+    if item.inbound.pk in done:
+        return _duplicate(InboundMail.objects.select_related("ticket").get(pk=item.inbound.pk))
+    done.add(item.inbound.pk)
+    return _process_after_store(item.inbound, item.created, item.raw)
 
 
 def ingest_many(
@@ -288,40 +404,13 @@ def ingest_many(
     envelope_sender: str = "",
     batch_size: int = BATCH_SIZE,
 ) -> Iterator[Result]:
-    """`ingest()` for several mails, faster: each mail is stored in a transaction of its own (so
-    a door may acknowledge it as soon as it is stored), then up to `batch_size` stored mails are
-    processed in one transaction, each in a savepoint of its own. Results come in order, a batch
-    at a time. A database outage raises TemporaryFailure: the mails of the batch stay STORED, and
-    the sweep or a redelivery finishes them."""
-    batch: list[tuple[InboundMail, bool, bytes]] = []
-    for raw in raws:
-        inbound, created = store(
-            raw, door=door, received_at=received_at, envelope_sender=envelope_sender
-        )
-        batch.append((inbound, created, raw))
-        if len(batch) >= batch_size:
-            yield from _process_batch(batch)
-            batch = []
-    yield from _process_batch(batch)
-
-
-def _process_batch(batch: list[tuple[InboundMail, bool, bytes]]) -> list[Result]:
-    if not batch:
-        return []
-    try:
-        with transaction.atomic():
-            return [_process_in_batch(item, done) for done in [set[int]()] for item in batch]
-    except DatabaseError as error:
-        raise TemporaryFailure(f"stored, but could not process the mails: {error}") from error
-
-
-def _process_in_batch(item: tuple[InboundMail, bool, bytes], done: set[int]) -> Result:
-    """The same mail twice in one batch: the second is a duplicate, as it would be later."""
-    inbound, created, raw = item
-    if inbound.pk in done:
-        return _duplicate(InboundMail.objects.select_related("ticket").get(pk=inbound.pk))
-    done.add(inbound.pk)
-    return _process_after_store(inbound, created, raw)
+    """`ingest()` for several mails, faster: up to `batch_size` mails are stored in one
+    transaction (see store_many), then processed in another (see process_many). Results come in
+    order, a batch at a time. A database outage raises TemporaryFailure: the mails of the batch
+    are not stored, or stay STORED for the sweep or a redelivery to finish."""
+    arrivals = (Arrival(raw, received_at) for raw in raws)
+    for batch in batches(arrivals, lambda arrival: len(arrival.raw), most=batch_size):
+        yield from process_many(store_many(batch, door=door, envelope_sender=envelope_sender))
 
 
 def process_pending(limit: int = 500) -> int:

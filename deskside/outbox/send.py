@@ -23,6 +23,7 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
+from deskside import db
 from deskside.outbox.models import CalendarMethod, OutboundMail, OutboundStatus
 
 log = logging.getLogger("deskside.outbox")
@@ -81,7 +82,7 @@ def queue(
     subject = _clean(subject, "subject")
     in_reply_to = _clean(in_reply_to, "In-Reply-To")
     references = [_clean(r, "References") for r in references]
-    mail = OutboundMail.objects.create(
+    mail = OutboundMail(
         to=list(to),
         primary_to=to[0].lower() if to else "",
         subject=subject[:998],
@@ -97,6 +98,7 @@ def queue(
         calendar_method=calendar_method if calendar else "",
         next_attempt_at=timezone.now(),
     )
+    db.insert(mail)
     # robust: a failed enqueue must not turn the caller's committed change into an error.
     transaction.on_commit(_kick, robust=True)
     return mail
@@ -168,9 +170,15 @@ class InvitationMail(EmailMultiAlternatives):
 
 def automatic_answers_since(address: str, since: datetime) -> int:
     """How many automatic answers went (or will go) to `address` since `since` (the cap)."""
-    return OutboundMail.objects.filter(
-        primary_to=address.lower(), automatic=True, created_at__gte=since
-    ).count()
+    return int(_AUTOMATIC_ANSWERS_SINCE.value(address.lower(), True, since))
+
+
+_AUTOMATIC_ANSWERS_SINCE = db.Statement(
+    OutboundMail,
+    "SELECT COUNT(*) FROM {table} WHERE {primary_to} = %s AND {automatic} = %s "
+    "AND {created_at} >= %s",
+    params=("primary_to", "automatic", "created_at"),
+)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import connections, router, transaction
-from django.db.models import Field, Model
+from django.db import transaction
 from django.utils import timezone
 
+from deskside import db
 from deskside.accounts.models import Contact
 from deskside.outbox.send import new_message_id
 from deskside.tickets import clocks, cooperation, notices, policy, storage
@@ -126,37 +126,8 @@ def _copy_row(source: Ticket, *, into: Ticket) -> None:
 
 def _record(ticket: Ticket, kind: EventKind, by: Actor, **data: Any) -> Event:
     event = _event(ticket, kind, by, **data)
-    _insert(event)
+    db.insert(event)
     return event
-
-
-_INSERTS: dict[tuple[type[Model], str], tuple[str, list[Field[Any, Any]]]] = {}
-
-
-def _insert(row: Model) -> None:
-    """`row.save(force_insert=True)` for the rows the actions write most (tickets, messages,
-    events), with the INSERT statement built once per model instead of for every row: Django's
-    SQL compiler cost several times the database's own work. Values are prepared by each field
-    as save() does (auto_now, JSON, dates); no model of these has save signals or a save()."""
-    model, alias = type(row), router.db_for_write(type(row))
-    connection = connections[alias]
-    cached = _INSERTS.get((model, alias))
-    if cached is None:
-        meta, ops = model._meta, connection.ops
-        fields = [f for f in meta.local_concrete_fields if f is not meta.pk]
-        sql = (
-            f"INSERT INTO {ops.quote_name(meta.db_table)} "
-            f"({', '.join(ops.quote_name(str(f.column)) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) "
-            f"RETURNING {ops.quote_name(str(meta.pk.column))}"
-        )
-        cached = _INSERTS[(model, alias)] = (sql, fields)
-    sql, fields = cached
-    values = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        (row.pk,) = cursor.fetchone()
-    row._state.adding, row._state.db = False, alias
 
 
 def _save(ticket: Ticket, *fields: str) -> None:
@@ -235,7 +206,7 @@ def open_ticket_with_message(
     # No savepoint: the checks that refuse are done, and an error here fails the caller's
     # transaction as a whole (the intake's, or this one when called on its own).
     with transaction.atomic(savepoint=False):
-        _insert(ticket)
+        db.insert(ticket)
         first = _add_message(ticket, message)
         about = {"note": note} if note else {}
         events = [
@@ -251,7 +222,7 @@ def open_ticket_with_message(
         if problem:
             events.append(_event(ticket, EventKind.CLOSED, by, reason=problem.value))
         for event in events:
-            _insert(event)
+            db.insert(event)
         if problem is None:
             _escalate(ticket, why="new ticket")
     return ticket, first
@@ -272,7 +243,7 @@ def _add_message(ticket: Ticket, new: NewMessage, author: User | None = None) ->
         in_reply_to=new.in_reply_to[:998],
         created_at=new.created_at or timezone.now(),
     )
-    _insert(message)
+    db.insert(message)
     for file in new.files:
         storage.save_attachment(
             message, file.filename, file.content_type, file.payload, file.content_id

@@ -35,7 +35,7 @@ PROCESSED = "Deskside/Processed"
 
 # -- the mails ---------------------------------------------------------------------------------
 
-SENDERS = 100  # 450 new mails, at most 5 each: under the automatic-answer cap of 5 an hour
+SENDERS = 200  # 900 new mails, at most 5 each: under the automatic-answer cap of 5 an hour
 TOPICS = (
     "export fails",
     "login is slow",
@@ -86,7 +86,7 @@ def _raw(mail: Mail) -> bytes:
     return message.as_bytes().replace(b"\n", b"\r\n")
 
 
-def plan(seed: int, new: int = 400, no_severity: int = 50, replies: int = 50) -> list[Mail]:
+def plan(seed: int, new: int = 800, no_severity: int = 100, replies: int = 100) -> list[Mail]:
     """The mails in delivery order: first every new mail (shuffled), then the replies, each
     from the sender of the original it answers by In-Reply-To."""
     rng = random.Random(seed)

@@ -1,4 +1,4 @@
-"""Nothing lost when processes die (DESIGN.md §5): while 500 mails are fetched from a real
+"""Nothing lost when processes die (DESIGN.md §5): while 1,000 mails are fetched from a real
 Dovecot, the IMAP poller and the outbox worker are killed with SIGKILL at random moments and
 started again. At the end every mail is exactly one ticket or one message, none is left
 unprocessed, and no acknowledgement was made twice. (Sending is at-least-once: a copy sent again
@@ -7,9 +7,9 @@ after a kill between the server's 250 and marking the row sent carries the same 
 The chaos, and why it looks like this:
 - Real processes (`deskside imap_poll`, `deskside db_worker`) on a real database file (or, in
   the PostgreSQL run, a database of their own), never pytest-django's test database.
-- 450 new mails wait in the inbox when the processes start (400 with a severity, 50 without);
-  once they are all processed, 50 replies arrive that thread by In-Reply-To to originals of the
-  first wave. 100 senders, at most 5 new mails each, so the automatic-answer cap (5 an hour)
+- 900 new mails wait in the inbox when the processes start (800 with a severity, 100 without);
+  once they are all processed, 100 replies arrive that thread by In-Reply-To to originals of the
+  first wave. 200 senders, at most 5 new mails each, so the automatic-answer cap (5 an hour)
   never changes what is expected.
 - A killer thread (seeded) strikes every 0.3–1.5 s at the poller, the worker or both, waits
   0.1–0.5 s and starts them again. It only kills a process that is at work: the poller holds
@@ -17,6 +17,8 @@ The chaos, and why it looks like this:
   A Django start and the first mail take 2–4 s here; killing processes before they reach their
   work, or while they idle, would test nothing and never let the run end. Both start with
   --skip-checks (a second less per start; the system checks are not what is tested here).
+  The poller takes mail in batches of 50 (store, commit, process, commit, move): a thousand
+  mails keep it at work long enough for several kills in every state of a batch.
 - A poller killed while holding the mailbox's lease keeps it for 60 s; the killer expires the
   lease at once (as the clock would), so that the successor polls instead of standing by.
 - When the inbox is empty the killing stops; both processes stop with SIGTERM, then one clean
@@ -57,7 +59,7 @@ dovecot = door.dovecot  # the session's throw-away Dovecot (tests/mail/test_imap
 SEED = int(os.environ.get("DESKSIDE_CRASH_SEED", "4"))
 DRAIN_TIMEOUT = 240.0  # seconds for each wave under fire: 30–50 s on a quiet machine
 # A poller is only killed once it processed this many mails in its life: each start costs 2–3 s
-# of Django and warm-up, and at a kill per second 500 mails would take minutes.
+# of Django and warm-up, and at a kill per second 1,000 mails would take minutes.
 MIN_MAILS_PER_LIFE = 30
 
 

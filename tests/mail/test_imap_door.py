@@ -26,7 +26,7 @@ from imap_tools import BaseMailBox
 from imap_tools.idle import IdleManager
 
 from deskside.config import MailServer
-from deskside.mail import imap, intake, rawstore
+from deskside.mail import decide, imap, rawstore
 from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
 from deskside.runtime import leases
 from deskside.runtime.models import Lease
@@ -207,17 +207,17 @@ def test_a_mail_that_fails_stays_in_the_inbox_and_the_next_goes_on(box, monkeypa
     box.append(mail("Sev 1 - first"), "INBOX")
     box.append(mail("Sev 3 - second"), "INBOX")
     processed = imap.ensure_folder(box, PROCESSED)
-    real_process = intake.process
-    calls: list[int] = []
+    real_handle = decide.handle
 
-    def locked_once(inbound_id: int) -> object:
-        calls.append(inbound_id)
-        if len(calls) == 1:
+    def locked_for_the_first(inbound: InboundMail, raw: bytes) -> object:
+        if b"Sev 1 - first" in raw:
             raise OperationalError("database is locked")
-        return real_process(inbound_id)
+        return real_handle(inbound, raw)
 
-    monkeypatch.setattr(imap, "process", locked_once)
-    assert imap.poll_once(box, processed) == 2
+    with monkeypatch.context() as patch:
+        # Both are stored and processed as one batch, which fails; then one mail at a time.
+        patch.setattr(decide, "handle", locked_for_the_first)
+        assert imap.poll_once(box, processed) == 2
     assert list(Ticket.objects.values_list("severity", flat=True)) == [3]
     assert count(box, "INBOX") == 1  # stored, kept on the server, taken again next pass
     imap.poll_once(box, processed)

@@ -1,0 +1,172 @@
+"""Prepared SQL for the statements the mail intake runs for every mail.
+
+Django's SQL compiler costs several times the database's own work for a small INSERT, UPDATE or
+SELECT by key; the intake runs a dozen of them per mail. The statements here are written once
+(per model and database, on first use) and only their values change. Values are prepared by
+the model's own fields, as the ORM prepares them (auto_now, JSON, dates, booleans), and rows
+read back go through the same converters as a queryset's, so both databases see and give the
+same as through the ORM. They bypass model signals and `save()`: use them only for models
+without either, and with an automatic primary key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connections, models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Field, Model
+
+_Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
+
+# Text fields whose preparation of a str is the str itself (Field.pre_save reads the attribute,
+# get_db_prep_save → get_prep_value → to_python return a str unchanged): most columns of the
+# rows the intake writes, so skipping the calls for them is most of the preparation's cost.
+_PLAIN_TEXT = frozenset({models.CharField, models.TextField, models.EmailField})
+
+_INSERTS: dict[tuple[type[Model], str, bool], tuple[str, list[tuple[Field[Any, Any], bool]]]] = {}
+
+
+def insert(row: Model, *, unless_conflict: bool = False) -> bool:
+    """`row.save(force_insert=True)`, with the INSERT built once per model; returns True.
+
+    `unless_conflict`: a row that would break a unique constraint is not written and False is
+    returned (`ON CONFLICT DO NOTHING`), without an error that would abort a PostgreSQL
+    transaction: the caller needs no savepoint to go on."""
+    model, alias = type(row), router.db_for_write(type(row))
+    connection = connections[alias]
+    cached = _INSERTS.get((model, alias, unless_conflict))
+    if cached is None:
+        meta, ops = model._meta, connection.ops
+        fields = [f for f in meta.local_concrete_fields if f is not meta.pk and not f.generated]
+        sql = (
+            f"INSERT INTO {ops.quote_name(meta.db_table)} "
+            f"({', '.join(ops.quote_name(str(f.column)) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"{'ON CONFLICT DO NOTHING ' if unless_conflict else ''}"
+            f"RETURNING {ops.quote_name(str(meta.pk.column))}"
+        )
+        plain = [(f, type(f) in _PLAIN_TEXT) for f in fields]
+        cached = _INSERTS[(model, alias, unless_conflict)] = (sql, plain)
+    sql, plain = cached
+    values = [_value(row, f, is_text, connection) for f, is_text in plain]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        returned = cursor.fetchone()
+    if returned is None:
+        return False
+    (row.pk,) = returned
+    row._state.adding, row._state.db = False, alias
+    return True
+
+
+def _value(
+    row: Model, field: Field[Any, Any], is_text: bool, connection: BaseDatabaseWrapper
+) -> Any:
+    if is_text:
+        value = getattr(row, field.attname)
+        if type(value) is str:
+            return value
+    return field.get_db_prep_save(field.pre_save(row, True), connection)
+
+
+class Statement:
+    """One SQL statement about one model, written with `{table}` and `{field}` placeholders
+    (a field's name or attname) that become the quoted names; its `%s` parameters are
+    prepared, in order, by the fields named in `params`.
+
+        Statement(Mail, "SELECT COUNT(*) FROM {table} WHERE {to} = %s", params=("to",))
+    """
+
+    def __init__(self, model: type[Model], sql: str, *, params: Sequence[str] = ()) -> None:
+        self.model = model
+        self.template = sql
+        self.params = tuple(params)
+        self._sql: dict[str, tuple[str, list[Field[Any, Any]]]] = {}
+
+    def _prepared(self, alias: str) -> tuple[str, list[Field[Any, Any]]]:
+        cached = self._sql.get(alias)
+        if cached is None:
+            meta, quote = self.model._meta, connections[alias].ops.quote_name
+            names = {"table": quote(meta.db_table)}
+            for field in meta.concrete_fields:
+                names[field.name] = names[field.attname] = quote(str(field.column))
+            fields = [_concrete(meta.get_field(name)) for name in self.params]
+            cached = self._sql[alias] = (self.template.format_map(names), fields)
+        return cached
+
+    def execute(self, alias: str, values: Sequence[object]) -> CursorWrapper:
+        """The statement executed on database `alias`: the cursor, for the caller to close."""
+        sql, fields = self._prepared(alias)
+        connection = connections[alias]
+        prepared = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+        cursor = connection.cursor()
+        cursor.execute(sql, prepared)
+        return cursor
+
+    def run(self, *values: object) -> int:
+        """Execute a write; returns how many rows it changed."""
+        with self.execute(router.db_for_write(self.model), values) as cursor:
+            return int(cursor.rowcount)
+
+    def value(self, *values: object) -> Any:
+        """The first column of the first row (a count, an id), or None without a row."""
+        with self.execute(router.db_for_read(self.model), values) as cursor:
+            row = cursor.fetchone()
+        return None if row is None else row[0]
+
+
+def _concrete(field: object) -> Field[Any, Any]:
+    if not isinstance(field, Field) or field.column is None:
+        raise TypeError(f"{field!r} is not a column: it cannot prepare a value")
+    return field
+
+
+class Lookup[M: Model]:
+    """`Model.objects.filter(...).first()` for a fixed WHERE clause (the `{field}` and `%s`
+    syntax of Statement): the row as a model instance, or None. The clause must select at most
+    one row (a unique key): no order is applied."""
+
+    def __init__(self, model: type[M], where: str, *, params: Sequence[str] = ()) -> None:
+        self.model = model
+        meta = model._meta
+        self.fields = list(meta.concrete_fields)
+        self.statement = Statement(
+            model,
+            f"SELECT {', '.join('{' + f.attname + '}' for f in self.fields)} "
+            f"FROM {{table}} WHERE {where} LIMIT 1",
+            params=params,
+        )
+        self._converters: dict[str, list[tuple[int, list[_Converter], Any]]] = {}
+
+    def first(self, *values: object) -> M | None:
+        alias = router.db_for_read(self.model)
+        with self.statement.execute(alias, values) as cursor:
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        converted = list(row)
+        connection = connections[alias]
+        for index, converters, expression in self._converters_for(alias):
+            for convert in converters:
+                converted[index] = convert(converted[index], expression, connection)
+        return self.model.from_db(alias, [f.attname for f in self.fields], converted)
+
+    def _converters_for(self, alias: str) -> list[tuple[int, list[_Converter], Any]]:
+        """What a queryset applies to each column read (SQLite's dates come back as text)."""
+        cached = self._converters.get(alias)
+        if cached is None:
+            connection, table = connections[alias], self.model._meta.db_table
+            cached = []
+            for index, field in enumerate(self.fields):
+                column = field.get_col(table)
+                converters = [
+                    *connection.ops.get_db_converters(column),
+                    *column.get_db_converters(connection),
+                ]
+                if converters:
+                    cached.append((index, converters, column))
+            self._converters[alias] = cached
+        return cached
