@@ -182,7 +182,8 @@ def _after(mark: Bookmark) -> Q:
 def level_counts(filters: Filters, user: User, now: datetime) -> dict[int | None, int]:
     """Open tickets per assessed level under the other filters, in one aggregate query."""
     tickets = open_tickets(Filters(**{**filters.__dict__, "level": None}), user, now)
-    counted = tickets.order_by().values_list("severity").annotate(n=Count("id"))
+    # COUNT(*), not COUNT(id): the level index alone answers it (PostgreSQL: an index-only scan).
+    counted = tickets.order_by().values_list("severity").annotate(n=Count("*"))
     return {level: n for level, n in counted}
 
 

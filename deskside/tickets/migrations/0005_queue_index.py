@@ -107,6 +107,12 @@ class Migration(migrations.Migration):
                 condition=Q(in_queue=True),
             ),
         ),
+        migrations.AddIndex(
+            model_name="ticket",
+            index=models.Index(
+                fields=["severity"], name="ticket_queue_levels", condition=Q(in_queue=True)
+            ),
+        ),
         migrations.SeparateDatabaseAndState(
             state_operations=[
                 migrations.AlterField(

@@ -88,6 +88,10 @@ class Ticket(models.Model):
                 name="ticket_queue",
                 condition=Q(in_queue=True),
             ),
+            # The count per level of the queue's top, from the narrowest index.
+            models.Index(
+                fields=["severity"], name="ticket_queue_levels", condition=Q(in_queue=True)
+            ),
             # Counts per level and the queue's filters, read from these indexes alone; a page of
             # one level and status reads this one in the queue's order.
             models.Index(
