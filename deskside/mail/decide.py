@@ -149,11 +149,7 @@ def find_ticket(mail: ParsedMail) -> Ticket | None:
     """Our reference in the subject, else one of our Message-IDs in In-Reply-To/References."""
     prefix = re.escape(settings.DESKSIDE_REF_PREFIX)
     numbers = [int(n) for n in re.findall(rf"\[{prefix}-(\d{{1,18}})\]", mail.subject, re.I)]
-    if len(numbers) == 1:  # the usual reply: one reference, one prepared query
-        ticket = _TICKET_BY_NUMBER.first(numbers[0])
-        if ticket:
-            return ticket
-    elif numbers:  # one query, however many references a (hostile) subject carries
+    if numbers:  # one query, however many references a (hostile) subject carries
         found = Ticket.objects.in_bulk(numbers)
         ticket = next((found[n] for n in numbers if n in found), None)
         if ticket:
@@ -163,9 +159,6 @@ def find_ticket(mail: ParsedMail) -> Ticket | None:
         return None
     known = Message.objects.filter(message_id__in=ids).select_related("ticket").first()
     return known.ticket if known else None
-
-
-_TICKET_BY_NUMBER = db.Lookup(Ticket, "{id} = %s", params=("id",))
 
 
 def contact_by_address(address: str) -> Contact | None:

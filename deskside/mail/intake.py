@@ -363,16 +363,19 @@ def store_many(
     try:
         with transaction.atomic():
             return [
-                Stored(*_store(arrival, door, envelope_sender), arrival.raw) for arrival in arrivals
+                Stored(
+                    *store(
+                        arrival.raw,
+                        door=door,
+                        received_at=arrival.received_at,
+                        envelope_sender=envelope_sender,
+                    ),
+                    arrival.raw,
+                )
+                for arrival in arrivals
             ]
     except DatabaseError as error:  # the commit itself
         raise TemporaryFailure(f"could not store the mails: {error}") from error
-
-
-def _store(arrival: Arrival, door: Door, envelope_sender: str) -> tuple[InboundMail, bool]:
-    return store(
-        arrival.raw, door=door, received_at=arrival.received_at, envelope_sender=envelope_sender
-    )
 
 
 def process_many(stored: Iterable[Stored]) -> list[Result]:
