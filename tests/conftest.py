@@ -48,4 +48,5 @@ def seed_protocol() -> None:
     from deskside.accounts.roles import sync_role_groups
 
     importlib.import_module("deskside.tickets.migrations.0002_seed_protocol").seed(apps, None)
+    importlib.import_module("deskside.tickets.migrations.0007_public_holidays").seed(apps, None)
     sync_role_groups()

@@ -30,8 +30,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays
-
 __all__ = ["Calendar", "OpeningPeriod", "WeeklyHours"]
 
 # One opening period of a weekday, in local wall time. A closing time of 00:00 means midnight at
@@ -65,12 +63,20 @@ class _Year:
 
 @dataclass(frozen=True)
 class Calendar:
-    """Weekly opening hours in a time zone, minus public holidays and extra closing dates."""
+    """Weekly opening hours in a time zone, minus public holidays and extra closing dates.
+
+    The public holidays of `holiday_country` come from `public_holidays` for the years in
+    `holiday_years` (the desk keeps them in its database), and from the `holidays` package for
+    any other year: that package loads every country's calendar on import (about 30 MB and up to
+    a second), which a process that only needs the stored years never pays.
+    """
 
     tz: ZoneInfo
     weekly: WeeklyHours
     holiday_country: str | None = None
     closed_dates: frozenset[date] = frozenset()
+    public_holidays: frozenset[date] = frozenset()
+    holiday_years: frozenset[int] = frozenset()
     # Per-instance front cache of compiled years; equal calendars also share `_compile_year`.
     _years: dict[int, _Year] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
@@ -91,11 +97,13 @@ class Calendar:
         hours: Iterable[tuple[int, str, str]],
         holiday_country: str | None = None,
         closed_dates: Iterable[date | str] = (),
+        public_holidays: Iterable[date] = (),
     ) -> Calendar:
         """Build a calendar from plain stored data.
 
         `hours` holds (weekday with Monday=0, "HH:MM" opening, "HH:MM" closing); "24:00" closes
-        at midnight. Dates may be `date` objects or ISO strings.
+        at midnight. Dates may be `date` objects or ISO strings. `public_holidays` are the known
+        holidays of `holiday_country`: every year that has one is taken as complete.
         """
         days: list[list[OpeningPeriod]] = [[] for _ in range(7)]
         for weekday, opens, closes in hours:
@@ -104,7 +112,9 @@ class Calendar:
             days[weekday].append((_parse_hh_mm(opens), _parse_hh_mm(closes)))
         weekly = tuple(tuple(sorted(day, key=_period_sort_key)) for day in days)
         dates = frozenset(d if isinstance(d, date) else date.fromisoformat(d) for d in closed_dates)
-        return cls(ZoneInfo(tz_name), weekly, holiday_country, dates)
+        known = frozenset(public_holidays)
+        years = frozenset(day.year for day in known)
+        return cls(ZoneInfo(tz_name), weekly, holiday_country, dates, known, years)
 
     # -- questions -------------------------------------------------------------------------
 
@@ -209,15 +219,23 @@ def _local_us(day: date, wall: time, tz: ZoneInfo) -> int:
 
 
 @functools.lru_cache(maxsize=1024)
-def _holidays(country: str, year: int) -> frozenset[date]:
+def _library_holidays(country: str, year: int) -> frozenset[date]:
+    import holidays  # here, not at the top: only for a year that is not known (see Calendar)
+
     return frozenset(holidays.country_holidays(country, years=year))
+
+
+def _public_holidays(calendar: Calendar, year: int) -> frozenset[date]:
+    if not calendar.holiday_country:
+        return frozenset()
+    if year in calendar.holiday_years:
+        return frozenset(day for day in calendar.public_holidays if day.year == year)
+    return _library_holidays(calendar.holiday_country, year)
 
 
 @functools.lru_cache(maxsize=512)
 def _compile_year(calendar: Calendar, year: int) -> _Year:
-    closed = calendar.closed_dates
-    if calendar.holiday_country:
-        closed = closed | _holidays(calendar.holiday_country, year)
+    closed = calendar.closed_dates | _public_holidays(calendar, year)
     starts: list[int] = []
     ends: list[int] = []
     day = date(year, 1, 1)

@@ -15,6 +15,7 @@ from deskside.tickets.models import (
     ClosingDate,
     Event,
     Message,
+    PublicHoliday,
     SeverityLevel,
     Ticket,
 )
@@ -156,3 +157,13 @@ class ClosingDateInline(admin.TabularInline[ClosingDate, BusinessCalendar]):
 class BusinessCalendarAdmin(admin.ModelAdmin[BusinessCalendar]):
     list_display = ("name", "timezone", "holiday_country", "is_default")
     inlines = [ClosingDateInline]
+
+
+@admin.register(PublicHoliday)
+class PublicHolidayAdmin(admin.ModelAdmin[PublicHoliday]):
+    """Seeded for Belgium 2000-2100; a lead adds one a new law brings, or another country's."""
+
+    list_display = ("date", "name", "country")
+    list_filter = ("country",)
+    date_hierarchy = "date"
+    search_fields = ("name",)

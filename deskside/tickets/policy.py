@@ -17,7 +17,7 @@ from django.db.models.signals import post_delete, post_save
 
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import Targets
-from deskside.tickets.models import BusinessCalendar, ClosingDate, SeverityLevel
+from deskside.tickets.models import BusinessCalendar, ClosingDate, PublicHoliday, SeverityLevel
 
 _TTL_SECONDS = 10.0
 _cached: dict[str, tuple[float, object]] = {}
@@ -34,33 +34,44 @@ def calendar() -> Calendar:
     hit = _fresh("calendar")
     if isinstance(hit, Calendar):
         return hit
-    # One query: the calendar joined to its closing dates (one row per date, or one with None).
-    rows = list(
+    # The calendar joined to its closing dates (one row per date, or one with None).
+    rows: list[tuple[str, Any, str, date | None]] = list(
         BusinessCalendar.objects.filter(is_default=True).values_list(
             "timezone", "opening_hours", "holiday_country", "closing_dates__date"
         )
     )
-    value = _calendar_from_rows(rows) if rows else Calendar.brussels()
+    value = _calendar_from_rows(rows or [("Europe/Brussels", _BRUSSELS_HOURS, "BE", None)])
     _cached["calendar"] = (time.monotonic(), value)
     return value
 
 
+_BRUSSELS_HOURS = [[day, "09:00", "17:00"] for day in range(5)]  # when no calendar is set
+
+
 def _calendar_from_rows(rows: Sequence[tuple[str, Any, str, date | None]]) -> Calendar:
     tz, hours, country, _ = rows[0]
-    closed = tuple(sorted(d.isoformat() for *_, d in rows if d is not None))
-    return _build_calendar(tz, tuple(tuple(item) for item in hours), country, closed)
+    closed = tuple(sorted(d for *_, d in rows if d is not None))
+    known = PublicHoliday.objects.filter(country=country).values_list("date", flat=True)
+    return _build_calendar(
+        tz, tuple(tuple(item) for item in hours), country, closed, tuple(sorted(known))
+    )
 
 
 @cache
 def _build_calendar(
-    tz: str, hours: tuple[tuple[object, ...], ...], country: str, closed: tuple[str, ...]
+    tz: str,
+    hours: tuple[tuple[object, ...], ...],
+    country: str,
+    closed: tuple[date, ...],
+    public_holidays: tuple[date, ...],
 ) -> Calendar:
     # Same data → same Calendar object, so its per-day caches survive a TTL refresh.
     return Calendar.from_data(
         tz,
         [(int(str(d)), str(a), str(b)) for d, a, b in hours],
         country or None,
-        [date.fromisoformat(d) for d in closed],
+        closed,
+        public_holidays,
     )
 
 
@@ -112,6 +123,6 @@ def clear(**kwargs: object) -> None:
     _cached.clear()
 
 
-for _model in (BusinessCalendar, ClosingDate, SeverityLevel):
+for _model in (BusinessCalendar, ClosingDate, PublicHoliday, SeverityLevel):
     post_save.connect(clear, sender=_model, dispatch_uid=f"policy-{_model.__name__}-save")
     post_delete.connect(clear, sender=_model, dispatch_uid=f"policy-{_model.__name__}-delete")

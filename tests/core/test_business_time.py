@@ -124,6 +124,17 @@ def test_extra_closing_dates():
     assert cal.add(bxl(2026, 12, 24, 16, 30), HOUR) == bxl(2026, 12, 29, 9, 30)
 
 
+def test_known_public_holidays_replace_the_package_for_their_years():
+    hours = [(d, "09:00", "17:00") for d in range(5)]
+    # 2030 is known with one holiday only: Easter Monday (22 April) is then an ordinary Monday,
+    # and the given Wednesday is closed. 2031 is not known, so the package gives its holidays.
+    cal = Calendar.from_data("Europe/Brussels", hours, "BE", public_holidays=[date(2030, 3, 6)])
+    assert not cal.is_open(bxl(2030, 3, 6, 10))
+    assert cal.is_open(bxl(2030, 4, 22, 10))
+    assert not cal.is_open(bxl(2031, 4, 14, 10))  # Easter Monday 2031, from the package
+    assert cal.is_open(bxl(2031, 3, 5, 10))
+
+
 def test_period_until_midnight_and_back_to_back_periods():
     cal = Calendar.from_data("UTC", [(0, "20:00", "24:00"), (1, "00:00", "02:00")], None)
     monday = datetime(2026, 11, 30, 21, 0, tzinfo=UTC)

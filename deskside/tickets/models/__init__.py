@@ -7,7 +7,12 @@ from deskside.tickets.models.choices import (
     Milestone,
     Status,
 )
-from deskside.tickets.models.policy import BusinessCalendar, ClosingDate, SeverityLevel
+from deskside.tickets.models.policy import (
+    BusinessCalendar,
+    ClosingDate,
+    PublicHoliday,
+    SeverityLevel,
+)
 from deskside.tickets.models.ticket import Attachment, Event, Message, Ticket
 
 __all__ = [
@@ -22,6 +27,7 @@ __all__ = [
     "Message",
     "MessageKind",
     "Milestone",
+    "PublicHoliday",
     "SeverityLevel",
     "Status",
     "Ticket",

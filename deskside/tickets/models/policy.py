@@ -171,3 +171,25 @@ class ClosingDate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.reason}".strip()
+
+
+class PublicHoliday(models.Model):
+    """A public holiday of a country, as the clocks read it.
+
+    Seeded for Belgium 2000-2100 from the `holidays` package (migration 0007), so that no process
+    has to load that package, and editable: a lead can add a holiday a new law brings before the
+    package knows it. A year with no row here falls back to the package.
+    """
+
+    country = models.CharField(max_length=2, help_text="ISO 3166 code, e.g. BE.")
+    date = models.DateField()
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["country", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "date"], name="public_holiday_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country} {self.date} {self.name}".strip()
