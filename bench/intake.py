@@ -544,8 +544,9 @@ NOTES = [
     "in a second transaction, a savepoint each, so that a bad mail is quarantined alone "
     "('path' says which was measured)",
     "the time includes what the first mail of a process pays once, as a freshly started door "
-    "pays it: 0.5-0.8 s on a 2-core machine, most of it the holidays package importing the "
-    "modules of every country (compiled from source where PYTHONDONTWRITEBYTECODE is set)",
+    "pays it (first queries, templates compiled, the year's business calendar compiled)",
+    "memory: the child process migrates its fresh database in a process of its own first, as a "
+    "deployment does before any door runs, so the migration framework's imports do not count",
     "answers are counted when queued in the outbox; sending is the worker's job, so the bench "
     "switches off deskside.outbox.send._kick (the on-commit 'send now' task)",
     "PostgreSQL: database deskside_bench, dropped and created before each run; the test server "
