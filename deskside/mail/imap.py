@@ -142,8 +142,11 @@ def take(box: BaseMailBox, mails: list[Fetched], processed_folder: str) -> None:
     stays in the mailbox for the next pass (stored; the next pass finds and finishes it)."""
     try:
         stored = store_many((Arrival(m.raw, m.received_at) for m in mails), door=Door.IMAP)
-    except Exception as error:  # the database or disk is down, or a bug: nothing was stored
+    except (DatabaseError, OSError) as error:  # the database or disk is down: nothing was stored
         log.warning("imap: %d mail(s) stay in the mailbox for the next pass: %s", len(mails), error)
+        return
+    except Exception:  # a bug: the traceback is what its fix needs
+        log.exception("imap: %d mail(s) stay in the mailbox for the next pass", len(mails))
         return
     pending = [s for s in stored if s.inbound.status == InboundStatus.STORED]
     unfinished: set[int] = set()
