@@ -7,6 +7,9 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from deskside.accounts.roles import Role
 from deskside.desk.queue import Filters
@@ -27,6 +30,27 @@ def staff_label(user: User) -> str:
     return user.get_full_name() or user.get_username()
 
 
+class QuickSelect(forms.Select):
+    """A <select> of plain choices written by format_html. Django renders each <option> through
+    a template include (~0.1 ms each); the queue shows its filters, 40 options, on every view."""
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: Any = None,
+    ) -> SafeString:
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((v, " selected" if str(v) in chosen else "", label) for v, label in self.choices),
+        )
+        attributes = flatatt(self.build_attrs(self.attrs, {"name": name, **(attrs or {})}))
+        return format_html("<select{}>{}</select>", attributes, options)
+
+
 class QueueFilterForm(forms.Form):
     """GET filters of the queue; a bad value is ignored rather than refused."""
 
@@ -36,8 +60,9 @@ class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(
         choices=[("", "Any open status"), *[(s.value, s.label) for s in OPEN_STATUSES]],
         required=False,
+        widget=QuickSelect,
     )
-    assignee = forms.ChoiceField(required=False)
+    assignee = forms.ChoiceField(required=False, widget=QuickSelect)
     organisation = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
     waiting = forms.BooleanField(required=False, label="Waiting on client")
     breached = forms.BooleanField(required=False, label="Breached")

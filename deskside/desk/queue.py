@@ -99,6 +99,16 @@ class Page:
     next: Bookmark | None
 
 
+# What a row shows (and the bookmark reads): every other column left unread saves PostgreSQL's
+# driver a dozen timestamps a row, which it parses in Python.
+ROW_RELATED = ("contact", "organisation", "assignee")
+ROW_FIELDS = (
+    *("subject", "claimed_severity", "severity", "status", "clocks_paused", "effort_rank"),
+    *("nearest_due", "first_response_due", "next_update_due", "goal_due", "documentation_due"),
+    *("contact__name", "contact__email", "organisation__name"),
+    *("assignee__username", "assignee__first_name", "assignee__last_name"),
+)
+
 # The queue's order, as the index `ticket_queue` holds it (after in_queue).
 QUEUE_ORDER = ("effort_rank", NO_DUE_TIME.asc(), "nearest_due", "id")
 
@@ -131,12 +141,17 @@ def _filter(
 
 
 def page(filters: Filters, user: User, now: datetime, after: Bookmark | None) -> Page:
-    """One page of the queue (one query: PAGE_SIZE + 1 rows tell whether a next page exists)."""
-    tickets = open_tickets(filters, user, now).select_related("contact", "organisation", "assignee")
+    """One page of the queue (one query: PAGE_SIZE + 1 rows tell whether a next page exists).
+
+    The page's ids are chosen in a subquery and only those rows joined to their contact,
+    organisation and assignee: joined first, PostgreSQL hashes every contact (20,000 at the
+    bench's million tickets, 10 ms) before it sorts and keeps 51 rows."""
+    tickets = open_tickets(filters, user, now)
     if after is not None:
         tickets = tickets.filter(_after(after))
-    ordered = tickets.order_by(*QUEUE_ORDER)
-    found = list(ordered[: PAGE_SIZE + 1])
+    chosen = tickets.order_by(*QUEUE_ORDER).values("pk")[: PAGE_SIZE + 1]
+    ordered = Ticket.objects.filter(pk__in=chosen).order_by(*QUEUE_ORDER)
+    found = list(ordered.select_related(*ROW_RELATED).only(*ROW_FIELDS))
     shown = found[:PAGE_SIZE]
     rows = rows_for(shown, now)
     more = len(found) > PAGE_SIZE

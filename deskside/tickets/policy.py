@@ -13,6 +13,8 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+from django.db.models import CharField, OuterRef, StringAgg, Subquery, Value
+from django.db.models.functions import Cast
 from django.db.models.signals import post_delete, post_save
 
 from deskside.core.business_time import Calendar
@@ -34,27 +36,42 @@ def calendar() -> Calendar:
     hit = _fresh("calendar")
     if isinstance(hit, Calendar):
         return hit
-    # The calendar joined to its closing dates (one row per date, or one with None).
-    rows: list[tuple[str, Any, str, date | None]] = list(
-        BusinessCalendar.objects.filter(is_default=True).values_list(
-            "timezone", "opening_hours", "holiday_country", "closing_dates__date"
+    # One query: the calendar joined to its closing dates (one row per date, or one with None),
+    # each row with its country's public holidays as one "YYYY-MM-DD,..." string.
+    rows: list[tuple[str, Any, str, str | None, date | None]] = list(
+        BusinessCalendar.objects.filter(is_default=True)
+        .annotate(public_holidays=_holidays_of(OuterRef("holiday_country")))
+        .values_list(
+            "timezone", "opening_hours", "holiday_country", "public_holidays", "closing_dates__date"
         )
     )
-    value = _calendar_from_rows(rows or [("Europe/Brussels", _BRUSSELS_HOURS, "BE", None)])
+    if not rows:  # no default calendar: Brussels hours and Belgian holidays
+        known = PublicHoliday.objects.filter(country="BE").values_list("date", flat=True)
+        rows = [("Europe/Brussels", _BRUSSELS_HOURS, "BE", ",".join(map(str, known)), None)]
+    value = _calendar_from_rows(rows)
     _cached["calendar"] = (time.monotonic(), value)
     return value
 
 
-_BRUSSELS_HOURS = [[day, "09:00", "17:00"] for day in range(5)]  # when no calendar is set
+_BRUSSELS_HOURS = [[day, "09:00", "17:00"] for day in range(5)]
 
 
-def _calendar_from_rows(rows: Sequence[tuple[str, Any, str, date | None]]) -> Calendar:
-    tz, hours, country, _ = rows[0]
-    closed = tuple(sorted(d for *_, d in rows if d is not None))
-    known = PublicHoliday.objects.filter(country=country).values_list("date", flat=True)
-    return _build_calendar(
-        tz, tuple(tuple(item) for item in hours), country, closed, tuple(sorted(known))
+def _holidays_of(country: OuterRef) -> Subquery:
+    dates = (
+        PublicHoliday.objects.filter(country=country)
+        .order_by()
+        .values("country")
+        .annotate(days=StringAgg(Cast("date", CharField()), Value(",")))
+        .values("days")
     )
+    return Subquery(dates, output_field=CharField())
+
+
+def _calendar_from_rows(rows: Sequence[tuple[str, Any, str, str | None, date | None]]) -> Calendar:
+    tz, hours, country, holidays, _ = rows[0]
+    closed = tuple(sorted(d for *_, d in rows if d is not None))
+    known = ",".join(sorted((holidays or "").split(",")))  # in a stable order: a cache key
+    return _build_calendar(tz, tuple(tuple(item) for item in hours), country, closed, known)
 
 
 @cache
@@ -63,15 +80,16 @@ def _build_calendar(
     hours: tuple[tuple[object, ...], ...],
     country: str,
     closed: tuple[date, ...],
-    public_holidays: tuple[date, ...],
+    public_holidays: str,
 ) -> Calendar:
     # Same data → same Calendar object, so its per-day caches survive a TTL refresh.
+    # `public_holidays` stays the query's string here: hashing it is cheaper than parsing it.
     return Calendar.from_data(
         tz,
         [(int(str(d)), str(a), str(b)) for d, a, b in hours],
         country or None,
         closed,
-        public_holidays,
+        [date.fromisoformat(day) for day in public_holidays.split(",") if day],
     )
 
 
