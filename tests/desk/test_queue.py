@@ -61,6 +61,23 @@ def test_each_row_says_who_what_and_how_long_is_left(agent, people):
     assert "due-warn" not in row and "due-breach" not in row
 
 
+def test_rows_and_filters_escape_what_clients_and_staff_typed(agent, people):
+    # Rows and filter options are written in Python for speed (desk templatetags, QuickSelect):
+    # everything that came from a mail or a profile must still be escaped.
+    open_ticket(people, 1, '[Sev 1] <img src=x onerror="alert(1)"> & co')
+    people.second_agent.first_name = "<b>Bob</b>"
+    people.second_agent.save()
+
+    html = queue(agent, assignee="me", status="new")
+
+    assert "<img src=x" not in html and "<b>Bob</b>" not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; co" in queue(agent)
+    assert "&lt;b&gt;Bob&lt;/b&gt;" in html  # in the assignee filter
+    assert '<option value="me" selected>Me</option>' in html
+    assert '<option value="new" selected>New</option>' in html
+    assert '<option value="">Anyone</option>' in html  # the others are not selected
+
+
 def test_a_clock_is_marked_at_75_percent_and_when_breached(agent, people, time_machine):
     ticket = open_ticket(people, 1)  # first response due 10:30
 
