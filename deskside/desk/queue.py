@@ -17,6 +17,7 @@ from django.urls import reverse
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import WARN_FRACTION, Targets
 from deskside.tickets import policy
+from deskside.tickets.actions import LEVELS
 from deskside.tickets.models import Status, Ticket
 from deskside.tickets.models.ticket import NO_DUE_TIME, format_ref
 
@@ -197,8 +198,15 @@ def _after(mark: Bookmark) -> Q:
 def level_counts(filters: Filters, user: User, now: datetime) -> dict[int | None, int]:
     """Open tickets per assessed level under the other filters, in one aggregate query."""
     tickets = open_tickets(Filters(**{**filters.__dict__, "level": None}), user, now)
-    # COUNT(*), not COUNT(id): the level index alone answers it (PostgreSQL: an index-only scan).
-    counted = tickets.order_by().values_list("severity").annotate(n=Count("*"))
+    # COUNT(*), not COUNT(id): an index alone answers it (PostgreSQL: an index-only scan). The
+    # list of levels, always true of an open ticket, lets a status filter use the index on
+    # (severity, status): four short ranges rather than every open ticket's entry.
+    counted = (
+        tickets.filter(severity__in=LEVELS)
+        .order_by()
+        .values_list("severity")
+        .annotate(n=Count("*"))
+    )
     return {level: n for level, n in counted}
 
 
