@@ -133,7 +133,12 @@ def _database() -> dict[str, object]:
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
-    elif not engine.endswith("postgresql"):
+    elif engine.endswith("postgresql"):
+        # Server-side binding lets psycopg prepare a statement the fifth time it runs: the
+        # intake and the queue run the same few statements all day, and PostgreSQL then skips
+        # parsing and planning them.
+        config["OPTIONS"] = {"server_side_binding": True}
+    else:
         raise ConfigError(f"DATABASE_URL={url!r}: Deskside runs on SQLite or PostgreSQL only")
     return config
 
