@@ -137,7 +137,12 @@ def _database() -> dict[str, object]:
         # Server-side binding lets psycopg prepare a statement the fifth time it runs: the
         # intake and the queue run the same few statements all day, and PostgreSQL then skips
         # parsing and planning them.
-        config["OPTIONS"] = {"server_side_binding": True}
+        # Added to what the URL says (?sslmode=require, ...), never in place of it.
+        from_url = config.get("OPTIONS")
+        config["OPTIONS"] = {
+            "server_side_binding": True,
+            **(from_url if isinstance(from_url, dict) else {}),
+        }
     else:
         raise ConfigError(f"DATABASE_URL={url!r}: Deskside runs on SQLite or PostgreSQL only")
     return config

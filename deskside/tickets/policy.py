@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from django.db.models import CharField, OuterRef, StringAgg, Subquery, Value
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, ExtractDay, ExtractMonth, ExtractYear
 from django.db.models.signals import post_delete, post_save
 
 from deskside.core.business_time import Calendar
@@ -37,7 +37,7 @@ def calendar() -> Calendar:
     if isinstance(hit, Calendar):
         return hit
     # One query: the calendar joined to its closing dates (one row per date, or one with None),
-    # each row with its country's public holidays as one "YYYY-MM-DD,..." string.
+    # each row with its country's public holidays as one "20261225,..." string.
     rows: list[tuple[str, Any, str, str | None, date | None]] = list(
         BusinessCalendar.objects.filter(is_default=True)
         .annotate(public_holidays=_holidays_of(OuterRef("holiday_country")))
@@ -45,15 +45,21 @@ def calendar() -> Calendar:
             "timezone", "opening_hours", "holiday_country", "public_holidays", "closing_dates__date"
         )
     )
-    if not rows:  # no default calendar: Brussels hours and Belgian holidays
-        known = PublicHoliday.objects.filter(country="BE").values_list("date", flat=True)
-        rows = [("Europe/Brussels", _BRUSSELS_HOURS, "BE", ",".join(map(str, known)), None)]
+    if not rows:  # no default calendar: the model's defaults (Brussels hours, Belgian holidays)
+        unsaved = BusinessCalendar()
+        country = unsaved.holiday_country
+        holidays = PublicHoliday.objects.filter(country=country).aggregate(days=_day_numbers())
+        rows = [(unsaved.timezone, unsaved.opening_hours, country, holidays["days"], None)]
     value = _calendar_from_rows(rows)
     _cached["calendar"] = (time.monotonic(), value)
     return value
 
 
-_BRUSSELS_HOURS = [[day, "09:00", "17:00"] for day in range(5)]
+def _day_numbers() -> StringAgg:
+    """Dates as comma-separated YYYYMMDD numbers: arithmetic, unlike a date cast to text, reads
+    the same whatever PostgreSQL's DateStyle."""
+    number = ExtractYear("date") * 10_000 + ExtractMonth("date") * 100 + ExtractDay("date")
+    return StringAgg(Cast(number, CharField()), Value(","))
 
 
 def _holidays_of(country: OuterRef) -> Subquery:
@@ -61,7 +67,7 @@ def _holidays_of(country: OuterRef) -> Subquery:
         PublicHoliday.objects.filter(country=country)
         .order_by()
         .values("country")
-        .annotate(days=StringAgg(Cast("date", CharField()), Value(",")))
+        .annotate(days=_day_numbers())
         .values("days")
     )
     return Subquery(dates, output_field=CharField())
@@ -89,8 +95,12 @@ def _build_calendar(
         [(int(str(d)), str(a), str(b)) for d, a, b in hours],
         country or None,
         closed,
-        [date.fromisoformat(day) for day in public_holidays.split(",") if day],
+        [_from_day_number(int(day)) for day in public_holidays.split(",") if day],
     )
+
+
+def _from_day_number(number: int) -> date:
+    return date(number // 10_000, number // 100 % 100, number % 100)
 
 
 def levels() -> dict[int, SeverityLevel]:

@@ -126,3 +126,15 @@ def test_a_configuration_error_makes_the_mta_retry_the_pipe(tmp_path):
     result = run_deskside(["ingest"], {"DEBUG": "maybe"}, tmp_path)
     assert result.returncode == 75  # EX_TEMPFAIL: the MTA keeps the mail and retries
     assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_postgres_options_from_the_url_are_kept(tmp_path):
+    # Settings are only read here: no server is contacted.
+    code = "from django.conf import settings as s; print(sorted(s.DATABASES['default']['OPTIONS']))"
+    result = run_deskside(
+        ["shell", "--no-imports", "-c", code],
+        {"DATABASE_URL": "postgres://u:p@db.example:5432/desk?sslmode=require"},
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['server_side_binding', 'sslmode']"

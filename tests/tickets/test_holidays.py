@@ -46,3 +46,16 @@ def test_a_holiday_added_by_a_lead_closes_the_desk():
     assert policy.calendar().is_open(at_ten(monday))
     PublicHoliday.objects.create(country="BE", date=monday, name="A new law's holiday")
     assert not policy.calendar().is_open(at_ten(monday))
+
+
+def test_without_a_default_calendar_the_stored_belgian_holidays_still_close(monkeypatch):
+    from deskside.tickets.models import BusinessCalendar
+
+    monkeypatch.setitem(sys.modules, "holidays", None)
+    business_time._library_holidays.cache_clear()
+    BusinessCalendar.objects.all().delete()
+    policy.clear()
+    calendar = policy.calendar()
+    assert not calendar.is_open(at_ten(date(2087, 7, 21)))  # National Day, a Monday
+    assert calendar.is_open(at_ten(date(2087, 7, 22)))
+    assert not calendar.is_open(datetime(2087, 7, 22, 8, 59, tzinfo=BRUSSELS))
