@@ -220,8 +220,10 @@ class Database:
 
 class Supervised:
     """One Deskside process, started again after each kill; each life logs to a file of its own.
-    It is `at_work` once its log says it started (the poller holds the lease, the worker polls)
-    and `progress` (processed mails, mails at the sink) has grown by `min_progress` in this life."""
+    It is `started` once its log says so (the poller holds the lease, the worker polls). Each
+    life draws a quota from `quota` (seeded): it is `due` for a kill once `progress` (processed
+    mails, mails at the sink) has grown by that much in this life. Kills follow the work, not the
+    clock, so a fast machine gets as many as a slow one."""
 
     def __init__(
         self,
@@ -232,12 +234,14 @@ class Supervised:
         *,
         marker: str,
         progress: Callable[[], int],
-        min_progress: int = 1,
+        quota: tuple[int, int],
+        rng: random.Random,
     ) -> None:
         self.name, self.args, self.env, self.logs = name, args, env, logs
-        self.marker, self.progress, self.min_progress = marker, progress, min_progress
+        self.marker, self.progress, self.quota, self.rng = marker, progress, quota, rng
         self.proc: subprocess.Popen[bytes] | None = None
         self.progress_at_start = 0
+        self.quota_of_life = quota[1]
         self.events: list[tuple[float, str]] = []  # (time.monotonic(), what), for a post-mortem
         self.lives = 0
         self.kills = 0
@@ -250,7 +254,13 @@ class Supervised:
     def start(self) -> None:
         self.lives += 1
         self.progress_at_start = self.progress()
-        self.events.append((time.monotonic(), f"start {self.lives} at {self.progress_at_start}"))
+        self.quota_of_life = self.rng.randint(*self.quota)
+        self.events.append(
+            (
+                time.monotonic(),
+                f"start {self.lives} at {self.progress_at_start}, quota {self.quota_of_life}",
+            )
+        )
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "deskside.cli", *self.args],
@@ -260,11 +270,13 @@ class Supervised:
                 stderr=subprocess.STDOUT,
             )
 
-    def at_work(self) -> bool:
+    def started(self) -> bool:
         if self.proc is None or self.proc.poll() is not None:
             return False
-        started = self.marker in self.log.read_text(errors="replace")
-        return started and self.progress() >= self.progress_at_start + self.min_progress
+        return self.marker in self.log.read_text(errors="replace")
+
+    def due(self) -> bool:
+        return self.started() and self.progress() >= self.progress_at_start + self.quota_of_life
 
     def check_alive(self) -> None:
         """A process that exited without being killed is a finding: note it, start it again."""
@@ -292,9 +304,10 @@ class Supervised:
 
 
 class Killer(threading.Thread):
-    """Every 0.3–1.5 s (seeded) SIGKILL the poller, the worker or both, if they are at work;
-    0.1–0.5 s later start them again. A killed poller's lease is expired before its successor
-    starts (see Database.expire_leases)."""
+    """Every 50 ms, look whether the poller or the worker has done its quota of work in this
+    life; if so SIGKILL it (a third of the time the other one too, if it is running), wait
+    0.1–0.5 s (seeded) and start them again. A killed poller's lease is expired before its
+    successor starts (see Database.expire_leases)."""
 
     def __init__(
         self, seed: int, poller: Supervised, worker: Supervised, expire_leases: Callable[[], None]
@@ -308,7 +321,7 @@ class Killer(threading.Thread):
 
     def run(self) -> None:
         try:
-            while not self.halt.wait(self.rng.uniform(0.3, 1.5)):
+            while not self.halt.wait(0.05):
                 self.strike()
         except BaseException as error:  # the test reads it and fails
             self.error = error
@@ -316,13 +329,13 @@ class Killer(threading.Thread):
     def strike(self) -> None:
         for each in (self.poller, self.worker):
             each.check_alive()
-        choice = self.rng.choice(["poller", "worker", "both"])
-        targets = {"poller": [self.poller], "worker": [self.worker]}.get(
-            choice, [self.poller, self.worker]
-        )
-        victims = [each for each in targets if each.at_work()]
+        victims = [each for each in (self.poller, self.worker) if each.due()]
         if not victims:
-            return  # still starting or idle: a kill there would test nothing but slow the run
+            return
+        if len(victims) == 1 and self.rng.random() < 1 / 3:
+            other = self.worker if victims[0] is self.poller else self.poller
+            if other.started():
+                victims.append(other)
         for each in victims:
             each.kill()
         self.both += len(victims) == 2

@@ -11,14 +11,16 @@ The chaos, and why it looks like this:
   once they are all processed, 100 replies arrive that thread by In-Reply-To to originals of the
   first wave. 200 senders, at most 5 new mails each, so the automatic-answer cap (5 an hour)
   never changes what is expected.
-- A killer thread (seeded) strikes every 0.3–1.5 s at the poller, the worker or both, waits
-  0.1–0.5 s and starts them again. It only kills a process that is at work: the poller holds
-  the lease and has processed MIN_MAILS_PER_LIFE mails in this life, the worker has sent five.
-  A Django start and the first mail take 2–4 s here; killing processes before they reach their
-  work, or while they idle, would test nothing and never let the run end. Both start with
-  --skip-checks (a second less per start; the system checks are not what is tested here).
-  The poller takes mail in batches of 50 (store, commit, process, commit, move): a thousand
-  mails keep it at work long enough for several kills in every state of a batch.
+- A killer thread kills by work done, not by the clock: each life of the poller draws a quota
+  of 40–160 processed mails, each life of the worker 10–60 sent mails (seeded); a process that
+  reached its quota is killed with SIGKILL (a third of the time with the other one), and both
+  are started again 0.1–0.5 s later. The kill lands wherever the process is at that moment
+  (the killer looks every 50 ms): the poller takes mail in batches of 50 (store, commit,
+  process, commit, move), so over a thousand mails kills land in every state of a batch. A
+  timed killer let a fast machine drain the inbox with only two kills; by quota, 900 mails
+  give the poller at least five. A Django start takes 2–4 s here; killing before a process
+  reached its work would test nothing. Both start with --skip-checks (a second less per start;
+  the system checks are not what is tested here).
 - A poller killed while holding the mailbox's lease keeps it for 60 s; the killer expires the
   lease at once (as the clock would), so that the successor polls instead of standing by.
 - When the inbox is empty the killing stops; both processes stop with SIGTERM, then one clean
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -58,9 +61,8 @@ dovecot = door.dovecot  # the session's throw-away Dovecot (tests/mail/test_imap
 
 SEED = int(os.environ.get("DESKSIDE_CRASH_SEED", "4"))
 DRAIN_TIMEOUT = 240.0  # seconds for each wave under fire: 30–50 s on a quiet machine
-# A poller is only killed once it processed this many mails in its life: each start costs 2–3 s
-# of Django and warm-up, and at a kill per second 1,000 mails would take minutes.
-MIN_MAILS_PER_LIFE = 30
+POLLER_QUOTA = (40, 160)  # processed mails per life of the poller
+WORKER_QUOTA = (10, 60)  # mails at the sink per life of the worker
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -108,7 +110,8 @@ def test_every_mail_is_one_ticket_or_message_when_poller_and_worker_are_killed(
         tmp_path / "logs",
         marker="imap: polling",
         progress=database.processed_mails,
-        min_progress=MIN_MAILS_PER_LIFE,
+        quota=POLLER_QUOTA,
+        rng=random.Random(f"{SEED}-poller"),
     )
     worker = Supervised(
         "worker",
@@ -117,7 +120,8 @@ def test_every_mail_is_one_ticket_or_message_when_poller_and_worker_are_killed(
         tmp_path / "logs",
         marker="Starting worker",
         progress=lambda: len(sink.received),
-        min_progress=5,
+        quota=WORKER_QUOTA,
+        rng=random.Random(f"{SEED}-worker"),
     )
     killer = Killer(SEED, poller, worker, database.expire_leases)
     try:
