@@ -8,13 +8,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test test-sqlite test-postgres check format bench ci system-deps postgres
+.PHONY: help setup run test test-sqlite test-postgres check format bench screenshots ci system-deps postgres
 
 help:
 	@echo "make run      set up and start the whole desk on SQLite (http://127.0.0.1:8000/)"
 	@echo "make test     set up and run the test suite on SQLite"
 	@echo "make check    ruff and mypy"
 	@echo "make bench    run the benchmarks in bench/ (JSON on stdout)"
+	@echo "make screenshots  renew docs/screenshots/ from the browser tests"
 	@echo "make ci       what CI runs: system packages, services, checks, tests on SQLite and PostgreSQL"
 
 # uv is the one tool we need; when it is missing it goes into .tools/ from PyPI.
@@ -52,6 +53,10 @@ format: setup
 
 bench: setup
 	@for script in bench/*.py; do echo "== $$script" >&2; $(BIN)/python $$script || exit 1; done
+
+# The browser tests take the README's screenshots; only this target writes them into docs/.
+screenshots: system-deps setup
+	env -u DATABASE_URL DESKSIDE_SCREENSHOTS=1 $(BIN)/pytest tests/browser
 
 system-deps:
 	scripts/system-deps.sh

@@ -34,12 +34,15 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
-def screenshot():
-    """Save a full-page screenshot under docs/screenshots/ (shown in the README)."""
+def screenshot(tmp_path):
+    """Save a full-page screenshot: under docs/screenshots/ (shown in the README) when
+    DESKSIDE_SCREENSHOTS=1 (`make screenshots`), else in the test's temporary folder. Every run
+    renders a few pixels differently, so writing them always would leave every checkout dirty."""
+    folder = SCREENSHOTS if os.environ.get("DESKSIDE_SCREENSHOTS") == "1" else tmp_path
 
     def take(page, name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 
