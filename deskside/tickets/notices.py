@@ -99,7 +99,13 @@ def clock_alert(ticket: Ticket, kind: EventKind, clock: str, due: datetime) -> N
 
 def duty_addresses() -> tuple[list[str], str]:
     """The addresses a level-1/2 alert goes to, and whom they are: the "duty" group's active
-    members, or every active agent while that group is empty (or missing)."""
+    members, or every active agent while that group is empty (or missing). Cached like the
+    protocol's data: the intake opens many such tickets a second, and a change of staff or
+    groups clears the cache (other processes see it within seconds)."""
+    return policy.remembered("duty", _read_duty_addresses)
+
+
+def _read_duty_addresses() -> tuple[list[str], str]:
     rows = (
         get_user_model()
         .objects.filter(is_active=True, groups__name__in=[DUTY_GROUP, Role.AGENT])

@@ -1,4 +1,5 @@
-"""The protocol's data as the pure core wants it: calendar and clock targets, cached.
+"""The protocol's data as the pure core wants it: calendar and clock targets, cached (and who
+is on duty, for the alerts of level-1 and level-2 tickets).
 
 Every action recomputes clocks and every acknowledgement names its level, so these are read from
 the database at most every few seconds per process; an edit in the admin clears the cache of the
@@ -8,14 +9,15 @@ process that made it at once.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import CharField, OuterRef, StringAgg, Subquery, Value
 from django.db.models.functions import Cast, ExtractDay, ExtractMonth, ExtractYear
-from django.db.models.signals import post_delete, post_save
+from django.contrib.auth.models import Group, User
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import Targets
@@ -147,10 +149,22 @@ def effort_rank(level: int | None) -> int | None:
     return row.effort_rank if row is not None else None
 
 
+def remembered[T](key: str, compute: Callable[[], T]) -> T:
+    """`compute()`, kept for a few seconds like the calendar and the levels (see `clear`)."""
+    hit = _fresh(key)
+    if hit is not None:
+        return cast(T, hit)
+    value = compute()
+    _cached[key] = (time.monotonic(), value)
+    return value
+
+
 def clear(**kwargs: object) -> None:
     _cached.clear()
 
 
-for _model in (BusinessCalendar, ClosingDate, PublicHoliday, SeverityLevel):
+# Staff and their groups too: who is on duty (notices.duty_addresses) is read through this cache.
+for _model in (BusinessCalendar, ClosingDate, PublicHoliday, SeverityLevel, User, Group):
     post_save.connect(clear, sender=_model, dispatch_uid=f"policy-{_model.__name__}-save")
     post_delete.connect(clear, sender=_model, dispatch_uid=f"policy-{_model.__name__}-delete")
+m2m_changed.connect(clear, sender=User.groups.through, dispatch_uid="policy-user-groups")

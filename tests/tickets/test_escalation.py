@@ -75,6 +75,28 @@ def test_the_duty_group_gets_the_alert_when_it_has_members(people):
     assert "First response due: Mon 23 Nov 09:30" in alert.text
 
 
+def test_who_is_on_duty_is_read_again_as_soon_as_staff_or_groups_change(people):
+    """The duty list is cached (the intake opens many urgent tickets a second); a lead's change
+    in the admin must still count for the very next alert."""
+    mail_at(people, 1, subject="First")
+    duty = Group.objects.get(name=DUTY_GROUP)
+    people.second_agent.groups.add(duty)
+    mail_at(people, 1, subject="Second")
+    people.second_agent.is_active = False
+    people.second_agent.save()
+    mail_at(people, 1, subject="Third")
+    people.second_agent.groups.remove(duty)
+    people.agent.email = "alice.new@ccs2.test"
+    people.agent.save()
+    mail_at(people, 1, subject="Fourth")
+    assert [alert.to for alert in escalations()] == [
+        ["alice@ccs2.test", "bob@ccs2.test"],
+        ["bob@ccs2.test"],
+        ["alice@ccs2.test"],  # the only duty member left: all (active) agents
+        ["alice.new@ccs2.test"],
+    ]
+
+
 def test_a_staff_alert_is_english_when_a_client_writes_from_the_dutch_portal(people):
     with translation.override("nl"):  # as in a portal request of a Dutch-speaking client
         mail_at(people, 1)
