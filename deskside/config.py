@@ -6,6 +6,7 @@ with a sentence instead of a traceback (DESIGN.md §4).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -79,6 +80,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def env_networks(name: str, default: str) -> tuple[Network, ...]:
+    """Comma-separated addresses or networks: `127.0.0.1,10.0.0.0/8,::1`."""
+    networks = []
+    for item in env_list(name, default.split(",")):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{name}: {item!r} is not an IP address or network") from None
+    return tuple(networks)
 
 
 def env_email(name: str, default: str) -> str:

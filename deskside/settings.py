@@ -18,6 +18,7 @@ from deskside.config import (
     env_host_port,
     env_int,
     env_list,
+    env_networks,
     env_str,
     parse_mail_url,
     secret_key,
@@ -27,6 +28,10 @@ DATA_DIR = data_dir("DESKSIDE_DATA_DIR", "./var")
 SECRET_KEY = secret_key("SECRET_KEY", DATA_DIR)
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+# Reverse proxies whose X-Forwarded-For (the client's address, for the sign-in rate limit) and
+# X-Forwarded-Proto (https) are believed; from anyone else these headers are the client's own
+# words. Loopback by default: a proxy on the same machine, as gunicorn itself assumes.
+DESKSIDE_TRUSTED_PROXIES = env_networks("DESKSIDE_TRUSTED_PROXIES", "127.0.0.1,::1")
 
 DESKSIDE_HTTP = env_host_port("DESKSIDE_HTTP", "127.0.0.1:8000")
 DESKSIDE_SMTPD = env_host_port("DESKSIDE_SMTPD", "127.0.0.1:2525")

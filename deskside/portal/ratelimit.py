@@ -8,8 +8,10 @@ racing at the very limit may both pass, which bounds the slack at the number of 
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -22,8 +24,33 @@ PER_IP = 20
 
 
 def client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is written by the client unless a trusted proxy sets it.
-    return str(request.META.get("REMOTE_ADDR") or "unknown")[:45]
+    """The client's address: REMOTE_ADDR, unless that is a trusted reverse proxy
+    (DESKSIDE_TRUSTED_PROXIES); then X-Forwarded-For read from the right, past the trusted
+    proxies, to the first address one of them saw. What lies left of it was written by the
+    client and proves nothing. Behind a proxy without this, every client would share the
+    proxy's address and its limit."""
+    address = str(request.META.get("REMOTE_ADDR") or "unknown")
+    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR") or "")
+    if _trusted(address) and forwarded:
+        for hop in reversed([part.strip() for part in forwarded.split(",")]):
+            if not _ip(hop):
+                break  # not an address: a proxy would not write it; keep the last one we trust
+            address = hop
+            if not _trusted(hop):
+                break
+    return address[:45]
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _trusted(text: str) -> bool:
+    ip = _ip(text)
+    return ip is not None and any(ip in network for network in settings.DESKSIDE_TRUSTED_PROXIES)
 
 
 def allowed(request: HttpRequest, address: str) -> bool:

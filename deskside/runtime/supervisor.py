@@ -46,6 +46,9 @@ def parts() -> list[Part]:
                 str(settings.DESKSIDE_WORKERS),
                 "--graceful-timeout",
                 "10",
+                # gunicorn believes X-Forwarded-Proto (https) from these proxies only.
+                "--forwarded-allow-ips",
+                ",".join(str(network) for network in settings.DESKSIDE_TRUSTED_PROXIES),
                 "--access-logfile",
                 "-",
                 "--log-level",

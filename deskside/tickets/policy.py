@@ -14,9 +14,9 @@ from datetime import date
 from functools import cache
 from typing import Any, cast
 
+from django.contrib.auth.models import Group, User
 from django.db.models import CharField, OuterRef, StringAgg, Subquery, Value
 from django.db.models.functions import Cast, ExtractDay, ExtractMonth, ExtractYear
-from django.contrib.auth.models import Group, User
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from deskside.core.business_time import Calendar

@@ -147,6 +147,30 @@ def test_link_requests_are_limited_per_ip(people):
     assert other_ip.status_code == 302
 
 
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(people):
+    """Behind nginx on the same machine every request comes from 127.0.0.1; the limit must
+    follow the address the proxy forwards, or one guesser would lock every client out."""
+    office = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "198.51.100.4"}
+    for number in range(ratelimit.PER_IP):
+        assert ask_link(Client(), f"guess{number}@acme.example", **office).status_code == 302
+    assert ask_link(Client(), "claire@acme.example", **office).status_code == 429
+    home = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    assert ask_link(Client(), "claire@acme.example", **home).status_code == 302
+    # A guesser who writes X-Forwarded-For themselves, through the proxy, changes nothing: the
+    # proxy appends the address it saw, and only that one is believed.
+    spoofed = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "10.9.9.9, 198.51.100.4"}
+    assert ask_link(Client(), "colleague@acme.example", **spoofed).status_code == 429
+
+
+def test_a_forwarded_address_from_an_untrusted_peer_is_ignored(people, settings):
+    settings.DESKSIDE_TRUSTED_PROXIES = ()  # no proxy: Deskside faces the Internet itself
+    for number in range(ratelimit.PER_IP):
+        fake = {"HTTP_X_FORWARDED_FOR": f"192.0.2.{number}"}
+        assert ask_link(Client(), f"guess{number}@acme.example", **fake).status_code == 302
+    fresh_claim = {"HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    assert ask_link(Client(), "claire@acme.example", **fresh_claim).status_code == 429
+
+
 def set_password(contact: Contact, password: str = "correct horse battery") -> None:
     client = signed_in(contact)
     answer = client.post(

@@ -170,3 +170,13 @@ def test_the_imap_part_runs_only_with_a_mailbox_and_never_shows_its_password(set
     assert imap.name == "imap" and imap.argv[-1] == "imap_poll"
     assert imap.where == "imaps://support@example.com@imap.gmail.com:993/INBOX"
     assert "app-password" not in " ".join([*imap.argv, imap.where])
+
+
+def test_gunicorn_believes_forwarded_https_from_the_trusted_proxies_only(settings):
+    import ipaddress
+
+    from deskside.runtime.supervisor import parts
+
+    settings.DESKSIDE_TRUSTED_PROXIES = (ipaddress.ip_network("10.0.0.0/8"),)
+    web = parts()[0].argv
+    assert web[web.index("--forwarded-allow-ips") + 1] == "10.0.0.0/8"

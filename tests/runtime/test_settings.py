@@ -47,6 +47,11 @@ def run_deskside(
         ("SECRET_KEY", "short", "SECRET_KEY is too short"),
         ("DESKSIDE_REF_PREFIX", "CC-S", "must be letters and digits"),
         ("DESKSIDE_WEB_WORKERS", "two", "DESKSIDE_WEB_WORKERS='two' is not a whole number"),
+        (
+            "DESKSIDE_TRUSTED_PROXIES",
+            "10.0.0.0/8, nginx",
+            "DESKSIDE_TRUSTED_PROXIES: 'nginx' is not an IP address or network",
+        ),
     ],
 )
 def test_bad_value_stops_startup_with_its_name(tmp_path, name, value, message):
@@ -103,7 +108,7 @@ def test_good_values_are_read(tmp_path):
     code = (
         "from django.conf import settings as s; "
         "print(s.DESKSIDE_HTTP, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, s.DEBUG, "
-        "s.ALLOWED_HOSTS)"
+        "s.ALLOWED_HOSTS, [str(n) for n in s.DESKSIDE_TRUSTED_PROXIES])"
     )
     result = run_deskside(
         ["shell", "--no-imports", "-c", code],
@@ -112,13 +117,15 @@ def test_good_values_are_read(tmp_path):
             "EMAIL_URL": "smtp+tls://u:p@mail.example:587",
             "DEBUG": "yes",
             "ALLOWED_HOSTS": "desk.example, localhost",
+            "DESKSIDE_TRUSTED_PROXIES": "10.1.2.3, 172.16.0.0/12",
         },
         tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert (
         result.stdout.strip()
-        == "0.0.0.0:8080 mail.example 587 True True ['desk.example', 'localhost']"
+        == "0.0.0.0:8080 mail.example 587 True True ['desk.example', 'localhost'] "
+        "['10.1.2.3/32', '172.16.0.0/12']"
     )
 
 
