@@ -13,7 +13,7 @@ import re
 
 from django.db import connection
 
-from deskside.tickets.models import Direction
+from deskside.tickets.models import Direction, MessageKind
 
 MAX_TERMS = 12
 # Only the newest matches are ranked (per kind: subjects, messages), so that a word found in
@@ -25,6 +25,16 @@ WINDOW = 100_000  # then the newest ids asked of the index before the older ones
 _PG_SUBJECT = "t.search_vector"
 _PG_TEXT = "m.search_vector"
 _PUBLIC = (Direction.INBOUND.value, Direction.OUTBOUND.value)
+# The protocol's form letters, the same on every ticket, are not indexed (migration
+# 0009_search_without_form_letters): on PostgreSQL the GIN index is partial, and a query must
+# state the index's condition for the planner to use it.
+FORM_LETTERS = (
+    MessageKind.ACKNOWLEDGEMENT.value,
+    MessageKind.PROTOCOL.value,
+    MessageKind.REMINDER.value,
+    MessageKind.CLOSURE.value,
+)
+_PG_INDEXED = "m.kind NOT IN ({})".format(", ".join(f"'{kind}'" for kind in FORM_LETTERS))
 _WORD = re.compile(r"\w", re.UNICODE)
 
 
@@ -120,7 +130,7 @@ def _pg_message_hits(text: str, public_only: bool) -> list[tuple[int, float]]:
     return _pg_newest(
         f"m.ticket_id, ts_rank({_PG_TEXT}, plainto_tsquery('simple', %s))",
         "tickets_message AS m",
-        f"{_PG_TEXT} @@ plainto_tsquery('simple', %s){public}",
+        f"{_PG_TEXT} @@ plainto_tsquery('simple', %s) AND {_PG_INDEXED}{public}",
         [text, text, *(_PUBLIC if public_only else ())],
     )
 

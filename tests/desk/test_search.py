@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from django.db import connection
 
+from deskside.mail.intake import ingest
+from deskside.mail.models import Door
 from deskside.tickets import actions, search
-from deskside.tickets.models import Message, Ticket
+from deskside.tickets.models import Message, MessageKind, Ticket
+from deskside.tickets.models.ticket import parse_ref
 from deskside.tickets.search import fts5_query, search_tickets
 from tests.desk.conftest import MONDAY_10, open_ticket, refs_in
 
@@ -99,6 +104,26 @@ def test_internal_notes_can_be_left_out(people):
     assert search_tickets("export", 10, public_only=True) == [ticket.pk]
 
 
+def test_the_protocols_form_letters_are_not_searched(people):
+    """The acknowledgement is the same letter on every ticket: its words would match them all
+    and push the clients' own messages out of the newest candidates."""
+    client_wrote = open_ticket(people, 3, "[Sev 3] Facturen", text="De factuur is nooit ontvangen.")
+    mailed = ingest(
+        b"From: Claire <claire@acme.example>\r\nTo: support@deskside.localhost\r\n"
+        b"Subject: Severity 2 - printer jam\r\nMessage-ID: <jam@acme.example>\r\n\r\n"
+        b"Paper is stuck in tray 2.\r\n",
+        door=Door.PIPE,
+    )
+    ticket = Ticket.objects.get(pk=parse_ref(mailed.ticket or ""))
+    letter = ticket.messages.get(kind=MessageKind.ACKNOWLEDGEMENT)
+    assert "We hebben uw mail ontvangen" in letter.text  # Claire reads Dutch
+
+    assert search_tickets("ontvangen", 10) == [client_wrote.pk]
+    assert search_tickets("tray", 10) == [ticket.pk]
+    actions.reply(ticket, "We hebben de foto van lade 2 ontvangen.", by=people.agent)
+    assert search_tickets("ontvangen", 10) == [ticket.pk, client_wrote.pk]  # an agent's reply
+
+
 @pytest.mark.parametrize(
     "query",
     [
@@ -157,6 +182,20 @@ def test_the_index_is_installed():
             indexes = dict(cursor.fetchall())
             assert "USING gin" in indexes["ticket_subject_search"]
             assert "USING gin" in indexes["message_text_search"]
+            # Partial, without the form letters; search states the same condition.
+            assert "WHERE" in indexes["message_text_search"]
+            for kind in search.FORM_LETTERS:
+                assert f"'{kind}'" in indexes["message_text_search"]
+
+
+def test_the_migration_and_search_agree_on_the_form_letters():
+    migration = importlib.import_module(
+        "deskside.tickets.migrations.0009_search_without_form_letters"
+    )
+    assert (
+        "({})".format(", ".join(f"'{kind}'" for kind in search.FORM_LETTERS))
+        == migration.FORM_LETTERS
+    )
 
 
 def test_search_page(agent, people):
