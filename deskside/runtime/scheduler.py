@@ -1,7 +1,10 @@
 """The periodic scheduler: enqueues the protocol's recurring work as tasks for the worker.
 
 Exactly one scheduler runs (a lease); a job is not enqueued again while its last run is still
-waiting or running, so a slow worker never builds a pile of identical tasks.
+waiting or running, so a slow worker never builds a pile of identical tasks. A run that says
+RUNNING for longer than any job takes lost its worker (killed, the machine restarted:
+django-tasks-db leaves such a row RUNNING for ever); it is marked failed and the job scheduled
+again, or the clocks would never be swept again after one unlucky kill.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from importlib import import_module
 from typing import Any
 
 from django.db import close_old_connections
+from django.tasks import TaskResultStatus
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from deskside.runtime import leases
@@ -35,7 +40,11 @@ JOBS = (
     Job("deskside.tickets.tasks.sweep_waiting", 60.0),  # reminders and closes, in days
     Job("deskside.outbox.send.deliver", 15.0),  # retries; new mail is sent at once on commit
     Job("deskside.mail.tasks.finish_stored_mail", 30.0),
+    Job("deskside.runtime.tasks.prune_task_results", 3600.0),
 )
+# Every job finishes in seconds (deliver: 100 mails at most, each within the SMTP timeout); a
+# run RUNNING for this long has no worker left.
+STALE_AFTER = timedelta(minutes=30)
 
 
 def _task(path: str) -> Any:
@@ -44,7 +53,32 @@ def _task(path: str) -> Any:
 
 
 def _pending(path: str) -> bool:
-    return DBTaskResult.objects.filter(task_path=path, status__in=["READY", "RUNNING"]).exists()
+    _give_up_lost_runs(path)
+    return DBTaskResult.objects.filter(
+        task_path=path, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
+    ).exists()
+
+
+def _give_up_lost_runs(path: str) -> None:
+    """Mark the runs of `path` that have been RUNNING since before STALE_AFTER as failed."""
+    now = timezone.now()
+    lost = DBTaskResult.objects.filter(
+        task_path=path, status=TaskResultStatus.RUNNING, started_at__lt=now - STALE_AFTER
+    )
+    for run in lost.only("id", "started_at", "worker_ids"):
+        log.warning(
+            "scheduler: %s (task %s) has been running since %s; its worker is gone: marked "
+            "failed, scheduled again",
+            path,
+            run.pk,
+            run.started_at,
+        )
+    lost.update(
+        status=TaskResultStatus.FAILED,
+        finished_at=now,
+        exception_class_path="deskside.runtime.scheduler.WorkerLost",
+        traceback=f"No worker finished this run within {STALE_AFTER}: it was killed or lost.",
+    )
 
 
 def tick(last_run: dict[str, float], now: float) -> list[str]:
