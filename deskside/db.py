@@ -131,31 +131,60 @@ class Lookup[M: Model]:
 
     def __init__(self, model: type[M], where: str, *, params: Sequence[str] = ()) -> None:
         self.model = model
+        self.fields = list(model._meta.concrete_fields)
+        self.rows = Rows(
+            model,
+            [f.attname for f in self.fields],
+            f"{where} LIMIT 1",
+            params=params,
+        )
+
+    def first(self, *values: object) -> M | None:
+        found = self.rows.all(*values)
+        if not found:
+            return None
+        alias = router.db_for_read(self.model)
+        return self.model.from_db(alias, [f.attname for f in self.fields], list(found[0]))
+
+
+class Rows:
+    """`Model.objects.filter(...).values_list(*columns)` for a fixed WHERE clause (with ORDER BY
+    and LIMIT as needed; the syntax of Statement): the rows as tuples, each value converted as
+    a queryset converts it (SQLite's dates come back as text, JSON as a string)."""
+
+    def __init__(
+        self, model: type[Model], columns: Sequence[str], where: str, *, params: Sequence[str] = ()
+    ) -> None:
+        self.model = model
         meta = model._meta
-        self.fields = list(meta.concrete_fields)
+        self.fields = [_concrete(meta.get_field(name)) for name in columns]
         self.statement = Statement(
             model,
             f"SELECT {', '.join('{' + f.attname + '}' for f in self.fields)} "
-            f"FROM {{table}} WHERE {where} LIMIT 1",
+            f"FROM {{table}} WHERE {where}",
             params=params,
         )
         self._converters: dict[str, list[tuple[int, list[_Converter], Any]]] = {}
 
-    def first(self, *values: object) -> M | None:
+    def all(self, *values: object) -> list[tuple[Any, ...]]:
         alias = router.db_for_read(self.model)
         with self.statement.execute(alias, values) as cursor:
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        converted = list(row)
+            rows = cursor.fetchall()
+        converters = self._converters_for(alias)
+        if not converters:
+            return [tuple(row) for row in rows]
         connection = connections[alias]
-        for index, converters, expression in self._converters_for(alias):
-            for convert in converters:
-                converted[index] = convert(converted[index], expression, connection)
-        return self.model.from_db(alias, [f.attname for f in self.fields], converted)
+        converted = []
+        for row in rows:
+            values_of_row = list(row)
+            for index, functions, expression in converters:
+                for convert in functions:
+                    values_of_row[index] = convert(values_of_row[index], expression, connection)
+            converted.append(tuple(values_of_row))
+        return converted
 
     def _converters_for(self, alias: str) -> list[tuple[int, list[_Converter], Any]]:
-        """What a queryset applies to each column read (SQLite's dates come back as text)."""
+        """What a queryset applies to each column read."""
         cached = self._converters.get(alias)
         if cached is None:
             connection, table = connections[alias], self.model._meta.db_table

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from django.utils import timezone
 
+from deskside import db
 from deskside.core import clocks as core_clocks
 from deskside.tickets import policy
-from deskside.tickets.models import Direction, Event, EventKind, MessageKind, Ticket
+from deskside.tickets.models import Direction, Event, EventKind, Message, MessageKind, Ticket
 from deskside.tickets.models.choices import NO_EFFORT_RANK, CloseReason
 
 CLOCK_FIELDS = (
@@ -61,19 +63,29 @@ def _never(ticket: Ticket) -> datetime | None:
 documentation_done: Callable[[Ticket], datetime | None] = _never
 
 
+# Prepared: every action on a ticket, and every reply the intake files, reads its history.
+_EVENTS = db.Rows(
+    Event,
+    ("kind", "created_at", "data"),
+    "{ticket} = %s ORDER BY {created_at}, {id}",
+    params=("ticket",),
+)
+# Proposed steps are a public reply by an agent too: they answer and update the client.
+_PUBLIC_REPLIES = db.Rows(
+    Message,
+    ("created_at",),
+    "{ticket} = %s AND {direction} = %s AND {kind} IN (%s, %s) ORDER BY {created_at}",
+    params=("ticket", "direction", "kind", "kind"),
+)
+
+
 def history(ticket: Ticket) -> core_clocks.History:
-    events = list(
-        Event.objects.filter(ticket=ticket)
-        .order_by("created_at", "id")
-        .values_list("kind", "created_at", "data")
-    )
+    events: list[tuple[str, datetime, dict[str, Any]]] = _EVENTS.all(ticket.pk)
     replies = tuple(
-        # Proposed steps are a public reply by an agent too: they answer and update the client.
-        ticket.messages.filter(
-            direction=Direction.OUTBOUND, kind__in=(MessageKind.REPLY, MessageKind.PROPOSAL)
+        at
+        for (at,) in _PUBLIC_REPLIES.all(
+            ticket.pk, Direction.OUTBOUND, MessageKind.REPLY, MessageKind.PROPOSAL
         )
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
     )
     return core_clocks.History(
         received_at=_clock_start(ticket, events),
@@ -82,12 +94,18 @@ def history(ticket: Ticket) -> core_clocks.History:
             (at, int(data["level"])) for kind, at, data in events if kind == EventKind.REASSESSED
         ),
         public_replies=replies,
-        documentation_done_at=documentation_done(ticket),
+        documentation_done_at=_documentation_done(ticket),
         milestones=tuple(
             (at, str(data["milestone"])) for kind, at, data in events if kind == EventKind.MILESTONE
         ),
         waiting_periods=_waiting_periods(events),
     )
+
+
+def _documentation_done(ticket: Ticket) -> datetime | None:
+    """Asked only when the ticket's level has a documentation clock (level 4 by default)."""
+    level = policy.targets().get(ticket.severity or 0)
+    return documentation_done(ticket) if level and level.documentation else None
 
 
 def _clock_start(ticket: Ticket, events: list[tuple[str, datetime, dict[str, object]]]) -> datetime:

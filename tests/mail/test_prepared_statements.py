@@ -134,6 +134,36 @@ def test_a_lookup_reads_the_instance_the_orm_reads() -> None:
     assert contact_by_address("nobody@acme.example") is None
 
 
+def test_prepared_rows_read_what_values_list_reads_in_order() -> None:
+    contact = Contact.objects.create(email="claire@acme.example")
+    ticket = Ticket.objects.create(subject="Sev 2", contact=contact, received_at=NOW, severity=2)
+    other = Ticket.objects.create(subject="Sev 3", contact=contact, received_at=NOW, severity=3)
+    for at, kind, data, on in [
+        (NOW + timedelta(minutes=2), EventKind.REASSESSED, {"level": 1, "was": 2}, ticket),
+        (NOW, EventKind.CREATED, {"severity": 2, "note": None}, ticket),
+        (NOW + timedelta(minutes=1), EventKind.CREATED, {"severity": 3}, other),
+    ]:
+        Event.objects.create(ticket=on, kind=kind, actor_label="x", data=data, created_at=at)
+    rows = db.Rows(
+        Event,
+        ("kind", "created_at", "data"),
+        "{ticket} = %s ORDER BY {created_at}, {id}",
+        params=("ticket",),
+    )
+
+    read = rows.all(ticket.pk)
+
+    expected = list(
+        Event.objects.filter(ticket=ticket)
+        .order_by("created_at", "id")
+        .values_list("kind", "created_at", "data")
+    )
+    assert read == expected
+    assert read[0][1] == NOW and read[0][1].tzinfo is not None  # aware, also on SQLite
+    assert read[1][2] == {"level": 1, "was": 2}  # JSON decoded
+    assert rows.all(-1) == []
+
+
 def test_a_reference_in_the_subject_finds_its_ticket_with_every_field() -> None:
     contact = Contact.objects.create(email="claire@acme.example")
     ticket = Ticket(subject="Sev 2 - export", contact=contact, received_at=NOW, severity=2)
