@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make run      set up and start the whole desk on SQLite (http://127.0.0.1:8000/)"
-	@echo "make test     set up and run the test suite on SQLite"
+	@echo "make test     set up (Debian packages too: Dovecot, Chromium) and run the suite on SQLite"
 	@echo "make check    ruff and mypy"
 	@echo "make bench    run the benchmarks in bench/ (JSON on stdout)"
 	@echo "make screenshots  renew docs/screenshots/ from the browser tests"
