@@ -131,20 +131,14 @@ class Lookup[M: Model]:
 
     def __init__(self, model: type[M], where: str, *, params: Sequence[str] = ()) -> None:
         self.model = model
-        self.fields = list(model._meta.concrete_fields)
-        self.rows = Rows(
-            model,
-            [f.attname for f in self.fields],
-            f"{where} LIMIT 1",
-            params=params,
-        )
+        self.columns = [f.attname for f in model._meta.concrete_fields]
+        self.rows = Rows(model, self.columns, f"{where} LIMIT 1", params=params)
 
     def first(self, *values: object) -> M | None:
         found = self.rows.all(*values)
         if not found:
             return None
-        alias = router.db_for_read(self.model)
-        return self.model.from_db(alias, [f.attname for f in self.fields], list(found[0]))
+        return self.model.from_db(router.db_for_read(self.model), self.columns, list(found[0]))
 
 
 class Rows:

@@ -62,18 +62,24 @@ def _pending(path: str) -> bool:
 def _give_up_lost_runs(path: str) -> None:
     """Mark the runs of `path` that have been RUNNING since before STALE_AFTER as failed."""
     now = timezone.now()
-    lost = DBTaskResult.objects.filter(
-        task_path=path, status=TaskResultStatus.RUNNING, started_at__lt=now - STALE_AFTER
+    lost = list(
+        DBTaskResult.objects.filter(
+            task_path=path, status=TaskResultStatus.RUNNING, started_at__lt=now - STALE_AFTER
+        ).values_list("pk", "started_at")
     )
-    for run in lost.only("id", "started_at", "worker_ids"):
+    if not lost:  # the usual case: one query, no write
+        return
+    for pk, started_at in lost:
         log.warning(
             "scheduler: %s (task %s) has been running since %s; its worker is gone: marked "
             "failed, scheduled again",
             path,
-            run.pk,
-            run.started_at,
+            pk,
+            started_at,
         )
-    lost.update(
+    DBTaskResult.objects.filter(
+        pk__in=[pk for pk, _ in lost], status=TaskResultStatus.RUNNING
+    ).update(
         status=TaskResultStatus.FAILED,
         finished_at=now,
         exception_class_path="deskside.runtime.scheduler.WorkerLost",

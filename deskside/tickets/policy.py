@@ -27,17 +27,21 @@ _TTL_SECONDS = 10.0
 _cached: dict[str, tuple[float, object]] = {}
 
 
-def _fresh(key: str) -> object | None:
+def remembered[T](key: str, compute: Callable[[], T]) -> T:
+    """`compute()`, kept for a few seconds under `key` (see `clear`)."""
     hit = _cached.get(key)
     if hit and time.monotonic() - hit[0] < _TTL_SECONDS:
-        return hit[1]
-    return None
+        return cast(T, hit[1])
+    value = compute()
+    _cached[key] = (time.monotonic(), value)
+    return value
 
 
 def calendar() -> Calendar:
-    hit = _fresh("calendar")
-    if isinstance(hit, Calendar):
-        return hit
+    return remembered("calendar", _read_calendar)
+
+
+def _read_calendar() -> Calendar:
     # One query: the calendar joined to its closing dates (one row per date, or one with None),
     # each row with its country's public holidays as one "20261225,..." string.
     rows: list[tuple[str, Any, str, str | None, date | None]] = list(
@@ -52,9 +56,7 @@ def calendar() -> Calendar:
         country = unsaved.holiday_country
         holidays = PublicHoliday.objects.filter(country=country).aggregate(days=_day_numbers())
         rows = [(unsaved.timezone, unsaved.opening_hours, country, holidays["days"], None)]
-    value = _calendar_from_rows(rows)
-    _cached["calendar"] = (time.monotonic(), value)
-    return value
+    return _calendar_from_rows(rows)
 
 
 def _day_numbers() -> StringAgg:
@@ -107,12 +109,7 @@ def _from_day_number(number: int) -> date:
 
 def levels() -> dict[int, SeverityLevel]:
     """The severity levels by number (names, definitions, effort and clock targets)."""
-    hit = _fresh("levels")
-    if isinstance(hit, dict):
-        return hit
-    value = {row.level: row for row in SeverityLevel.objects.all()}
-    _cached["levels"] = (time.monotonic(), value)
-    return value
+    return remembered("levels", lambda: {row.level: row for row in SeverityLevel.objects.all()})
 
 
 def level(number: int) -> SeverityLevel:
@@ -124,12 +121,9 @@ def level(number: int) -> SeverityLevel:
 
 
 def targets() -> dict[int, Targets]:
-    hit = _fresh("targets")
-    if isinstance(hit, dict):
-        return hit
-    value = {number: targets_of(row) for number, row in levels().items()}
-    _cached["targets"] = (time.monotonic(), value)
-    return value
+    return remembered(
+        "targets", lambda: {number: targets_of(row) for number, row in levels().items()}
+    )
 
 
 def targets_of(row: SeverityLevel) -> Targets:
@@ -147,16 +141,6 @@ def effort_rank(level: int | None) -> int | None:
         return None
     row = levels().get(level)
     return row.effort_rank if row is not None else None
-
-
-def remembered[T](key: str, compute: Callable[[], T]) -> T:
-    """`compute()`, kept for a few seconds like the calendar and the levels (see `clear`)."""
-    hit = _fresh(key)
-    if hit is not None:
-        return cast(T, hit)
-    value = compute()
-    _cached[key] = (time.monotonic(), value)
-    return value
 
 
 def clear(**kwargs: object) -> None:

@@ -15,9 +15,9 @@ CAP = 100000  # as in 0003_search
 FORM_LETTERS = "('acknowledgement', 'protocol', 'reminder', 'closure')"
 
 
-def _message_triggers(condition: str) -> list[str]:
-    new = f"new.kind NOT IN {FORM_LETTERS}" if condition else "1"
-    old = f"old.kind NOT IN {FORM_LETTERS}" if condition else "1"
+def _message_triggers(*, skip_form_letters: bool) -> list[str]:
+    new = f"new.kind NOT IN {FORM_LETTERS}" if skip_form_letters else "1"
+    old = f"old.kind NOT IN {FORM_LETTERS}" if skip_form_letters else "1"
     return [
         "DROP TRIGGER IF EXISTS ticket_search_message_insert",
         "DROP TRIGGER IF EXISTS ticket_search_message_delete",
@@ -55,11 +55,11 @@ SQLITE_FORWARD = [
     SELECT 'delete', id, '', substr(text, 1, {CAP}) FROM tickets_message
     WHERE kind IN {FORM_LETTERS}
     """,
-    *_message_triggers("form letters left out"),
+    *_message_triggers(skip_form_letters=True),
 ]
 
 SQLITE_BACKWARD = [
-    *_message_triggers(""),
+    *_message_triggers(skip_form_letters=False),
     f"""
     INSERT INTO ticket_search(rowid, subject, body)
     SELECT id, '', substr(text, 1, {CAP}) FROM tickets_message WHERE kind IN {FORM_LETTERS}
