@@ -8,6 +8,7 @@ manager (systemd, a container runtime) decides about restarts and sees the exit 
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,9 +17,13 @@ from types import FrameType
 
 from django.conf import settings
 
+from deskside.config import HostPort
 from deskside.mail.imap import describe as describe_mailbox
 
 STOP_TIMEOUT = 15.0
+# How long the listening parts may take to accept connections (gunicorn alone retries a busy
+# port for about five seconds before it gives up).
+READY_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,7 @@ class Part:
     name: str
     argv: list[str]
     where: str
+    listens: HostPort | None = None
 
 
 def parts() -> list[Part]:
@@ -55,6 +61,7 @@ def parts() -> list[Part]:
                 "warning",
             ],
             f"{base}/  (desk {base}/desk/, portal {base}/portal/, admin {base}/admin/)",
+            listens=http,
         ),
         Part(
             "worker",
@@ -66,7 +73,12 @@ def parts() -> list[Part]:
             [*deskside, "scheduler"],
             "periodic scheduler (clocks, reminders, mail retries)",
         ),
-        Part("smtp", [*deskside, "smtpd"], f"smtp://{settings.DESKSIDE_SMTPD}"),
+        Part(
+            "smtp",
+            [*deskside, "smtpd"],
+            f"smtp://{settings.DESKSIDE_SMTPD}",
+            listens=settings.DESKSIDE_SMTPD,
+        ),
         *_imap_parts(deskside),
     ]
 
@@ -90,11 +102,23 @@ class Supervisor:
     def run(self) -> int:
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
+        busy = [
+            f"{part.name} cannot listen on {part.listens}: {error}"
+            for part, error in _busy(self.parts)
+        ]
+        if busy:
+            for line in busy:
+                print(f"deskside: {line}", file=sys.stderr, flush=True)
+            print("deskside: nothing was started.", file=sys.stderr, flush=True)
+            return 1
         for part in self.parts:
             self.procs[part.name] = subprocess.Popen(part.argv)
             print(f"  {part.name:<10} {part.where}", flush=True)
-        print("Deskside is running. Press Ctrl-C to stop.", flush=True)
-        failed = self._watch()
+        # "Running" only once its doors answer: a part that fails to start ends the desk first.
+        failed = self._wait_until_listening()
+        if failed is None and not self.stopping:
+            print("Deskside is running. Press Ctrl-C to stop.", flush=True)
+            failed = self._watch()
         self._stop_all()
         if failed:
             print(
@@ -106,14 +130,41 @@ class Supervisor:
         print("Deskside stopped.", flush=True)
         return 0
 
+    def _wait_until_listening(self) -> str | None:
+        """None once every listening part accepts connections; else the part that failed."""
+        waiting = [part for part in self.parts if part.listens is not None]
+        deadline = time.monotonic() + READY_TIMEOUT
+        while waiting and not self.stopping:
+            exited = self._exited()
+            if exited is not None:
+                return exited
+            waiting = [part for part in waiting if not _accepts(part.listens)]
+            if waiting and time.monotonic() > deadline:
+                late = waiting[0]
+                print(
+                    f"deskside: {late.name} did not listen on {late.listens} within "
+                    f"{READY_TIMEOUT:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                return late.name
+            time.sleep(0.1)
+        return None
+
     def _watch(self) -> str | None:
         while not self.stopping:
-            for name, proc in self.procs.items():
-                code = proc.poll()
-                if code is not None:
-                    print(f"deskside: {name} exited with code {code}", file=sys.stderr, flush=True)
-                    return name
+            exited = self._exited()
+            if exited is not None:
+                return exited
             time.sleep(0.2)
+        return None
+
+    def _exited(self) -> str | None:
+        for name, proc in self.procs.items():
+            code = proc.poll()
+            if code is not None:
+                print(f"deskside: {name} exited with code {code}", file=sys.stderr, flush=True)
+                return name
         return None
 
     def _stop_all(self) -> None:
@@ -127,3 +178,35 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 proc.kill()  # the part ignored SIGTERM for too long; do not leave it behind
                 proc.wait()
+
+
+def _busy(parts: list[Part]) -> list[tuple[Part, OSError]]:
+    """The parts whose address cannot be bound now (another program listens there): found
+    before anything starts, since a connection test cannot tell that program from ours."""
+    busy = []
+    for part in parts:
+        if part.listens is None:
+            continue
+        try:
+            family, kind, proto, _, address = socket.getaddrinfo(
+                part.listens.host, part.listens.port, type=socket.SOCK_STREAM
+            )[0]
+            with socket.socket(family, kind, proto) as probe:
+                # As the servers bind: a port left in TIME_WAIT by a stopped desk is free.
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(address)
+        except OSError as error:
+            busy.append((part, error))
+    return busy
+
+
+def _accepts(address: HostPort | None) -> bool:
+    """Whether a TCP connection to `address` succeeds (a wildcard address is tried locally)."""
+    if address is None:
+        return True
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(address.host, address.host)
+    try:
+        with socket.create_connection((host, address.port), timeout=0.5):
+            return True
+    except OSError:
+        return False

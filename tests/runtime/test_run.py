@@ -47,9 +47,9 @@ def alive(pid: int) -> bool:
 
 
 class Desk:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, smtp_port: int | None = None) -> None:
         self.port = free_port()
-        self.smtp_port = free_port()
+        self.smtp_port = smtp_port or free_port()
         env = dict(os.environ) | {
             "DESKSIDE_DATA_DIR": str(tmp_path / "data"),
             "DESKSIDE_HTTP": f"127.0.0.1:{self.port}",
@@ -79,6 +79,13 @@ class Desk:
             except OSError:
                 time.sleep(0.3)
         raise AssertionError("the web server never answered:\n" + self.output())
+
+    def wait_for_output(self, text: str, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            assert self.proc.poll() is None, self.output()
+            assert time.monotonic() < deadline, f"never printed {text!r}:\n{self.output()}"
+            time.sleep(0.05)
 
     def smtp_banner(self, timeout: float = 30) -> str:
         """The SMTP door's greeting; it may come up a moment after the web server."""
@@ -121,6 +128,33 @@ def test_run_serves_the_admin_and_stops_cleanly(desk):
     assert desk.proc.wait(timeout=30) == 0, desk.output()
     assert "Deskside stopped." in desk.output()
     assert [pid for pid in children if alive(pid)] == []
+
+
+def test_running_is_said_only_once_the_web_and_smtp_doors_answer(desk):
+    desk.wait_for_output("Deskside is running.")
+    # No retry: the moment the desk says it runs, both doors take a connection.
+    with socket.create_connection(("127.0.0.1", desk.smtp_port), timeout=5) as conn:
+        assert conn.makefile("rb").readline().startswith(b"220 ")
+    status, _ = desk.get("/health")
+    assert status == 200
+
+
+def test_a_busy_smtp_port_stops_the_desk_before_it_says_it_runs(tmp_path):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        busy = Desk(tmp_path, smtp_port=squatter.getsockname()[1])
+        try:
+            assert busy.proc.wait(timeout=90) == 1
+        finally:
+            if busy.proc.poll() is None:
+                busy.proc.kill()
+    out = busy.output()
+    assert f"deskside: smtp cannot listen on 127.0.0.1:{busy.smtp_port}" in out
+    assert "Address already in use" in out
+    assert "nothing was started" in out
+    assert "Deskside is running" not in out
+    assert "Traceback" not in out
 
 
 def test_a_part_that_dies_stops_the_whole_desk(desk):
