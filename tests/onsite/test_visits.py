@@ -3,11 +3,14 @@ hours only, the invitations as calendar programs read them, and the technician's
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection, transaction
 
 from deskside.accounts.models import Contact
 from deskside.onsite import actions
@@ -102,6 +105,37 @@ def test_a_request_needs_a_reason_and_only_one_visit_runs_at_a_time(people):
     actions.request_visit(ticket, "Hardware fault", by=people.agent)
     with pytest.raises(VisitError, match="already has a visit"):
         actions.request_visit(ticket, "Again", by=people.agent)
+
+
+@pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").split(":")[0] not in ("postgres", "postgresql"),
+    reason="row locks are PostgreSQL's (runs in CI's PostgreSQL run): SQLite takes its one "
+    "write lock at BEGIN IMMEDIATE, and its in-memory test database cannot serve two threads",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_agents_asking_at_once_get_one_visit(people):
+    """The second request waits for the first's transaction, then sees its visit."""
+    ticket = open_ticket(people, 2)
+    outcome: list[object] = []
+
+    def second_agent() -> None:
+        try:
+            outcome.append(actions.request_visit(ticket, "Also on site", by=people.lead))
+        except VisitError as refused:
+            outcome.append(refused)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        first = actions.request_visit(ticket, "Hardware fault", by=people.agent)
+        other = threading.Thread(target=second_agent)
+        other.start()
+        other.join(timeout=1.0)
+        assert other.is_alive(), "the second request did not wait for the first"
+    other.join(timeout=30)
+    assert len(outcome) == 1 and isinstance(outcome[0], VisitError), outcome
+    assert "already has a visit" in str(outcome[0])
+    assert list(ticket.visits.values_list("pk", flat=True)) == [first.pk]
 
 
 # -- scheduling -------------------------------------------------------------------------------
