@@ -62,8 +62,8 @@ def request_visit(ticket: Ticket, reason: str, *, by: User) -> Visit:
         raise VisitError("Say why the problem cannot be solved remotely.")
     # Under the ticket's row lock: two agents asking at once get one visit, not two, since the
     # second sees the first's visit once it may go on.
-    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("contact").get(
-        pk=ticket.pk
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",)).select_related("contact").get(pk=ticket.pk)
     )
     if not ticket.is_open():
         raise VisitError(f"{ticket.ref} is {ticket.get_status_display().lower()}: reopen it first.")
