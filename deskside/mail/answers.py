@@ -7,20 +7,12 @@ OutboundMail in the same transaction (so it is sent exactly when the ticket exis
 from __future__ import annotations
 
 from django.template.loader import render_to_string
-from django.utils import formats, timezone, translation
-from django.utils.html import escape, linebreaks
 
 from deskside.accounts.models import Contact
 from deskside.core.opening_words import describe_hours_and_next_opening
 from deskside.core.severity import SeverityReading
-from deskside.outbox.send import new_message_id, queue
-from deskside.tickets import actions, policy
-from deskside.tickets.models import Direction, MessageKind, Ticket
-
-
-def _when(value: object, language: str) -> str:
-    with translation.override(language):
-        return str(formats.date_format(timezone.localtime(value), "l j F Y, H:i"))  # type: ignore[arg-type]
+from deskside.tickets import actions, notices, policy
+from deskside.tickets.models import MessageKind, Ticket
 
 
 def _send(
@@ -32,39 +24,18 @@ def _send(
     in_reply_to: str | None,
 ) -> None:
     language = ticket.language
-    text = render_to_string(f"mail/{template}.{language}.txt", context).strip() + "\n"
-    # The HTML part is the text itself, escaped: a client's subject quoted in it stays text.
-    html = linebreaks(escape(text.strip()))
-    # Collapse whitespace: a line break decoded from a hostile subject never reaches a header.
-    subject = " ".join(render_to_string(f"mail/{template}_subject.{language}.txt", context).split())
-    message_id = new_message_id()
-    # The intake answers within the transaction that opened or changed the ticket: its row is
-    # already held, no need to read it again under a lock.
-    actions.add_system_message(
+    mail = notices.to_client(
         ticket,
-        actions.NewMessage(
-            direction=Direction.OUTBOUND,
-            kind=kind,
-            text=text,
-            subject=subject,
-            sender="Deskside",
-            message_id=message_id,
-            in_reply_to=in_reply_to or "",
-        ),
-        locked=True,
-    )
-    queue(
-        to=[contact.email],
-        subject=subject,
-        text=text,
-        html=html,
+        subject=render_to_string(f"mail/{template}_subject.{language}.txt", context),
+        text=render_to_string(f"mail/{template}.{language}.txt", context),
         purpose=kind.value,
-        ticket_ref=ticket.ref,
-        in_reply_to=in_reply_to or "",
         references=[in_reply_to] if in_reply_to else [],
         automatic=True,
-        message_id=message_id,
+        to=contact.email,
     )
+    # The intake answers within the transaction that opened or changed the ticket: its row is
+    # already held, no need to read it again under a lock.
+    actions.add_system_message(ticket, actions.filed(mail, kind), locked=True)
 
 
 def acknowledge(ticket: Ticket, contact: Contact, *, in_reply_to: str | None) -> None:
@@ -83,7 +54,9 @@ def acknowledge(ticket: Ticket, contact: Contact, *, in_reply_to: str | None) ->
         "definition": level.definition_in(ticket.language),
         "effort": level.effort,
         "first_response_due": (
-            _when(ticket.first_response_due, ticket.language) if ticket.first_response_due else None
+            notices.client_date(ticket.first_response_due, ticket.language)
+            if ticket.first_response_due
+            else None
         ),
         "opening": (
             describe_hours_and_next_opening(calendar, ticket.received_at, ticket.language)

@@ -6,30 +6,23 @@ Everything is queued through the outbox inside the action's transaction.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.template.loader import render_to_string
-from django.utils import formats, timezone, translation
-from django.utils.html import escape, linebreaks
+from django.utils import timezone
 
 from deskside.core.clocks import short_duration
 from deskside.onsite import ical
 from deskside.onsite.models import Visit
 from deskside.outbox.models import CalendarMethod
-from deskside.outbox.send import new_message_id, queue
+from deskside.outbox.send import queue
 from deskside.tickets import actions
+from deskside.tickets import notices as ticket_notices
 from deskside.tickets.models import Direction, MessageKind, Ticket
+from deskside.tickets.notices import client_date
 
 SUPPORT_NAME = "Deskside support"
 STAFF_LANGUAGE = "en"
-
-
-def when(value: datetime, language: str) -> str:
-    """'lundi 30 novembre 2026, 10:00' in the reader's language, Brussels time."""
-    with translation.override(language):
-        return str(formats.date_format(timezone.localtime(value), "l j F Y, H:i"))
 
 
 def staff_name(user: User) -> str:
@@ -60,7 +53,7 @@ def invitation(visit: Visit, method: CalendarMethod, *, update: bool, reason: st
         "subject": ticket.subject,
         "name": ticket.contact.name,
         "update": update,
-        "start": when(visit.start, language),
+        "start": client_date(visit.start, language),
         "end": timezone.localtime(visit.end).strftime("%H:%M"),
         "duration": short_duration(visit.duration) if visit.duration else "",
         "technician": staff_name(visit.technician),
@@ -85,7 +78,7 @@ def technician(
         "contact": ticket.contact,
         "cancelled": method == CalendarMethod.CANCEL,
         "update": update,
-        "start": when(visit.start, STAFF_LANGUAGE),
+        "start": client_date(visit.start, STAFF_LANGUAGE),
         "end": timezone.localtime(visit.end).strftime("%H:%M"),
         "reason": reason,
         "link": f"/desk/visits/{visit.pk}/",
@@ -136,41 +129,16 @@ def _to_client(
     method: CalendarMethod | None = None,
 ) -> None:
     language = ticket.language
-    text = render_to_string(f"onsite/mail/{template}.{language}.txt", context).strip() + "\n"
-    subject = " ".join(
-        render_to_string(f"onsite/mail/{template}_subject.{language}.txt", context).split()
-    )
-    thread = list(
-        ticket.messages.exclude(message_id="")
-        .order_by("created_at", "id")
-        .values_list("message_id", flat=True)
-    )[-20:]
-    message_id = new_message_id()
-    actions.add_system_message(
+    mail = ticket_notices.to_client(
         ticket,
-        actions.NewMessage(
-            direction=Direction.OUTBOUND,
-            kind=MessageKind.NOTICE,
-            text=text,
-            subject=subject,
-            sender="Deskside",
-            message_id=message_id,
-            in_reply_to=thread[-1] if thread else "",
-        ),
-    )
-    queue(
-        to=[ticket.contact.email],
-        subject=subject,
-        text=text,
-        html=linebreaks(escape(text.strip())),
+        subject=render_to_string(f"onsite/mail/{template}_subject.{language}.txt", context),
+        text=render_to_string(f"onsite/mail/{template}.{language}.txt", context),
         purpose=f"visit_{template}",
-        ticket_ref=ticket.ref,
-        in_reply_to=thread[-1] if thread else "",
-        references=thread,
-        message_id=message_id,
+        references=actions.conversation(ticket)[-20:],
         calendar=calendar,
-        calendar_method=method or "",
+        method=method,
     )
+    actions.add_system_message(ticket, actions.filed(mail, MessageKind.NOTICE))
 
 
 def note(ticket: Ticket, text: str) -> None:

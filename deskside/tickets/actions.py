@@ -302,7 +302,7 @@ def reply(
     if not text.strip():
         raise ActionError("A reply needs some text.")
     actor = Actor.staff(by)
-    thread = _thread(ticket)
+    thread = conversation(ticket)
     message = _to_client(ticket, MessageKind.REPLY, text, actor, by, thread, html, files)
     notices.reply_to_client(ticket, message, thread[-20:])
     changed = []
@@ -343,7 +343,7 @@ def _to_client(
     return message
 
 
-def _thread(ticket: Ticket) -> list[str]:
+def conversation(ticket: Ticket) -> list[str]:
     """The Message-IDs of the conversation, oldest first: a mail to the client threads under it."""
     return list(
         ticket.messages.exclude(message_id="")
@@ -413,8 +413,8 @@ def close(ticket: Ticket, reason: CloseReason | str, *, by: Actor, note: str = "
     _close(ticket, CloseReason(reason), by, note=note)
     if reason == CloseReason.OUT_OF_SCOPE:
         # DESIGN.md §1: the client is told, with a templated explanation in their language.
-        sent = notices.closed_out_of_scope(ticket, _thread(ticket)[-20:], note=note)
-        add_system_message(ticket, _filed(sent, MessageKind.CLOSURE), locked=True)
+        sent = notices.closed_out_of_scope(ticket, conversation(ticket)[-20:], note=note)
+        add_system_message(ticket, filed(sent, MessageKind.CLOSURE), locked=True)
     return ticket
 
 
@@ -600,7 +600,7 @@ def propose_steps(ticket: Ticket, steps: str, *, by: User) -> Message:
     if not steps.strip():
         raise ActionError("Proposed steps need some text: what should the client do?")
     actor = Actor.staff(by)
-    thread = _thread(ticket)
+    thread = conversation(ticket)
     message = _to_client(ticket, MessageKind.PROPOSAL, steps, actor, by, thread)
     # A new proposal starts a new silence, even on a ticket that already waits: the WAITING
     # event is where reminders count from (a second one does not disturb the paused clocks).
@@ -684,7 +684,7 @@ def remind_or_close(ticket: Ticket, now: datetime) -> Event | None:
     step = cooperation.next_step(silence, periods, policy.calendar())
     if step.due > now:
         return None
-    thread = _thread(ticket)
+    thread = conversation(ticket)
     proposal = (
         ticket.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.PROPOSAL)
         .order_by("-created_at", "-id")
@@ -700,7 +700,7 @@ def remind_or_close(ticket: Ticket, now: datetime) -> Event | None:
             waiting_since=silence.since.isoformat(),
         )
         sent = notices.closed_unavailable(ticket, thread[-20:], since=silence.since)
-        add_system_message(ticket, _filed(sent, MessageKind.CLOSURE), locked=True)
+        add_system_message(ticket, filed(sent, MessageKind.CLOSURE), locked=True)
         return ticket.events.filter(kind=EventKind.CLOSED).latest("created_at", "id")
     close_at = _schedule_close(silence.since, now, step.number, periods)
     sent = notices.reminder(
@@ -711,7 +711,7 @@ def remind_or_close(ticket: Ticket, now: datetime) -> Event | None:
         proposal=proposal,
         close_at=close_at,
     )
-    message = add_system_message(ticket, _filed(sent, MessageKind.REMINDER), locked=True)
+    message = add_system_message(ticket, filed(sent, MessageKind.REMINDER), locked=True)
     return _record(
         ticket,
         EventKind.REMINDER,
@@ -722,7 +722,7 @@ def remind_or_close(ticket: Ticket, now: datetime) -> Event | None:
     )
 
 
-def _filed(mail: notices.ClientMail, kind: MessageKind) -> NewMessage:
+def filed(mail: notices.ClientMail, kind: MessageKind) -> NewMessage:
     """A mail Deskside sent the client, as a message of the conversation."""
     return NewMessage(
         direction=Direction.OUTBOUND,

@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 
 from deskside.accounts.roles import Role
 from deskside.core.clocks import when_words
+from deskside.outbox.models import CalendarMethod
 from deskside.outbox.send import new_message_id, queue
 from deskside.tickets import policy
 from deskside.tickets.models import EventKind, Message, Ticket
@@ -39,23 +40,63 @@ class ClientMail:
     in_reply_to: str
 
 
-def reply_to_client(ticket: Ticket, message: Message, references: list[str]) -> None:
-    """The agent's public reply, in the ticket's language, threaded under the conversation."""
-    text = (
-        render_to_string(
-            f"tickets/reply.{ticket.language}.txt", {"ticket": ticket, "text": message.text}
-        ).strip()
-        + "\n"
+def to_client(
+    ticket: Ticket,
+    *,
+    subject: str,
+    text: str,
+    purpose: str,
+    references: list[str],
+    automatic: bool = False,
+    message_id: str = "",
+    to: str = "",
+    calendar: bytes = b"",
+    method: CalendarMethod | None = None,
+) -> ClientMail:
+    """Queue one mail to the ticket's client (or `to`), threaded under `references` (oldest
+    first): the text, and as its HTML part the same text escaped, so that a client's subject
+    quoted in it stays text. Every mail Deskside writes to a client goes out through here."""
+    mail = ClientMail(
+        # Whitespace collapsed: a line break decoded from a hostile subject never reaches a header.
+        subject=" ".join(subject.split()),
+        text=text.strip() + "\n",
+        message_id=message_id or new_message_id(),
+        in_reply_to=references[-1] if references else "",
     )
     queue(
-        to=[ticket.contact.email],
-        subject=" ".join(message.subject.split()),
-        text=text,
-        purpose="reply",
+        to=[to or ticket.contact.email],
+        subject=mail.subject,
+        text=mail.text,
+        html=linebreaks(escape(text.strip())),
+        purpose=purpose,
         ticket_ref=ticket.ref,
-        message_id=message.message_id,
-        in_reply_to=references[-1] if references else "",
+        message_id=mail.message_id,
+        in_reply_to=mail.in_reply_to,
         references=references,
+        automatic=automatic,
+        calendar=calendar,
+        calendar_method=method or "",
+    )
+    return mail
+
+
+def client_date(value: datetime, language: str) -> str:
+    """'Tuesday 24 November 2026, 10:00', in the client's language and Brussels time."""
+    with translation.override(language):
+        return str(formats.date_format(timezone.localtime(value), "l j F Y, H:i"))
+
+
+def reply_to_client(ticket: Ticket, message: Message, references: list[str]) -> None:
+    """The agent's public reply, in the ticket's language, threaded under the conversation."""
+    to_client(
+        ticket,
+        subject=message.subject,
+        text=render_to_string(
+            f"tickets/reply.{ticket.language}.txt", {"ticket": ticket, "text": message.text}
+        ),
+        purpose="reply",
+        references=references,
+        message_id=message.message_id,
     )
 
 
@@ -156,11 +197,6 @@ def _staff_when(value: datetime | None) -> str:
 # -- cooperation (client, in the ticket's language) --------------------------------------------
 
 
-def _when(value: datetime, language: str) -> str:
-    with translation.override(language):
-        return str(formats.date_format(timezone.localtime(value), "l j F Y, H:i"))
-
-
 def _to_client(
     ticket: Ticket,
     *,
@@ -171,40 +207,25 @@ def _to_client(
     purpose: str,
     automatic: bool,
 ) -> ClientMail:
-    text = (
-        render_to_string(
-            f"tickets/{template}.{ticket.language}.txt",
-            {"ticket": ticket, "name": ticket.contact.name, **context},
-        ).strip()
-        + "\n"
+    text = render_to_string(
+        f"tickets/{template}.{ticket.language}.txt",
+        {"ticket": ticket, "name": ticket.contact.name, **context},
     )
-    mail = ClientMail(
-        subject=" ".join(subject.split()),
+    return to_client(
+        ticket,
+        subject=subject,
         text=text,
-        message_id=new_message_id(),
-        in_reply_to=references[-1] if references else "",
-    )
-    queue(
-        to=[ticket.contact.email],
-        subject=mail.subject,
-        text=text,
-        # The HTML part is the text itself, escaped: the client's subject quoted in it stays text.
-        html=linebreaks(escape(text.strip())),
         purpose=purpose,
-        ticket_ref=ticket.ref,
-        message_id=mail.message_id,
-        in_reply_to=mail.in_reply_to,
         references=references,
         automatic=automatic,
     )
-    return mail
 
 
 def proposal(
     ticket: Ticket, message: Message, references: list[str], schedule: list[datetime]
 ) -> None:
     """The agent's proposed steps, with when the reminders and the close would come."""
-    first, second, close_at = (_when(t, ticket.language) for t in schedule)
+    first, second, close_at = (client_date(t, ticket.language) for t in schedule)
     text = render_to_string(
         f"tickets/proposal.{ticket.language}.txt",
         {
@@ -215,17 +236,14 @@ def proposal(
             "second": second,
             "close_at": close_at,
         },
-    ).strip()
-    queue(
-        to=[ticket.contact.email],
-        subject=" ".join(message.subject.split()),
-        text=text + "\n",
-        html=linebreaks(escape(text)),
+    )
+    to_client(
+        ticket,
+        subject=message.subject,
+        text=text,
         purpose="proposal",
-        ticket_ref=ticket.ref,
-        message_id=message.message_id,
-        in_reply_to=references[-1] if references else "",
         references=references,
+        message_id=message.message_id,
     )
 
 
@@ -250,9 +268,9 @@ def reminder(
         subject=subject,
         context={
             "number": number,
-            "since": _when(since, ticket.language),
+            "since": client_date(since, ticket.language),
             "steps": proposal.text if proposal else "",
-            "close_at": _when(close_at, ticket.language),
+            "close_at": client_date(close_at, ticket.language),
         },
         references=references,
         purpose=f"reminder_{number}",
@@ -270,7 +288,7 @@ def closed_unavailable(ticket: Ticket, references: list[str], *, since: datetime
         ticket,
         template="closed_unavailable",
         subject=subject,
-        context={"since": _when(since, ticket.language)},
+        context={"since": client_date(since, ticket.language)},
         references=references,
         purpose="closed_unavailable",
         automatic=True,

@@ -76,6 +76,13 @@ def test_quoted_text_is_folded_and_mail_html_is_shown(agent, people):
     assert "<b>today</b>" in html  # sanitised at intake, shown as mail
 
 
+def test_a_reply_with_markup_reaches_the_client_as_text_in_both_parts(agent, people, ticket):
+    post(agent, ticket, "reply", text="Use <b>Export</b> & retry.")
+    mail = OutboundMail.objects.get(purpose="reply")
+    assert "Use <b>Export</b> & retry." in mail.text
+    assert "Use &lt;b&gt;Export&lt;/b&gt; &amp; retry." in mail.html
+
+
 def test_plain_text_is_escaped(agent, people):
     ticket = open_ticket(people, 2, text="<script>alert(1)</script>")
     html = page(agent, ticket)
@@ -92,6 +99,8 @@ def test_reply_reaches_the_client_in_their_language(agent, people, ticket):
     assert "Please try the export again now." in mail.text
     assert "Beantwoord deze mail" in mail.text  # Claire reads Dutch
     html = page(agent, ticket)
+    # Like every mail to a client: plain text and, as the HTML part, the same text escaped.
+    assert "<p>" in mail.html and "Please try the export again now." in mail.html
     assert "Reply sent to Claire@Acme.example." in html
     assert "Please try the export again now." in html
     ticket.refresh_from_db()
