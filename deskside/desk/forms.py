@@ -16,6 +16,7 @@ from deskside.desk.queue import Filters
 from deskside.tickets.actions import LEVELS
 from deskside.tickets.models import CloseReason, Milestone
 from deskside.tickets.models.ticket import OPEN_STATUSES
+from deskside.tickets.uploads import MultipleFileField
 
 LEVEL_CHOICES = [(str(level), f"Level {level}") for level in LEVELS]
 
@@ -92,11 +93,23 @@ class QueueFilterForm(forms.Form):
         )
 
 
+# What a reply may carry: most mail servers refuse a mail above 20–25 MB once base64 has made
+# its files a third larger, and the mail must reach the client.
+REPLY_FILES_MAX_BYTES = 15 * 1024 * 1024
+REPLY_FILES_MAX_COUNT = 10
+
+
 class ReplyForm(forms.Form):
     text = forms.CharField(
         label="Reply to the client",
         widget=forms.Textarea(attrs={"rows": 8, "data-reply-text": ""}),
         strip=False,
+    )
+    attachments = MultipleFileField(
+        most=REPLY_FILES_MAX_COUNT,
+        most_bytes=REPLY_FILES_MAX_BYTES,
+        label="Attach files",
+        required=False,
     )
 
 

@@ -32,6 +32,11 @@ class OutboundMail(models.Model):
         blank=True, help_text="An iCalendar invitation (RFC 5545) sent with the mail."
     )
     calendar_method = models.CharField(max_length=10, choices=CalendarMethod.choices, blank=True)
+    attachments = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Files sent with the mail: [filename, content type, path in the data directory].",
+    )
     message_id = models.CharField(max_length=998, unique=True)
     in_reply_to = models.CharField(max_length=998, blank=True)
     references = models.TextField(blank=True)

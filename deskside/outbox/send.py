@@ -15,6 +15,8 @@ from email.message import EmailMessage, MIMEPart
 from email.policy import Policy
 from email.policy import default as default_policy
 from email.utils import formataddr
+from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -54,6 +56,15 @@ def _clean(value: str, what: str) -> str:
     return value
 
 
+class Attached(NamedTuple):
+    """A file that goes out with a mail. It is read from the data directory when the mail is
+    built, so the outbox row stays small and a retry sends the same bytes."""
+
+    filename: str
+    content_type: str
+    path: str  # relative to settings.DATA_DIR
+
+
 def queue(
     *,
     to: Sequence[str],
@@ -68,6 +79,7 @@ def queue(
     message_id: str | None = None,
     calendar: bytes | str = "",
     calendar_method: CalendarMethod | str = "",
+    attachments: Sequence[Attached] = (),
 ) -> OutboundMail:
     """Write the mail into the outbox within the caller's transaction; sent after commit.
 
@@ -96,6 +108,7 @@ def queue(
         ticket_ref=ticket_ref,
         calendar=calendar,
         calendar_method=calendar_method if calendar else "",
+        attachments=[list(attached) for attached in attachments],
         next_attempt_at=timezone.now(),
     )
     db.insert(mail)
@@ -134,6 +147,8 @@ def build(mail: OutboundMail) -> EmailMultiAlternatives:
         message.attach_alternative(mail.html, "text/html")
     if mail.calendar:
         message.attach_invitation(mail.calendar, CalendarMethod(mail.calendar_method))
+    for filename, content_type, path in (Attached(*row) for row in mail.attachments):
+        message.attach(filename, (Path(settings.DATA_DIR) / path).read_bytes(), content_type)
     return message
 
 

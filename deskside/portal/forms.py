@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import mimetypes
-from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
 from django.forms.boundfield import BoundWidget
-from django.template.defaultfilters import filesizeformat
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from deskside.mail.parse import normalise_filename
-from deskside.tickets.actions import NewFile
 from deskside.tickets.models import SeverityLevel
+from deskside.tickets.uploads import MultipleFileField
 
 MAX_UPLOAD = 25 * 1024 * 1024  # all the files of one message together, as for mail
 MAX_FILES = 10
@@ -36,52 +30,14 @@ class LanguageForm(forms.Form):
     next = forms.CharField(required=False, max_length=2000)
 
 
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Any number of files (within MAX_FILES and MAX_UPLOAD together)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(**kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile[Any]]:
-        items = data if isinstance(data, list | tuple) else [data]
-        files = [super(MultipleFileField, self).clean(item, initial) for item in items if item]
-        files = [f for f in files if f]
-        if len(files) > MAX_FILES:
-            raise forms.ValidationError(
-                gettext("Attach at most %(count)d files to one message.") % {"count": MAX_FILES}
-            )
-        total = sum(f.size or 0 for f in files)
-        if total > MAX_UPLOAD:
-            raise forms.ValidationError(
-                gettext("The files come to %(size)s together; the limit is %(limit)s.")
-                % {"size": filesizeformat(total), "limit": filesizeformat(MAX_UPLOAD)}
-            )
-        return files
-
-
 def attachments_field() -> MultipleFileField:
     return MultipleFileField(
+        most=MAX_FILES,
+        most_bytes=MAX_UPLOAD,
         label=_("Attachments"),
         required=False,
         help_text=_("Optional; up to 25 MB in all."),
     )
-
-
-def new_files(uploads: Sequence[UploadedFile[Any]]) -> tuple[NewFile, ...]:
-    """Uploaded files as the actions take them; names cleaned as for mail attachments."""
-    files = []
-    for index, upload in enumerate(uploads, start=1):
-        name = normalise_filename(upload.name or "") or f"attachment-{index}"
-        content_type = (
-            upload.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
-        )
-        files.append(NewFile(filename=name, content_type=content_type, payload=upload.read()))
-    return tuple(files)
 
 
 class ReplyForm(forms.Form):

@@ -8,6 +8,7 @@ change that caused it does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,8 +22,8 @@ from django.utils.translation import gettext
 from deskside.accounts.roles import Role
 from deskside.core.clocks import when_words
 from deskside.outbox.models import CalendarMethod
-from deskside.outbox.send import new_message_id, queue
-from deskside.tickets import policy
+from deskside.outbox.send import Attached, new_message_id, queue
+from deskside.tickets import policy, storage
 from deskside.tickets.models import EventKind, Message, Ticket
 
 # The staff group whose members a new level-1 or level-2 ticket alerts (created by migration
@@ -52,6 +53,7 @@ def to_client(
     to: str = "",
     calendar: bytes = b"",
     method: CalendarMethod | None = None,
+    attachments: Sequence[Attached] = (),
 ) -> ClientMail:
     """Queue one mail to the ticket's client (or `to`), threaded under `references` (oldest
     first): the text, and as its HTML part the same text escaped, so that a client's subject
@@ -76,6 +78,7 @@ def to_client(
         automatic=automatic,
         calendar=calendar,
         calendar_method=method or "",
+        attachments=attachments,
     )
     return mail
 
@@ -87,7 +90,8 @@ def client_date(value: datetime, language: str) -> str:
 
 
 def reply_to_client(ticket: Ticket, message: Message, references: list[str]) -> None:
-    """The agent's public reply, in the ticket's language, threaded under the conversation."""
+    """The agent's public reply, in the ticket's language, threaded under the conversation,
+    with the files the agent attached."""
     to_client(
         ticket,
         subject=message.subject,
@@ -97,6 +101,7 @@ def reply_to_client(ticket: Ticket, message: Message, references: list[str]) -> 
         purpose="reply",
         references=references,
         message_id=message.message_id,
+        attachments=[storage.as_attached(found) for found in message.attachments.all()],
     )
 
 

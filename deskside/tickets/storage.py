@@ -9,11 +9,22 @@ from pathlib import Path
 from django.conf import settings
 from django.http import FileResponse, Http404
 
+from deskside.outbox.send import Attached
 from deskside.tickets.models import Attachment, Message
 
 
 def attachment_path(stored_name: str) -> Path:
-    return Path(settings.DATA_DIR) / "attachments" / stored_name[:2] / stored_name
+    return Path(settings.DATA_DIR) / in_data_dir(stored_name)
+
+
+def in_data_dir(stored_name: str) -> str:
+    """Where a stored file lives, relative to the data directory (the outbox reads it there)."""
+    return f"attachments/{stored_name[:2]}/{stored_name}"
+
+
+def as_attached(found: Attachment) -> Attached:
+    """A stored file, to go out with a mail under the name and type it was given."""
+    return Attached(found.filename, found.content_type, in_data_dir(found.stored_name))
 
 
 def save_attachment(

@@ -6,13 +6,17 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
+from deskside.desk.forms import REPLY_FILES_MAX_BYTES
 from deskside.desk.models import CannedReply, Presence
+from deskside.mail.parse import parse
 from deskside.outbox.models import OutboundMail
+from deskside.outbox.send import build
 from deskside.tickets import actions
 from deskside.tickets.actions import Actor, NewFile
 from deskside.tickets.evidence import EVIDENCE_REASONS
-from deskside.tickets.models import CloseReason, Direction, EventKind, Status
+from deskside.tickets.models import CloseReason, Direction, EventKind, MessageKind, Status
 from tests.desk.conftest import MONDAY_10, open_ticket
 
 pytestmark = pytest.mark.django_db
@@ -286,3 +290,68 @@ def test_presence_says_who_else_is_viewing_or_writing(client, people, ticket, ti
     alice_sees = client.post(f"/desk/ticket/{ticket.ref}/presence/", {"writing": "false"})
     assert "Bob" not in alice_sees.content.decode()  # stale after 30 s
     assert Presence.objects.filter(ticket=ticket).count() == 2  # one row per person
+
+
+# -- files with a reply -----------------------------------------------------------------------
+
+
+def test_a_reply_carries_the_agents_files_to_the_client(agent, people, ticket):
+    form = page(agent, ticket)
+    assert 'enctype="multipart/form-data"' in form and 'type="file"' in form and "multiple" in form
+    report = b"%PDF-1.7\n" + bytes(range(256)) * 40
+    response = post(
+        agent,
+        ticket,
+        "reply",
+        text="The corrected report is attached.",
+        attachments=[
+            SimpleUploadedFile("rapport été.pdf", report, "application/pdf"),
+            SimpleUploadedFile("steps.txt", "1. Öffnen\n2. Export\n".encode(), "text/plain"),
+        ],
+    )
+    assert response.status_code == 302
+    assert "Reply sent to Claire@Acme.example with 2 files." in page(agent, ticket)
+    mail = OutboundMail.objects.get(purpose="reply")
+    # Read back as our own intake would read the mail the client receives.
+    received = parse(build(mail).message().as_bytes())
+    assert [(a.filename, a.payload) for a in received.attachments] == [
+        ("rapport été.pdf", report),
+        ("steps.txt", "1. Öffnen\n2. Export\n".encode()),
+    ]
+    assert received.attachments[0].content_type == "application/pdf"
+    assert "The corrected report is attached." in received.text
+    reply = ticket.messages.get(kind=MessageKind.REPLY)
+    assert sorted(reply.attachments.values_list("filename", flat=True)) == [
+        "rapport été.pdf",
+        "steps.txt",
+    ]
+
+
+def test_a_file_name_cannot_hide_its_extension(agent, ticket):
+    post(
+        agent,
+        ticket,
+        "reply",
+        text="Invoice attached.",
+        attachments=[SimpleUploadedFile("invoice\u202efdp.exe", b"MZ", "application/pdf")],
+    )
+    mail = OutboundMail.objects.get(purpose="reply")
+    (attached,) = parse(build(mail).message().as_bytes()).attachments
+    assert attached.filename == "invoicefdp.exe"
+
+
+def test_files_over_the_limit_are_refused_and_nothing_is_sent(agent, ticket):
+    too_big = b"x" * (REPLY_FILES_MAX_BYTES + 1)
+    response = post(
+        agent,
+        ticket,
+        "reply",
+        text="Here is the dump.",
+        attachments=[SimpleUploadedFile("dump.bin", too_big, "application/octet-stream")],
+    )
+    assert response.status_code == 422
+    assert "The files come to 15.0\xa0MB together; the limit is 15.0\xa0MB." in (
+        response.content.decode()
+    )
+    assert not OutboundMail.objects.filter(purpose="reply").exists()
+    assert not ticket.messages.filter(kind=MessageKind.REPLY).exists()

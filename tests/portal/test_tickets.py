@@ -116,7 +116,7 @@ def test_an_empty_reply_is_refused_with_a_message(people):
 
 
 def test_files_over_the_limit_are_refused_with_a_message(people, monkeypatch):
-    monkeypatch.setattr(forms, "MAX_UPLOAD", 10)
+    monkeypatch.setattr(forms.ReplyForm.base_fields["attachments"], "most_bytes", 10)
     ticket = open_ticket(people.other_client)
     page = signed_in(people.other_client).post(
         f"/portal/ticket/{ticket.ref}/",

@@ -21,14 +21,17 @@ from deskside.desk.views.ticket import FORMS, can_work, make_form, render_ticket
 from deskside.tickets import actions
 from deskside.tickets.actions import ActionError, Actor
 from deskside.tickets.models import CloseReason, Milestone, Ticket
+from deskside.tickets.uploads import new_files
 
 Data = dict[str, Any]
 Run = Callable[[Ticket, Data, User], str]
 
 
 def _reply(ticket: Ticket, data: Data, user: User) -> str:
-    actions.reply(ticket, data["text"], by=user)
-    return f"Reply sent to {ticket.contact.email}."
+    files = new_files(data["attachments"])
+    actions.reply(ticket, data["text"], by=user, files=files)
+    with_files = f" with {len(files)} file{'s' if len(files) > 1 else ''}" if files else ""
+    return f"Reply sent to {ticket.contact.email}{with_files}."
 
 
 def _note(ticket: Ticket, data: Data, user: User) -> str:
@@ -119,7 +122,7 @@ def act(request: HttpRequest, ref: str, action: str) -> HttpResponse:
     if action not in RUN:
         raise Http404(f"no action {action}")
     ticket = ticket_or_404(ref)
-    form = make_form(action, request.POST)
+    form = make_form(action, request.POST, request.FILES)
     if not can_work(request.user):
         form.add_error(None, "You can read tickets but not change them.")
         return render_ticket(request, ticket, failed=(action, form), status=403)

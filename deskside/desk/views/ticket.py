@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
@@ -10,6 +11,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 
 from deskside.accounts.access import staff_required
 from deskside.desk import presence
@@ -48,9 +50,11 @@ FORMS: dict[str, type[forms.Form]] = {
 }
 
 
-def make_form(name: str, data: QueryDict | None = None) -> forms.Form:
+def make_form(
+    name: str, data: QueryDict | None = None, files: MultiValueDict[str, Any] | None = None
+) -> forms.Form:
     """The form of action `name`; ids are prefixed by the action so that forms can share a page."""
-    return FORMS[name](data, auto_id=f"id_{name}_%s")
+    return FORMS[name](data, files, auto_id=f"id_{name}_%s")
 
 
 def ticket_or_404(ref: str) -> Ticket:

@@ -13,10 +13,11 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from deskside.accounts.models import Contact
-from deskside.portal.forms import NewTicketForm, new_files
+from deskside.portal.forms import NewTicketForm
 from deskside.portal.session import contact_required
 from deskside.tickets import actions
 from deskside.tickets.models import Direction, MessageKind
+from deskside.tickets.uploads import new_files
 
 
 @require_http_methods(["GET", "POST"])

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from deskside.accounts.access import visible_to_contact
 from deskside.accounts.models import Contact
-from deskside.portal.forms import ReplyForm, new_files
+from deskside.portal.forms import ReplyForm
 from deskside.portal.labels import status_label
 from deskside.portal.session import contact_required
 from deskside.tickets import actions
@@ -38,6 +38,7 @@ from deskside.tickets.models import (
 )
 from deskside.tickets.models.ticket import parse_ref
 from deskside.tickets.storage import download
+from deskside.tickets.uploads import new_files
 
 PER_PAGE = 25
 # What the client may read: their side and ours. Internal notes and system records never.
