@@ -22,6 +22,7 @@ from deskside.outbox.models import OutboundMail, OutboundStatus
 from deskside.outbox.send import (
     LOOP_HEADER,
     MAX_ATTEMPTS,
+    Attached,
     HeaderInjection,
     backoff,
     deliver_due,
@@ -171,6 +172,28 @@ def test_text_only_mail_is_single_part(sink):
     [message] = sink.messages
     assert message.get_content_type() == "text/plain"
     assert message.get_content().strip() == "Only text."
+
+
+def test_files_travel_as_attachments_read_from_the_data_directory(sink, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    (tmp_path / "attachments").mkdir()
+    (tmp_path / "attachments" / "a1").write_bytes(b"%PDF-1.7 report")
+    queue_answer(
+        text="The report.\n",
+        html="<p>The report.</p>",
+        attachments=[Attached("Rapport août.pdf", "application/pdf", "attachments/a1")],
+    )
+
+    deliver_due()
+
+    [message] = sink.messages
+    assert message.get_content_type() == "multipart/mixed"
+    [attached] = list(message.iter_attachments())
+    assert attached.get_filename() == "Rapport août.pdf"
+    assert attached.get_content_type() == "application/pdf"
+    assert attached.get_content() == b"%PDF-1.7 report"
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None and body.get_content().strip() == "The report."
 
 
 def test_mail_queued_during_an_outage_is_delivered_once_the_server_is_back(sink):
