@@ -18,7 +18,8 @@ mixed kinds (seeded, so every run and every database gets the same bytes) and me
   a hard ceiling: Deskside's parser reads headers raw and decodes only what it keeps, and
   stores and parses faster than this (see the next figure);
 - `sqlite_store_and_parse_only`: the same mails stored and parsed by Deskside's parser, nothing
-  decided or written: the first half of the pipeline, so that the full figure splits in two;
+  decided and no ticket rows: the first half of the pipeline, so that the full figure splits
+  in two;
 - `memory`: the peak RSS of a fresh process ingesting one mail with a 25 MB attachment (SQLite).
 
 Each measurement runs in a child process (`bench/intake.py --one WHAT`, WHAT one of sqlite,
@@ -494,7 +495,7 @@ def run_one(database: str, profile: str | None, batch: int = 0) -> dict[str, Any
 
 def store_and_parse_only(batch: int) -> dict[str, Any]:
     """The first half of the pipeline alone, on a fresh SQLite database: the mails stored a
-    batch at a time (store_many) and parsed by Deskside's parser, nothing decided or written.
+    batch at a time (store_many) and parsed by Deskside's parser; nothing decided, no ticket rows.
     The rest of the full figure's time is deciding, the ticket's rows and the answer."""
     info = _setup_django("sqlite")
     from deskside.mail.intake import Arrival, batches, store_many
@@ -691,8 +692,8 @@ def main() -> None:
                     ),
                     "statistic": f"median of {len(first_half)} runs",
                     "what": "the same mails stored (store_many) and parsed (deskside.mail.parse), "
-                    "nothing decided or written: the full figure's remaining time is deciding, "
-                    "the ticket's rows and the queued answer",
+                    "nothing decided, no ticket rows: the full figure's remaining time is "
+                    "deciding, the ticket's rows and the queued answer",
                 },
                 "postgres": postgres,
                 "ceiling_email_package_alone": {

@@ -54,7 +54,7 @@ def acknowledge(ticket: Ticket, contact: Contact, *, in_reply_to: str | None) ->
         "definition": level.definition_in(ticket.language),
         "effort": level.effort,
         "first_response_due": (
-            notices.client_date(ticket.first_response_due, ticket.language)
+            notices.long_date(ticket.first_response_due, ticket.language)
             if ticket.first_response_due
             else None
         ),

@@ -33,7 +33,7 @@ from deskside.outbox.send import message_id_domain
 from deskside.tickets import policy
 from deskside.tickets.actions import ActionError, Actor
 from deskside.tickets.models import Ticket
-from deskside.tickets.notices import client_date
+from deskside.tickets.notices import long_date
 
 LONGEST_VISIT = timedelta(hours=8)
 
@@ -131,14 +131,14 @@ def check_business_hours(start: datetime, duration: timedelta, calendar: Calenda
     end = start + duration
     if not calendar.is_open(start):
         raise VisitError(
-            f"{client_date(start, 'en')} is outside business hours (no visits in the evening, "
+            f"{long_date(start, 'en')} is outside business hours (no visits in the evening, "
             "at weekends or on public holidays); the next opening is "
-            f"{client_date(calendar.next_opening(start), 'en')}."
+            f"{long_date(calendar.next_opening(start), 'en')}."
         )
     if calendar.between(start, end) != duration:
         closing = calendar.next_closing(start)
         raise VisitError(
-            f"A visit of {short_duration(duration)} from {client_date(start, 'en')} would run "
+            f"A visit of {short_duration(duration)} from {long_date(start, 'en')} would run "
             f"past closing at {timezone.localtime(closing).strftime('%H:%M')}: start earlier, "
             "make it shorter, or split it over two days."
         )
@@ -241,7 +241,7 @@ def report(visit: Visit, *, outcome: str, time_spent: timedelta, solved: bool, b
     notices.note(
         visit.ticket,
         f"On-site visit report by {Actor.staff(by).label} "
-        f"(visit of {client_date(visit.start, 'en')}):\n"
+        f"(visit of {long_date(visit.start, 'en')}):\n"
         f"Solved: {'yes' if solved else 'no'}. Time spent: {short_duration(time_spent)}.\n\n"
         f"{outcome}",
     )

@@ -17,9 +17,8 @@ from deskside.onsite.models import Visit
 from deskside.outbox.models import CalendarMethod
 from deskside.outbox.send import queue
 from deskside.tickets import actions
-from deskside.tickets import notices as ticket_notices
 from deskside.tickets.models import Direction, MessageKind, Ticket
-from deskside.tickets.notices import client_date
+from deskside.tickets.notices import long_date, to_client
 
 SUPPORT_NAME = "Deskside support"
 STAFF_LANGUAGE = "en"
@@ -53,7 +52,7 @@ def invitation(visit: Visit, method: CalendarMethod, *, update: bool, reason: st
         "subject": ticket.subject,
         "name": ticket.contact.name,
         "update": update,
-        "start": client_date(visit.start, language),
+        "start": long_date(visit.start, language),
         "end": timezone.localtime(visit.end).strftime("%H:%M"),
         "duration": short_duration(visit.duration) if visit.duration else "",
         "technician": staff_name(visit.technician),
@@ -78,7 +77,7 @@ def technician(
         "contact": ticket.contact,
         "cancelled": method == CalendarMethod.CANCEL,
         "update": update,
-        "start": client_date(visit.start, STAFF_LANGUAGE),
+        "start": long_date(visit.start, STAFF_LANGUAGE),
         "end": timezone.localtime(visit.end).strftime("%H:%M"),
         "reason": reason,
         "link": f"/desk/visits/{visit.pk}/",
@@ -129,14 +128,14 @@ def _to_client(
     method: CalendarMethod | None = None,
 ) -> None:
     language = ticket.language
-    mail = ticket_notices.to_client(
+    mail = to_client(
         ticket,
         subject=render_to_string(f"onsite/mail/{template}_subject.{language}.txt", context),
         text=render_to_string(f"onsite/mail/{template}.{language}.txt", context),
         purpose=f"visit_{template}",
         references=actions.conversation(ticket)[-20:],
         calendar=calendar,
-        method=method,
+        calendar_method=method,
     )
     actions.add_system_message(ticket, actions.filed(mail, MessageKind.NOTICE))
 

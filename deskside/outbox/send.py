@@ -8,6 +8,7 @@ attempt with exponential back-off, so an SMTP outage delays mail but loses none.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -147,9 +148,35 @@ def build(mail: OutboundMail) -> EmailMultiAlternatives:
         message.attach_alternative(mail.html, "text/html")
     if mail.calendar:
         message.attach_invitation(mail.calendar, CalendarMethod(mail.calendar_method))
-    for filename, content_type, path in (Attached(*row) for row in mail.attachments):
-        message.attach(filename, (Path(settings.DATA_DIR) / path).read_bytes(), content_type)
+    for row in mail.attachments:
+        message.attach(_file_part(Attached(*row)))
     return message
+
+
+# type/subtype as RFC 2045 tokens; anything else (a browser's odd value) goes as a plain file.
+_MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+
+
+def _file_part(attached: Attached) -> MIMEPart:
+    """The file as an attachment: its bytes exactly (base64, text files too, so no line end
+    changes), under a type a mail can carry, read from the data directory's attachments only."""
+    folder = (Path(settings.DATA_DIR) / "attachments").resolve()
+    path = (Path(settings.DATA_DIR) / attached.path).resolve()
+    if not path.is_relative_to(folder):
+        raise ValueError(f"an attachment must lie in {folder}, not {attached.path!r}")
+    kind = attached.content_type.lower()
+    if not _MIME_TYPE.fullmatch(kind) or kind.split("/")[0] in ("multipart", "message"):
+        kind = "application/octet-stream"
+    maintype, subtype = kind.split("/")
+    part = MIMEPart(policy=default_policy)
+    part.set_content(
+        path.read_bytes(),
+        maintype=maintype,
+        subtype=subtype,
+        disposition="attachment",
+        filename=attached.filename,
+    )
+    return part
 
 
 class InvitationMail(EmailMultiAlternatives):

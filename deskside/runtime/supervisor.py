@@ -7,6 +7,7 @@ manager (systemd, a container runtime) decides about restarts and sees the exit 
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import subprocess
@@ -182,21 +183,25 @@ class Supervisor:
 
 def _busy(parts: list[Part]) -> list[tuple[Part, OSError]]:
     """The parts whose address cannot be bound now (another program listens there): found
-    before anything starts, since a connection test cannot tell that program from ours."""
+    before anything starts, since a connection test cannot tell that program from ours. Every
+    address a name resolves to is tried, and the probes stay open until all are done, so two
+    parts given the same port are caught too."""
     busy = []
-    for part in parts:
-        if part.listens is None:
-            continue
-        try:
-            family, kind, proto, _, address = socket.getaddrinfo(
-                part.listens.host, part.listens.port, type=socket.SOCK_STREAM
-            )[0]
-            with socket.socket(family, kind, proto) as probe:
-                # As the servers bind: a port left in TIME_WAIT by a stopped desk is free.
-                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                probe.bind(address)
-        except OSError as error:
-            busy.append((part, error))
+    with contextlib.ExitStack() as held:
+        for part in parts:
+            if part.listens is None:
+                continue
+            try:
+                for family, kind, proto, _, address in socket.getaddrinfo(
+                    part.listens.host, part.listens.port, type=socket.SOCK_STREAM
+                ):
+                    probe = held.enter_context(socket.socket(family, kind, proto))
+                    # As the servers bind: a port left in TIME_WAIT by a stopped desk is free.
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    probe.bind(address)
+                    probe.listen()  # a listening probe is what makes a second bind fail
+            except OSError as error:
+                busy.append((part, error))
     return busy
 
 
@@ -204,7 +209,7 @@ def _accepts(address: HostPort | None) -> bool:
     """Whether a TCP connection to `address` succeeds (a wildcard address is tried locally)."""
     if address is None:
         return True
-    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(address.host, address.host)
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(address.host, address.host)
     try:
         with socket.create_connection((host, address.port), timeout=0.5):
             return True

@@ -52,12 +52,12 @@ def to_client(
     message_id: str = "",
     to: str = "",
     calendar: bytes = b"",
-    method: CalendarMethod | None = None,
+    calendar_method: CalendarMethod | None = None,
     attachments: Sequence[Attached] = (),
 ) -> ClientMail:
     """Queue one mail to the ticket's client (or `to`), threaded under `references` (oldest
     first): the text, and as its HTML part the same text escaped, so that a client's subject
-    quoted in it stays text. Every mail Deskside writes to a client goes out through here."""
+    quoted in it stays text. Every mail about a ticket to its client goes out through here."""
     mail = ClientMail(
         # Whitespace collapsed: a line break decoded from a hostile subject never reaches a header.
         subject=" ".join(subject.split()),
@@ -77,14 +77,15 @@ def to_client(
         references=references,
         automatic=automatic,
         calendar=calendar,
-        calendar_method=method or "",
+        calendar_method=calendar_method or "",
         attachments=attachments,
     )
     return mail
 
 
-def client_date(value: datetime, language: str) -> str:
-    """'Tuesday 24 November 2026, 10:00', in the client's language and Brussels time."""
+def long_date(value: datetime, language: str) -> str:
+    """'Tuesday 24 November 2026, 10:00' in `language` (the client's, or English for staff),
+    Brussels time."""
     with translation.override(language):
         return str(formats.date_format(timezone.localtime(value), "l j F Y, H:i"))
 
@@ -101,7 +102,7 @@ def reply_to_client(ticket: Ticket, message: Message, references: list[str]) -> 
         purpose="reply",
         references=references,
         message_id=message.message_id,
-        attachments=[storage.as_attached(found) for found in message.attachments.all()],
+        attachments=[storage.as_attached(f) for f in message.attachments.order_by("id")],
     )
 
 
@@ -230,7 +231,7 @@ def proposal(
     ticket: Ticket, message: Message, references: list[str], schedule: list[datetime]
 ) -> None:
     """The agent's proposed steps, with when the reminders and the close would come."""
-    first, second, close_at = (client_date(t, ticket.language) for t in schedule)
+    first, second, close_at = (long_date(t, ticket.language) for t in schedule)
     text = render_to_string(
         f"tickets/proposal.{ticket.language}.txt",
         {
@@ -273,9 +274,9 @@ def reminder(
         subject=subject,
         context={
             "number": number,
-            "since": client_date(since, ticket.language),
+            "since": long_date(since, ticket.language),
             "steps": proposal.text if proposal else "",
-            "close_at": client_date(close_at, ticket.language),
+            "close_at": long_date(close_at, ticket.language),
         },
         references=references,
         purpose=f"reminder_{number}",
@@ -293,7 +294,7 @@ def closed_unavailable(ticket: Ticket, references: list[str], *, since: datetime
         ticket,
         template="closed_unavailable",
         subject=subject,
-        context={"since": client_date(since, ticket.language)},
+        context={"since": long_date(since, ticket.language)},
         references=references,
         purpose="closed_unavailable",
         automatic=True,

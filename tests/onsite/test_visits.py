@@ -131,7 +131,7 @@ def test_two_agents_asking_at_once_get_one_visit(people):
         other = threading.Thread(target=second_agent)
         other.start()
         other.join(timeout=1.0)
-        assert other.is_alive(), "the second request did not wait for the first"
+        assert other.is_alive(), "the second request finished while the first held the ticket"
     other.join(timeout=30)
     assert len(outcome) == 1 and isinstance(outcome[0], VisitError), outcome
     assert "already has a visit" in str(outcome[0])

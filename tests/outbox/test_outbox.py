@@ -25,6 +25,7 @@ from deskside.outbox.send import (
     Attached,
     HeaderInjection,
     backoff,
+    build,
     deliver_due,
     message_id_domain,
     queue,
@@ -194,6 +195,34 @@ def test_files_travel_as_attachments_read_from_the_data_directory(sink, settings
     assert attached.get_content() == b"%PDF-1.7 report"
     body = message.get_body(preferencelist=("plain",))
     assert body is not None and body.get_content().strip() == "The report."
+
+
+def test_a_text_file_keeps_its_bytes_and_an_odd_type_goes_as_a_plain_file(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    (tmp_path / "attachments").mkdir()
+    (tmp_path / "attachments" / "t1").write_bytes(b"a;b\r\nc;d")
+    mail = queue_answer(
+        attachments=[
+            Attached("export.csv", "text/csv", "attachments/t1"),
+            Attached("odd", "foo", "attachments/t1"),
+            Attached("partial", "message/partial", "attachments/t1"),
+        ]
+    )
+    sent = build(mail).message()
+    csv, odd, partial = sent.iter_attachments()
+    assert csv.get_content_type() == "text/csv"
+    assert csv.get_payload(decode=True) == b"a;b\r\nc;d"  # CRLF kept, no newline added
+    assert odd.get_content_type() == partial.get_content_type() == "application/octet-stream"
+
+
+def test_a_file_outside_the_attachments_folder_is_never_read(settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "data"
+    (tmp_path / "data" / "attachments").mkdir(parents=True)
+    (tmp_path / "secret").write_text("not for mail")
+    for path in ("../secret", str(tmp_path / "secret"), "attachments/../../secret"):
+        mail = queue_answer(attachments=[Attached("x", "text/plain", path)])
+        with pytest.raises(ValueError, match="must lie in"):
+            build(mail)
 
 
 def test_mail_queued_during_an_outage_is_delivered_once_the_server_is_back(sink):

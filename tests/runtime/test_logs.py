@@ -35,6 +35,7 @@ def test_a_request_for_a_foreign_host_is_one_line_without_a_traceback(client, se
 def test_other_errors_keep_their_traceback():
     """Only the refused host is shortened: the console handler still prints a stack."""
     console = logging.getLogger().handlers[0]
+    assert type(console.formatter) is logging.Formatter  # the "plain" one, not WithoutTraceback
     try:
         raise ValueError("boom")
     except ValueError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import socket
@@ -214,3 +215,32 @@ def test_gunicorn_believes_forwarded_https_from_the_trusted_proxies_only(setting
     settings.DESKSIDE_TRUSTED_PROXIES = (ipaddress.ip_network("10.0.0.0/8"),)
     web = parts()[0].argv
     assert web[web.index("--forwarded-allow-ips") + 1] == "10.0.0.0/8"
+
+
+def _part(name: str, host: str, port: int):
+    from deskside.config import HostPort
+    from deskside.runtime.supervisor import Part
+
+    return Part(name, ["true"], f"{host}:{port}", listens=HostPort(host, port))
+
+
+def test_the_port_check_finds_a_held_port_and_two_parts_on_one_port():
+    from deskside.runtime.supervisor import _busy
+
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        held = squatter.getsockname()[1]
+        free = free_port()
+        found = _busy(
+            [
+                _part("web", "127.0.0.1", held),
+                _part("smtp", "localhost", free),
+                _part("lmtp", "127.0.0.1", free),
+            ]
+        )
+    assert [(part.name, error.errno) for part, error in found] == [
+        ("web", errno.EADDRINUSE),
+        ("lmtp", errno.EADDRINUSE),
+    ]
+    assert _busy([_part("web", "localhost", free_port())]) == []
