@@ -39,9 +39,10 @@ class MultipleFileField(forms.FileField):
             )
         total = sum(f.size or 0 for f in files)
         if total > self.most_bytes:
+            # The limit alone: both sizes, rounded, would read "15.0 MB; the limit is 15.0 MB".
             raise forms.ValidationError(
-                gettext("The files come to %(size)s together; the limit is %(limit)s.")
-                % {"size": filesizeformat(total), "limit": filesizeformat(self.most_bytes)}
+                gettext("Together the files are over the limit of %(limit)s.")
+                % {"limit": filesizeformat(self.most_bytes)}
             )
         return files
 

@@ -351,8 +351,6 @@ def test_files_over_the_limit_are_refused_and_nothing_is_sent(agent, ticket):
         attachments=[SimpleUploadedFile("dump.bin", too_big, "application/octet-stream")],
     )
     assert response.status_code == 422
-    assert "The files come to 15.0\xa0MB together; the limit is 15.0\xa0MB." in (
-        response.content.decode()
-    )
+    assert "Together the files are over the limit of 15.0\xa0MB." in response.content.decode()
     assert not OutboundMail.objects.filter(purpose="reply").exists()
     assert not ticket.messages.filter(kind=MessageKind.REPLY).exists()

@@ -123,7 +123,7 @@ def test_files_over_the_limit_are_refused_with_a_message(people, monkeypatch):
         {"text": "Here is the dump", "attachments": SimpleUploadedFile("dump.bin", b"x" * 20)},
     )
     assert page.status_code == 200
-    assert "la limite est de 10" in page.content.decode()  # Olivier reads French
+    assert "les fichiers dépassent la limite de 10" in page.content.decode()  # Olivier: French
     assert ticket.messages.count() == 1
 
 
