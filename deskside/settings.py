@@ -221,15 +221,13 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+_LOG_LINE = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-        "short": {
-            "()": "deskside.runtime.logs.WithoutTraceback",
-            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
-        },
+        "plain": {"format": _LOG_LINE},
+        "short": {"()": "deskside.runtime.logs.WithoutTraceback", "format": _LOG_LINE},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},

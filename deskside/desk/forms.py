@@ -108,7 +108,7 @@ class ReplyForm(forms.Form):
     attachments = MultipleFileField(
         most=REPLY_FILES_MAX_COUNT,
         most_bytes=REPLY_FILES_MAX_BYTES,
-        label="Attach files",
+        label=f"Attach files (sent with the mail, {REPLY_FILES_MAX_BYTES // 2**20} MB in all)",
         required=False,
     )
 

@@ -57,6 +57,10 @@ def _clean(value: str, what: str) -> str:
     return value
 
 
+# The folder of the data directory that mail may carry files from (the tickets' attachments).
+FILES_FOLDER = "attachments"
+
+
 class Attached(NamedTuple):
     """A file that goes out with a mail. It is read from the data directory when the mail is
     built, so the outbox row stays small and a retry sends the same bytes."""
@@ -160,7 +164,7 @@ _MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*"
 def _file_part(attached: Attached) -> MIMEPart:
     """The file as an attachment: its bytes exactly (base64, text files too, so no line end
     changes), under a type a mail can carry, read from the data directory's attachments only."""
-    folder = (Path(settings.DATA_DIR) / "attachments").resolve()
+    folder = (Path(settings.DATA_DIR) / FILES_FOLDER).resolve()
     path = (Path(settings.DATA_DIR) / attached.path).resolve()
     if not path.is_relative_to(folder):
         raise ValueError(f"an attachment must lie in {folder}, not {attached.path!r}")

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.http import FileResponse, Http404
 
-from deskside.outbox.send import Attached
+from deskside.outbox.send import FILES_FOLDER, Attached
 from deskside.tickets.models import Attachment, Message
 
 
@@ -19,7 +19,7 @@ def attachment_path(stored_name: str) -> Path:
 
 def in_data_dir(stored_name: str) -> str:
     """Where a stored file lives, relative to the data directory (the outbox reads it there)."""
-    return f"attachments/{stored_name[:2]}/{stored_name}"
+    return f"{FILES_FOLDER}/{stored_name[:2]}/{stored_name}"
 
 
 def as_attached(found: Attachment) -> Attached:
