@@ -181,3 +181,45 @@ def secret_key(name: str, directory: Path) -> str:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(50))
     return path.read_text().strip()
+
+
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+
+def _is_loopback(host: str) -> bool:
+    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def base_url(name: str, http: HostPort, *, debug: bool) -> str:
+    """The public address of the web server, for links in mail: `https://desk.example.com`.
+
+    Without the variable, the address `DESKSIDE_HTTP` listens on (a wildcard host becomes
+    localhost). A link in a mail is followed from another machine, so plain http is refused
+    unless the host is this machine or DEBUG is on: a sign-in link sent in clear text is a
+    password sent in clear text."""
+    raw = os.environ.get(name)
+    if raw is None:
+        host = "localhost" if http.host in ("0.0.0.0", "::", "") else http.host
+        raw = f"http://{HostPort(host, http.port)}"
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{name}={raw!r} must be http(s)://host[:port], e.g. https://desk.example.com"
+        )
+    if parts.query or parts.fragment or parts.username:
+        raise ConfigError(f"{name}={raw!r} must have no user, query or fragment")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} has no valid port (1-65535)") from None
+    if parts.scheme == "http" and not debug and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"{name}={raw!r} must use https: links in mail are followed over the internet "
+            "(plain http is allowed for a loopback host, or with DEBUG on)"
+        )
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"

@@ -12,6 +12,7 @@ from django.utils.csp import CSP
 
 from deskside.config import (
     ConfigError,
+    base_url,
     data_dir,
     env_bool,
     env_email,
@@ -34,6 +35,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 DESKSIDE_TRUSTED_PROXIES = env_networks("DESKSIDE_TRUSTED_PROXIES", "127.0.0.1,::1")
 
 DESKSIDE_HTTP = env_host_port("DESKSIDE_HTTP", "127.0.0.1:8000")
+# Where people reach the desk and the portal: every link in a mail starts with it.
+DESKSIDE_BASE_URL = base_url("DESKSIDE_BASE_URL", DESKSIDE_HTTP, debug=DEBUG)
 DESKSIDE_SMTPD = env_host_port("DESKSIDE_SMTPD", "127.0.0.1:2525")
 DESKSIDE_SUPPORT_ADDRESS = env_email("DESKSIDE_SUPPORT_ADDRESS", "support@deskside.localhost")
 DESKSIDE_REF_PREFIX = env_str("DESKSIDE_REF_PREFIX", "CCS").strip().upper()

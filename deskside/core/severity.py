@@ -155,3 +155,58 @@ def _reading(levels: list[int]) -> SeverityReading:
     if len(levels) > 1:
         return SeverityReading(Result.AMBIGUOUS, None, tuple(levels))
     return _FOUND[levels[0]]
+
+
+# What is left around a tag once it is cut out: empty brackets, and separators at either end.
+_CUT = "\x00"
+# "Sev 1 or Sev 3?": the word between two tags, and a question mark after one, go with them.
+_BETWEEN_CUTS = re.compile(
+    r"\x00(?:[\s,/&|]*(?:or|of|ou|oder|and|en|et|und|vs\.?)?[\s,/&|]*\x00)+", re.IGNORECASE
+)
+_CUT_AFTER = re.compile(r"\x00\s*[?!]+")
+_EMPTY_BRACKETS = re.compile(r"\[\s*\]|\(\s*\)|\{\s*\}")
+_LOOSE_ENDS = re.compile(r"\A[\s\-–—:|/,;.?!]+|[\s\-–—:|/,;(\[{]+\Z")
+
+
+def without_tags(subject: str) -> str:
+    """``subject`` with every severity tag (valid or not) and its reply prefixes cut out, and
+    what they leave behind tidied: ``Re: [Sev 5] Export - Sev 1`` → ``Export``."""
+    text = strip_reply_prefixes(subject)
+    for _ in range(3):  # a cut can join two halves into a new tag; it rarely takes two rounds
+        spans = _tag_spans(text)
+        if not spans:
+            break
+        for start, end in reversed(spans):
+            text = f"{text[:start]}{_CUT}{text[end:]}"
+        text = _CUT_AFTER.sub(_CUT, _BETWEEN_CUTS.sub(_CUT, text)).replace(_CUT, " ")
+        text = _EMPTY_BRACKETS.sub(" ", text)
+    return _LOOSE_ENDS.sub("", " ".join(text.split()))
+
+
+def suggested_subject(subject: str, *, keyword: str = "Severity", level: int = 2) -> str:
+    """The subject the protocol's explanation suggests: the client's subject without its tags,
+    one valid tag in front (``keyword`` in the client's language). It always reads as found."""
+    rest = without_tags(subject)
+    suggestion = f"{keyword} {level} - {rest}" if rest else f"{keyword} {level}"
+    if read_severity(suggestion).result != Result.FOUND:  # a remnant still reads as a tag
+        return f"{keyword} {level}"
+    return suggestion
+
+
+def _tag_spans(subject: str) -> list[tuple[int, int]]:
+    """Where the tags stand in ``subject`` (original positions), in order."""
+    folded, origin = _fold_with_origin(subject)
+    spans = [(m.start(), m.end()) for m in _TAG.finditer(folded)]
+    if lead := _LEADING_SHORT.match(folded):
+        spans.append((lead.start(1) - 1, lead.end()))
+    return [(origin[start], origin[end - 1] + 1) for start, end in sorted(spans)]
+
+
+def _fold_with_origin(subject: str) -> tuple[str, list[int]]:
+    """``_fold(subject)``, and for each of its characters the index it came from."""
+    pieces, origin = [], []
+    for index, char in enumerate(subject):
+        piece = _fold(char)
+        pieces.append(piece)
+        origin.extend([index] * len(piece))
+    return "".join(pieces), origin

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from deskside.desk.views import actions, files, presence, queue, search, ticket
+from deskside.desk.views import actions, files, notifications, presence, queue, search, ticket
 
 app_name = "desk"
 urlpatterns = [
@@ -9,6 +9,9 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="desk/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="desk:login"), name="logout"),
     path("search/", search.search, name="search"),
+    path("notifications/", notifications.notifications, name="notifications"),
+    path("notifications/read/", notifications.mark_all_read, name="notifications_read"),
+    path("notifications/settings/", notifications.settings_page, name="notification_settings"),
     path("ticket/<str:ref>/", ticket.ticket_page, name="ticket"),
     path("ticket/<str:ref>/presence/", presence.heartbeat, name="presence"),
     path("ticket/<str:ref>/<str:action>/", actions.act, name="act"),

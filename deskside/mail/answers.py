@@ -10,9 +10,12 @@ from django.template.loader import render_to_string
 
 from deskside.accounts.models import Contact
 from deskside.core.opening_words import describe_hours_and_next_opening
-from deskside.core.severity import SeverityReading
+from deskside.core.severity import SeverityReading, suggested_subject
 from deskside.tickets import actions, notices, policy
 from deskside.tickets.models import MessageKind, Ticket
+
+# The tag the explanation suggests, in the client's language; each reads as a severity.
+_KEYWORD = {"en": "Severity", "nl": "Ernst", "fr": "Gravité", "de": "Schweregrad"}
 
 
 def _send(
@@ -85,6 +88,7 @@ def explain_protocol(
         "ref": ticket.ref,
         "subject": ticket.subject,
         "levels": levels,
+        "suggested": suggested_subject(ticket.subject, keyword=_KEYWORD[ticket.language]),
         "result": reading.result.value,
         "numbers": ", ".join(map(str, reading.levels)),
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -22,7 +22,7 @@ from django.utils import timezone
 from deskside import db
 from deskside.accounts.models import Contact, Language
 from deskside.core.severity import Result as Reading
-from deskside.core.severity import SeverityReading, read_severity
+from deskside.core.severity import SeverityReading, read_severity, strip_reply_prefixes
 from deskside.mail import answers
 from deskside.mail.classify import Classification, Kind, classify, is_our_own
 from deskside.mail.intake import Result
@@ -30,7 +30,7 @@ from deskside.mail.language import detect
 from deskside.mail.models import InboundMail, Outcome
 from deskside.mail.parse import MailRejected, ParsedMail, parse
 from deskside.outbox.send import LOOP_HEADER, automatic_answers_since, message_id_domain
-from deskside.tickets import actions
+from deskside.tickets import actions, closed
 from deskside.tickets.actions import NewFile, NewMessage
 from deskside.tickets.models import (
     CloseReason,
@@ -196,32 +196,53 @@ def _reply(inbound: InboundMail, mail: ParsedMail, ticket: Ticket, kind: Classif
             f"unverified reply to {ticket.ref} from {mail.from_address or 'no sender'}: "
             "held for an agent",
         )
+    message = _new_message(mail, kind, arrived=inbound.received_at)
+    if ticket.status == Status.CLOSED and kind.kind == Kind.NORMAL:
+        return _reply_to_closed(inbound, mail, ticket, contact, kind, message)
     inbound.ticket = ticket
-    message = _new_message(mail, kind)
-    reading = read_severity(mail.subject)
-    fixes_level = (
-        ticket.status == Status.CLOSED
-        and reading.result == Reading.FOUND
-        and ticket.close_reason in (CloseReason.NO_SEVERITY, CloseReason.INVALID_SEVERITY)
-    )
-    if fixes_level:
-        actions.reopen(
-            ticket,
-            by=actions.Actor.client(contact),
-            severity=reading.level,
-            reason="the client replied with a severity in the subject",
-        )
     # Brings `ticket` up to date too (status, clocks), so it needs no reading back.
-    filed = actions.receive_from_client(ticket, message, counts_as_answer=kind.kind == Kind.NORMAL)
-    inbound.ticket_message = filed
-    if fixes_level and kind.may_auto_answer and _under_cap(contact):
-        answers.acknowledge(ticket, contact, in_reply_to=mail.message_id)
-    if fixes_level:
-        reason: str | None = f"reopened at severity {ticket.severity}"
-    elif ticket.status == Status.CLOSED:
+    inbound.ticket_message = actions.receive_from_client(
+        ticket, message, counts_as_answer=kind.kind == Kind.NORMAL
+    )
+    reason = None
+    if ticket.status == Status.CLOSED:  # an automatic reply: no person needs to read it
         reason = f"kept on a closed ticket ({ticket.get_close_reason_display().lower()})"
+    return Result(mail.message_id, Outcome.APPENDED, ticket.ref, ticket.severity, reason)
+
+
+def _reply_to_closed(
+    inbound: InboundMail,
+    mail: ParsedMail,
+    ticket: Ticket,
+    contact: Contact,
+    kind: Classification,
+    message: NewMessage,
+) -> Result:
+    """A client's mail to a closed ticket always reaches a person (deskside/tickets/closed.py)."""
+    reading = read_severity(mail.subject)
+    level = reading.level if reading.result == Reading.FOUND else None
+    step = closed.next_for(ticket, arrived=inbound.received_at, level=level)
+    if step == closed.Next.NEW_TICKET:
+        return _new_ticket(inbound, mail, kind, follows=ticket)
+    if step == closed.Next.EXPLAIN and not _under_cap(contact):
+        return _quarantine(
+            inbound,
+            f"reply without a severity to {ticket.ref} (closed for want of one), and its sender "
+            f"has had {AUTO_ANSWER_CAP} automatic answers this hour: held for an agent",
+        )
+    inbound.ticket = ticket
+    if step == closed.Next.EXPLAIN:
+        inbound.ticket_message = actions.receive_from_client(ticket, message)
+        answers.explain_protocol(ticket, contact, reading, in_reply_to=mail.message_id)
+        reason = f"kept on {ticket.ref}, still without a severity: the protocol explained again"
+        return Result(mail.message_id, Outcome.APPENDED, ticket.ref, None, reason)
+    inbound.ticket_message = actions.reopen_by_client(ticket, message, contact=contact, level=level)
+    if step == closed.Next.SET_LEVEL:
+        if kind.may_auto_answer and _under_cap(contact):
+            answers.acknowledge(ticket, contact, in_reply_to=mail.message_id)
+        reason = f"reopened at severity {ticket.severity}"
     else:
-        reason = None
+        reason = "reopened: the client wrote within the reopening period"
     return Result(mail.message_id, Outcome.APPENDED, ticket.ref, ticket.severity, reason)
 
 
@@ -295,9 +316,11 @@ def _mark_failing(addresses: Sequence[str]) -> None:
 # -- new mail --------------------------------------------------------------------------------
 
 
-def _new_message(mail: ParsedMail, kind: Classification) -> NewMessage:
+def _new_message(mail: ParsedMail, kind: Classification, *, arrived: datetime) -> NewMessage:
+    """The mail as a message of its ticket, dated when it arrived at our door."""
     auto = kind.kind == Kind.AUTO_REPLY
     return NewMessage(
+        created_at=arrived,
         direction=Direction.SYSTEM if auto else Direction.INBOUND,
         kind=MessageKind.AUTO_REPLY if auto else MessageKind.MAIL,
         sender=mail.from_address,
@@ -343,6 +366,7 @@ def _new_ticket(
     kind: Classification,
     by: actions.Actor = actions.SYSTEM,
     note: str = "",
+    follows: Ticket | None = None,
 ) -> Result:
     contact = _contact(mail)
     reading = read_severity(mail.subject)
@@ -351,13 +375,14 @@ def _new_ticket(
     )
     ticket, first = actions.open_ticket_with_message(
         contact=contact,
-        subject=mail.subject or "(no subject)",
+        subject=_subject_of_new(mail.subject, follows) or "(no subject)",
         claimed_severity=reading.level,
         received_at=inbound.received_at,
-        message=_new_message(mail, kind),
+        message=_new_message(mail, kind, arrived=inbound.received_at),
         problem=problem,
         by=by,
         note=note,
+        follows=follows,
     )
     inbound.ticket = ticket
     inbound.ticket_message = first
@@ -377,6 +402,15 @@ def _new_ticket(
         ticket.severity,
         reason,
     )
+
+
+def _subject_of_new(subject: str, follows: Ticket | None) -> str:
+    """A ticket that follows a closed one drops the old reference and the reply prefixes: it
+    gets a reference of its own, and "Re: [CCS-12] Re: ..." would read as the old ticket."""
+    if follows is None:
+        return subject
+    without = re.sub(rf"\[{re.escape(follows.ref)}\]", " ", subject, flags=re.IGNORECASE)
+    return " ".join(strip_reply_prefixes(" ".join(without.split())).split())
 
 
 def _problem_words(reading: SeverityReading) -> str:

@@ -50,13 +50,8 @@ class ReplyForm(forms.Form):
     attachments = attachments_field()
 
 
-class NewTicketForm(forms.Form):
-    subject = forms.CharField(
-        label=_("Subject"),
-        max_length=200,
-        error_messages={"required": _("Give your ticket a short subject.")},
-    )
-    level = forms.TypedChoiceField(
+def level_field() -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
         label=_("Severity"),
         coerce=int,
         widget=forms.RadioSelect,
@@ -66,22 +61,18 @@ class NewTicketForm(forms.Form):
             )
         },
     )
-    description = forms.CharField(
-        label=_("Description"),
-        max_length=50_000,
-        widget=forms.Textarea(attrs={"rows": 8}),
-        help_text=_("What happens, since when, and what you already tried."),
-        error_messages={"required": _("Describe the problem so that we can start on it.")},
-    )
-    attachments = attachments_field()
+
+
+class LevelChoice(forms.Form):
+    """A form with the severity picker: the four levels, each with its definition."""
 
     def __init__(self, *args: Any, language: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.levels = list(SeverityLevel.objects.order_by("level"))
         self.language = language
-        level_field = self.fields["level"]
-        assert isinstance(level_field, forms.TypedChoiceField)
-        level_field.choices = [(row.level, row.name_in(language)) for row in self.levels]
+        level = self.fields["level"]
+        assert isinstance(level, forms.TypedChoiceField)
+        level.choices = [(row.level, row.name_in(language)) for row in self.levels]
 
     def severity_options(self) -> list[tuple[BoundWidget, SeverityLevel, str]]:
         """Each radio button with its level and the definition shown under its label."""
@@ -90,3 +81,27 @@ class NewTicketForm(forms.Form):
             (radio, row, row.definition_in(self.language))
             for radio, row in zip(radios, self.levels, strict=True)
         ]
+
+
+class ReplyWithLevelForm(LevelChoice, ReplyForm):
+    """A reply that needs a level: to a ticket closed for want of one, or one that opens a new
+    ticket because the old one was closed too long ago."""
+
+    level = level_field()
+
+
+class NewTicketForm(LevelChoice):
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=200,
+        error_messages={"required": _("Give your ticket a short subject.")},
+    )
+    level = level_field()
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=50_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("What happens, since when, and what you already tried."),
+        error_messages={"required": _("Describe the problem so that we can start on it.")},
+    )
+    attachments = attachments_field()

@@ -7,6 +7,7 @@ A refused change raises ActionError with a sentence for the person who asked.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,23 +15,29 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from deskside import db
+from deskside.accounts.access import STAFF_ROLES
 from deskside.accounts.models import Contact
+from deskside.core.clocks import short_duration
 from deskside.outbox.send import new_message_id
-from deskside.tickets import clocks, cooperation, notices, policy, storage
+from deskside.tickets import clocks, closed, cooperation, notices, policy, storage
 from deskside.tickets.evidence import evidence_of
 from deskside.tickets.models import (
     CloseReason,
     Direction,
     Event,
     EventKind,
+    LinkKind,
     Message,
     MessageKind,
     Milestone,
     Status,
     Ticket,
+    TicketLink,
 )
 
 LEVELS = (1, 2, 3, 4)
@@ -106,14 +113,18 @@ def _locked(ticket: Ticket) -> Ticket:
     return Ticket.objects.select_for_update().get(pk=ticket.pk)
 
 
-def _event(ticket: Ticket, kind: EventKind, by: Actor, **data: Any) -> Event:
+def _event(
+    ticket: Ticket, kind: EventKind, by: Actor, *, at: datetime | None = None, **data: Any
+) -> Event:
+    """`at`: when it happened for the protocol, if not now (a client's mail counts from when it
+    arrived, however late Deskside got to it)."""
     return Event(
         ticket=ticket,
         kind=kind,
         actor=by.user,
         actor_label=by.label,
         data=data,
-        created_at=timezone.now(),
+        created_at=at or timezone.now(),
     )
 
 
@@ -124,8 +135,10 @@ def _copy_row(source: Ticket, *, into: Ticket) -> None:
             setattr(into, column.attname, getattr(source, column.attname))
 
 
-def _record(ticket: Ticket, kind: EventKind, by: Actor, **data: Any) -> Event:
-    event = _event(ticket, kind, by, **data)
+def _record(
+    ticket: Ticket, kind: EventKind, by: Actor, *, at: datetime | None = None, **data: Any
+) -> Event:
+    event = _event(ticket, kind, by, at=at, **data)
     db.insert(event)
     return event
 
@@ -150,12 +163,14 @@ def open_ticket(
     problem: CloseReason | None = None,
     by: Actor = SYSTEM,
     note: str = "",
+    follows: Ticket | None = None,
 ) -> Ticket:
     """Open a ticket for a first message; without a valid severity it is closed at once.
 
     `problem` is CloseReason.NO_SEVERITY or INVALID_SEVERITY when the subject had no usable
     level: the ticket is still kept, so that a reply with a level can reopen it (DESIGN.md §1).
     `note` goes into the history with the creation, e.g. where the ticket came from.
+    `follows`: the closed ticket the client wrote to, too long after its close to reopen it.
     """
     ticket, _first = open_ticket_with_message(
         contact=contact,
@@ -167,6 +182,7 @@ def open_ticket(
         problem=problem,
         by=by,
         note=note,
+        follows=follows,
     )
     return ticket
 
@@ -182,6 +198,7 @@ def open_ticket_with_message(
     problem: CloseReason | None = None,
     by: Actor = SYSTEM,
     note: str = "",
+    follows: Ticket | None = None,
 ) -> tuple[Ticket, Message]:
     """`open_ticket`, also returning the first message (the intake links its mail to it)."""
     if problem is None:
@@ -208,7 +225,7 @@ def open_ticket_with_message(
     with transaction.atomic(savepoint=False):
         db.insert(ticket)
         first = _add_message(ticket, message)
-        about = {"note": note} if note else {}
+        about: dict[str, Any] = {"note": note} if note else {}
         events = [
             _event(
                 ticket,
@@ -223,9 +240,28 @@ def open_ticket_with_message(
             events.append(_event(ticket, EventKind.CLOSED, by, reason=problem.value))
         for event in events:
             db.insert(event)
+        if follows is not None:
+            _follow_up(ticket, follows, first, by)
         if problem is None:
             _escalate(ticket, why="new ticket")
     return ticket, first
+
+
+def _follow_up(ticket: Ticket, old: Ticket, first: Message, by: Actor) -> None:
+    """Link a new ticket to the closed one it follows, both ways, and tell whoever had the old
+    one that its client wrote again."""
+    db.insert(
+        TicketLink(source=ticket, target=old, kind=LinkKind.FOLLOW_UP, created_at=first.created_at)
+    )
+    _record(ticket, EventKind.LINKED, by, follows=old.ref)
+    _record(old, EventKind.LINKED, by, followed_by=ticket.ref)
+    if old.assignee is not None:
+        notices.client_wrote(
+            ticket,
+            first,
+            [old.assignee],
+            what=f"Your client wrote again after {old.ref} was closed (a new ticket)",
+        )
 
 
 def _add_message(ticket: Ticket, new: NewMessage, author: User | None = None) -> Message:
@@ -262,29 +298,63 @@ def receive_from_client(
     ticket; an out-of-office reply (counts_as_answer=False) changes nothing. On a closed ticket
     the message is kept and shown, and reopening stays an agent's decision.
 
+    A client's message to a closed ticket goes through `reopen_by_client` or, when the ticket
+    was closed for want of a level and the message gives none, comes with the protocol's
+    explanation: see deskside/tickets/closed.py. The agent who has the ticket is told of an
+    answer. `new.created_at` is when the message arrived: clocks resume from then.
+
     The ticket object passed in is brought up to date with the row as the action leaves it."""
     locked = _locked(ticket)
     message = _receive(locked, new, counts_as_answer=counts_as_answer)
+    if counts_as_answer and locked.assignee is not None and new.direction == Direction.INBOUND:
+        notices.client_wrote(locked, message, [locked.assignee])
     _copy_row(locked, into=ticket)
     return message
 
 
 def _receive(ticket: Ticket, new: NewMessage, *, counts_as_answer: bool) -> Message:
     message = _add_message(ticket, new)
-    _record(
-        ticket,
-        EventKind.MESSAGE,
-        Actor(label=new.sender or "client"),
-        message_kind=new.kind,
-        message=message.pk,
-    )
+    client = Actor(label=new.sender or "client")
+    _record(ticket, EventKind.MESSAGE, client, message_kind=new.kind, message=message.pk)
     changed: list[str] = []
     if counts_as_answer and ticket.status in (Status.WAITING_ON_CLIENT, Status.RESOLVED):
-        _record(ticket, EventKind.RESUMED, Actor(label=new.sender or "client"), was=ticket.status)
+        _record(ticket, EventKind.RESUMED, client, at=message.created_at, was=ticket.status)
         ticket.status = Status.OPEN
         changed.append("status")
     _save(ticket, *changed)
     return message
+
+
+@transaction.atomic(savepoint=False)  # refuses nothing: an error fails the caller's transaction
+def reopen_by_client(
+    ticket: Ticket, new: NewMessage, *, contact: Contact, level: int | None = None
+) -> Message:
+    """A client's message reopens their closed ticket (deskside/tickets/closed.py says when): at
+    `level` when it was closed for want of one. The reopening counts from when the message
+    arrived (`new.created_at`). Whoever has the ticket, else the agents on duty, is told.
+
+    The ticket object passed in is brought up to date with the row as the action leaves it."""
+    locked = _locked(ticket)
+    at = new.created_at or timezone.now()
+    fixes_level = locked.close_reason in closed.WITHOUT_LEVEL
+    why = (
+        "the client replied with a severity in the subject"
+        if fixes_level
+        else f"the client wrote {_since_close(locked, at)} after the close"
+    )
+    tell_duty = not fixes_level and locked.assignee is None
+    _reopen(locked, Actor.client(contact), why, severity=level, at=at, escalate=not tell_duty)
+    message = _receive(locked, new, counts_as_answer=True)
+    if not fixes_level:
+        to = notices.assignee_or_duty(locked)
+        notices.client_wrote(locked, message, to, what="Your client's reply reopened the ticket")
+    _copy_row(locked, into=ticket)
+    return message
+
+
+def _since_close(ticket: Ticket, at: datetime) -> str:
+    closed_at = ticket.closed_at or at
+    return short_duration(policy.calendar().between(closed_at, at)) + " of business time"
 
 
 @transaction.atomic
@@ -367,7 +437,26 @@ def add_note(ticket: Ticket, text: str, *, by: User) -> Message:
         author=by,
     )
     _record(ticket, EventKind.MESSAGE, actor, message_kind=MessageKind.NOTE, message=message.pk)
+    mentioned = mentions(text)
+    if mentioned:
+        notices.mentioned(ticket, message, mentioned, by=by)
     return message
+
+
+_MENTION = re.compile(r"(?<![\w@.])@([\w.+-]{1,150})")
+
+
+def mentions(text: str) -> list[User]:
+    """The active staff a note names as `@username` (in any case)."""
+    names = {name.rstrip(".").lower() for name in _MENTION.findall(text)}
+    if not names:
+        return []
+    return list(
+        User.objects.annotate(lower=Lower("username"))
+        .filter(Q(groups__name__in=STAFF_ROLES) | Q(is_superuser=True), lower__in=names)
+        .filter(is_active=True)
+        .distinct()
+    )
 
 
 @transaction.atomic(savepoint=False)  # refuses nothing: an error fails the caller's transaction
@@ -428,8 +517,21 @@ def _close(ticket: Ticket, reason: CloseReason, by: Actor, **data: Any) -> None:
 
 @transaction.atomic
 def reopen(ticket: Ticket, *, by: Actor, reason: str, severity: int | None = None) -> Ticket:
-    """Reopen a closed ticket, optionally at a level (a client's reply with a severity)."""
+    """Reopen a closed ticket, optionally at a level."""
     ticket = _locked(ticket)
+    _reopen(ticket, by, reason, severity=severity)
+    return ticket
+
+
+def _reopen(
+    ticket: Ticket,
+    by: Actor,
+    reason: str,
+    *,
+    severity: int | None,
+    at: datetime | None = None,
+    escalate: bool = True,
+) -> None:
     if ticket.status != Status.CLOSED:
         raise ActionError(f"{ticket.ref} is not closed: only a closed ticket can be reopened.")
     if not reason.strip():
@@ -443,6 +545,7 @@ def reopen(ticket: Ticket, *, by: Actor, reason: str, severity: int | None = Non
         ticket,
         EventKind.REOPENED,
         by,
+        at=at,
         reason=reason,
         was=ticket.close_reason,
         severity=ticket.severity,
@@ -451,8 +554,8 @@ def reopen(ticket: Ticket, *, by: Actor, reason: str, severity: int | None = Non
     ticket.close_reason = ""
     ticket.closed_at = None
     _save(ticket, "status", "close_reason", "closed_at", "claimed_severity", "severity")
-    _escalate(ticket, why="reopened")
-    return ticket
+    if escalate:
+        _escalate(ticket, why="reopened")
 
 
 @transaction.atomic
@@ -488,6 +591,8 @@ def assign(ticket: Ticket, assignee: User | None, *, by: Actor) -> Ticket:
     _record(ticket, EventKind.ASSIGNED, by, to=assignee.get_username() if assignee else None)
     ticket.assignee = assignee
     _save(ticket, "assignee")
+    if assignee is not None:
+        notices.assigned(ticket, assignee, by=by.user)
     return ticket
 
 
@@ -580,7 +685,7 @@ def _escalate(ticket: Ticket, *, why: str) -> Event | None:
     group, or to every agent while it is empty); the desk highlights it until someone takes it."""
     if ticket.severity not in ESCALATED_LEVELS or not ticket.is_open():
         return None
-    to, group = notices.duty_addresses()
+    to, group = notices.on_duty()
     event = _record(ticket, EventKind.ESCALATED, SYSTEM, level=ticket.severity, why=why, to=group)
     notices.escalation(ticket, to, why=why)
     return event
@@ -668,7 +773,22 @@ def record_refusal(
         ticket.status = Status.OPEN
         changed.append("status")
     _save(ticket, *changed)
+    notices.refused(ticket, _who_proposed(ticket), reason=reason, by=by.user)
     return refused
+
+
+def _who_proposed(ticket: Ticket) -> list[User]:
+    """Who hears of a refusal: the agent who has the ticket, else the one who proposed."""
+    if ticket.assignee is not None:
+        return [ticket.assignee]
+    proposal = (
+        ticket.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.PROPOSAL)
+        .exclude(author=None)
+        .select_related("author")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return [proposal.author] if proposal and proposal.author else []
 
 
 @transaction.atomic

@@ -13,18 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import formats, timezone, translation
-from django.utils.html import escape, linebreaks
+from django.utils.html import linebreaks, urlize
 from django.utils.translation import gettext
 
 from deskside.accounts.roles import Role
 from deskside.core.clocks import when_words
 from deskside.outbox.models import CalendarMethod
 from deskside.outbox.send import Attached, new_message_id, queue
-from deskside.tickets import policy, storage
-from deskside.tickets.models import EventKind, Message, Ticket
+from deskside.tickets import links, notify, policy, storage
+from deskside.tickets.models import EventKind, Message, NotificationKind, Ticket
 
 # The staff group whose members a new level-1 or level-2 ticket alerts (created by migration
 # tickets 0004; a lead adds the agents on duty in the admin). Empty, every agent is alerted.
@@ -57,11 +57,13 @@ def to_client(
 ) -> ClientMail:
     """Queue one mail to the ticket's client (or `to`), threaded under `references` (oldest
     first): the text, and as its HTML part the same text escaped, so that a client's subject
-    quoted in it stays text. Every mail about a ticket to its client goes out through here."""
+    quoted in it stays text, and the link to the ticket in the portal as its last line. Every
+    mail about a ticket to its client goes out through here."""
+    text = f"{text.strip()}\n\n{portal_line(ticket)}"
     mail = ClientMail(
         # Whitespace collapsed: a line break decoded from a hostile subject never reaches a header.
         subject=" ".join(subject.split()),
-        text=text.strip() + "\n",
+        text=text + "\n",
         message_id=message_id or new_message_id(),
         in_reply_to=references[-1] if references else "",
     )
@@ -69,7 +71,7 @@ def to_client(
         to=[to or ticket.contact.email],
         subject=mail.subject,
         text=mail.text,
-        html=linebreaks(escape(text.strip())),
+        html=linebreaks(urlize(text, autoescape=True)),
         purpose=purpose,
         ticket_ref=ticket.ref,
         message_id=mail.message_id,
@@ -81,6 +83,12 @@ def to_client(
         attachments=attachments,
     )
     return mail
+
+
+def portal_line(ticket: Ticket) -> str:
+    """The link to the ticket in the portal, in the ticket's language, that ends every mail."""
+    with translation.override(ticket.language):
+        return gettext("See this ticket in the portal: %(url)s") % {"url": links.in_portal(ticket)}
 
 
 def long_date(value: datetime, language: str) -> str:
@@ -106,23 +114,19 @@ def reply_to_client(ticket: Ticket, message: Message, references: list[str]) -> 
     )
 
 
-def staff_addresses(ticket: Ticket) -> list[str]:
-    users = (
-        get_user_model().objects.filter(is_active=True, groups__name=Role.LEAD).exclude(email="")
-    )
-    addresses = {u.email.lower() for u in users}
-    if ticket.assignee and ticket.assignee.email:
-        addresses.add(ticket.assignee.email.lower())
-    return sorted(addresses)
+def leads_and_assignee(ticket: Ticket) -> list[notify.Person]:
+    """Who hears of a ticket's clocks: the leads, and the agent who has the ticket."""
+    leads = get_user_model().objects.filter(is_active=True, groups__name=Role.LEAD)
+    people = [notify.Person(pk, email) for pk, email in leads.values_list("pk", "email")]
+    if ticket.assignee is not None:
+        people.append(notify.Person.of(ticket.assignee))
+    return people
 
 
 def clock_alert(ticket: Ticket, kind: EventKind, clock: str, due: datetime) -> None:
-    to = staff_addresses(ticket)
-    if not to:
-        return
     breached = kind == EventKind.CLOCK_BREACH
     when = _staff_when(due)
-    subject = (
+    title = (
         f"[{ticket.ref}] {'Breached' if breached else '75% used'}: {clock} "
         f"(level {ticket.severity}, due {when})"
     )
@@ -136,42 +140,115 @@ def clock_alert(ticket: Ticket, kind: EventKind, clock: str, due: datetime) -> N
             "assignee": ticket.assignee.get_username() if ticket.assignee else None,
         },
     )
-    queue(
-        to=to, subject=subject, text=text, purpose=kind.value, ticket_ref=ticket.ref, automatic=True
+    notify.tell(
+        leads_and_assignee(ticket),
+        NotificationKind.CLOCK_BREACH if breached else NotificationKind.CLOCK_WARNING,
+        title=title,
+        text=text,
+        ticket=ticket,
     )
+
+
+# -- what staff are told about their tickets (English) ------------------------------------------
+
+
+def assigned(ticket: Ticket, to: User, *, by: User | None) -> None:
+    who = display_name(by) if by else "Deskside"
+    notify.tell(
+        [to],
+        NotificationKind.ASSIGNED,
+        title=f"[{ticket.ref}] Assigned to you: {ticket.subject}",
+        text=f"{who} assigned {ticket.ref} to you (level {ticket.severity or '—'}, "
+        f"{ticket.get_status_display().lower()}).\n\n{_client_line(ticket)}",
+        ticket=ticket,
+        not_to=by,
+    )
+
+
+def client_wrote(
+    ticket: Ticket, message: Message, to: Sequence[notify.Person | User], *, what: str = ""
+) -> None:
+    """The client's new message, to the people who must read it; `what` says what it did."""
+    excerpt = " ".join((message.visible_text or message.text).split())[:300]
+    notify.tell(
+        to,
+        NotificationKind.CLIENT_MESSAGE,
+        title=f"[{ticket.ref}] {what or 'Your client replied'}: {ticket.subject}",
+        text=f"{_client_line(ticket)} wrote:\n\n{excerpt}",
+        ticket=ticket,
+    )
+
+
+def refused(
+    ticket: Ticket, to: Sequence[notify.Person | User], *, reason: str, by: User | None
+) -> None:
+    notify.tell(
+        to,
+        NotificationKind.REFUSED,
+        title=f"[{ticket.ref}] The client refused the proposed steps: {ticket.subject}",
+        text=f"{_client_line(ticket)} refused the proposed steps"
+        f"{': ' + reason if reason else '.'}\n\nPropose other steps, or close the ticket "
+        "as client refused.",
+        ticket=ticket,
+        not_to=by,
+    )
+
+
+def mentioned(ticket: Ticket, note: Message, to: Sequence[User], *, by: User) -> None:
+    notify.tell(
+        to,
+        NotificationKind.MENTION,
+        title=f"[{ticket.ref}] {display_name(by)} mentions you: {ticket.subject}",
+        text=note.text.strip()[:2000],
+        ticket=ticket,
+        not_to=by,
+    )
+
+
+def display_name(user: User) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _client_line(ticket: Ticket) -> str:
+    contact = ticket.contact
+    name = f"{contact.name} <{contact.email}>" if contact.name else contact.email
+    return f"{name}, {ticket.organisation.name}" if ticket.organisation else name
 
 
 # -- escalation (staff, English) ---------------------------------------------------------------
 
 
-def duty_addresses() -> tuple[list[str], str]:
-    """The addresses a level-1/2 alert goes to, and whom they are: the "duty" group's active
-    members, or every active agent while that group is empty (or missing). Cached like the
-    protocol's data: the intake opens many such tickets a second, and a change of staff or
-    groups clears the cache (other processes see it within seconds)."""
-    return policy.remembered("duty", _read_duty_addresses)
+def on_duty() -> tuple[tuple[notify.Person, ...], str]:
+    """Who a level-1/2 alert goes to, and whom they are: the "duty" group's active members, or
+    every active agent while that group is empty (or missing). Cached like the protocol's
+    data: the intake opens many such tickets a second, and a change of staff or groups clears
+    the cache (other processes see it within seconds)."""
+    return policy.remembered("duty", _read_on_duty)
 
 
-def _read_duty_addresses() -> tuple[list[str], str]:
+def _read_on_duty() -> tuple[tuple[notify.Person, ...], str]:
     rows = (
         get_user_model()
         .objects.filter(is_active=True, groups__name__in=[DUTY_GROUP, Role.AGENT])
-        .exclude(email="")
-        .values_list("email", "groups__name")
+        .values_list("pk", "email", "groups__name")
+        .order_by("pk")
     )
-    by_group: dict[str, set[str]] = {DUTY_GROUP: set(), Role.AGENT: set()}
-    for email, group in rows:
-        by_group[group].add(email.lower())
+    by_group: dict[str, dict[int, notify.Person]] = {DUTY_GROUP: {}, Role.AGENT: {}}
+    for pk, email, group in rows:
+        by_group[group][pk] = notify.Person(pk, email)
     if by_group[DUTY_GROUP]:
-        return sorted(by_group[DUTY_GROUP]), DUTY_GROUP
-    return sorted(by_group[Role.AGENT]), "all agents"
+        return tuple(by_group[DUTY_GROUP].values()), DUTY_GROUP
+    return tuple(by_group[Role.AGENT].values()), "all agents"
 
 
-def escalation(ticket: Ticket, to: list[str], *, why: str) -> None:
-    if not to:
-        return
-    title = f"[{ticket.ref}] Level {ticket.severity} ticket needs an agent now: {ticket.subject}"
-    subject = " ".join(title.split())
+def assignee_or_duty(ticket: Ticket) -> list[notify.Person]:
+    """Who must hear of something on a ticket: the agent who has it, else whoever is on duty."""
+    if ticket.assignee is not None and ticket.assignee.is_active:
+        return [notify.Person.of(ticket.assignee)]
+    return list(on_duty()[0])
+
+
+def escalation(ticket: Ticket, to: Sequence[notify.Person], *, why: str) -> None:
     text = render_to_string(
         "tickets/escalation.txt",
         {
@@ -179,16 +256,14 @@ def escalation(ticket: Ticket, to: list[str], *, why: str) -> None:
             "why": why,
             "first_response_due": _staff_when(ticket.first_response_due),
             "received": _staff_when(ticket.received_at),
-            "path": reverse("desk:ticket", args=[ticket.ref]),
         },
     )
-    queue(
-        to=to,
-        subject=subject,
+    notify.tell(
+        to,
+        NotificationKind.ESCALATION,
+        title=f"[{ticket.ref}] Level {ticket.severity} ticket needs an agent now: {ticket.subject}",
         text=text,
-        purpose="escalation",
-        ticket_ref=ticket.ref,
-        automatic=True,
+        ticket=ticket,
     )
 
 

@@ -147,7 +147,7 @@ def clear(**kwargs: object) -> None:
     _cached.clear()
 
 
-# Staff and their groups too: who is on duty (notices.duty_addresses) is read through this cache.
+# Staff and their groups too: who is on duty (notices.on_duty) is read through this cache.
 for _model in (BusinessCalendar, ClosingDate, PublicHoliday, SeverityLevel, User, Group):
     post_save.connect(clear, sender=_model, dispatch_uid=f"policy-{_model.__name__}-save")
     post_delete.connect(clear, sender=_model, dispatch_uid=f"policy-{_model.__name__}-delete")

@@ -295,17 +295,19 @@ def test_reply_with_a_severity_found_by_in_reply_to_alone_reopens_the_ticket(
     assert ticket.status == Status.OPEN
 
 
-def test_reply_without_a_severity_to_a_closed_ticket_keeps_it_closed(people: People) -> None:
+def test_reply_without_a_severity_to_a_closed_ticket_gets_the_explanation_again(
+    people: People,
+) -> None:
     ticket = ticket_of(run(mail("Export fails")))
 
     reply = run(mail(f"Re: [{ticket.ref}] Please state the severity: Export fails"))
 
     assert reply.outcome == Outcome.APPENDED
-    assert "closed ticket" in (reply.reason or "")
+    assert "protocol explained again" in (reply.reason or "")
     ticket.refresh_from_db()
     assert (ticket.status, ticket.close_reason) == (Status.CLOSED, CloseReason.NO_SEVERITY)
     assert ticket.messages.filter(direction=Direction.INBOUND).count() == 2
-    assert [m.purpose for m in outbox(ticket.ref)] == ["protocol"]
+    assert [m.purpose for m in outbox(ticket.ref)] == ["protocol", "protocol"]
 
 
 # -- language -------------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def test_a_new_urgent_ticket_alerts_every_agent_while_nobody_is_on_duty(people, 
         alert.subject == f"[{ticket.ref}] Level {level} ticket needs an agent now: Payroll is down"
     )
     assert "Claire Peeters <Claire@Acme.example>, Acme Antwerp" in alert.text
-    assert f"Desk: /desk/ticket/{ticket.ref}/" in alert.text
+    assert f"In the desk: http://127.0.0.1:8000/desk/ticket/{ticket.ref}/\n" in alert.text
     event = ticket.events.get(kind=EventKind.ESCALATED)
     assert event.data == {"level": level, "why": "new ticket", "to": "all agents"}
 

@@ -11,11 +11,19 @@ from django.utils.safestring import SafeString, mark_safe
 
 from deskside.core.clocks import short_duration, when_words
 from deskside.desk.queue import Row
+from deskside.tickets import notify
 
 register = template.Library()
 
 # Filters rather than included templates for what every queue row shows: 50 rows of includes
 # cost a third of a queue page's time (bench/desk.py).
+
+
+@register.simple_tag(takes_context=True)
+def unread_notifications(context: template.Context) -> int:
+    """The bell's count: one query on an index of the unread alone."""
+    user = context["request"].user
+    return notify.unread_count(user) if user.is_authenticated else 0
 
 
 @register.filter

@@ -29,7 +29,7 @@ from deskside.desk.forms import (
 )
 from deskside.desk.models import CannedReply
 from deskside.desk.queue import ClockLeft, clocks_of
-from deskside.tickets import clocks, policy
+from deskside.tickets import clocks, notify, policy
 from deskside.tickets.models import Attachment, Message, Ticket
 from deskside.tickets.models.choices import EFFORT_RANK
 from deskside.tickets.models.ticket import parse_ref
@@ -76,7 +76,10 @@ def can_work(user: User) -> bool:
 
 @staff_required
 def ticket_page(request: HttpRequest, ref: str) -> HttpResponse:
-    return render_ticket(request, ticket_or_404(ref))
+    assert isinstance(request.user, User)
+    ticket = ticket_or_404(ref)
+    notify.mark_read(request.user, ticket=ticket)  # what they were told about it, now seen
+    return render_ticket(request, ticket)
 
 
 def render_ticket(

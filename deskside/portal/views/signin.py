@@ -29,6 +29,7 @@ from deskside.outbox.send import queue
 from deskside.portal import ratelimit, tokens
 from deskside.portal.forms import PasswordSignInForm, SignInLinkForm
 from deskside.portal.session import contact_required, remember_language, sign_in
+from deskside.tickets import links
 
 TOO_MANY = 429
 
@@ -71,7 +72,9 @@ def _signin_page(
 def _mail_link(request: HttpRequest, contact: Contact) -> None:
     """Queue the link in the contact's language, in the caller's transaction."""
     token = tokens.issue(contact)
-    url = request.build_absolute_uri(reverse("portal:link", args=[token]))
+    # The configured address, never the request's Host header: a forged Host would otherwise
+    # mail the client a link to the forger's server, token included.
+    url = links.absolute(reverse("portal:link", args=[token]))
     minutes = int(tokens.LIFETIME.total_seconds() // 60)
     with translation.override(contact.language):
         subject = gettext("Your sign-in link for Deskside support")

@@ -6,7 +6,9 @@ Every query starts from visible_to_contact(): a ticket or file of another organi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -23,10 +25,10 @@ from django.views.decorators.http import require_http_methods
 
 from deskside.accounts.access import visible_to_contact
 from deskside.accounts.models import Contact
-from deskside.portal.forms import ReplyForm
+from deskside.portal.forms import ReplyForm, ReplyWithLevelForm
 from deskside.portal.labels import status_label
 from deskside.portal.session import contact_required
-from deskside.tickets import actions
+from deskside.tickets import actions, closed
 from deskside.tickets.models import (
     Attachment,
     Direction,
@@ -34,6 +36,7 @@ from deskside.tickets.models import (
     Message,
     MessageKind,
     SeverityLevel,
+    Status,
     Ticket,
 )
 from deskside.tickets.models.ticket import parse_ref
@@ -105,24 +108,77 @@ def ticket(request: HttpRequest, contact: Contact, ref: str) -> HttpResponse:
     found = visible_ticket(contact, ref)
     if found.ref != ref:
         return redirect("portal:ticket", ref=found.ref)
+    now = timezone.now()
+    step = _after_close(found, now)
     posted = request.method == "POST"
-    form = ReplyForm(request.POST if posted else None, request.FILES if posted else None)
+    form = _reply_form(step, contact, request if posted else None)
     if form.is_valid():
-        actions.receive_from_client(
-            found,
-            actions.NewMessage(
-                direction=Direction.INBOUND,
-                kind=MessageKind.WEB,
-                text=form.cleaned_data["text"],
-                sender=contact.email,
-                subject=f"Re: [{found.ref}] {found.subject}",
-                created_at=timezone.now(),
-                files=new_files(form.cleaned_data["attachments"]),
-            ),
+        return _send_reply(request, found, contact, form.cleaned_data, step, now)
+    return render(request, "portal/ticket.html", _ticket_context(found, contact, form, step))
+
+
+def _after_close(found: Ticket, now: datetime) -> closed.Next | None:
+    """What a reply sent now does to a closed ticket. Where the ticket needs a level, the
+    portal's form asks for one, so the reply always gives it (the level itself does not change
+    the step)."""
+    if found.status != Status.CLOSED:
+        return None
+    gives_level = 1 if closed.closed_without_level(found) else None
+    return closed.next_for(found, arrived=now, level=gives_level)
+
+
+def _reply_form(
+    step: closed.Next | None, contact: Contact, request: HttpRequest | None
+) -> ReplyForm:
+    data, files = (request.POST, request.FILES) if request else (None, None)
+    if step in (closed.Next.SET_LEVEL, closed.Next.NEW_TICKET):
+        return ReplyWithLevelForm(data, files, language=contact.language)
+    return ReplyForm(data, files)
+
+
+def _send_reply(
+    request: HttpRequest,
+    found: Ticket,
+    contact: Contact,
+    data: dict[str, Any],
+    step: closed.Next | None,
+    now: datetime,
+) -> HttpResponse:
+    message = actions.NewMessage(
+        direction=Direction.INBOUND,
+        kind=MessageKind.WEB,
+        text=data["text"],
+        sender=contact.email,
+        subject=f"Re: [{found.ref}] {found.subject}",
+        created_at=now,
+        files=new_files(data["attachments"]),
+    )
+    if step == closed.Next.NEW_TICKET:
+        new = actions.open_ticket(
+            contact=contact,
+            subject=found.subject,
+            claimed_severity=data["level"],
+            received_at=now,
+            language=contact.language,
+            by=actions.Actor.client(contact),
+            message=replace(message, subject=found.subject),
+            follows=found,
         )
+        messages.success(
+            request,
+            gettext("Your message opened ticket %(new)s, which follows %(old)s.")
+            % {"new": new.ref, "old": found.ref},
+        )
+        return redirect("portal:ticket", ref=new.ref)
+    if step is None:
+        actions.receive_from_client(found, message)
         messages.success(request, gettext("Your reply was added to the ticket."))
-        return redirect(reverse("portal:ticket", args=[found.ref]) + "#reply")
-    return render(request, "portal/ticket.html", _ticket_context(found, contact, form))
+    else:
+        actions.reopen_by_client(found, message, contact=contact, level=data.get("level"))
+        messages.success(
+            request, gettext("Your reply reopened the ticket. The support team has been told.")
+        )
+    return redirect(reverse("portal:ticket", args=[found.ref]) + "#reply")
 
 
 class RefusalForm(forms.Form):
@@ -173,7 +229,9 @@ def open_proposal(found: Ticket) -> Message | None:
     return None if refused.exists() else proposal
 
 
-def _ticket_context(found: Ticket, contact: Contact, form: ReplyForm) -> dict[str, object]:
+def _ticket_context(
+    found: Ticket, contact: Contact, form: ReplyForm, step: closed.Next | None = None
+) -> dict[str, object]:
     conversation = (
         found.messages.filter(direction__in=PUBLIC)
         .prefetch_related("attachments")
@@ -190,6 +248,10 @@ def _ticket_context(found: Ticket, contact: Contact, form: ReplyForm) -> dict[st
         "form": form,
         "proposal": open_proposal(found),
         "refusal_form": RefusalForm(auto_id="id_refusal_%s"),
+        "after_close": step,
+        "reopen_until": closed.reopen_until(found),
+        "follow_ups": found.links_in.select_related("source"),
+        "follows": found.links_out.select_related("target"),
     }
 
 

@@ -3,9 +3,16 @@ from deskside.tickets.models.choices import (
     Direction,
     Effort,
     EventKind,
+    LinkKind,
     MessageKind,
     Milestone,
     Status,
+)
+from deskside.tickets.models.notification import (
+    Delivery,
+    Notification,
+    NotificationKind,
+    NotificationSetting,
 )
 from deskside.tickets.models.policy import (
     BusinessCalendar,
@@ -13,22 +20,28 @@ from deskside.tickets.models.policy import (
     PublicHoliday,
     SeverityLevel,
 )
-from deskside.tickets.models.ticket import Attachment, Event, Message, Ticket
+from deskside.tickets.models.ticket import Attachment, Event, Message, Ticket, TicketLink
 
 __all__ = [
     "Attachment",
     "BusinessCalendar",
     "CloseReason",
     "ClosingDate",
+    "Delivery",
     "Direction",
     "Effort",
     "Event",
     "EventKind",
+    "LinkKind",
     "Message",
     "MessageKind",
     "Milestone",
+    "Notification",
+    "NotificationKind",
+    "NotificationSetting",
     "PublicHoliday",
     "SeverityLevel",
     "Status",
     "Ticket",
+    "TicketLink",
 ]

@@ -83,3 +83,9 @@ class EventKind(models.TextChoices):
     REMINDER = "reminder", "Reminder sent"
     REFUSED = "refused", "Client refused the proposed steps"
     ESCALATED = "escalated", "Escalated to the agents on duty"
+    LINKED = "linked", "Linked to another ticket"
+
+
+class LinkKind(models.TextChoices):
+    # A client wrote to a ticket closed too long ago to reopen: a new ticket follows it.
+    FOLLOW_UP = "follow_up", "Follows"

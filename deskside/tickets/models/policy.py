@@ -54,6 +54,14 @@ class SeverityLevel(models.Model):
         help_text="Business time of silence before closing as client unavailable (5 days).",
     )
 
+    # A client's reply to a ticket closed for another reason than its severity reopens it within
+    # this business time of the close; later, it opens a new ticket that follows the old one.
+    reopen_within = models.DurationField(
+        default=10 * BUSINESS_DAY,
+        help_text="Business time after a close in which a client's reply reopens the ticket "
+        "(10 days = 80:00:00); later, the reply opens a new, linked ticket.",
+    )
+
     class Meta:
         ordering = ["level"]
         constraints = [

@@ -14,6 +14,7 @@ from deskside.tickets.models.choices import (
     CloseReason,
     Direction,
     EventKind,
+    LinkKind,
     MessageKind,
     Milestone,
     Status,
@@ -224,3 +225,21 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.actor_label}"
+
+
+class TicketLink(models.Model):
+    """`source` relates to `target` as `kind` says: CCS-20 (source) follows CCS-12 (target).
+    Both tickets show the link; each has an Event for it."""
+
+    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=20, choices=LinkKind.choices)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "kind"], name="ticket_link_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.target_id}"

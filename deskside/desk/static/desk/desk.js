@@ -13,15 +13,19 @@
     return Array.prototype.slice.call(document.querySelectorAll("table[data-queue] tr[data-href]"));
   }
 
-  function select(index) {
+  function markSelected(index) {
     var all = rows();
-    if (!all.length) return;
-    index = Math.max(0, Math.min(all.length - 1, index));
     all.forEach(function (row, i) {
       row.classList.toggle("selected", i === index);
       row.setAttribute("aria-selected", i === index ? "true" : "false");
     });
-    all[index].scrollIntoView({ block: "nearest" });
+    return all[index];
+  }
+
+  function select(index) {
+    var all = rows();
+    if (!all.length) return;
+    markSelected(Math.max(0, Math.min(all.length - 1, index))).scrollIntoView({ block: "nearest" });
   }
 
   function selectedIndex() {
@@ -44,6 +48,34 @@
       window.location.assign(rows()[current].getAttribute("data-href"));
     }
   });
+
+  // -- the queue refreshes itself every 30 s while it is shown: the parts marked data-live are
+  // replaced by the server's fresh ones; the selected row (by its ticket) and anything typed in
+  // the search or the filters stay as they are.
+  var REFRESH_MS = 30000;
+
+  function refreshQueue() {
+    if (document.visibilityState !== "visible") return;
+    var current = rows()[selectedIndex()];
+    var selectedHref = current ? current.getAttribute("data-href") : null;
+    window.fetch(window.location.href, { credentials: "same-origin", headers: { "X-Deskside-Refresh": "1" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        document.querySelectorAll("[data-live]").forEach(function (part) {
+          var replacement = fresh.getElementById(part.id);
+          if (replacement && replacement.innerHTML !== part.innerHTML) part.innerHTML = replacement.innerHTML;
+        });
+        if (selectedHref) {
+          var again = rows().findIndex(function (row) { return row.getAttribute("data-href") === selectedHref; });
+          if (again >= 0) markSelected(again);
+        }
+        document.dispatchEvent(new Event("deskside:queue-refreshed"));
+      })
+      .catch(function () { /* offline for a moment: the next refresh tries again */ });
+  }
+  if (document.querySelector("[data-live]")) window.setInterval(refreshQueue, REFRESH_MS);
 
   // -- canned replies: choosing one fills the reply box ---------------------------------------
   document.addEventListener("change", function (event) {

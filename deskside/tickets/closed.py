@@ -1,0 +1,53 @@
+"""What a client's message to a closed ticket does (docs/protocol.md, "A reply to a closed
+ticket"). No such message is ever kept on a closed ticket without a person being told:
+
+- closed for no, invalid or ambiguous severity: with one valid level, it reopens the ticket at
+  that level; without one, the client is told the protocol again;
+- closed for any other reason, within the level's reopening period (10 business days by
+  default) of the close: it reopens the ticket, and the assignee (else the duty group) is told;
+- later: it opens a new ticket that follows the old one, as a new mail would.
+
+The same rule serves the mail doors and the portal, which says before sending which applies.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import models
+
+from deskside.tickets import policy
+from deskside.tickets.models import CloseReason, Status, Ticket
+
+WITHOUT_LEVEL = (CloseReason.NO_SEVERITY, CloseReason.INVALID_SEVERITY)
+
+
+class Next(models.TextChoices):
+    SET_LEVEL = "set_level", "reopens the ticket at the level given"
+    EXPLAIN = "explain", "is kept, and the protocol explained again"
+    REOPEN = "reopen", "reopens the ticket"
+    NEW_TICKET = "new_ticket", "opens a new ticket that follows this one"
+
+
+def closed_without_level(ticket: Ticket) -> bool:
+    return ticket.status == Status.CLOSED and ticket.close_reason in WITHOUT_LEVEL
+
+
+def reopen_until(ticket: Ticket) -> datetime | None:
+    """Until when a client's reply reopens the ticket; None if it is not closed, or closed for
+    want of a level (then only a level reopens it, at any time)."""
+    if ticket.status != Status.CLOSED or ticket.closed_at is None or closed_without_level(ticket):
+        return None
+    period = policy.level(ticket.severity).reopen_within if ticket.severity else None
+    if period is None:
+        return None
+    return policy.calendar().add(ticket.closed_at, period)
+
+
+def next_for(ticket: Ticket, *, arrived: datetime, level: int | None) -> Next:
+    """What a client's message that arrived at `arrived` does to the closed `ticket`; `level`
+    is the one valid level the message gives (its subject, or the portal's choice), if any."""
+    if closed_without_level(ticket):
+        return Next.SET_LEVEL if level is not None else Next.EXPLAIN
+    until = reopen_until(ticket)
+    return Next.REOPEN if until is not None and arrived <= until else Next.NEW_TICKET
