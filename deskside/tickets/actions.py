@@ -342,10 +342,12 @@ def reopen_by_client(
         if fixes_level
         else f"the client wrote {_since_close(locked, at)} after the close"
     )
-    tell_duty = not fixes_level and locked.assignee is None
-    _reopen(locked, Actor.client(contact), why, severity=level, at=at, escalate=not tell_duty)
+    # An urgent ticket nobody has is escalated (the agents on duty are alerted once, by that);
+    # otherwise whoever has it, else the agents on duty, hear that the client's reply reopened it.
+    escalates = fixes_level or (locked.assignee is None and locked.severity in ESCALATED_LEVELS)
+    _reopen(locked, Actor.client(contact), why, severity=level, at=at, escalate=escalates)
     message = _receive(locked, new, counts_as_answer=True)
-    if not fixes_level:
+    if not escalates:
         to = notices.assignee_or_duty(locked)
         notices.client_wrote(locked, message, to, what="Your client's reply reopened the ticket")
     _copy_row(locked, into=ticket)

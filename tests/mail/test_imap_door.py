@@ -21,6 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import OperationalError
 from imap_tools import BaseMailBox
 from imap_tools.idle import IdleManager
@@ -163,6 +164,25 @@ def test_a_mail_becomes_a_ticket_at_its_internaldate_and_leaves_the_inbox(box):
     ticket = Ticket.objects.get()
     assert ticket.received_at == arrived and ticket.severity == 2
     assert count(box, "INBOX") == 0 and count(box, processed) == 1
+
+
+def test_a_reply_polled_late_counts_from_its_internaldate(box):
+    """A level given on Friday 16:30 and fetched on Monday 14:03 (the poller was down over the
+    weekend): the first response is due Monday 10:30, two business hours after Friday 16:30."""
+    processed = imap.ensure_folder(box, PROCESSED)
+    box.append(mail("export fails"), "INBOX", dt=datetime(2026, 3, 5, 10, 0, tzinfo=BRUSSELS))
+    imap.poll_once(box, processed)
+    ticket = Ticket.objects.get()
+    friday = datetime(2026, 3, 6, 16, 30, tzinfo=BRUSSELS)
+    box.append(mail(f"Re: [{ticket.ref}] Sev 2 - export fails"), "INBOX", dt=friday)
+
+    with time_machine.travel(datetime(2026, 3, 9, 14, 3, tzinfo=BRUSSELS), tick=False):
+        assert imap.poll_once(box, processed) == 1
+
+    ticket.refresh_from_db()
+    assert (ticket.severity, ticket.status) == (2, "open")
+    assert ticket.first_response_due == datetime(2026, 3, 9, 10, 30, tzinfo=BRUSSELS)
+    assert ticket.messages.filter(direction="inbound").latest("id").created_at == friday
 
 
 def test_a_mail_is_left_unseen_for_people_reading_the_mailbox(box):
