@@ -60,8 +60,8 @@ MAILS = 2_000
 DOOR_BATCH = 50  # deskside.mail.intake.BATCH_SIZE: what the IMAP poller and the pipe door use
 RUNS = 3
 SEED = 20260404
-TARGET_MAILS_PER_SECOND = 500  # DESIGN.md §5, SQLite, one process
-TARGET_PEAK_RSS_MB = 200  # DESIGN.md §5, one mail with a 25 MB attachment
+TARGET_MAILS_PER_SECOND = 500  # README.md, Speed: SQLite, one process
+TARGET_PEAK_RSS_MB = 200  # README.md, Speed: one mail with a 25 MB attachment
 BIG_ATTACHMENT_BYTES = 25 * 1024 * 1024
 # Parallel runs on one server (several sessions on a shared machine) each name their own.
 BENCH_DATABASE = os.environ.get("BENCH_DATABASE_NAME", "deskside_bench")

@@ -1,7 +1,7 @@
 """Typed readers for the environment, used once by settings.
 
 Each reader names the variable and says what is wrong with a bad value, so that start-up fails
-with a sentence instead of a traceback (DESIGN.md §4).
+with a sentence instead of a traceback (README.md, Configuration).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Copied from /work/shared/ci-recipes/dovecot-test.sh (the team's verified CI recipes); keep in step with it.
+# The team's verified CI recipe for Dovecot, kept in the repository so the tests need nothing beside it.
 # One change: "start" also waits for the pid file. The recipe checked it once, right after the
 # port opened, and about one cold start in ten failed (exit 1, empty log) with Dovecot running.
 # dovecot-test.sh start|stop|status — throw-away Dovecot IMAP server for tests.

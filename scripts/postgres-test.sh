@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# From shared/ci-recipes (verified on Debian 12); kept in the repository so CI does not depend on it.
+# The team's CI recipe (verified on Debian 12), kept in the repository so CI needs nothing beside it.
 # postgres-test.sh [start|stop|status] — throw-away PostgreSQL for tests (default: start).
 # Installs Debian's server if missing, initdb's its own cluster in a temp dir (trust auth,
 # no durability), listens on 127.0.0.1:$PGPORT only, creates $PGDATABASE. Idempotent.

@@ -15,7 +15,8 @@ class Language(models.TextChoices):
 
 
 class Address(models.Model):
-    """A postal address; on-site visits are allowed only in Belgium (DESIGN.md §1)."""
+    """A postal address; on-site visits are allowed only in Belgium (docs/protocol.md, On-site
+    visits)."""
 
     address_line1 = models.CharField("address", max_length=200, blank=True)
     address_line2 = models.CharField("address (continued)", max_length=200, blank=True)

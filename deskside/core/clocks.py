@@ -29,7 +29,7 @@ __all__ = [
     "short_duration",
 ]
 
-WARN_FRACTION = 0.75  # warnings go out at 75% of a clock (DESIGN.md §1)
+WARN_FRACTION = 0.75  # warnings go out at 75% of a clock (docs/protocol.md, Warnings and breaches)
 
 _HOUR = timedelta(hours=1)
 _MINUTE = timedelta(minutes=1)

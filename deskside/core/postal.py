@@ -1,10 +1,11 @@
-"""Whether an address may have an on-site visit, and in which province (DESIGN.md §1).
+"""Whether an address may have an on-site visit, and in which province (docs/protocol.md, On-site
+visits).
 
 Pure Python, no Django: the visit request, the portal and ``deskside check-address`` all ask
 this module. A visit is allowed only in Belgium with a valid Belgian postal code, and the
 province follows from the code.
 
-Decisions on the cases DESIGN.md leaves open (each is pinned by a test):
+Decisions on the cases the protocol's rule leaves open (each is pinned by a test):
 
 * The country is an ISO 3166 alpha-2 code, as the address models store it, in any case and
   with surrounding spaces ignored. Country names (``Belgium``, ``België``, ``Belgique``) are not
@@ -18,7 +19,7 @@ Decisions on the cases DESIGN.md leaves open (each is pinned by a test):
   non-ASCII digits (full-width ``１０００``) are refused: the stored code is what letters and the
   technician use, so a code that only a lenient reader understands is fixed at the source.
 * Every code in range counts, also numbers the post office has not assigned (``1001``): the
-  ranges of DESIGN.md decide, not a list that would go stale.
+  protocol's ranges decide, not a list that would go stale.
 * Order of checks: missing country, bad country, not Belgium, missing postal code, bad postal
   code. The first failing check is the reason.
 """
@@ -84,7 +85,7 @@ class Eligibility:
     refusal: Refusal | None = None
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON object ``deskside check-address`` prints (DESIGN.md §4)."""
+        """The JSON object ``deskside check-address`` prints (docs/protocol.md, Commands)."""
         province = self.province.value if self.province else None
         return {"eligible": self.eligible, "province": province, "reason": self.reason}
 

@@ -1,11 +1,12 @@
-"""Reading the severity tag a client puts in a mail subject (DESIGN.md §1).
+"""Reading the severity tag a client puts in a mail subject (docs/protocol.md, Severity in the
+subject).
 
 Pure Python, no Django: the intake, the portal and ``deskside check-subject`` all ask this
 module how the protocol reads a subject. The subject is folded once (compatibility forms,
 case, accents), scanned once by one precompiled regular expression, and its first word is
 checked for the short form by an anchored one.
 
-Decisions on the cases DESIGN.md leaves open (each is pinned by a test):
+Decisions on the cases the protocol's examples leave open (each is pinned by a test):
 
 * A tag is a keyword, optional separators, an optional level word and ONE digit. A digit that
   runs on (``Sev 12``), a decimal or version (``Severity 2.1``, ``Sev 2,5``), a range, time or
@@ -52,7 +53,7 @@ class SeverityReading:
     levels: tuple[int, ...]
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON object ``deskside check-subject`` prints (DESIGN.md §4)."""
+        """The JSON object ``deskside check-subject`` prints (docs/protocol.md, Commands)."""
         return {"result": self.result.value, "level": self.level, "levels": list(self.levels)}
 
 

@@ -1,9 +1,9 @@
 """The documentation backlog: planned changes across tickets, on the documentation clock.
 
 The clock is the level-4 row's documentation target (160 business hours from the start in
-DESIGN.md §1). An open ticket stores its due time (`Ticket.documentation_due`); once a ticket is
-closed as answered the stored clocks stop, but its documentation is still owed, so the due time
-is computed from the ticket's history here.
+docs/protocol.md, Documentation changes). An open ticket stores its due time
+(`Ticket.documentation_due`); once a ticket is closed as answered the stored clocks stop, but its
+documentation is still owed, so the due time is computed from the ticket's history here.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from deskside.tickets.models import CloseReason, Ticket
 def check_close(ticket: Ticket, reason: CloseReason | str) -> str | None:
     """Why `ticket` may not close for `reason`, or None when it may.
 
-    A level-4 ticket ends with the documentation it changed (DESIGN.md §1): closing it as
+    A level-4 ticket ends with the documentation it changed (docs/protocol.md, Documentation
+    changes): closing it as
     answered needs at least one documentation change, planned or done, or a recorded "no change
     needed". Other reasons (duplicate, withdrawn, out of scope…) are not answers and pass."""
     if reason != CloseReason.ANSWERED or ticket.severity != DOCUMENTATION_LEVEL:

@@ -1,4 +1,5 @@
-"""Decide what an incoming mail is and act on it through the ticket actions (DESIGN.md §1, §3).
+"""Decide what an incoming mail is and act on it through the ticket actions (docs/protocol.md,
+Severity in the subject; Replies and threading).
 
 In order: unreadable → quarantine; our own mail → ignored; a bounce → a note on the ticket of
 the original mail; a reply → its ticket, only from a sender that ticket knows (else held in

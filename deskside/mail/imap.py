@@ -1,9 +1,9 @@
 """The IMAP door: take each mail from the mailbox, store and process it, then move it away.
 
-A mail leaves the folder only after its rows committed (DESIGN.md §3). If the move fails after
-the commit, the next pass finds the mail again; `store()` recognises it and it is moved without
-being processed twice. Exactly one poller works a mailbox: it holds a database lease, renewed on
-every pass and before every mail, and any other poller stands by until the lease is free.
+A mail leaves the folder only after its rows committed (docs/mail-doors.md, Gmail). If the move
+fails after the commit, the next pass finds the mail again; `store()` recognises it and it is moved
+without being processed twice. Exactly one poller works a mailbox: it holds a database lease,
+renewed on every pass and before every mail, and any other poller stands by until the lease is free.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ class TemporaryFailure(Exception):
 
 @dataclass(frozen=True)
 class Result:
-    """One line of `deskside ingest` (DESIGN.md §4)."""
+    """One line of `deskside ingest` (docs/protocol.md, Commands)."""
 
     message_id: str | None
     outcome: Outcome

@@ -21,7 +21,7 @@ class InboundStatus(models.TextChoices):
 
 
 class Outcome(models.TextChoices):
-    """The `outcome` of DESIGN.md §4 (`deskside ingest`)."""
+    """The `outcome` of `deskside ingest` (docs/protocol.md, Commands)."""
 
     CREATED = "created", "Opened a ticket"
     APPENDED = "appended", "Added to a ticket"

@@ -1,9 +1,9 @@
 """The SMTP/LMTP door: accept mail for the support address, store it, then answer.
 
-The handler does as little as possible before it answers (STYLE.md, "thin edges"): it checks
-the recipient, stores the raw bytes durably and only then says `250`. Parsing and deciding run
-after the answer, in a worker thread of this process; if the process dies first, the row stays
-STORED and the scheduler's sweep (`process_pending()`) finishes it.
+The handler does as little as possible before it answers (a thin edge): it checks the recipient,
+stores the raw bytes durably and only then says `250`. Parsing and deciding run after the answer, in
+a worker thread of this process; if the process dies first, the row stays STORED and the scheduler's
+sweep (`process_pending()`) finishes it.
 """
 
 from __future__ import annotations

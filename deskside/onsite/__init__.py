@@ -1,1 +1,2 @@
-"""On-site visits: eligibility, scheduling, invitations and reports (DESIGN.md §1)."""
+"""On-site visits: eligibility, scheduling, invitations and reports (docs/protocol.md, On-site
+visits)."""

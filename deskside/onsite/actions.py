@@ -1,8 +1,8 @@
 """Every change to a visit goes through one of these functions.
 
-Each checks the protocol's rules (DESIGN.md §1), writes the visit and its VisitEvent in one
-transaction, puts a line on the ticket and queues the mail that must follow. A refused change
-raises VisitError (an ActionError) with a sentence for the person who asked.
+Each checks the protocol's rules (docs/protocol.md, On-site visits), writes the visit and its
+VisitEvent in one transaction, puts a line on the ticket and queues the mail that must follow. A
+refused change raises VisitError (an ActionError) with a sentence for the person who asked.
 """
 
 from __future__ import annotations

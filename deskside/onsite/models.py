@@ -1,6 +1,6 @@
-"""On-site visits (DESIGN.md §1): requested from a ticket, allowed only in Belgium, scheduled in
-business hours with a technician, and closed with a report. Only deskside.onsite.actions writes
-these rows."""
+"""On-site visits (docs/protocol.md, On-site visits): requested from a ticket, allowed only in
+Belgium, scheduled in business hours with a technician, and closed with a report. Only
+deskside.onsite.actions writes these rows."""
 
 from __future__ import annotations
 

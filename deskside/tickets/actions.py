@@ -168,7 +168,8 @@ def open_ticket(
     """Open a ticket for a first message; without a valid severity it is closed at once.
 
     `problem` is CloseReason.NO_SEVERITY or INVALID_SEVERITY when the subject had no usable
-    level: the ticket is still kept, so that a reply with a level can reopen it (DESIGN.md §1).
+    level: the ticket is still kept, so that a reply with a level can reopen it (docs/protocol.md,
+    A reply to a closed ticket).
     `note` goes into the history with the creation, e.g. where the ticket came from.
     `follows`: the closed ticket the client wrote to, too long after its close to reopen it.
     """
@@ -482,8 +483,8 @@ def _no_objection(ticket: Ticket, reason: str) -> str | None:
 
 
 # Why an app above tickets refuses a close, or None: the docs app sets it at start-up (a level-4
-# ticket closed as answered needs its documentation changes, DESIGN.md §1), so the rule holds
-# for every caller of close(), not only the desk's form.
+# ticket closed as answered needs its documentation changes, docs/protocol.md, Documentation
+# changes), so the rule holds for every caller of close(), not only the desk's form.
 close_guard: Callable[[Ticket, str], str | None] = _no_objection
 
 
@@ -503,7 +504,7 @@ def close(ticket: Ticket, reason: CloseReason | str, *, by: Actor, note: str = "
         raise ActionError(missing)
     _close(ticket, CloseReason(reason), by, note=note)
     if reason == CloseReason.OUT_OF_SCOPE:
-        # DESIGN.md §1: the client is told, with a templated explanation in their language.
+        # docs/protocol.md, Out of scope: the client is told, in their language, from a template.
         sent = notices.closed_out_of_scope(ticket, conversation(ticket)[-20:], note=note)
         add_system_message(ticket, filed(sent, MessageKind.CLOSURE), locked=True)
     return ticket

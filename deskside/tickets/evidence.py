@@ -1,4 +1,4 @@
-"""The evidence behind the cooperation closings (DESIGN.md §1 "Cooperation").
+"""The evidence behind the cooperation closings (docs/protocol.md, Cooperation).
 
 A ticket may be closed as client_refused, client_uncooperative or client_unavailable only with
 evidence on it: the steps proposed (outbound messages of kind PROPOSAL), the reminders sent

@@ -385,7 +385,7 @@ _OUT_OF_SCOPE_SUBJECT = {
 
 
 def closed_out_of_scope(ticket: Ticket, references: list[str], *, note: str) -> ClientMail:
-    """Why a ticket that fits no severity level is closed (DESIGN.md §1, out of scope)."""
+    """Why a ticket that fits no severity level is closed (docs/protocol.md, Out of scope)."""
     levels = [
         {"level": row.level, "name": row.name_in(ticket.language)}
         for _number, row in sorted(policy.levels().items())

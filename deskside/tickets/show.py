@@ -1,4 +1,4 @@
-"""A ticket as the JSON of DESIGN.md §4 (`deskside ticket show`)."""
+"""A ticket as the JSON of `deskside ticket show` (docs/protocol.md, Commands)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Subjects and how the protocol must read them (DESIGN.md §1), for tests/core/test_severity.py.
+"""Subjects and how the protocol must read them (docs/protocol.md, Severity in the subject), for
+tests/core/test_severity.py.
 
 Each case is (id, subject, result, levels); a found case has exactly one level.
 """
@@ -20,7 +21,8 @@ class Case(NamedTuple):
     levels: tuple[int, ...] = ()
 
 
-# Every example of DESIGN.md §1, exactly as written there.
+# The examples the protocol was first written with, each also in docs/protocol.md, Severity in
+# the subject.
 DESIGN_EXAMPLES = [
     Case("design-severity-1", "Severity 1", FOUND, (1,)),
     Case("design-severity-level-2", "Severity level 2", FOUND, (2,)),

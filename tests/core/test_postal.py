@@ -1,5 +1,5 @@
-"""Who may have an on-site visit (DESIGN.md §1): every province, every range edge, foreign and
-malformed addresses, and `deskside check-address` (DESIGN.md §4)."""
+"""Who may have an on-site visit (docs/protocol.md, On-site visits): every province, every range
+edge, foreign and malformed addresses, and `deskside check-address` (docs/protocol.md, Commands)."""
 
 import itertools
 import json
@@ -242,7 +242,7 @@ def test_missing_part_of_the_address_is_refused(country: str, code: str, reason:
     )
 
 
-# --- the JSON of DESIGN.md §4 ------------------------------------------------------------
+# --- the JSON of docs/protocol.md, Commands ------------------------------------------------
 
 
 def test_as_dict_for_eligible_address() -> None:

@@ -1,4 +1,5 @@
-"""The severity tag reader (DESIGN.md §1): a table of real-looking subjects plus properties."""
+"""The severity tag reader (docs/protocol.md, Severity in the subject): a table of real-looking
+subjects plus properties."""
 
 import json
 

@@ -187,7 +187,7 @@ def test_first_page_takes_at_most_ten_queries_with_sixty_tickets(
             actions.assign(ticket, people.second_agent, by=Actor.staff(people.agent))
 
     policy.clear()  # the worst case: calendar and targets read from the database too
-    # DESIGN.md §5: at most 10, with the banner of untaken level-1/2 tickets and an organisation
+    # README.md, Speed: at most 10, with the banner of untaken level-1/2 tickets and an organisation
     # filter, even when the cached calendar (one query with its closing dates) and levels expired.
     with django_assert_max_num_queries(10):
         html = queue(agent, organisation=people.acme.pk)

@@ -1,4 +1,5 @@
-"""Parse every message of the shared mail corpus and check what the upstream projects expect.
+"""Parse every message of the mail corpus (tests/mail/corpus) and check what the upstream projects
+expect.
 
 Each stated expectation is one test. Where Deskside deliberately differs from upstream, the case
 is listed in KNOWN_DIFFERENCES with the reason and marked xfail(strict=True): if it starts
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ def corpus_dir() -> Path:
     configured = os.environ.get("DESKSIDE_CORPUS")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[2].parent / "shared/corpus/mail"
+    return Path(__file__).resolve().parent / "corpus"
 
 
 CORPUS = corpus_dir()
@@ -86,6 +88,26 @@ ENTRIES = load_entries() if EXPECTED.is_file() else []
 
 def test_corpus_is_present() -> None:
     assert len(load_entries()) >= 100
+
+
+# A row of a <source>/SOURCE.md table: the file name first, its sha256 last.
+_SOURCE_ROW = re.compile(r"^\| (?P<file>[^|`\s]+) \|.*`(?P<sha256>[0-9a-f]{64})` \|$", re.MULTILINE)
+
+
+def test_every_file_keeps_its_upstream_bytes() -> None:
+    # A checkout that converted line ends (core.autocrlf) would test other mail than upstream's.
+    recorded = {
+        f"{source.parent.name}/{row['file']}": row["sha256"]
+        for source in CORPUS.glob("*/SOURCE.md")
+        for row in _SOURCE_ROW.finditer(source.read_text())
+    }
+    assert sorted(recorded) == sorted(entry["file"] for entry in ENTRIES)
+    changed = [
+        file
+        for file, sha256 in recorded.items()
+        if hashlib.sha256((CORPUS / file).read_bytes()).hexdigest() != sha256
+    ]
+    assert changed == []
 
 
 def cases(keys: tuple[str, ...], *, body_only: bool) -> list[Any]:

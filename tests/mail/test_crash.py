@@ -1,4 +1,4 @@
-"""Nothing lost when processes die (DESIGN.md §5): while 1,000 mails are fetched from a real
+"""Nothing lost when processes die (docs/mail-doors.md): while 1,000 mails are fetched from a real
 Dovecot, the IMAP poller and the outbox worker are killed with SIGKILL at random moments and
 started again. At the end every mail is exactly one ticket or one message, none is left
 unprocessed, and no acknowledgement was made twice. (Sending is at-least-once: a copy sent again
@@ -251,8 +251,8 @@ def test_every_mail_is_one_ticket_or_message_when_poller_and_worker_are_killed(
     # before the row was marked sent: the retry is then on the row (attempts > 1).
     unexplained = {mid: n for mid, n in twice.items() if n > outbound[mid]["attempts"]}
     assert not unexplained, f"sent more often than tried: {unexplained}"
-    # Delivery over SMTP is at-least-once by design (DESIGN.md §5: nothing lost): a worker killed
-    # between the server's 250 and marking the row sent cannot know the mail went out, so it
-    # sends it again, with the same Message-ID, which mail clients use to show it once. What
-    # must never happen is an answer generated twice (checked above) or sent without a cause.
+    # Delivery over SMTP is at-least-once by design (nothing is lost): a worker killed between the
+    # server's 250 and marking the row sent cannot know the mail went out, so it sends it again,
+    # with the same Message-ID, which mail clients use to show it once. What must never happen is an
+    # answer generated twice (checked above) or sent without a cause.
     assert all(outbound[mid]["attempts"] > 1 for mid in twice), summary

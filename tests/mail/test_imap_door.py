@@ -1,6 +1,6 @@
 """The IMAP door against a real Dovecot: a mail becomes one ticket at the time the mailbox got it,
 leaves the inbox only after that committed, is never processed twice, and one poller works a
-mailbox at a time (DESIGN.md §3, §5)."""
+mailbox at a time (docs/mail-doors.md, Gmail)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """`deskside ingest`, the pipe door, run as an MTA runs it: a separate process, its own data
-directory, JSON lines on stdout and the exit codes of DESIGN.md §4 (0, 64 usage, 75 retry)."""
+directory, JSON lines on stdout and the exit codes of docs/protocol.md, Commands (0, 64 usage, 75
+retry)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The decisions of the intake, driven through raw bytes: what a mail becomes, who is answered,
-in which language, and that nothing is lost, doubled or answered in a loop (DESIGN.md §1, §3)."""
+in which language, and that nothing is lost, doubled or answered in a loop (docs/protocol.md,
+Replies and threading)."""
 
 from __future__ import annotations
 

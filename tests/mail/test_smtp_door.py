@@ -1,5 +1,5 @@
 """The SMTP/LMTP door, spoken to with smtplib over a real socket: the reply codes an MTA acts on,
-and that an acknowledged mail becomes exactly one ticket (DESIGN.md §3, §5)."""
+and that an acknowledged mail becomes exactly one ticket (docs/mail-doors.md, SMTP reply codes)."""
 
 from __future__ import annotations
 

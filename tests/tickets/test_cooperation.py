@@ -1,6 +1,6 @@
-"""Cooperation (DESIGN.md §1): proposed steps pause the clocks, silence brings reminders at 2 and
-4 business days and the close as client_unavailable at 5, a refusal lets the agent close as
-client_refused, and the cooperation closings need their evidence."""
+"""Cooperation (docs/protocol.md, Cooperation): proposed steps pause the clocks, silence brings
+reminders at 2 and 4 business days and the close as client_unavailable at 5, a refusal lets the
+agent close as client_refused, and the cooperation closings need their evidence."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`deskside ticket show REF` prints the JSON of DESIGN.md §4."""
+"""`deskside ticket show REF` prints the JSON of docs/protocol.md, Commands."""
 
 from __future__ import annotations
 

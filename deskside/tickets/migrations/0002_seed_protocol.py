@@ -1,4 +1,5 @@
-"""Seed the protocol's data (DESIGN.md §1): the four levels and the Brussels calendar."""
+"""Seed the protocol's data (docs/protocol.md, The four levels; Effort and clocks; Channel and
+hours): the four levels and the Brussels calendar."""
 
 from datetime import timedelta
 

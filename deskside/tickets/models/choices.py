@@ -1,4 +1,4 @@
-"""The protocol's vocabularies (DESIGN.md §1), as enums shared by every app."""
+"""The protocol's vocabularies (docs/protocol.md), as enums shared by every app."""
 
 from django.db import models
 

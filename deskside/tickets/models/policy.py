@@ -14,7 +14,8 @@ BUSINESS_DAY = timedelta(hours=8)  # the Brussels opening hours of one day, 09:0
 
 
 class SeverityLevel(models.Model):
-    """One row per level 1-4, seeded from DESIGN.md §1; a lead may edit texts and clocks."""
+    """One row per level 1-4 (docs/protocol.md, The four levels; Effort and clocks); a lead may
+    edit texts and clocks."""
 
     level = models.PositiveSmallIntegerField(unique=True)
     effort = models.CharField(max_length=10, choices=Effort.choices)
@@ -38,8 +39,8 @@ class SeverityLevel(models.Model):
         null=True, blank=True, help_text="Business time to correct the documentation (level 4)."
     )
 
-    # Cooperation (DESIGN.md §1): while a ticket waits on the client, reminders and the
-    # automatic close come after these periods of silence, in business time. A business day is
+    # Cooperation (docs/protocol.md, Cooperation): while a ticket waits on the client, reminders and
+    # the automatic close come after these periods of silence, in business time. A business day is
     # the calendar's opening hours of a day: 8 h in Brussels, so 2/4/5 business days = 16/32/40 h.
     reminder_first_after = models.DurationField(
         default=2 * BUSINESS_DAY,
