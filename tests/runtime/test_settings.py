@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -145,3 +146,61 @@ def test_postgres_options_from_the_url_are_kept(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['server_side_binding', 'sslmode']"
+
+
+# -- the public base URL of links in mail ----------------------------------------------------------
+
+
+def base_url_from(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, *, debug: bool = False
+) -> str:
+    from deskside.config import HostPort, base_url
+
+    if value is None:
+        monkeypatch.delenv("DESKSIDE_BASE_URL", raising=False)
+    else:
+        monkeypatch.setenv("DESKSIDE_BASE_URL", value)
+    return base_url("DESKSIDE_BASE_URL", HostPort("0.0.0.0", 8000), debug=debug)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "http://localhost:8000"),  # the web server's own address, a wildcard made local
+        ("https://desk.example.com/", "https://desk.example.com"),
+        ("https://example.com/support/", "https://example.com/support"),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("http://desk.localhost", "http://desk.localhost"),
+    ],
+)
+def test_the_base_url_is_read_and_tidied(monkeypatch, value, expected):
+    assert base_url_from(monkeypatch, value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("http://desk.example.com", "must use https: links in mail are followed over the internet"),
+        ("desk.example.com", "must be http(s)://host[:port]"),
+        ("ftp://desk.example.com", "must be http(s)://host[:port]"),
+        ("https://desk.example.com/?a=1", "must have no user, query or fragment"),
+        ("https://desk.example.com:99999", "has no valid port"),
+    ],
+)
+def test_a_bad_base_url_is_refused_with_a_sentence(monkeypatch, value, message):
+    from deskside.config import ConfigError
+
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        base_url_from(monkeypatch, value)
+
+
+def test_plain_http_to_another_host_is_allowed_with_debug_on(monkeypatch):
+    assert base_url_from(monkeypatch, "http://desk.lan:8000", debug=True) == "http://desk.lan:8000"
+
+
+def test_the_desk_refuses_to_start_with_plain_http_for_a_public_host(tmp_path):
+    done = run_deskside(["check"], {"DESKSIDE_BASE_URL": "http://desk.example.com"}, tmp_path)
+
+    assert done.returncode != 0
+    assert "DESKSIDE_BASE_URL='http://desk.example.com' must use https" in done.stderr
+    assert "Traceback" not in done.stderr
