@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -48,23 +49,36 @@ def alive(pid: int) -> bool:
 
 
 class Desk:
-    def __init__(self, tmp_path: Path, smtp_port: int | None = None) -> None:
+    def __init__(self, folder: Path, smtp_port: int | None = None) -> None:
         self.port = free_port()
         self.smtp_port = smtp_port or free_port()
+        folder.mkdir()
+        self.data = folder / "data"
         env = dict(os.environ) | {
-            "DESKSIDE_DATA_DIR": str(tmp_path / "data"),
+            "DESKSIDE_DATA_DIR": str(self.data),
             "DESKSIDE_HTTP": f"127.0.0.1:{self.port}",
             "DESKSIDE_SMTPD": f"127.0.0.1:{self.smtp_port}",
             "DESKSIDE_ADMIN_PASSWORD": "correct horse battery",
         }
         env.pop("DESKSIDE_REQUIRE_POSTGRES", None)
-        self.log = tmp_path / "run.log"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "deskside.cli", "run"],
-            env=env,
-            stdout=self.log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
+        self.log = folder / "run.log"
+        with self.log.open("w") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "deskside.cli", "run"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def stop(self) -> None:
+        """As an operator would (SIGTERM); SIGKILL only if it does not listen."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
     def output(self) -> str:
         return self.log.read_text()
@@ -106,12 +120,22 @@ class Desk:
 
 
 @pytest.fixture
-def desk(tmp_path):
-    started = Desk(tmp_path)
-    yield started
-    if started.proc.poll() is None:
-        started.proc.kill()
-        started.proc.wait()
+def start_desk(tmp_path) -> Iterator[Callable[..., Desk]]:
+    """Start `deskside run`; every desk started is stopped when the test ends, passed or not."""
+    started: list[Desk] = []
+
+    def start(smtp_port: int | None = None) -> Desk:
+        started.append(Desk(tmp_path / f"desk-{len(started) + 1}", smtp_port))
+        return started[-1]
+
+    yield start
+    for each in started:
+        each.stop()
+
+
+@pytest.fixture
+def desk(start_desk) -> Desk:
+    return start_desk()
 
 
 def test_run_serves_the_admin_and_stops_cleanly(desk):
@@ -140,16 +164,12 @@ def test_running_is_said_only_once_the_web_and_smtp_doors_answer(desk):
     assert status == 200
 
 
-def test_a_busy_smtp_port_stops_the_desk_before_it_says_it_runs(tmp_path):
+def test_a_busy_smtp_port_stops_the_desk_before_it_says_it_runs(start_desk):
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
-        busy = Desk(tmp_path, smtp_port=squatter.getsockname()[1])
-        try:
-            assert busy.proc.wait(timeout=90) == 1
-        finally:
-            if busy.proc.poll() is None:
-                busy.proc.kill()
+        busy = start_desk(smtp_port=squatter.getsockname()[1])
+        assert busy.proc.wait(timeout=90) == 1
     out = busy.output()
     assert f"deskside: smtp cannot listen on 127.0.0.1:{busy.smtp_port}" in out
     assert "Address already in use" in out
@@ -172,11 +192,11 @@ def test_a_part_that_dies_stops_the_whole_desk(desk):
     assert [pid for pid in children if alive(pid)] == []
 
 
-def test_first_run_creates_the_administrator(desk, tmp_path):
+def test_first_run_creates_the_administrator(desk):
     desk.wait_until_serving()
     desk.proc.send_signal(signal.SIGINT)
     desk.proc.wait(timeout=30)
-    env = dict(os.environ) | {"DESKSIDE_DATA_DIR": str(tmp_path / "data")}
+    env = dict(os.environ) | {"DESKSIDE_DATA_DIR": str(desk.data)}
     code = (
         "from django.contrib.auth import authenticate; "
         "print(bool(authenticate(username='admin', password='correct horse battery')))"
