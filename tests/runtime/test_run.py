@@ -15,37 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.runtime.processes import alive, descendants
+
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below `pid`, read from /proc (children of children included)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 class Desk:
@@ -121,7 +97,8 @@ class Desk:
 
 @pytest.fixture
 def start_desk(tmp_path) -> Iterator[Callable[..., Desk]]:
-    """Start `deskside run`; every desk started is stopped when the test ends, passed or not."""
+    """Start `deskside run`; every desk started is stopped when the test ends, passed or not
+    (tests/runtime/conftest.py then checks that none of its processes is left)."""
     started: list[Desk] = []
 
     def start(smtp_port: int | None = None) -> Desk:
