@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.runtime.processes import alive, descendants
+from tests.runtime.processes import alive, command, descendants, wait_until_gone
 
 
 def free_port() -> int:
@@ -35,6 +35,7 @@ class Desk:
             "DESKSIDE_HTTP": f"127.0.0.1:{self.port}",
             "DESKSIDE_SMTPD": f"127.0.0.1:{self.smtp_port}",
             "DESKSIDE_ADMIN_PASSWORD": "correct horse battery",
+            "DESKSIDE_WEB_WORKERS": "2",  # the number parts() waits for
         }
         env.pop("DESKSIDE_REQUIRE_POSTGRES", None)
         self.log = folder / "run.log"
@@ -55,6 +56,17 @@ class Desk:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+    def parts(self, web_workers: int = 2) -> set[int]:
+        """Every process below the supervisor, once gunicorn has forked its workers."""
+        deadline = time.monotonic() + 30
+        while True:
+            below = descendants(self.proc.pid)
+            web = [pid for pid in below if "gunicorn" in command(pid)]
+            if len(web) >= 1 + web_workers:
+                return below
+            assert time.monotonic() < deadline, f"gunicorn has {len(web)} processes:\n{below}"
+            time.sleep(0.1)
 
     def output(self) -> str:
         return self.log.read_text()
@@ -167,6 +179,18 @@ def test_a_part_that_dies_stops_the_whole_desk(desk):
     assert desk.proc.wait(timeout=30) == 1
     assert "worker stopped unexpectedly" in desk.output()
     assert [pid for pid in children if alive(pid)] == []
+
+
+def test_a_supervisor_killed_outright_leaves_no_part_running(desk):
+    desk.wait_for_output("Deskside is running.")
+    parts = desk.parts()  # web, its two workers, worker, scheduler, smtp
+    desk.proc.kill()  # SIGKILL: the supervisor cannot stop anything itself
+    desk.proc.wait()
+    left = wait_until_gone(parts, timeout=5)
+    assert [command(pid) for pid in left] == []
+    for port in (desk.port, desk.smtp_port):  # nothing holds the desk's doors any more
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
 
 def test_first_run_creates_the_administrator(desk):
