@@ -193,6 +193,19 @@ def test_a_supervisor_killed_outright_leaves_no_part_running(desk):
             socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
 
+def test_a_part_whose_supervisor_died_while_it_started_does_not_run():
+    from deskside.runtime.supervisor import _dies_with
+
+    # Its parent is not the supervisor it was started for: that one died between fork and exec,
+    # before the part could ask for the signal, which would then never come.
+    part = subprocess.Popen(["sleep", "30"], preexec_fn=_dies_with(supervisor=os.getppid()))
+    try:
+        assert part.wait(timeout=5) == 1
+    finally:
+        part.kill()
+        part.wait()
+
+
 def test_first_run_creates_the_administrator(desk):
     desk.wait_until_serving()
     desk.proc.send_signal(signal.SIGINT)
