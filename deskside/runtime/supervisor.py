@@ -8,11 +8,14 @@ manager (systemd, a container runtime) decides about restarts and sees the exit 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
@@ -25,6 +28,7 @@ STOP_TIMEOUT = 15.0
 # How long the listening parts may take to accept connections (gunicorn alone retries a busy
 # port for about five seconds before it gives up).
 READY_TIMEOUT = 60.0
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -112,8 +116,9 @@ class Supervisor:
                 print(f"deskside: {line}", file=sys.stderr, flush=True)
             print("deskside: nothing was started.", file=sys.stderr, flush=True)
             return 1
+        die_with_us = _dies_with(os.getpid())
         for part in self.parts:
-            self.procs[part.name] = subprocess.Popen(part.argv)
+            self.procs[part.name] = subprocess.Popen(part.argv, preexec_fn=die_with_us)
             print(f"  {part.name:<10} {part.where}", flush=True)
         # "Running" only once its doors answer: a part that fails to start ends the desk first.
         failed = self._wait_until_listening()
@@ -179,6 +184,34 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 proc.kill()  # the part ignored SIGTERM for too long; do not leave it behind
                 proc.wait()
+
+
+def _dies_with(supervisor: int) -> Callable[[], None] | None:
+    """What each part runs between fork and exec so that it gets SIGTERM when the supervisor
+    dies, however it dies; None where the system has no parent-death signal.
+
+    A supervisor killed with SIGKILL runs no code, so its parts must learn of its death without
+    it. Linux's parent-death signal (prctl PR_SET_PDEATHSIG) is sent by the kernel and survives
+    exec, so it needs nothing from the parts; a pipe that each part watches would need a thread
+    in every command and a hook in gunicorn, and fails in a part that closes inherited files.
+    SIGTERM makes a part stop as it does on Ctrl-C: gunicorn's master stops its own workers (a
+    forked worker does not inherit the setting), the task worker finishes its task first.
+    The kernel sends it when the thread that started the part ends: only the supervisor's main
+    thread starts parts, and the supervisor starts no other thread, which also keeps running
+    Python between fork and exec safe. Elsewhere than on Linux only a living supervisor stops
+    its parts.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up now: the child only calls it
+
+    def arm() -> None:
+        if prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+        if os.getppid() != supervisor:
+            os._exit(1)  # the supervisor died before the signal was armed: it will never come
+
+    return arm
 
 
 def _busy(parts: list[Part]) -> list[tuple[Part, OSError]]:

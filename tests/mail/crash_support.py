@@ -347,7 +347,8 @@ class Killer(threading.Thread):
 
 
 def run_commands(*commands: list[str], env: dict[str, str], timeout: float = 60) -> list[str]:
-    """Run `python -m <command>` for each, side by side; their outputs, once all succeeded."""
+    """Run `python -m <command>` for each, side by side; their outputs, once all succeeded.
+    When one fails, those still running are killed rather than left to run on."""
     running = [
         (
             args,
@@ -363,14 +364,20 @@ def run_commands(*commands: list[str], env: dict[str, str], timeout: float = 60)
         for args in commands
     ]
     outputs = []
-    for args, proc in running:
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
-        assert proc.returncode == 0, f"{' '.join(args)} failed:\n{out}{err}"
-        outputs.append(out)
+    try:
+        for args, proc in running:
+            try:
+                out, err = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+            assert proc.returncode == 0, f"{' '.join(args)} failed:\n{out}{err}"
+            outputs.append(out)
+    finally:
+        for _, proc in running:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
     return outputs
 
 

@@ -10,9 +10,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.runtime.processes import alive, command, descendants, wait_until_gone
 
 
 def free_port() -> int:
@@ -21,50 +24,49 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def descendants(pid: int) -> set[int]:
-    """Every process below `pid`, read from /proc (children of children included)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 class Desk:
-    def __init__(self, tmp_path: Path, smtp_port: int | None = None) -> None:
+    def __init__(self, folder: Path, smtp_port: int | None = None) -> None:
         self.port = free_port()
         self.smtp_port = smtp_port or free_port()
+        folder.mkdir()
+        self.data = folder / "data"
         env = dict(os.environ) | {
-            "DESKSIDE_DATA_DIR": str(tmp_path / "data"),
+            "DESKSIDE_DATA_DIR": str(self.data),
             "DESKSIDE_HTTP": f"127.0.0.1:{self.port}",
             "DESKSIDE_SMTPD": f"127.0.0.1:{self.smtp_port}",
             "DESKSIDE_ADMIN_PASSWORD": "correct horse battery",
+            "DESKSIDE_WEB_WORKERS": "2",  # the number parts() waits for
         }
         env.pop("DESKSIDE_REQUIRE_POSTGRES", None)
-        self.log = tmp_path / "run.log"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "deskside.cli", "run"],
-            env=env,
-            stdout=self.log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
+        self.log = folder / "run.log"
+        with self.log.open("w") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "deskside.cli", "run"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def stop(self) -> None:
+        """As an operator would (SIGTERM); SIGKILL only if it does not listen."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def parts(self, web_workers: int = 2) -> set[int]:
+        """Every process below the supervisor, once gunicorn has forked its workers."""
+        deadline = time.monotonic() + 30
+        while True:
+            below = descendants(self.proc.pid)
+            web = [pid for pid in below if "gunicorn" in command(pid)]
+            if len(web) >= 1 + web_workers:
+                return below
+            assert time.monotonic() < deadline, f"gunicorn has {len(web)} processes:\n{below}"
+            time.sleep(0.1)
 
     def output(self) -> str:
         return self.log.read_text()
@@ -106,12 +108,23 @@ class Desk:
 
 
 @pytest.fixture
-def desk(tmp_path):
-    started = Desk(tmp_path)
-    yield started
-    if started.proc.poll() is None:
-        started.proc.kill()
-        started.proc.wait()
+def start_desk(tmp_path) -> Iterator[Callable[..., Desk]]:
+    """Start `deskside run`; every desk started is stopped when the test ends, passed or not
+    (tests/runtime/conftest.py then checks that none of its processes is left)."""
+    started: list[Desk] = []
+
+    def start(smtp_port: int | None = None) -> Desk:
+        started.append(Desk(tmp_path / f"desk-{len(started) + 1}", smtp_port))
+        return started[-1]
+
+    yield start
+    for each in started:
+        each.stop()
+
+
+@pytest.fixture
+def desk(start_desk) -> Desk:
+    return start_desk()
 
 
 def test_run_serves_the_admin_and_stops_cleanly(desk):
@@ -140,16 +153,12 @@ def test_running_is_said_only_once_the_web_and_smtp_doors_answer(desk):
     assert status == 200
 
 
-def test_a_busy_smtp_port_stops_the_desk_before_it_says_it_runs(tmp_path):
+def test_a_busy_smtp_port_stops_the_desk_before_it_says_it_runs(start_desk):
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
-        busy = Desk(tmp_path, smtp_port=squatter.getsockname()[1])
-        try:
-            assert busy.proc.wait(timeout=90) == 1
-        finally:
-            if busy.proc.poll() is None:
-                busy.proc.kill()
+        busy = start_desk(smtp_port=squatter.getsockname()[1])
+        assert busy.proc.wait(timeout=90) == 1
     out = busy.output()
     assert f"deskside: smtp cannot listen on 127.0.0.1:{busy.smtp_port}" in out
     assert "Address already in use" in out
@@ -172,11 +181,36 @@ def test_a_part_that_dies_stops_the_whole_desk(desk):
     assert [pid for pid in children if alive(pid)] == []
 
 
-def test_first_run_creates_the_administrator(desk, tmp_path):
+def test_a_supervisor_killed_outright_leaves_no_part_running(desk):
+    desk.wait_for_output("Deskside is running.")
+    parts = desk.parts()  # web, its two workers, worker, scheduler, smtp
+    desk.proc.kill()  # SIGKILL: the supervisor cannot stop anything itself
+    desk.proc.wait()
+    left = wait_until_gone(parts, timeout=5)
+    assert [command(pid) for pid in left] == []
+    for port in (desk.port, desk.smtp_port):  # nothing holds the desk's doors any more
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
+def test_a_part_whose_supervisor_died_while_it_started_does_not_run():
+    from deskside.runtime.supervisor import _dies_with
+
+    # Its parent is not the supervisor it was started for: that one died between fork and exec,
+    # before the part could ask for the signal, which would then never come.
+    part = subprocess.Popen(["sleep", "30"], preexec_fn=_dies_with(supervisor=os.getppid()))
+    try:
+        assert part.wait(timeout=5) == 1
+    finally:
+        part.kill()
+        part.wait()
+
+
+def test_first_run_creates_the_administrator(desk):
     desk.wait_until_serving()
     desk.proc.send_signal(signal.SIGINT)
     desk.proc.wait(timeout=30)
-    env = dict(os.environ) | {"DESKSIDE_DATA_DIR": str(tmp_path / "data")}
+    env = dict(os.environ) | {"DESKSIDE_DATA_DIR": str(desk.data)}
     code = (
         "from django.contrib.auth import authenticate; "
         "print(bool(authenticate(username='admin', password='correct horse battery')))"
