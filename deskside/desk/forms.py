@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -13,6 +14,7 @@ from django.utils.safestring import SafeString
 
 from deskside.accounts.roles import Role
 from deskside.desk.queue import Filters
+from deskside.tickets import policy
 from deskside.tickets.actions import LEVELS
 from deskside.tickets.models import CloseReason, Milestone
 from deskside.tickets.models.ticket import OPEN_STATUSES
@@ -29,6 +31,14 @@ def assignable_staff() -> QuerySet[User]:
 
 def staff_label(user: User) -> str:
     return user.get_full_name() or user.get_username()
+
+
+def assignable_choices() -> tuple[tuple[str, str], ...]:
+    """(pk, name) of the assignable staff, for the queue's filter: cached like the protocol's
+    data (a change of staff or groups clears it), as the queue shows it on every view."""
+    return policy.remembered(
+        "assignable", lambda: tuple((str(u.pk), staff_label(u)) for u in assignable_staff())
+    )
 
 
 class QuickSelect(forms.Select):
@@ -68,9 +78,9 @@ class QueueFilterForm(forms.Form):
     waiting = forms.BooleanField(required=False, label="Waiting on client")
     breached = forms.BooleanField(required=False, label="Breached")
 
-    def __init__(self, *args: Any, staff: list[User], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, staff: Sequence[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        people = [(str(user.pk), staff_label(user)) for user in staff]
+        people = list(staff)
         field = self.fields["assignee"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [

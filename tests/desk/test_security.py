@@ -123,3 +123,11 @@ def test_hostile_mail_html_is_shown_without_its_scripts(agent, people):
     conversation = html[html.index('id="conversation-title"') : html.index('id="clocks-title"')]
     for bad in ("<script", "onerror", "onload", "javascript:", "<iframe", "<form action="):
         assert bad not in conversation, bad
+
+
+def test_a_role_taken_away_counts_at_the_next_request(agent, people):
+    assert agent.get("/desk/").status_code == 200
+
+    people.agent.groups.clear()
+
+    assert agent.get("/desk/").status_code == 404

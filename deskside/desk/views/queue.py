@@ -10,7 +10,7 @@ from django.utils import timezone
 from deskside.accounts.access import staff_required
 from deskside.accounts.models import Organisation
 from deskside.desk import queue as desk_queue
-from deskside.desk.forms import QueueFilterForm, assignable_staff
+from deskside.desk.forms import QueueFilterForm, assignable_choices
 from deskside.desk.queue import Bookmark
 
 
@@ -18,7 +18,7 @@ from deskside.desk.queue import Bookmark
 def queue(request: HttpRequest) -> HttpResponse:
     assert isinstance(request.user, User)
     now = timezone.now()
-    form = QueueFilterForm(request.GET, staff=list(assignable_staff()))
+    form = QueueFilterForm(request.GET, staff=assignable_choices())
     filters = form.filters()
     after = Bookmark.decode(request.GET.get("after", ""))
     page = desk_queue.page(filters, request.user, now, after)
