@@ -31,7 +31,7 @@ from deskside.mail.language import detect
 from deskside.mail.models import InboundMail, Outcome
 from deskside.mail.parse import MailRejected, ParsedMail, parse
 from deskside.outbox.send import LOOP_HEADER, automatic_answers_since, message_id_domain
-from deskside.tickets import actions, closed
+from deskside.tickets import actions, closed, notices
 from deskside.tickets.actions import NewFile, NewMessage
 from deskside.tickets.models import (
     CloseReason,
@@ -270,6 +270,8 @@ def _bounce(inbound: InboundMail, mail: ParsedMail) -> Result:
         message_id=mail.message_id or "",
     )
     inbound.ticket_message = actions.add_system_message(known.ticket, note)
+    if action == "failed":
+        notices.delivery_failed(known.ticket, inbound.ticket_message, failed=failed)
     return Result(
         mail.message_id,
         Outcome.APPENDED,
@@ -374,6 +376,12 @@ def _new_ticket(
     problem = {Reading.FOUND: None, Reading.MISSING: CloseReason.NO_SEVERITY}.get(
         reading.result, CloseReason.INVALID_SEVERITY
     )
+    answerable = kind.may_auto_answer and _under_cap(contact)
+    if problem and kind.kind == Kind.NORMAL and not answerable and by == actions.SYSTEM:
+        # A person wrote it, and neither a queue nor an answer would reach anyone: a closed
+        # ticket without the explanation would be read by nobody. A person decides instead.
+        why = kind.reason or f"{AUTO_ANSWER_CAP} automatic answers to this sender this hour"
+        return _quarantine(inbound, f"{_problem_words(reading)}, and no answer may go ({why})")
     ticket, first = actions.open_ticket_with_message(
         contact=contact,
         subject=_subject_of_new(mail.subject, follows) or "(no subject)",
@@ -387,7 +395,7 @@ def _new_ticket(
     )
     inbound.ticket = ticket
     inbound.ticket_message = first
-    answered = kind.may_auto_answer and _under_cap(contact)
+    answered = answerable
     if answered:
         if problem is None:
             answers.acknowledge(ticket, contact, in_reply_to=mail.message_id)

@@ -194,6 +194,20 @@ def refused(
     )
 
 
+def delivery_failed(ticket: Ticket, report: Message, *, failed: Sequence[str]) -> None:
+    """One of our mails about the ticket came back: whoever has it must reach the client
+    another way (the address is marked as failing)."""
+    notify.tell(
+        assignee_or_duty(ticket),
+        NotificationKind.DELIVERY_FAILED,
+        title=f"[{ticket.ref}] Mail to the client could not be delivered: {ticket.subject}",
+        text=f"Mail to {', '.join(failed) or 'the client'} came back undelivered:\n\n"
+        f"{' '.join(report.text.split())[:500]}\n\nReach the client another way, or correct "
+        "the address.",
+        ticket=ticket,
+    )
+
+
 def mentioned(ticket: Ticket, note: Message, to: Sequence[User], *, by: User) -> None:
     notify.tell(
         to,

@@ -659,13 +659,29 @@ def test_our_own_mail_coming_back_is_ignored(
 
 def test_automatic_answers_to_one_sender_are_capped(people: People) -> None:
     results = [run(mail(f"Question {n}", sender="chatty@client.example")) for n in range(6)]
+    with_level = run(mail("Sev 3 - one more question", sender="chatty@client.example"))
 
-    assert [r.outcome for r in results] == [Outcome.REJECTED] * 6
+    assert [r.outcome for r in results] == [Outcome.REJECTED] * 5 + [Outcome.QUARANTINED]
     assert Ticket.objects.count() == 6
     assert len(outbox()) == 5
     assert all("capped" not in (r.reason or "") for r in results[:5])
-    assert "automatic answers capped" in (results[5].reason or "")
-    assert not ticket_of(results[5]).messages.filter(direction=Direction.OUTBOUND).exists()
+    # No level and no answer allowed: a closed ticket would be read by nobody, so it is held.
+    assert "no answer may go" in (results[5].reason or "")
+    assert InboundMail.objects.filter(status=InboundStatus.QUARANTINED).count() == 1
+    # With a level the ticket is in the queue, where a person sees it; it is just not answered.
+    assert (with_level.outcome, with_level.reason) == (
+        Outcome.CREATED,
+        "automatic answers capped",
+    )
+    assert not ticket_of(with_level).messages.filter(direction=Direction.OUTBOUND).exists()
+
+
+def test_a_persons_mail_without_a_level_that_asks_for_no_answer_is_held(people: People) -> None:
+    result = run(mail("Question", headers={"X-Auto-Response-Suppress": "All"}))
+
+    assert result.outcome == Outcome.QUARANTINED
+    assert "no severity in the subject, and no answer may go" in (result.reason or "")
+    assert Ticket.objects.count() == 0 and outbox() == []
 
 
 def test_the_cap_is_per_hour(people: People) -> None:

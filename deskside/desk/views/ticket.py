@@ -29,7 +29,7 @@ from deskside.desk.forms import (
 )
 from deskside.desk.models import CannedReply
 from deskside.desk.queue import ClockLeft, clocks_of
-from deskside.tickets import clocks, notify, policy
+from deskside.tickets import clocks, closed, notify, policy
 from deskside.tickets.models import Attachment, Message, Ticket
 from deskside.tickets.models.choices import EFFORT_RANK
 from deskside.tickets.models.ticket import parse_ref
@@ -105,6 +105,9 @@ def render_ticket(
         "canned": [(c.pk, c.title, c.text_in(ticket.language)) for c in CannedReply.objects.all()],
         "goal_milestones": _goal_milestones(ticket),
         "effort": EFFORT_BY_RANK.get(ticket.effort_rank),
+        "links_out": ticket.links_out.select_related("target"),
+        "links_in": ticket.links_in.select_related("source"),
+        "reopen_until": closed.reopen_until(ticket),
     }
     return render(request, "desk/ticket.html", context, status=status)
 

@@ -12,6 +12,7 @@ class NotificationKind(models.TextChoices):
     ASSIGNED = "assigned", "A ticket is assigned to you"
     CLIENT_MESSAGE = "client_message", "Your client wrote (a reply, or to a closed ticket)"
     REFUSED = "refused", "Your client refused the proposed steps"
+    DELIVERY_FAILED = "delivery_failed", "Mail to your client could not be delivered"
     HELD_MAIL = "held_mail", "Mail is held for review"
     MENTION = "mention", "A colleague mentions you in a note"
     ESCALATION = "escalation", "A level-1 or level-2 ticket needs an agent"
