@@ -36,7 +36,12 @@ def _protocol_data(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("django_db") is None:
         return
     request.getfixturevalue("_django_db_helper")
+    from deskside.tickets import policy
     from deskside.tickets.models import SeverityLevel
+
+    # The protocol's data and who is on duty are cached for seconds; each test starts cold, so
+    # that no test reads the levels, calendar or staff of the one before.
+    policy.clear()
 
     if not SeverityLevel.objects.exists():
         seed_protocol()

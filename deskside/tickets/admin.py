@@ -7,6 +7,7 @@ Tickets are read-only in the admin on purpose: every change to a ticket goes thr
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from deskside.tickets.models import (
@@ -15,9 +16,12 @@ from deskside.tickets.models import (
     ClosingDate,
     Event,
     Message,
+    Notification,
+    NotificationSetting,
     PublicHoliday,
     SeverityLevel,
     Ticket,
+    TicketLink,
 )
 
 
@@ -167,3 +171,39 @@ class PublicHolidayAdmin(admin.ModelAdmin[PublicHoliday]):
     list_filter = ("country",)
     date_hierarchy = "date"
     search_fields = ("name",)
+
+
+class ReadOnlyAdmin[M: models.Model](admin.ModelAdmin[M]):
+    """Rows the desk and the actions write: listed for a lead to look into, never edited here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin[Notification]):
+    """Who was told what, and when they read it: the answer to "was I ever told?"."""
+
+    list_display = ("created_at", "user", "kind", "title", "read_at")
+    list_filter = ("kind",)
+    search_fields = ("title", "user__username")
+    list_select_related = ("user",)
+
+
+@admin.register(NotificationSetting)
+class NotificationSettingAdmin(ReadOnlyAdmin[NotificationSetting]):
+    list_display = ("user", "kind", "delivery")
+    list_select_related = ("user",)
+
+
+@admin.register(TicketLink)
+class TicketLinkAdmin(ReadOnlyAdmin[TicketLink]):
+    list_display = ("source", "kind", "target", "created_at")
+    list_select_related = ("source", "target")
+    raw_id_fields = ("source", "target")

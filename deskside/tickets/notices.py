@@ -114,12 +114,12 @@ def reply_to_client(ticket: Ticket, message: Message, references: list[str]) -> 
     )
 
 
-def leads_and_assignee(ticket: Ticket) -> list[notify.Person]:
+def leads_and_assignee(ticket: Ticket) -> list[notify.Someone]:
     """Who hears of a ticket's clocks: the leads, and the agent who has the ticket."""
     leads = get_user_model().objects.filter(is_active=True, groups__name=Role.LEAD)
-    people = [notify.Person(pk, email) for pk, email in leads.values_list("pk", "email")]
-    if ticket.assignee is not None:
-        people.append(notify.Person.of(ticket.assignee))
+    people: list[notify.Someone] = list(leads.values_list("pk", flat=True))
+    if ticket.assignee_id is not None:
+        people.append(ticket.assignee_id)
     return people
 
 
@@ -166,7 +166,7 @@ def assigned(ticket: Ticket, to: User, *, by: User | None) -> None:
 
 
 def client_wrote(
-    ticket: Ticket, message: Message, to: Sequence[notify.Person | User], *, what: str = ""
+    ticket: Ticket, message: Message, to: Sequence[notify.Someone], *, what: str = ""
 ) -> None:
     """The client's new message, to the people who must read it; `what` says what it did."""
     excerpt = " ".join((message.visible_text or message.text).split())[:300]
@@ -179,9 +179,7 @@ def client_wrote(
     )
 
 
-def refused(
-    ticket: Ticket, to: Sequence[notify.Person | User], *, reason: str, by: User | None
-) -> None:
+def refused(ticket: Ticket, to: Sequence[notify.Someone], *, reason: str, by: User | None) -> None:
     notify.tell(
         to,
         NotificationKind.REFUSED,
@@ -232,7 +230,7 @@ def _client_line(ticket: Ticket) -> str:
 # -- escalation (staff, English) ---------------------------------------------------------------
 
 
-def on_duty() -> tuple[tuple[notify.Person, ...], str]:
+def on_duty() -> tuple[tuple[int, ...], str]:
     """Who a level-1/2 alert goes to, and whom they are: the "duty" group's active members, or
     every active agent while that group is empty (or missing). Cached like the protocol's
     data: the intake opens many such tickets a second, and a change of staff or groups clears
@@ -240,29 +238,29 @@ def on_duty() -> tuple[tuple[notify.Person, ...], str]:
     return policy.remembered("duty", _read_on_duty)
 
 
-def _read_on_duty() -> tuple[tuple[notify.Person, ...], str]:
+def _read_on_duty() -> tuple[tuple[int, ...], str]:
     rows = (
         get_user_model()
         .objects.filter(is_active=True, groups__name__in=[DUTY_GROUP, Role.AGENT])
-        .values_list("pk", "email", "groups__name")
+        .values_list("pk", "groups__name")
         .order_by("pk")
     )
-    by_group: dict[str, dict[int, notify.Person]] = {DUTY_GROUP: {}, Role.AGENT: {}}
-    for pk, email, group in rows:
-        by_group[group][pk] = notify.Person(pk, email)
+    by_group: dict[str, dict[int, None]] = {DUTY_GROUP: {}, Role.AGENT: {}}
+    for pk, group in rows:
+        by_group[group][pk] = None
     if by_group[DUTY_GROUP]:
-        return tuple(by_group[DUTY_GROUP].values()), DUTY_GROUP
-    return tuple(by_group[Role.AGENT].values()), "all agents"
+        return tuple(by_group[DUTY_GROUP]), DUTY_GROUP
+    return tuple(by_group[Role.AGENT]), "all agents"
 
 
-def assignee_or_duty(ticket: Ticket) -> list[notify.Person]:
+def assignee_or_duty(ticket: Ticket) -> list[notify.Someone]:
     """Who must hear of something on a ticket: the agent who has it, else whoever is on duty."""
     if ticket.assignee is not None and ticket.assignee.is_active:
-        return [notify.Person.of(ticket.assignee)]
+        return [ticket.assignee]
     return list(on_duty()[0])
 
 
-def escalation(ticket: Ticket, to: Sequence[notify.Person], *, why: str) -> None:
+def escalation(ticket: Ticket, to: Sequence[notify.Someone], *, why: str) -> None:
     text = render_to_string(
         "tickets/escalation.txt",
         {

@@ -7,10 +7,11 @@ change that concerns them happened. The one who caused a change is not told of i
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,21 +26,12 @@ from deskside.tickets.models import (
     Ticket,
 )
 
-
-@dataclass(frozen=True)
-class Person:
-    """Who is told: enough of a user to write the bell item and address the mail."""
-
-    id: int
-    email: str
-
-    @classmethod
-    def of(cls, user: User) -> Person:
-        return cls(user.pk, user.email)
+# Whom to tell: a user, or a user's id (the cached list of who is on duty holds ids).
+Someone = User | int
 
 
 def tell(
-    people: Iterable[Person | User],
+    people: Iterable[Someone],
     kind: NotificationKind,
     *,
     title: str,
@@ -50,15 +42,17 @@ def tell(
 ) -> list[Notification]:
     """Tell each person once (`not_to`, who caused it, is left out). `path` is where it leads in
     the desk: the ticket's page unless given. The mail is one, to everyone who wants it."""
-    wanted = _unique(people, leave_out=not_to.pk if not_to else None)
-    if not wanted:
+    ids = _unique_ids(people, leave_out=not_to.pk if not_to else None)
+    if not ids:
         return []
-    chosen = _choices(wanted, kind)
+    # Read now, not from the caller's (possibly cached) list: a person removed or made inactive
+    # a moment ago is not told, and the mail goes to their current address.
+    wanted = list(_reachable(ids, kind))
     path = path or (reverse("desk:ticket", args=[ticket.ref]) if ticket else reverse("desk:queue"))
     now = timezone.now()
     told = [
         Notification(
-            user_id=person.id,
+            user_id=pk,
             kind=kind,
             ticket=ticket,
             title=" ".join(title.split())[:300],
@@ -66,16 +60,16 @@ def tell(
             path=path,
             created_at=now,
         )
-        for person in wanted
-        if chosen.get(person.id, Delivery.DESK_AND_MAIL) != Delivery.OFF
+        for pk, _email, delivery in wanted
+        if delivery != Delivery.OFF
     ]
     for notification in told:
         db.insert(notification)
     by_mail = sorted(
         {
-            p.email.lower()
-            for p in wanted
-            if p.email and chosen.get(p.id, Delivery.DESK_AND_MAIL) == Delivery.DESK_AND_MAIL
+            email.lower()
+            for _pk, email, delivery in wanted
+            if email and delivery == Delivery.DESK_AND_MAIL
         }
     )
     if by_mail:
@@ -90,20 +84,20 @@ def tell(
     return told
 
 
-def _unique(people: Iterable[Person | User], leave_out: int | None) -> list[Person]:
-    seen: dict[int, Person] = {}
-    for someone in people:
-        person = Person.of(someone) if isinstance(someone, User) else someone
-        if person.id != leave_out:
-            seen.setdefault(person.id, person)
-    return list(seen.values())
+def _unique_ids(people: Iterable[Someone], leave_out: int | None) -> list[int]:
+    ids = dict.fromkeys(p.pk if isinstance(p, User) else p for p in people)
+    return [pk for pk in ids if pk != leave_out]
 
 
-def _choices(people: list[Person], kind: NotificationKind) -> dict[int, str]:
-    rows = NotificationSetting.objects.filter(
-        user_id__in=[p.id for p in people], kind=kind
-    ).values_list("user_id", "delivery")
-    return dict(rows)
+def _reachable(ids: list[int], kind: NotificationKind) -> Iterable[tuple[int, str, str]]:
+    """(id, address, delivery) of the active users among `ids`, in one query."""
+    chosen = NotificationSetting.objects.filter(user=OuterRef("pk"), kind=kind).values("delivery")
+    return (
+        User.objects.filter(pk__in=ids, is_active=True)
+        .annotate(delivery=Coalesce(Subquery(chosen[:1]), Value(Delivery.DESK_AND_MAIL.value)))
+        .order_by("pk")
+        .values_list("pk", "email", "delivery")
+    )
 
 
 def unread_count(user: User) -> int:
