@@ -79,8 +79,21 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
         return obj.ref
 
 
+class ReadOnlyAdmin[M: models.Model](admin.ModelAdmin[M]):
+    """Rows the desk and the actions write: listed for a lead to look into, never edited here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
+        return False
+
+
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin[Event]):
+class EventAdmin(ReadOnlyAdmin[Event]):
     """The audit trail can be searched but never edited."""
 
     list_display = ("created_at", "ticket", "kind", "actor_label")
@@ -88,15 +101,6 @@ class EventAdmin(admin.ModelAdmin[Event]):
     search_fields = ("actor_label",)
     list_select_related = ("ticket",)
     raw_id_fields = ("ticket",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Event | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Event | None = None) -> bool:
-        return False
 
 
 @admin.register(Attachment)
@@ -171,19 +175,6 @@ class PublicHolidayAdmin(admin.ModelAdmin[PublicHoliday]):
     list_filter = ("country",)
     date_hierarchy = "date"
     search_fields = ("name",)
-
-
-class ReadOnlyAdmin[M: models.Model](admin.ModelAdmin[M]):
-    """Rows the desk and the actions write: listed for a lead to look into, never edited here."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
-        return False
 
 
 @admin.register(Notification)
