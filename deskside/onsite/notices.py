@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from deskside.core.clocks import short_duration
@@ -16,7 +17,7 @@ from deskside.onsite import ical
 from deskside.onsite.models import Visit
 from deskside.outbox.models import CalendarMethod
 from deskside.outbox.send import queue
-from deskside.tickets import actions
+from deskside.tickets import actions, links
 from deskside.tickets.models import Direction, MessageKind, Ticket
 from deskside.tickets.notices import long_date, to_client
 
@@ -80,7 +81,7 @@ def technician(
         "start": long_date(visit.start, STAFF_LANGUAGE),
         "end": timezone.localtime(visit.end).strftime("%H:%M"),
         "reason": reason,
-        "link": f"/desk/visits/{visit.pk}/",
+        "link": links.absolute(reverse("onsite:visit", args=[visit.pk])),
     }
     text = render_to_string("onsite/mail/technician.txt", context).strip() + "\n"
     subject = " ".join(render_to_string("onsite/mail/technician_subject.txt", context).split())

@@ -219,6 +219,8 @@ def test_the_invitation_reaches_client_and_technician_as_calendar_programs_read_
     [to_technician] = sent_to(people.technician.email)
     assert to_client.subject.startswith(f"[{ticket.ref}] Bezoek ter plaatse: dinsdag 24 november")
     assert "Technicus: Tom" in to_client.text
+    assert f"http://127.0.0.1:8000/desk/visits/{visit.pk}/" in to_technician.text
+    assert f"http://127.0.0.1:8000/portal/ticket/{ticket.ref}/" in to_client.text
     for mail in (to_client, to_technician):
         method, inline, attached = invitation_of(mail)
         assert method == "REQUEST"
