@@ -29,6 +29,7 @@ from deskside.tickets.models import (
     Direction,
     Message,
     MessageKind,
+    NotificationKind,
     Status,
     Ticket,
 )
@@ -149,8 +150,8 @@ def run(raw: bytes, **kwargs: object) -> Result:
 
 
 def outbox(ref: str | None = None) -> list[OutboundMail]:
-    """What the intake answered; the staff alert of a level-1/2 ticket (issue 6) is not one."""
-    rows = OutboundMail.objects.exclude(purpose="escalation").order_by("id")
+    """What the intake answered; what staff are told (an escalation, a bounce) is not."""
+    rows = OutboundMail.objects.exclude(purpose__in=NotificationKind.values).order_by("id")
     return list(rows.filter(ticket_ref=ref) if ref else rows)
 
 
