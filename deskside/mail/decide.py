@@ -63,7 +63,7 @@ def handle(inbound: InboundMail, raw: bytes) -> Result:
     kind = classify(mail, envelope_sender=envelope_sender(inbound))
     if kind.kind == Kind.BOUNCE:
         return _bounce(inbound, mail)
-    ticket = find_ticket(mail)
+    ticket = inbound.claimed_ticket = find_ticket(mail)
     if ticket is not None:
         return _reply(inbound, mail, ticket, kind)
     if kind.kind == Kind.AUTO_REPLY:

@@ -236,6 +236,7 @@ def _mark(inbound: InboundMail, result: Result) -> None:
         inbound.from_address,
         inbound.ticket_id,
         inbound.ticket_message_id,
+        inbound.claimed_ticket_id,
         inbound.pk,
         InboundStatus.STORED,
     )
@@ -247,7 +248,7 @@ _MARK = db.Statement(
     InboundMail,
     "UPDATE {table} SET {attempts} = {attempts} + 1, {outcome} = %s, {reason} = %s, "
     "{status} = %s, {processed_at} = %s, {subject} = %s, {from_address} = %s, {ticket} = %s, "
-    "{ticket_message} = %s WHERE {id} = %s AND {status} = %s",
+    "{ticket_message} = %s, {claimed_ticket} = %s WHERE {id} = %s AND {status} = %s",
     params=(
         "outcome",
         "reason",
@@ -257,6 +258,7 @@ _MARK = db.Statement(
         "from_address",
         "ticket",
         "ticket_message",
+        "claimed_ticket",
         "id",
         "status",
     ),

@@ -17,7 +17,7 @@ class InboundStatus(models.TextChoices):
     STORED = "stored", "Stored, not yet processed"
     PROCESSED = "processed", "Processed"
     QUARANTINED = "quarantined", "In quarantine"
-    DISCARDED = "discarded", "Discarded by a lead"
+    DISCARDED = "discarded", "Discarded (raw mail kept)"
 
 
 class Outcome(models.TextChoices):
@@ -56,6 +56,16 @@ class InboundMail(models.Model):
     )
     ticket_message = models.OneToOneField(
         Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="raw_mail"
+    )
+    claimed_ticket = models.ForeignKey(
+        Ticket,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="claiming_mails",
+        help_text="The ticket the mail names (our reference in its subject, or one of our "
+        "Message-IDs it answers), whether or not it was filed there: for held mail, the ticket "
+        "it claims.",
     )
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
