@@ -7,6 +7,7 @@ change that concerns them happened. The one who caused a change is not told of i
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -100,16 +101,40 @@ def _reachable(ids: list[int], kind: NotificationKind) -> Iterable[tuple[int, st
     )
 
 
+def unread_recent(
+    people: Iterable[Someone], kind: NotificationKind, *, since: datetime
+) -> dict[int, Notification]:
+    """Each person's newest unread notification of `kind` told since `since`, by user id: for a
+    caller that would rather grow it than add another (see deskside/mail/held.py)."""
+    ids = _unique_ids(people, leave_out=None)
+    unread = Notification.objects.filter(
+        user_id__in=ids, kind=kind, read_at=None, created_at__gte=since
+    ).order_by("id")
+    return {notification.user_id: notification for notification in unread}
+
+
+def rewrite(notification: Notification, *, title: str, text: str, path: str) -> None:
+    """Say more in an unread notification instead of telling again: no new bell item, no mail."""
+    notification.title = " ".join(title.split())[:300]
+    notification.text, notification.path = text, path
+    notification.save(update_fields=["title", "text", "path"])
+
+
 def unread_count(user: User) -> int:
     return Notification.objects.filter(user=user, read_at=None).count()
 
 
 @transaction.atomic
-def mark_read(user: User, *, ticket: Ticket | None = None) -> int:
-    """Mark what `user` was told as read: about one ticket (they opened it), or everything."""
+def mark_read(
+    user: User, *, ticket: Ticket | None = None, kind: NotificationKind | None = None
+) -> int:
+    """Mark what `user` was told as read: about one ticket (they opened it), of one kind (they
+    opened the page of that kind, e.g. Held mail), or everything."""
     unread = Notification.objects.filter(user=user, read_at=None)
     if ticket is not None:
         unread = unread.filter(ticket=ticket)
+    if kind is not None:
+        unread = unread.filter(kind=kind)
     return unread.update(read_at=timezone.now())
 
 
