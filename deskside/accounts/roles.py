@@ -13,8 +13,9 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
 
 
-# Model permissions per role, as "app_label.codename". A technician reads tickets and works
-# visits; an agent works tickets; a lead is an agent who also edits the protocol's data.
+# Model permissions per role, as "app_label.codename". A technician reads tickets and held mail
+# and works visits; an agent works tickets and decides on held mail; a lead is an agent who also
+# edits the protocol's data. The groups follow this list after every `migrate` (post_migrate).
 _TECHNICIAN = [
     "tickets.view_ticket",
     "tickets.view_message",
@@ -24,6 +25,7 @@ _TECHNICIAN = [
     "accounts.view_organisation",
     "onsite.view_visit",
     "docs.view_docchange",
+    "mail.view_inboundmail",
 ]
 _AGENT = [
     *_TECHNICIAN,
@@ -35,6 +37,7 @@ _AGENT = [
     "onsite.schedule_visit",
     "docs.add_docchange",
     "docs.change_docchange",
+    "mail.change_inboundmail",
 ]
 _LEAD = [
     *_AGENT,
