@@ -475,6 +475,33 @@ def add_system_message(ticket: Ticket, new: NewMessage, *, locked: bool = False)
     return message
 
 
+# -- held mail --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_held_mail(ticket: Ticket, *, by: User, what: str, mail: int) -> Event:
+    """Staff decided on a held mail that claims this ticket (deskside/mail/quarantine.py): the
+    history says who, which mail (InboundMail id) and what became of it."""
+    ticket = _locked(ticket)
+    return _record(ticket, EventKind.HELD_MAIL, Actor.staff(by), note=what, mail=mail)
+
+
+@transaction.atomic
+def file_held_mail_as_note(
+    ticket: Ticket, note: NewMessage, *, by: User, what: str, mail: int
+) -> Message:
+    """A held mail kept on the ticket as an internal note, its files with it: agents see it,
+    clients never do, clocks ignore it, and nobody it names with @ is told (it is not ours)."""
+    ticket = _locked(ticket)
+    if note.direction != Direction.INTERNAL:
+        raise ActionError("A held mail is filed as an internal note here, never for the client.")
+    actor = Actor.staff(by)
+    message = _add_message(ticket, note, author=by)
+    _record(ticket, EventKind.MESSAGE, actor, message_kind=note.kind, message=message.pk)
+    _record(ticket, EventKind.HELD_MAIL, actor, note=what, mail=mail, message=message.pk)
+    return message
+
+
 # -- state ------------------------------------------------------------------------------------
 
 

@@ -84,6 +84,7 @@ class EventKind(models.TextChoices):
     REFUSED = "refused", "Client refused the proposed steps"
     ESCALATED = "escalated", "Escalated to the agents on duty"
     LINKED = "linked", "Linked to another ticket"
+    HELD_MAIL = "held_mail", "Held mail decided"
 
 
 class LinkKind(models.TextChoices):
