@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.http import FileResponse, Http404
@@ -46,14 +47,20 @@ def save_attachment(
 
 
 def download(found: Attachment) -> FileResponse:
-    """The file as a download, never rendered: its type came with the mail, so the sender chose
-    it, and an HTML or SVG file must not run in our origin (desk and portal alike)."""
+    """A stored file as a download (see as_download)."""
     try:
         handle = attachment_path(found.stored_name).open("rb")
     except FileNotFoundError:
         raise Http404("the file is missing from the data directory") from None
+    return as_download(handle, found.filename)
+
+
+def as_download(handle: BinaryIO, filename: str) -> FileResponse:
+    """A file from a mail as a download, never rendered: its type came with the mail, so the
+    sender chose it, and an HTML or SVG file must not run in our origin (desk and portal alike,
+    stored files and a held mail's files alike)."""
     response = FileResponse(
-        handle, as_attachment=True, filename=found.filename, content_type="application/octet-stream"
+        handle, as_attachment=True, filename=filename, content_type="application/octet-stream"
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
