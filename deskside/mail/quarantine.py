@@ -1,7 +1,10 @@
-"""What a lead does with a quarantined mail: retry it, turn it into a ticket, or discard it.
+"""What staff do with held mail (in quarantine): file it on its ticket once its sender is a known
+contact, keep it on its ticket as an internal note, open a new ticket from it, discard it, or
+retry it.
 
-Each is recorded: on the ticket's audit trail when a ticket results, and always on the mail's
-row (who, when, what) and in the admin's own history.
+Each is recorded: on the mail's row (its `reason` keeps the story: why it was held, then who
+did what and when), on the history of the ticket the mail claims, and for a new ticket in its
+own history. The desk's Held mail pages and the admin's incoming mails call these.
 """
 
 from __future__ import annotations
@@ -10,10 +13,15 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from deskside.mail import decide, intake, rawstore
+from deskside import db
+from deskside.accounts.models import Contact, Organisation
+from deskside.mail import decide, held, intake, rawstore
 from deskside.mail.intake import Result
 from deskside.mail.models import InboundMail, InboundStatus, Outcome
-from deskside.tickets.actions import ActionError
+from deskside.mail.parse import MailRejected, ParsedMail
+from deskside.tickets import actions, notices
+from deskside.tickets.actions import ActionError, Actor, NewFile, NewMessage
+from deskside.tickets.models import Direction, Message, MessageKind, Ticket
 
 
 def _note(inbound: InboundMail, by: User, what: str) -> str:
@@ -24,8 +32,35 @@ def _note(inbound: InboundMail, by: User, what: str) -> str:
 def _check_quarantined(inbound: InboundMail) -> None:
     if inbound.status != InboundStatus.QUARANTINED:
         raise ActionError(
-            f"Mail {inbound.pk} is not in quarantine ({inbound.get_status_display()})."
+            f"Mail {inbound.pk} is not in quarantine ({inbound.get_status_display()}): "
+            "someone has decided on it already."
         )
+
+
+def _held(inbound: InboundMail) -> InboundMail:
+    """The mail's row under a lock, so that two people deciding at once decide once."""
+    locked = InboundMail.objects.select_for_update().get(pk=inbound.pk)
+    _check_quarantined(locked)
+    return locked
+
+
+def _claimed(inbound: InboundMail, doing: str) -> Ticket:
+    if inbound.claimed_ticket_id is None:
+        raise ActionError(
+            f"Mail {inbound.pk} names no ticket, so it cannot {doing}: open it as a new ticket "
+            "or discard it."
+        )
+    return Ticket.objects.select_related("organisation").get(pk=inbound.claimed_ticket_id)
+
+
+def _readable(inbound: InboundMail, doing: str) -> ParsedMail:
+    try:
+        return held.read(inbound)
+    except MailRejected as rejected:
+        raise ActionError(
+            f"Mail {inbound.pk} cannot {doing}: {rejected.reason}. Discard it, or download it "
+            "and forward it."
+        ) from None
 
 
 def retry(inbound: InboundMail, *, by: User) -> Result:
@@ -39,26 +74,153 @@ def retry(inbound: InboundMail, *, by: User) -> Result:
 
 
 @transaction.atomic
+def add_sender_and_attach(inbound: InboundMail, *, by: User) -> Result:
+    """Make the sender a contact of the claimed ticket's organisation (a new contact, or one
+    without an organisation moved into it), then file the mail through the intake again, so
+    that the protocol applies as to any mail from a known sender: a reply on an open ticket;
+    on a closed one, a reopening or a new linked ticket (deskside/tickets/closed.py).
+
+    All or nothing: if the intake would still hold the mail, no contact changes either."""
+    inbound = _held(inbound)
+    ticket = _claimed(inbound, "be attached")
+    mail = _readable(inbound, "be attached")
+    organisation = ticket.organisation
+    if organisation is None:
+        raise ActionError(
+            f"{ticket.ref} belongs to no organisation to add {mail.from_address} to: attach the "
+            "mail as an internal note, or open it as a new ticket."
+        )
+    contact = _join(organisation, mail)
+    InboundMail.objects.filter(pk=inbound.pk).update(
+        status=InboundStatus.STORED,
+        reason=_note(inbound, by, f"added {contact.email} to {organisation.name}; filed again"),
+    )
+    result = intake.process(inbound.pk)
+    if result.outcome == Outcome.QUARANTINED:
+        still = (result.reason or "").strip().splitlines()[-1:] or ["no reason given"]
+        raise ActionError(f"Mail {inbound.pk} would still be held: {still[0]}")
+    actions.record_held_mail(
+        ticket,
+        by=by,
+        what=f"held mail {inbound.pk} from {contact.email}: {contact.email} added to "
+        f"{organisation.name}, {_filed(result, ticket)}",
+        mail=inbound.pk,
+    )
+    return result
+
+
+def _join(organisation: Organisation, mail: ParsedMail) -> Contact:
+    """The sender as a contact of `organisation`. A contact of another organisation stays
+    there: moving them would change whose tickets they see in the portal."""
+    address = mail.from_address
+    if not address or len(address) > decide.MAX_ADDRESS_LENGTH:
+        raise ActionError("The mail has no usable sender address to add as a contact.")
+    contact = decide.contact_by_address(address)
+    if contact is None:
+        new = Contact(
+            email=address,
+            name=mail.from_name[:200],
+            language=decide._language(mail),
+            organisation=organisation,
+        )
+        if db.insert(new, unless_conflict=True):
+            return new
+        contact = decide.contact_by_address(address)  # created a moment ago by another mail
+        if contact is None:
+            raise RuntimeError(f"contact {address!r} neither created nor found")
+    if contact.organisation_id is None:
+        Contact.objects.filter(pk=contact.pk).update(organisation=organisation)
+        contact.organisation = organisation
+    elif contact.organisation_id != organisation.pk:
+        other = Organisation.objects.get(pk=contact.organisation_id)
+        raise ActionError(
+            f"{contact.email} is a contact of {other.name}, not of {organisation.name}: if they "
+            "moved, change that in the admin first; or attach the mail as an internal note."
+        )
+    return contact
+
+
+def _filed(result: Result, ticket: Ticket) -> str:
+    if result.ticket == ticket.ref:
+        return "the mail filed as the client's"
+    if result.ticket:
+        return f"the mail filed on {result.ticket} ({result.outcome.label.lower()})"
+    return f"the mail {result.outcome.label.lower()}"
+
+
+@transaction.atomic
+def attach_as_note(inbound: InboundMail, *, by: User) -> Message:
+    """Keep the mail on the ticket it claims as an internal note (its text, its files), for a
+    sender who should not become a contact: the client never sees it, no clock moves."""
+    inbound = _held(inbound)
+    ticket = _claimed(inbound, "be attached as a note")
+    mail = _readable(inbound, "be attached as a note")
+    sender = f"{mail.from_name} <{mail.from_address}>" if mail.from_name else mail.from_address
+    head = (
+        f"Held mail from {sender or 'no sender'}, received "
+        f"{notices.long_date(inbound.received_at, 'en')}, subject: {mail.subject or '(none)'}\n\n"
+    )
+    note = NewMessage(
+        direction=Direction.INTERNAL,
+        kind=MessageKind.NOTE,
+        text=head + mail.text,
+        visible_text=head + (mail.visible_text or mail.text),
+        sender=Actor.staff(by).label,
+        subject=mail.subject,
+        files=tuple(
+            NewFile(a.filename, a.content_type, a.payload, a.content_id or "")
+            for a in mail.attachments
+        ),
+    )
+    message = actions.file_held_mail_as_note(
+        ticket,
+        note,
+        by=by,
+        what=f"held mail {inbound.pk} from {mail.from_address or 'no sender'} attached as an "
+        "internal note",
+        mail=inbound.pk,
+    )
+    inbound.status, inbound.outcome = InboundStatus.PROCESSED, Outcome.APPENDED
+    inbound.ticket, inbound.ticket_message = ticket, message
+    inbound.reason = _note(inbound, by, f"attached to {ticket.ref} as an internal note")
+    inbound.processed_at = timezone.now()
+    inbound.save()
+    return message
+
+
+@transaction.atomic
 def make_ticket(inbound: InboundMail, *, by: User) -> Result:
     """Open a new ticket from the mail whatever threading said (an unverified reply that the
     lead vouches for): its severity still comes from the subject, as for any new mail."""
-    inbound = InboundMail.objects.select_for_update().get(pk=inbound.pk)
-    _check_quarantined(inbound)
+    inbound = _held(inbound)
     result = decide.open_as_new_ticket(inbound, rawstore.load(inbound.raw_sha256), by=by)
     inbound.status = InboundStatus.PROCESSED
     inbound.outcome = result.outcome
     inbound.reason = _note(inbound, by, f"turned into {result.ticket}")
     inbound.processed_at = timezone.now()
     inbound.save()
+    _on_claimed(inbound, by, f"opened as a new ticket, {result.ticket}")
     return result
 
 
 @transaction.atomic
 def discard(inbound: InboundMail, *, by: User, why: str = "") -> None:
     """Keep the raw bytes but stop showing the mail as waiting for a decision."""
-    inbound = InboundMail.objects.select_for_update().get(pk=inbound.pk)
-    _check_quarantined(inbound)
+    inbound = _held(inbound)
+    why = " ".join(why.split())[:500]
     inbound.status = InboundStatus.DISCARDED
     inbound.outcome = Outcome.IGNORED
     inbound.reason = _note(inbound, by, f"discarded{': ' + why if why else ''}")
     inbound.save()
+    _on_claimed(inbound, by, f"discarded{': ' + why if why else ''}")
+
+
+def _on_claimed(inbound: InboundMail, by: User, what: str) -> None:
+    """The decision in the history of the ticket the mail claims, if it claims one."""
+    if inbound.claimed_ticket_id is not None:
+        actions.record_held_mail(
+            Ticket(pk=inbound.claimed_ticket_id),
+            by=by,
+            what=f"held mail {inbound.pk} from {inbound.from_address or 'no sender'} {what}",
+            mail=inbound.pk,
+        )
