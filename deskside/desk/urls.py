@@ -1,7 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from deskside.desk.views import actions, files, notifications, presence, queue, search, ticket
+from deskside.desk.views import (
+    actions,
+    files,
+    held,
+    notifications,
+    presence,
+    queue,
+    search,
+    ticket,
+)
 
 app_name = "desk"
 urlpatterns = [
@@ -16,4 +25,9 @@ urlpatterns = [
     path("ticket/<str:ref>/presence/", presence.heartbeat, name="presence"),
     path("ticket/<str:ref>/<str:action>/", actions.act, name="act"),
     path("attachment/<int:pk>/", files.attachment, name="attachment"),
+    path("held/", held.held_list, name="held"),
+    path("held/<int:pk>/", held.held_mail, name="held_mail"),
+    path("held/<int:pk>/raw/", held.held_raw, name="held_raw"),
+    path("held/<int:pk>/file/<int:index>/", held.held_file, name="held_file"),
+    path("held/<int:pk>/<str:action>/", held.held_act, name="held_act"),
 ]

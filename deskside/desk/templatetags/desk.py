@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from deskside.core.clocks import short_duration, when_words
+from deskside.desk import navigation
 from deskside.desk.queue import Row
-from deskside.tickets import notify
 
 register = template.Library()
 
@@ -19,11 +19,26 @@ register = template.Library()
 # cost a third of a queue page's time (bench/desk.py).
 
 
+def _counts(context: template.Context) -> navigation.Counts:
+    """The navigation's two counts, read once per page (deskside/desk/navigation.py)."""
+    cached = context.render_context.get("desk_counts")
+    if cached is None:
+        user = context["request"].user
+        cached = navigation.counts(user) if user.is_authenticated else navigation.Counts(0, 0)
+        context.render_context["desk_counts"] = cached
+    return cached
+
+
 @register.simple_tag(takes_context=True)
 def unread_notifications(context: template.Context) -> int:
-    """The bell's count: one query on an index of the unread alone."""
-    user = context["request"].user
-    return notify.unread_count(user) if user.is_authenticated else 0
+    """The bell's count."""
+    return _counts(context).unread
+
+
+@register.simple_tag(takes_context=True)
+def held_mail_count(context: template.Context) -> int:
+    """The count of held mail beside Queue."""
+    return _counts(context).held
 
 
 @register.filter
