@@ -182,13 +182,19 @@ def process_stored(inbound: InboundMail, raw: bytes) -> Result:
     Exactly once: the row is marked processed in the transaction of the work, and only if it is
     still STORED then; if another worker (the sweep) was first, this work is rolled back and the
     other's outcome returned. A bug or a surprising mail never kills a worker: the mail goes to
-    quarantine with the error as its reason. A database outage is raised, to retry the mail."""
-    from deskside.mail import decide
+    quarantine with the error as its reason. A database outage is raised, to retry the mail.
 
+    A mail held the first time is announced in the same transaction (deskside/mail/held.py:
+    staff told, sender answered); one held again after a retry is not."""
+    from deskside.mail import decide, held
+
+    first = inbound.attempts == 0
     try:
         with transaction.atomic():
             result = decide.handle(inbound, raw)
             _mark(inbound, result)
+            if first and result.outcome == Outcome.QUARANTINED:
+                held.announce(inbound, raw)
         return result
     except (OperationalError, InterfaceError):
         raise  # the database is down or busy: retry the mail later, do not judge it
@@ -196,11 +202,12 @@ def process_stored(inbound: InboundMail, raw: bytes) -> Result:
         return _recorded_by_id(inbound.pk)
     except Exception as error:  # including a DataError or IntegrityError this mail provoked
         log.exception("mail %s could not be processed", inbound.pk)
-        return _quarantine_for(inbound, error)
+        return _quarantine_for(inbound, error, raw if first else None)
 
 
-def _quarantine_for(inbound: InboundMail, error: Exception) -> Result:
-    """The work was rolled back; keep the mail in quarantine with the error as its reason."""
+def _quarantine_for(inbound: InboundMail, error: Exception, announce: bytes | None) -> Result:
+    """The work was rolled back; keep the mail in quarantine with the error as its reason, and
+    with `announce` (its bytes, when held the first time) tell staff and answer the sender."""
     inbound.ticket, inbound.ticket_message = None, None
     quarantined = Result(
         message_id=inbound.message_id or None,
@@ -210,9 +217,25 @@ def _quarantine_for(inbound: InboundMail, error: Exception) -> Result:
     try:
         with transaction.atomic():
             _mark(inbound, quarantined)
+            if announce is not None:
+                _announce_held(inbound, announce)
     except _AlreadyDone:
         return _recorded_by_id(inbound.pk)
     return quarantined
+
+
+def _announce_held(inbound: InboundMail, raw: bytes) -> None:
+    """Announce a mail held for an internal error, in a savepoint of its own: if telling fails
+    too, the mail must still reach quarantine (where the desk counts and lists it)."""
+    from deskside.mail import held
+
+    try:
+        with transaction.atomic():
+            held.announce(inbound, raw)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:  # logged; the mail is kept, listed and counted all the same
+        log.exception("mail %s is held, but nobody could be told", inbound.pk)
 
 
 def _mark(inbound: InboundMail, result: Result) -> None:

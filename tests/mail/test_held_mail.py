@@ -1,16 +1,17 @@
-"""Held mail, from the intake's side: what each decision of deskside.mail.quarantine does to
-the mail, the contact and the ticket."""
+"""Held mail, from the intake's side: who is told when mail is held, what its sender hears, and
+what each decision of deskside.mail.quarantine does to the mail, the contact and the ticket."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group
 
 from deskside.accounts.models import Contact
 from deskside.mail import held, quarantine
@@ -18,7 +19,7 @@ from deskside.mail.intake import Result, ingest
 from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
 from deskside.outbox.models import OutboundMail
 from deskside.outbox.send import queue
-from deskside.tickets import actions, policy
+from deskside.tickets import actions, notices, notify, policy
 from deskside.tickets.actions import ActionError, Actor, NewMessage
 from deskside.tickets.models import (
     CloseReason,
@@ -116,6 +117,174 @@ def answers_to(address: str) -> list[OutboundMail]:
     return list(
         OutboundMail.objects.filter(primary_to=address, purpose=held.ANSWER_PURPOSE).order_by("id")
     )
+
+
+# -- when mail is held ----------------------------------------------------------------------------
+
+
+def test_a_colleagues_unverified_reply_tells_the_agents_and_answers_once_in_dutch(
+    people: People, ticket: Ticket
+) -> None:
+    held_mail = reply_of_piet(ticket)
+
+    assert held_mail.claimed_ticket == ticket
+    assert "unverified reply" in held.why(held_mail) and held.waiting() == 1
+    # Nobody is in the duty group, so every agent is told: a bell item leading to the mail.
+    for agent in (people.agent, people.second_agent):
+        (item,) = told(agent.pk)
+        assert item.path == f"/desk/held/{held_mail.pk}/"
+        assert item.title == f"[{ticket.ref}] Mail from piet@acme.example is held for review"
+        assert "unverified reply" in item.text and item.read_at is None
+    assert told(people.technician.pk) == [] and told(people.lead.pk) == []
+    (to_staff,) = staff_mails()
+    assert sorted(to_staff.to) == ["alice@ccs2.test", "bob@ccs2.test"]
+    assert f"/desk/held/{held_mail.pk}/" in to_staff.text
+    # The sender hears, in the mail's language, that it waits; nothing about the ticket.
+    (answer,) = answers_to("piet@acme.example")
+    assert answer.automatic and answer.in_reply_to == held_mail.message_id
+    assert answer.subject == f"Uw mail wacht op nazicht: Re: [{ticket.ref}] Sev 2 - export fails"
+    assert "Een medewerker van onze support bekijkt hem" in answer.text
+    assert "It fails" not in answer.text and "Claire" not in answer.text
+    assert ticket.messages.count() == 1
+
+
+def test_the_answer_speaks_the_contacts_language(people: People, ticket: Ticket) -> None:
+    # Olivier (a French-speaking contact of another organisation) writes in English.
+    reply_of_piet(ticket, sender="olivier@globex.example", body="Hello, any news? Thanks")
+
+    (answer,) = answers_to("olivier@globex.example")
+    assert answer.subject.startswith("Votre mail attend une vérification : ")
+
+
+def test_held_mail_about_an_assigned_ticket_tells_its_agent_only(
+    people: People, ticket: Ticket
+) -> None:
+    actions.assign(ticket, people.second_agent, by=Actor.staff(people.lead))
+
+    reply_of_piet(ticket)
+
+    assert told(people.agent.pk) == []
+    assert len(told(people.second_agent.pk)) == 1
+    assert staff_mails()[0].to == ["bob@ccs2.test"]
+
+
+def test_mail_claiming_no_ticket_tells_the_duty_group(people: People) -> None:
+    Group.objects.get_or_create(name=notices.DUTY_GROUP)[0].user_set.add(people.lead)
+    policy.clear()
+
+    hold(mail("Sev 2 - export fails", sender=""))  # no sender: held, nobody to answer
+
+    (item,) = told(people.lead.pk)
+    assert item.title == "Mail from an unknown sender is held for review"
+    assert told(people.agent.pk) == []
+    assert OutboundMail.objects.exclude(purpose=NotificationKind.HELD_MAIL).count() == 0
+
+
+def test_a_burst_of_held_mail_is_one_notice_that_counts(
+    people: People, ticket: Ticket, _monday_morning: time_machine.Traveller
+) -> None:
+    first = reply_of_piet(ticket)
+    reply_of_piet(ticket, sender="mallory@elsewhere.example")
+    third = reply_of_piet(ticket, sender="eve@elsewhere.example")
+
+    (item,) = told(people.agent.pk)
+    assert item.title == "3 held mails wait for review (the newest from eve@elsewhere.example)"
+    assert item.path == "/desk/held/"
+    assert "mallory@elsewhere.example" in item.text and "piet@acme.example" in item.text
+    assert len(staff_mails()) == 1  # one mail to the agents, not three
+    assert {first.pk, third.pk} == set(
+        InboundMail.objects.filter(status=InboundStatus.QUARANTINED)
+        .exclude(from_address="mallory@elsewhere.example")
+        .values_list("pk", flat=True)
+    )
+
+    # Read, the next held mail is told again; so is one after the hour, even unread.
+    notify.mark_read(people.agent, kind=NotificationKind.HELD_MAIL)
+    reply_of_piet(ticket, sender="trudy@elsewhere.example")
+    assert len(told(people.agent.pk)) == 2 and len(told(people.second_agent.pk)) == 1
+    _monday_morning.shift(timedelta(minutes=61))
+    reply_of_piet(ticket, sender="victor@elsewhere.example")
+    assert len(told(people.second_agent.pk)) == 2 and len(staff_mails()) == 3
+
+
+def test_the_sender_is_answered_once_a_day_however_often_held(
+    people: People, ticket: Ticket, _monday_morning: time_machine.Traveller
+) -> None:
+    reply_of_piet(ticket)
+    reply_of_piet(ticket, body="Nog een vraag over de export. Alvast bedankt, met vriendelijke")
+    assert len(answers_to("piet@acme.example")) == 1
+
+    _monday_morning.shift(timedelta(days=1, minutes=1))
+    reply_of_piet(ticket, body="En nog een. Bedankt en met vriendelijke groeten, Piet")
+    assert len(answers_to("piet@acme.example")) == 2
+
+
+def test_an_automatic_mail_is_held_but_never_answered(people: People, ticket: Ticket) -> None:
+    reply_of_piet(
+        ticket, headers={"Auto-Submitted": "auto-replied"}, body="Ik ben afwezig tot maandag."
+    )
+
+    assert answers_to("piet@acme.example") == []
+    assert len(told(people.agent.pk)) == 1  # a person still looks at it
+
+
+def test_a_sender_at_the_cap_of_automatic_answers_is_not_answered(
+    people: People, ticket: Ticket
+) -> None:
+    for n in range(5):
+        queue(to=["piet@acme.example"], subject=f"n{n}", text=".", purpose="ack", automatic=True)
+
+    reply_of_piet(ticket)
+
+    assert answers_to("piet@acme.example") == []
+
+
+def test_an_unreadable_mail_tells_staff_and_answers_nobody(people: People) -> None:
+    hold(b"\x00\x01\x02 this is not a mail at all\r\n\r\n\xff\xfe")
+
+    assert len(told(people.agent.pk)) == 1
+    assert OutboundMail.objects.exclude(purpose=NotificationKind.HELD_MAIL).count() == 0
+
+
+def test_a_mail_held_for_an_internal_error_tells_and_answers_too(
+    people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(subject: str) -> object:
+        raise RuntimeError("severity reader exploded")
+
+    monkeypatch.setattr("deskside.mail.decide.read_severity", broken)
+
+    held_mail = hold(mail("Sev 2 - export fails", sender="new@client.example", body="Hello"))
+
+    assert "internal error" in held_mail.reason
+    (item,) = told(people.agent.pk)
+    assert "severity reader exploded" in item.text
+    assert len(answers_to("new@client.example")) == 1
+    assert not Contact.objects.filter(email="new@client.example").exists()  # rolled back
+
+
+def test_if_telling_fails_an_internal_error_still_holds_the_mail(
+    people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("template missing")
+
+    monkeypatch.setattr(held, "announce", broken)
+
+    result = ingest(mail("Sev 2 - export fails", sender=""), door=Door.PIPE)
+
+    assert result.outcome == Outcome.QUARANTINED
+    assert "template missing" in (result.reason or "")
+    assert InboundMail.objects.get().status == InboundStatus.QUARANTINED
+
+
+def test_a_mail_held_again_after_a_retry_tells_nobody(people: People, ticket: Ticket) -> None:
+    held_mail = reply_of_piet(ticket)
+    notify.mark_read(people.agent, kind=NotificationKind.HELD_MAIL)
+
+    assert quarantine.retry(held_mail, by=people.agent).outcome == Outcome.QUARANTINED
+
+    assert len(told(people.agent.pk)) == 1 and len(answers_to("piet@acme.example")) == 1
 
 
 # -- deciding -------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import time_machine
 from django.db import DataError, OperationalError
 
 from deskside.accounts.models import Contact
-from deskside.mail import intake, rawstore
+from deskside.mail import held, intake, rawstore
 from deskside.mail.intake import Result, ingest
 from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
 from deskside.mail.parse import Limits
@@ -150,8 +150,11 @@ def run(raw: bytes, **kwargs: object) -> Result:
 
 
 def outbox(ref: str | None = None) -> list[OutboundMail]:
-    """What the intake answered; what staff are told (an escalation, a bounce) is not."""
-    rows = OutboundMail.objects.exclude(purpose__in=NotificationKind.values).order_by("id")
+    """What the intake answered; what staff are told (an escalation, a bounce, held mail) is not,
+    nor the answer that a mail waits for review (test_held_mail.py)."""
+    rows = OutboundMail.objects.exclude(
+        purpose__in=[*NotificationKind.values, held.ANSWER_PURPOSE]
+    ).order_by("id")
     return list(rows.filter(ticket_ref=ref) if ref else rows)
 
 

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from deskside.accounts.models import Contact
-from deskside.mail import quarantine, rawstore
+from deskside.mail import held, quarantine, rawstore
 from deskside.mail.intake import ingest
 from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
 from deskside.outbox.models import OutboundMail
@@ -81,7 +81,10 @@ def held_reply(ticket: Ticket, subject: str = "") -> InboundMail:
 
 
 def answers_to(address: str) -> list[OutboundMail]:
-    return list(OutboundMail.objects.filter(primary_to=address.lower()))
+    """What `address` was answered about tickets; the answer that its mail waits for review is
+    tested in test_held_mail.py."""
+    answers = OutboundMail.objects.filter(primary_to=address.lower())
+    return list(answers.exclude(purpose=held.ANSWER_PURPOSE))
 
 
 # -- through deskside.mail.quarantine ---------------------------------------------------------
