@@ -61,6 +61,14 @@ def why(inbound: InboundMail) -> str:
     return inbound.reason.strip().splitlines()[0] if inbound.reason.strip() else ""
 
 
+def claimed(inbound: InboundMail, mail: ParsedMail | None) -> Ticket | None:
+    """The ticket the held mail claims, as the intake recorded it; for a mail held before it
+    recorded that (migration mail 0004), as threading reads the mail now."""
+    if inbound.claimed_ticket_id is not None:
+        return inbound.claimed_ticket
+    return decide.find_ticket(mail) if mail is not None else None
+
+
 def page(inbound: InboundMail) -> str:
     return reverse("desk:held_mail", args=[inbound.pk])
 

@@ -44,13 +44,14 @@ def _held(inbound: InboundMail) -> InboundMail:
     return locked
 
 
-def _claimed(inbound: InboundMail, doing: str) -> Ticket:
-    if inbound.claimed_ticket_id is None:
+def _claimed(inbound: InboundMail, mail: ParsedMail, doing: str) -> Ticket:
+    ticket = held.claimed(inbound, mail)
+    if ticket is None:
         raise ActionError(
             f"Mail {inbound.pk} names no ticket, so it cannot {doing}: open it as a new ticket "
             "or discard it."
         )
-    return Ticket.objects.select_related("organisation").get(pk=inbound.claimed_ticket_id)
+    return Ticket.objects.select_related("organisation").get(pk=ticket.pk)
 
 
 def _readable(inbound: InboundMail, doing: str) -> ParsedMail:
@@ -82,8 +83,8 @@ def add_sender_and_attach(inbound: InboundMail, *, by: User) -> Result:
 
     All or nothing: if the intake would still hold the mail, no contact changes either."""
     inbound = _held(inbound)
-    ticket = _claimed(inbound, "be attached")
     mail = _readable(inbound, "be attached")
+    ticket = _claimed(inbound, mail, "be attached")
     organisation = ticket.organisation
     if organisation is None:
         raise ActionError(
@@ -153,8 +154,8 @@ def attach_as_note(inbound: InboundMail, *, by: User) -> Message:
     """Keep the mail on the ticket it claims as an internal note (its text, its files), for a
     sender who should not become a contact: the client never sees it, no clock moves."""
     inbound = _held(inbound)
-    ticket = _claimed(inbound, "be attached as a note")
     mail = _readable(inbound, "be attached as a note")
+    ticket = _claimed(inbound, mail, "be attached as a note")
     sender = f"{mail.from_name} <{mail.from_address}>" if mail.from_name else mail.from_address
     head = (
         f"Held mail from {sender or 'no sender'}, received "
@@ -181,7 +182,7 @@ def attach_as_note(inbound: InboundMail, *, by: User) -> Message:
         mail=inbound.pk,
     )
     inbound.status, inbound.outcome = InboundStatus.PROCESSED, Outcome.APPENDED
-    inbound.ticket, inbound.ticket_message = ticket, message
+    inbound.ticket, inbound.ticket_message, inbound.claimed_ticket = ticket, message, ticket
     inbound.reason = _note(inbound, by, f"attached to {ticket.ref} as an internal note")
     inbound.processed_at = timezone.now()
     inbound.save()

@@ -439,3 +439,18 @@ def test_two_decisions_on_one_mail_the_second_is_refused(people: People, ticket:
 
     with pytest.raises(ActionError, match="someone has decided on it already"):
         quarantine.discard(held_mail, by=people.second_agent)
+
+
+def test_a_mail_held_before_claims_were_recorded_still_finds_its_ticket(
+    people: People, ticket: Ticket
+) -> None:
+    held_mail = reply_of_piet(ticket)
+    InboundMail.objects.filter(pk=held_mail.pk).update(claimed_ticket=None)  # before mail 0004
+    held_mail.refresh_from_db()
+
+    assert held.claimed(held_mail, held.read(held_mail)) == ticket
+    quarantine.attach_as_note(held_mail, by=people.agent)
+
+    held_mail.refresh_from_db()
+    assert held_mail.claimed_ticket == ticket
+    assert ticket.messages.filter(direction=Direction.INTERNAL).count() == 1

@@ -107,7 +107,7 @@ def render_held(
         "unreadable": unreadable,
         "why": held.why(inbound),
         "story": inbound.reason.strip().splitlines()[1:],
-        "ticket": inbound.claimed_ticket,
+        "ticket": held.claimed(inbound, mail),
         "sender_contact": contact,
         "sender_organisation": contact.organisation if contact else None,
         "answer": held.answer_to(inbound),
@@ -146,9 +146,9 @@ Run = Callable[[InboundMail, QueryDict, User], str]
 
 def _attach(inbound: InboundMail, data: QueryDict, user: User) -> str:
     result = quarantine.add_sender_and_attach(inbound, by=user)
+    inbound.refresh_from_db(fields=["claimed_ticket"])
     ticket = inbound.claimed_ticket
-    organisation = ticket.organisation if ticket else None
-    added = f"{inbound.from_address} is now a contact of {organisation}"
+    added = f"{inbound.from_address} is now a contact of {ticket.organisation if ticket else '—'}"
     if ticket and result.ticket == ticket.ref:
         return f"{added}; the mail is on {result.ticket} as the client's."
     return f"{added}; the mail is on {result.ticket} ({result.outcome.label.lower()})."
