@@ -120,6 +120,8 @@ def held(end: Ending) -> None:
     assert end.inbound is not None
     assert end.inbound.status == InboundStatus.QUARANTINED, end.inbound.reason
     assert end.inbound.reason
+    # Someone is told (deskside/mail/held.py): the agent of the ticket it claims, or the duty.
+    assert Notification.objects.filter(kind=NotificationKind.HELD_MAIL, read_at=None).exists()
 
 
 def answered_and_kept(end: Ending, since_id: int) -> None:
