@@ -120,10 +120,6 @@ def rewrite(notification: Notification, *, title: str, text: str, path: str) -> 
     notification.save(update_fields=["title", "text", "path"])
 
 
-def unread_count(user: User) -> int:
-    return Notification.objects.filter(user=user, read_at=None).count()
-
-
 @transaction.atomic
 def mark_read(
     user: User, *, ticket: Ticket | None = None, kind: NotificationKind | None = None
