@@ -293,3 +293,12 @@ def test_held_pages_and_the_navigation_cost_few_queries(
     # what the sender was told.
     with django_assert_max_num_queries(12):
         page(agent, f"/desk/held/{mails[0].pk}/")
+
+
+def test_the_ticket_page_points_to_held_mail_that_claims_it(agent, ticket):
+    held = held_reply(ticket)
+
+    shown = page(agent, f"/desk/ticket/{ticket.ref}/")
+
+    assert "Held mail claims this ticket" in shown
+    assert f'href="/desk/held/{held.pk}/">{held.from_address}</a>' in shown

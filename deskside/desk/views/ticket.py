@@ -29,6 +29,7 @@ from deskside.desk.forms import (
 )
 from deskside.desk.models import CannedReply
 from deskside.desk.queue import ClockLeft, clocks_of
+from deskside.mail.models import InboundMail, InboundStatus
 from deskside.tickets import clocks, closed, notify, policy
 from deskside.tickets.models import Attachment, Message, Ticket
 from deskside.tickets.models.choices import EFFORT_RANK
@@ -108,6 +109,11 @@ def render_ticket(
         "links_out": ticket.links_out.select_related("target"),
         "links_in": ticket.links_in.select_related("source"),
         "reopen_until": closed.reopen_until(ticket),
+        "held": list(
+            InboundMail.objects.filter(
+                claimed_ticket=ticket, status=InboundStatus.QUARANTINED
+            ).values_list("pk", "from_address")[:10]
+        ),
     }
     return render(request, "desk/ticket.html", context, status=status)
 
