@@ -16,6 +16,9 @@ class LoginToken(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # What the contact's account looked like when the link was issued (tokens.account_state):
+    # a new password, a sign-in or a changed address since then makes the link worthless.
+    account_state = models.CharField(max_length=64, default="")
 
     class Meta:
         ordering = ["-created_at"]
