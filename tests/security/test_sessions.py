@@ -7,7 +7,9 @@ From issue #13 ("a sign-in link issued before a password change still works"), O
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -17,6 +19,7 @@ from django.test import Client
 from deskside.portal.models import LoginToken
 from tests.people import People
 from tests.portal.conftest import link_token
+from tests.security.servers import Web, fetch
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +170,52 @@ def test_signing_in_gives_a_new_session_id(people: People):
             data = {"email": "claire@acme.example", "password": "correct horse battery"}
         assert browser.post(path, data).status_code == 302
         assert browser.cookies[settings.SESSION_COOKIE_NAME].value != planted
+
+
+def flags(set_cookie: str) -> set[str]:
+    """The attributes of a Set-Cookie line, without its value and dates."""
+    attributes = [part.strip() for part in set_cookie.split(";")[1:]]
+    return {a for a in attributes if a.split("=")[0] in ("Secure", "HttpOnly", "SameSite")}
+
+
+def sign_in_over(web: Web, scheme_headers: dict[str, str]) -> dict[str, str]:
+    """The desk's sign-in through the real server; every cookie it set, by name."""
+    page = fetch(web, "/desk/login/", headers=scheme_headers)
+    csrf_cookie = page.cookies()["csrftoken"]
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)
+    assert token is not None
+    scheme = "https" if scheme_headers else "http"
+    answer = fetch(
+        web,
+        "/desk/login/",
+        method="POST",
+        headers=scheme_headers
+        | {
+            "Cookie": csrf_cookie.split(";")[0],
+            "Origin": f"{scheme}://localhost",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        body=urlencode(
+            {"username": "alice", "password": "pw-alice", "csrfmiddlewaretoken": token[1]}
+        ).encode(),
+    )
+    assert answer.status == 302, answer.body.decode()
+    return page.cookies() | answer.cookies()
+
+
+def test_cookies_are_secure_httponly_and_lax_over_https(start_web):
+    """ASVS 4.0.3 V3.4.1 (Secure), V3.4.2 (HttpOnly), V3.4.3 (SameSite); CWE-614 and CWE-1004:
+    with an https base URL the session and CSRF cookies never travel over plain http, no script
+    reads them, and no other site's form sends them."""
+    web = start_web(DESKSIDE_BASE_URL="https://desk.example.com")
+    cookies = sign_in_over(web, {"X-Forwarded-Proto": "https"})
+    for name in ("sessionid", "csrftoken"):
+        assert flags(cookies[name]) == {"Secure", "HttpOnly", "SameSite=Lax"}, cookies[name]
+
+
+def test_a_local_http_desk_keeps_cookies_usable_over_http(start_web):
+    """On a developer's http://127.0.0.1 a Secure cookie would never come back: the same
+    cookies, HttpOnly and SameSite=Lax, without Secure."""
+    cookies = sign_in_over(start_web(), {})
+    for name in ("sessionid", "csrftoken"):
+        assert flags(cookies[name]) == {"HttpOnly", "SameSite=Lax"}, cookies[name]
