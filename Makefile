@@ -23,7 +23,7 @@ $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+$(VENV)/.synced: pyproject.toml uv.lock scripts/find-python.sh | $(UV)
 	$(UV) sync --frozen --python "$$(UV=$(UV) scripts/find-python.sh)"
 	@touch $@
 
