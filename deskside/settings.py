@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Refuses too large a body unread, before the CSRF check (process_view) reads it.
+    "deskside.runtime.request_limits.BoundedBodies",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -226,6 +228,26 @@ LOCALE_PATHS = [Path(__file__).parent / "locale"]
 LANGUAGE_COOKIE_NAME = "deskside_language"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
+# Lax, not Strict: a link in a mail (to a ticket, a sign-in link) is a visit from another site,
+# which Strict would send without the session; Lax still keeps the cookies off other sites' POSTs.
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# HTTPS, when people reach the desk over it (DESKSIDE_BASE_URL): browsers are told to come back
+# over https only (HSTS), plain http is redirected, and no cookie travels in clear text. Whether
+# a request came over https is gunicorn's word (wsgi.url_scheme), which believes
+# X-Forwarded-Proto only from DESKSIDE_TRUSTED_PROXIES (--forwarded-allow-ips in
+# runtime/supervisor.py). SECURE_PROXY_SSL_HEADER stays unset: Django would believe the header
+# from anyone.
+HTTPS = DESKSIDE_BASE_URL.startswith("https://")
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^health$"]  # a load balancer's check may come over plain http
+SECURE_HSTS_SECONDS = env_int("DESKSIDE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DESKSIDE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DESKSIDE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = HTTPS
+# Preloading binds the whole registrable domain for months and is the domain owner's decision;
+# DESKSIDE_HSTS_PRELOAD answers check --deploy's reminder of it (security.W021) either way.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -3,6 +3,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path
 
+from deskside.accounts.signin import LimitedAdminAuthenticationForm, admin_login
+
 
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("desk:queue")
@@ -15,10 +17,13 @@ def health(request: HttpRequest) -> HttpResponse:
 admin.site.site_header = "Deskside"
 admin.site.site_title = "Deskside"
 admin.site.index_title = "Support desk administration"
+admin.site.login_form = LimitedAdminAuthenticationForm
 
 urlpatterns = [
     path("", home, name="home"),
     path("health", health, name="health"),
+    # Before the admin's own URLs: its sign-in page, answered 429 past the limits.
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("desk/visits/", include("deskside.onsite.urls")),
     path("desk/docs/", include("deskside.docs.urls")),

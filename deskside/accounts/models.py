@@ -77,3 +77,35 @@ class Contact(Address):
         if self.has_address() or self.organisation is None:
             return self
         return self.organisation
+
+
+class SignInKind(models.TextChoices):
+    PASSWORD = "password", "wrong password"
+    LINK = "link", "sign-in link asked for"
+
+
+class SignInAttempt(models.Model):
+    """A wrong password (portal, desk or admin) or a sign-in link asked for, counted by the
+    rules of `accounts/ratelimit.py`.
+
+    Kept in the database rather than Django's cache: the default cache is per process, and the
+    web server runs several workers (and possibly several machines), which would each allow the
+    full quota."""
+
+    kind = models.CharField(max_length=8, choices=SignInKind.choices)
+    account = models.CharField(
+        max_length=254,
+        help_text="As typed, lower case: a client's address, or staff: and a user name.",
+    )
+    ip = models.CharField(max_length=45)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["kind", "account", "created_at"], name="signin_by_account"),
+            models.Index(fields=["kind", "ip", "created_at"], name="signin_by_ip"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.account} from {self.ip}"

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from deskside.accounts.signin import SignInView
 from deskside.desk.views import (
     actions,
     files,
@@ -15,7 +16,13 @@ from deskside.desk.views import (
 app_name = "desk"
 urlpatterns = [
     path("", queue.queue, name="queue"),
-    path("login/", auth_views.LoginView.as_view(template_name="desk/login.html"), name="login"),
+    path(
+        "login/",
+        # Without ?next=, a signed-in agent lands on the queue (Django's default is a 404 at
+        # /accounts/profile/).
+        SignInView.as_view(template_name="desk/login.html", next_page="desk:queue"),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(next_page="desk:login"), name="logout"),
     path("search/", search.search, name="search"),
     path("notifications/", notifications.notifications, name="notifications"),

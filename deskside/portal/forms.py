@@ -10,9 +10,9 @@ from django.forms.boundfield import BoundWidget
 from django.utils.translation import gettext_lazy as _
 
 from deskside.tickets.models import SeverityLevel
-from deskside.tickets.uploads import MultipleFileField
+from deskside.tickets.uploads import MOST_BYTES_PER_MESSAGE, MultipleFileField
 
-MAX_UPLOAD = 25 * 1024 * 1024  # all the files of one message together, as for mail
+MAX_UPLOAD = MOST_BYTES_PER_MESSAGE  # all the files of one message together, as for mail
 MAX_FILES = 10
 
 

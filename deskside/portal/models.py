@@ -1,4 +1,4 @@
-"""The portal's own rows: one-time sign-in links and the sign-in attempts that rate-limit them."""
+"""The portal's own rows: one-time sign-in links (attempts are counted in accounts)."""
 
 from __future__ import annotations
 
@@ -16,27 +16,12 @@ class LoginToken(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # What the contact's account looked like when the link was issued (tokens.account_state):
+    # a new password, a sign-in or a changed address since then makes the link worthless.
+    account_state = models.CharField(max_length=64, default="")
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"sign-in link for {self.contact.email}"
-
-
-class SignInAttempt(models.Model):
-    """One sign-in attempt (a link request or a password try), counted per address and per IP.
-
-    Kept in the database rather than Django's cache: the default cache is per process, and the
-    web server runs several workers (and possibly several machines), which would each allow the
-    full quota."""
-
-    address = models.CharField(max_length=254, db_index=True, help_text="Lower case.")
-    ip = models.CharField(max_length=45, db_index=True)
-    created_at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.address} from {self.ip}"

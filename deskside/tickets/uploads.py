@@ -16,6 +16,11 @@ from django.utils.translation import gettext
 from deskside.mail.parse import normalise_filename
 from deskside.tickets.actions import NewFile
 
+# The most the files of one message may weigh together, through any web form: the portal's
+# limit, as for mail (the desk's replies allow less). runtime/request_limits.py refuses a larger
+# request before reading it.
+MOST_BYTES_PER_MESSAGE = 25 * 1024 * 1024
+
 
 class MultipleFileInput(forms.FileInput):
     allow_multiple_selected = True

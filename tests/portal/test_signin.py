@@ -13,9 +13,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
+from deskside.accounts import ratelimit
 from deskside.accounts.models import Contact
 from deskside.outbox.models import OutboundMail
-from deskside.portal import ratelimit
 from deskside.portal.models import LoginToken
 from tests.portal.conftest import link_token, open_ticket, signed_in
 
@@ -130,18 +130,18 @@ def test_an_unknown_link_says_so(people):
 
 
 def test_link_requests_are_limited_per_address(people):
-    for _ in range(ratelimit.PER_ADDRESS):
+    for _ in range(ratelimit.LINKS_PER_ADDRESS_AND_CLIENT):
         assert ask_link(Client(), "claire@acme.example").status_code == 302
     refused = ask_link(Client(), "Claire@acme.example")
     assert refused.status_code == 429
     assert "Too many sign-in attempts" in refused.content.decode()
-    assert OutboundMail.objects.count() == ratelimit.PER_ADDRESS
+    assert OutboundMail.objects.count() == ratelimit.LINKS_PER_ADDRESS_AND_CLIENT
     with time_machine.travel(timezone.now() + ratelimit.WINDOW + timedelta(seconds=1)):
         assert ask_link(Client(), "claire@acme.example").status_code == 302
 
 
 def test_link_requests_are_limited_per_ip(people):
-    for number in range(ratelimit.PER_IP):
+    for number in range(ratelimit.LINKS_PER_CLIENT):
         assert ask_link(Client(), f"guess{number}@acme.example").status_code == 302
     assert ask_link(Client(), "claire@acme.example").status_code == 429
     other_ip = ask_link(Client(), "claire@acme.example", REMOTE_ADDR="192.0.2.7")
@@ -152,7 +152,7 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_limit(people):
     """Behind nginx on the same machine every request comes from 127.0.0.1; the limit must
     follow the address the proxy forwards, or one guesser would lock every client out."""
     office = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "198.51.100.4"}
-    for number in range(ratelimit.PER_IP):
+    for number in range(ratelimit.LINKS_PER_CLIENT):
         assert ask_link(Client(), f"guess{number}@acme.example", **office).status_code == 302
     assert ask_link(Client(), "claire@acme.example", **office).status_code == 429
     home = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
@@ -165,7 +165,7 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_limit(people):
 
 def test_a_forwarded_address_from_an_untrusted_peer_is_ignored(people, settings):
     settings.DESKSIDE_TRUSTED_PROXIES = ()  # no proxy: Deskside faces the Internet itself
-    for number in range(ratelimit.PER_IP):
+    for number in range(ratelimit.LINKS_PER_CLIENT):
         fake = {"HTTP_X_FORWARDED_FOR": f"192.0.2.{number}"}
         assert ask_link(Client(), f"guess{number}@acme.example", **fake).status_code == 302
     fresh_claim = {"HTTP_X_FORWARDED_FOR": "203.0.113.9"}
@@ -211,7 +211,7 @@ def test_a_contact_without_a_password_cannot_sign_in_with_one(people):
 
 def test_password_attempts_are_limited_per_address(people):
     set_password(people.client)
-    for _ in range(ratelimit.PER_ADDRESS):
+    for _ in range(ratelimit.PASSWORDS_PER_ACCOUNT_AND_CLIENT):
         password_signin("claire@acme.example", "wrong")
     _, answer = password_signin("claire@acme.example", "correct horse battery")
     assert answer.status_code == 429

@@ -1,8 +1,9 @@
 """Signing in: a one-time link by mail, or a password the client chose; signing out.
 
 The link request answers the same whether or not the address is known, so the page never
-tells a stranger who our clients are. Opening a link only shows a button: mail scanners fetch
-links, and a GET must not use the token up.
+tells a stranger who our clients are; the link goes to the address stored on the contact, never
+to the one typed. The limits on both ways in are in accounts/ratelimit.py. Opening a link only
+shows a button: mail scanners fetch links, and a GET must not use the token up.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from deskside.accounts import ratelimit
 from deskside.accounts.access import contact_of
-from deskside.accounts.models import Contact
+from deskside.accounts.models import Contact, SignInKind
 from deskside.outbox.send import queue
-from deskside.portal import ratelimit, tokens
+from deskside.portal import tokens
 from deskside.portal.forms import PasswordSignInForm, SignInLinkForm
 from deskside.portal.session import contact_required, remember_language, sign_in
 from deskside.tickets import links
@@ -42,10 +44,11 @@ def signin(request: HttpRequest) -> HttpResponse:
     form = SignInLinkForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         address = form.cleaned_data["email"]
-        if not ratelimit.allowed(request, address):
-            return _signin_page(request, form, limited=True)
+        refused = ratelimit.link_refused(request, address)
+        if refused:
+            return _signin_page(request, form, limited=refused)
         with transaction.atomic():
-            ratelimit.record(request, address)
+            ratelimit.record(request, SignInKind.LINK, address)
             contact = Contact.objects.filter(email__iexact=address).first()
             if contact is not None:
                 _mail_link(request, contact)
@@ -58,7 +61,7 @@ def _signin_page(
     form: SignInLinkForm,
     password_form: PasswordSignInForm | None = None,
     *,
-    limited: bool = False,
+    limited: ratelimit.Refused | None = None,
 ) -> HttpResponse:
     context = {
         "form": form,
@@ -137,11 +140,12 @@ def password_signin(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _signin_page(request, SignInLinkForm(), form)
     address = form.cleaned_data["email"]
-    if not ratelimit.allowed(request, address):
-        return _signin_page(request, SignInLinkForm(), form, limited=True)
+    refused = ratelimit.password_refused(request, address)
+    if refused:
+        return _signin_page(request, SignInLinkForm(), form, limited=refused)
     contact = _check_password(address, form.cleaned_data["password"])
     if contact is None or not sign_in(request, contact):
-        ratelimit.record(request, address)
+        ratelimit.record(request, SignInKind.PASSWORD, address)
         form.add_error(
             None,
             gettext("This address and password do not match. You can also ask for a sign-in link."),
