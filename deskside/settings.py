@@ -6,6 +6,8 @@ Business rules (levels, clocks, calendar) are data in the database, not settings
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.csp import CSP
@@ -28,7 +30,6 @@ from deskside.config import (
 DATA_DIR = data_dir("DESKSIDE_DATA_DIR", "./var")
 SECRET_KEY = secret_key("SECRET_KEY", DATA_DIR)
 DEBUG = env_bool("DEBUG", False)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 # Reverse proxies whose X-Forwarded-For (the client's address, for the sign-in rate limit) and
 # X-Forwarded-Proto (https) are believed; from anyone else these headers are the client's own
 # words. Loopback by default: a proxy on the same machine, as gunicorn itself assumes.
@@ -37,6 +38,15 @@ DESKSIDE_TRUSTED_PROXIES = env_networks("DESKSIDE_TRUSTED_PROXIES", "127.0.0.1,:
 DESKSIDE_HTTP = env_host_port("DESKSIDE_HTTP", "127.0.0.1:8000")
 # Where people reach the desk and the portal: every link in a mail starts with it.
 DESKSIDE_BASE_URL = base_url("DESKSIDE_BASE_URL", DESKSIDE_HTTP, debug=DEBUG)
+# The host people reach the desk at is always one it answers to.
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS",
+    list(
+        dict.fromkeys(
+            ["localhost", "127.0.0.1", "[::1]", urlsplit(DESKSIDE_BASE_URL).hostname or ""]
+        )
+    ),
+)
 DESKSIDE_SMTPD = env_host_port("DESKSIDE_SMTPD", "127.0.0.1:2525")
 DESKSIDE_SUPPORT_ADDRESS = env_email("DESKSIDE_SUPPORT_ADDRESS", "support@deskside.localhost")
 DESKSIDE_REF_PREFIX = env_str("DESKSIDE_REF_PREFIX", "CCS").strip().upper()
@@ -230,7 +240,9 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 # Lax, not Strict: a link in a mail (to a ticket, a sign-in link) is a visit from another site,
 # which Strict would send without the session; Lax still keeps the cookies off other sites' POSTs.
-SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = LANGUAGE_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SAMESITE: Literal["Lax"] = "Lax"
+CSRF_COOKIE_SAMESITE: Literal["Lax"] = "Lax"
+LANGUAGE_COOKIE_SAMESITE: Literal["Lax"] = "Lax"
 
 # HTTPS, when people reach the desk over it (DESKSIDE_BASE_URL): browsers are told to come back
 # over https only (HSTS), plain http is redirected, and no cookie travels in clear text. Whether
