@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run      set up and start the whole desk on SQLite (http://127.0.0.1:8000/)"
 	@echo "make test     set up (Debian packages too: Dovecot, Chromium) and run the suite on SQLite"
-	@echo "make check    ruff and mypy"
+	@echo "make check    ruff, the import layers (import-linter) and mypy"
 	@echo "make audit    the locked dependencies against the published advisories (pip-audit)"
 	@echo "make bench    run the benchmarks in bench/ (JSON on stdout)"
 	@echo "make screenshots  renew docs/screenshots/ from the browser tests"
@@ -46,6 +46,7 @@ test-postgres: setup
 check: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy deskside
 
 # Fails on a known vulnerability in uv.lock; exit 2 when no advisory service answers from here

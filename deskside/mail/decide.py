@@ -26,10 +26,10 @@ from deskside.core.severity import Result as Reading
 from deskside.core.severity import SeverityReading, read_severity, strip_reply_prefixes
 from deskside.mail import answers
 from deskside.mail.classify import Classification, Kind, classify, is_our_own
-from deskside.mail.intake import Result
 from deskside.mail.language import detect
 from deskside.mail.models import InboundMail, Outcome
 from deskside.mail.parse import MailRejected, ParsedMail, parse
+from deskside.mail.results import Result
 from deskside.outbox.send import LOOP_HEADER, automatic_answers_since, message_id_domain
 from deskside.tickets import actions, closed, notices
 from deskside.tickets.actions import NewFile, NewMessage

@@ -21,6 +21,7 @@ from email.utils import parsedate_to_datetime
 from django.db import DatabaseError, close_old_connections
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
 
+from deskside import leases
 from deskside.config import MailServer
 from deskside.mail.intake import (
     Arrival,
@@ -31,7 +32,6 @@ from deskside.mail.intake import (
     store_many,
 )
 from deskside.mail.models import Door, InboundStatus
-from deskside.runtime import leases
 
 log = logging.getLogger("deskside.mail.imap")
 

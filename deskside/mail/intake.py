@@ -27,8 +27,9 @@ from django.db import DatabaseError, InterfaceError, OperationalError, transacti
 from django.utils import timezone
 
 from deskside import db
-from deskside.mail import rawstore
+from deskside.mail import decide, held, rawstore
 from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
+from deskside.mail.results import Result
 
 log = logging.getLogger("deskside.mail")
 
@@ -47,26 +48,6 @@ _TRACE_HEADERS = (
 
 class TemporaryFailure(Exception):
     """The mail could not be stored (database or disk down): the sender should retry."""
-
-
-@dataclass(frozen=True)
-class Result:
-    """One line of `deskside ingest` (docs/protocol.md, Commands)."""
-
-    message_id: str | None
-    outcome: Outcome
-    ticket: str | None = None
-    severity: int | None = None
-    reason: str | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "message_id": self.message_id,
-            "outcome": self.outcome.value,
-            "ticket": self.ticket,
-            "severity": self.severity,
-            "reason": self.reason,
-        }
 
 
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
@@ -186,8 +167,6 @@ def process_stored(inbound: InboundMail, raw: bytes) -> Result:
 
     A mail held the first time is announced in the same transaction (deskside/mail/held.py:
     staff told, sender answered); one held again after a retry is not."""
-    from deskside.mail import decide, held
-
     first = inbound.attempts == 0
     try:
         with transaction.atomic():

@@ -14,8 +14,6 @@ from __future__ import annotations
 import binascii
 import hashlib
 import mimetypes
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +21,7 @@ from email.errors import HeaderParseError
 from email.message import EmailMessage, Message
 from email.parser import BytesFeedParser
 
+from deskside.core.filenames import MAX_FILENAME_BYTES, normalise_filename
 from deskside.mail import headers, quotes
 from deskside.mail.headers import (
     CLASSIFY_HEADERS,
@@ -51,8 +50,6 @@ __all__ = [
     "normalise_filename",
     "parse",
 ]
-
-MAX_FILENAME_BYTES = 200
 
 
 @dataclass(frozen=True)
@@ -330,7 +327,6 @@ def _message_bytes(part: Message) -> bytes:
 # --- attachment names -------------------------------------------------------------------------
 
 _EXTENSIONS = {"message/rfc822": ".eml", "message/delivery-status": ".txt", "text/plain": ".txt"}
-_DROP_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def _safe_filename(part: Message) -> str | None:
@@ -339,24 +335,6 @@ def _safe_filename(part: Message) -> str | None:
     except (HeaderParseError, LookupError, ValueError, TypeError, IndexError):
         return None
     return decode_words(fix_8bit(name)) if name else None
-
-
-def normalise_filename(name: str) -> str:
-    """Make a client-given name safe to show and to offer as a download name.
-
-    Control and bidi characters go first, so that no later check can be fooled by them
-    ("invoice\u202efdp.exe" shows as "invoiceexe.pdf")."""
-    name = unicodedata.normalize("NFKC", name)
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in _DROP_CATEGORIES)
-    name = re.split(r"[/\\]", name)[-1].strip().lstrip(".").strip()
-    if len(name.encode("utf-8")) > MAX_FILENAME_BYTES:
-        stem, dot, ext = name.rpartition(".")
-        ext = ext[:16] if dot and stem else ""
-        room = MAX_FILENAME_BYTES - len(ext.encode("utf-8")) - 1
-        name = (stem if ext else name).encode("utf-8")[:room].decode("utf-8", "ignore") + (
-            f".{ext}" if ext else ""
-        )
-    return name
 
 
 def _filename(part: Message, ctype: str, index: int) -> str:

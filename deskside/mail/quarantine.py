@@ -16,9 +16,9 @@ from django.utils import timezone
 from deskside import db
 from deskside.accounts.models import Contact, Organisation
 from deskside.mail import decide, held, intake, rawstore
-from deskside.mail.intake import Result
 from deskside.mail.models import InboundMail, InboundStatus, Outcome
 from deskside.mail.parse import MailRejected, ParsedMail
+from deskside.mail.results import Result
 from deskside.tickets import actions, notices
 from deskside.tickets.actions import ActionError, Actor, NewFile, NewMessage
 from deskside.tickets.models import Direction, Message, MessageKind, Ticket

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from deskside.runtime.models import Lease
+from deskside.leases import Lease
 
 
 @admin.register(Lease)

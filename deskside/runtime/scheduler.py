@@ -22,7 +22,7 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from deskside.runtime import leases
+from deskside import leases
 
 log = logging.getLogger("deskside.scheduler")
 LEASE = "scheduler"

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 
-from deskside.mail.parse import normalise_filename
+from deskside.core.filenames import normalise_filename
 from deskside.tickets.actions import NewFile
 
 # The most the files of one message may weigh together, through any web form: the portal's

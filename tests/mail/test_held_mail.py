@@ -15,8 +15,9 @@ from django.contrib.auth.models import Group
 
 from deskside.accounts.models import Contact
 from deskside.mail import held, quarantine
-from deskside.mail.intake import Result, ingest
+from deskside.mail.intake import ingest
 from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
+from deskside.mail.results import Result
 from deskside.outbox.models import OutboundMail
 from deskside.outbox.send import queue
 from deskside.tickets import actions, notices, notify, policy

@@ -26,11 +26,11 @@ from django.db import OperationalError
 from imap_tools import BaseMailBox
 from imap_tools.idle import IdleManager
 
+from deskside import leases
 from deskside.config import MailServer
+from deskside.leases import Lease
 from deskside.mail import decide, imap, rawstore
 from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
-from deskside.runtime import leases
-from deskside.runtime.models import Lease
 from deskside.tickets.models import Ticket
 
 # The poller's threads use the database, so each test commits for real (tests/conftest.py

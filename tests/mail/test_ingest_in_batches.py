@@ -12,6 +12,7 @@ from django.db import OperationalError
 from deskside.mail import decide, intake, rawstore
 from deskside.mail.intake import Arrival, TemporaryFailure, batches, ingest_many
 from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
+from deskside.mail.results import Result
 from deskside.tickets.models import Ticket
 from tests.mail.test_intake import MONDAY_10, mail, outbox
 from tests.people import make_people
@@ -42,7 +43,7 @@ def test_a_bad_mail_in_a_batch_is_quarantined_and_the_others_are_kept(
 ) -> None:
     real_handle = decide.handle
 
-    def failing_on_the_second(inbound: InboundMail, raw: bytes) -> intake.Result:
+    def failing_on_the_second(inbound: InboundMail, raw: bytes) -> Result:
         result = real_handle(inbound, raw)  # its ticket is written, then undone
         if b"second" in raw:
             raise ValueError("a bug this mail provokes")
@@ -98,7 +99,7 @@ def test_a_database_failure_while_processing_leaves_the_whole_batch_stored(
 ) -> None:
     real_handle = decide.handle
 
-    def locked_on_the_second(inbound: InboundMail, raw: bytes) -> intake.Result:
+    def locked_on_the_second(inbound: InboundMail, raw: bytes) -> Result:
         if b"second" in raw:
             raise OperationalError("database is locked")
         return real_handle(inbound, raw)

@@ -17,9 +17,10 @@ from django.db import DataError, OperationalError
 
 from deskside.accounts.models import Contact
 from deskside.mail import held, intake, rawstore
-from deskside.mail.intake import Result, ingest
+from deskside.mail.intake import ingest
 from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
 from deskside.mail.parse import Limits
+from deskside.mail.results import Result
 from deskside.outbox.models import OutboundMail
 from deskside.outbox.send import build
 from deskside.tickets import actions

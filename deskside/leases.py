@@ -7,11 +7,26 @@ import socket
 import uuid
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from deskside.runtime.models import Lease
+
+class Lease(models.Model):
+    """A named lock in the database, held for a while and renewed, so that exactly one process
+    (the scheduler, the poller of one mailbox) runs across any number of machines."""
+
+    name = models.CharField(max_length=200, unique=True)
+    holder = models.CharField(max_length=200)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        # The table and its migrations stay with the runtime app; the model lives here, beside
+        # db.py, so that every layer (the mail poller, the scheduler) can hold a lease.
+        app_label = "runtime"
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder}"
 
 
 def holder_id() -> str:
