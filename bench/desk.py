@@ -1318,6 +1318,9 @@ def _setup_django(database: str) -> dict[str, Any]:
 
     import django
 
+    from deskside.config import prepare
+
+    prepare()
     django.setup()
     logging.disable(logging.WARNING)
     from django.core.management import call_command

@@ -416,6 +416,9 @@ def _setup_django(database: str, migrate_apart: bool = False) -> dict[str, Any]:
 
     import django
 
+    from deskside.config import prepare
+
+    prepare()
     django.setup()
     logging.disable(logging.WARNING)  # a warning per mail would measure the console
     from django.core.management import call_command

@@ -11,7 +11,7 @@ EX_CONFIG, EX_TEMPFAIL = 2, 75
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "deskside.settings")
-    from deskside.config import ConfigError
+    from deskside.config import ConfigError, prepare
 
     # For the pipe door a broken set-up is temporary: the MTA keeps the mail and retries,
     # where any other exit code would bounce the client's mail.
@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import django
 
+        prepare()
         django.setup()
     except ConfigError as error:
         # A bad environment variable is the operator's to fix: one sentence, no traceback.

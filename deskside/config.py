@@ -153,34 +153,50 @@ def _redact(raw: str) -> str:
     return raw
 
 
-def data_dir(name: str, default: str) -> Path:
-    path = Path(os.environ.get(name, default)).expanduser().resolve()
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigError(f"{name}={str(path)!r} cannot be created: {error.strerror}") from None
-    if not os.access(path, os.W_OK):
-        raise ConfigError(f"{name}={str(path)!r} is not writable")
-    return path
+DATA_DIR_VARIABLE, DATA_DIR_DEFAULT = "DESKSIDE_DATA_DIR", "./var"
+SECRET_KEY_VARIABLE, SECRET_KEY_FILE = "SECRET_KEY", "secret_key"
+
+
+def data_dir(name: str = DATA_DIR_VARIABLE, default: str = DATA_DIR_DEFAULT) -> Path:
+    """Where data lives. Only read here: `prepare()` creates it, so that importing the settings
+    (mypy, an editor, a test collector) writes nothing."""
+    return Path(os.environ.get(name, default)).expanduser().resolve()
 
 
 def secret_key(name: str, directory: Path) -> str:
-    """The SECRET_KEY from the environment, else one generated once into the data directory."""
+    """The SECRET_KEY from the environment, else the one `prepare()` generated into the data
+    directory; empty when neither exists (Django then refuses to start, saying so)."""
     value = os.environ.get(name)
     if value is not None:
         if len(value) < 32:
             raise ConfigError(f"{name} is too short: use at least 32 random characters")
         return value
-    path = directory / "secret_key"
-    if not path.exists():
-        # O_EXCL: two processes starting together must not write two different keys.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_text().strip()
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(50))
-    return path.read_text().strip()
+    path = directory / SECRET_KEY_FILE
+    return path.read_text().strip() if path.exists() else ""
+
+
+def prepare() -> None:
+    """What every process that starts Deskside does before it reads the settings (the
+    `deskside` command, the WSGI application, the test run, the benchmarks): create the data
+    directory and its static folder, and generate the secret key once."""
+    path = data_dir()
+    try:
+        (path / "static").mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(
+            f"{DATA_DIR_VARIABLE}={str(path)!r} cannot be created: {error.strerror}"
+        ) from None
+    if not os.access(path, os.W_OK):
+        raise ConfigError(f"{DATA_DIR_VARIABLE}={str(path)!r} is not writable")
+    if SECRET_KEY_VARIABLE in os.environ:
+        return
+    # O_EXCL: two processes starting together must not write two different keys.
+    try:
+        fd = os.open(path / SECRET_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(50))
 
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}

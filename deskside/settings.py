@@ -27,7 +27,8 @@ from deskside.config import (
     secret_key,
 )
 
-DATA_DIR = data_dir("DESKSIDE_DATA_DIR", "./var")
+# Read, never created here (deskside.config.prepare() does that when a process starts).
+DATA_DIR = data_dir()
 SECRET_KEY = secret_key("SECRET_KEY", DATA_DIR)
 DEBUG = env_bool("DEBUG", False)
 # Reverse proxies whose X-Forwarded-For (the client's address, for the sign-in rate limit) and
@@ -219,7 +220,6 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [Path(__file__).parent / "static"]
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing folder before collectstatic
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -6,3 +6,7 @@ import tempfile
 
 os.environ.setdefault("DESKSIDE_DATA_DIR", tempfile.mkdtemp(prefix="deskside-test-"))
 os.environ.setdefault("DESKSIDE_SUPPORT_ADDRESS", "support@deskside.test")
+
+from deskside.config import prepare
+
+prepare()  # the data directory and its secret key, as every Deskside process does at start

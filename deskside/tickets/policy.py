@@ -148,7 +148,14 @@ def clear(**kwargs: object) -> None:
 
 
 # Staff and their groups too: who is on duty (notices.on_duty) is read through this cache.
+def _clear_unless_sign_in(update_fields: frozenset[str] | None = None, **kwargs: object) -> None:
+    """Every sign-in saves the user's last_login alone: that changes nothing cached here."""
+    if update_fields is None or not update_fields <= {"last_login"}:
+        clear()
+
+
 for _model in (BusinessCalendar, ClosingDate, PublicHoliday, SeverityLevel, User, Group):
-    post_save.connect(clear, sender=_model, dispatch_uid=f"policy-{_model.__name__}-save")
+    saved = _clear_unless_sign_in if _model is User else clear
+    post_save.connect(saved, sender=_model, dispatch_uid=f"policy-{_model.__name__}-save")
     post_delete.connect(clear, sender=_model, dispatch_uid=f"policy-{_model.__name__}-delete")
 m2m_changed.connect(clear, sender=User.groups.through, dispatch_uid="policy-user-groups")

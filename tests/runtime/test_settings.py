@@ -204,3 +204,50 @@ def test_the_desk_refuses_to_start_with_plain_http_for_a_public_host(tmp_path):
     assert done.returncode != 0
     assert "DESKSIDE_BASE_URL='http://desk.example.com' must use https" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# -- reading the settings writes nothing; starting a process prepares the data directory ------------
+
+
+def test_importing_the_settings_creates_nothing(tmp_path):
+    data = tmp_path / "never"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DESKSIDE_", "SECRET_KEY"))}
+    done = subprocess.run(
+        [sys.executable, "-c", "import deskside.settings"],
+        env=env | {"DESKSIDE_DATA_DIR": str(data)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert not data.exists()
+
+
+def test_a_deskside_command_prepares_the_data_directory_and_a_private_key(tmp_path):
+    done = run_deskside(["check"], {}, tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    key = tmp_path / "data" / "secret_key"
+    assert len(key.read_text().strip()) >= 50
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert (tmp_path / "data" / "static").is_dir()
+
+
+@pytest.mark.django_db
+def test_a_sign_in_keeps_the_protocols_cached_data_and_a_staff_change_clears_it():
+    from django.contrib.auth.models import User
+
+    from deskside.tickets import policy
+
+    user = User.objects.create_user("tessa")
+    policy.remembered("probe", lambda: "cached")
+
+    user.save(update_fields=["last_login"])
+    kept = policy.remembered("probe", lambda: "read again")
+    user.is_active = False
+    user.save()
+    after_change = policy.remembered("probe", lambda: "read again")
+
+    assert (kept, after_change) == ("cached", "read again")
