@@ -7,9 +7,9 @@ Tickets are read-only in the admin on purpose: every change to a ticket goes thr
 from typing import Any
 
 from django.contrib import admin
-from django.db import models
 from django.http import HttpRequest
 
+from deskside.accounts.admin import ReadOnlyAdmin
 from deskside.tickets.models import (
     Attachment,
     BusinessCalendar,
@@ -77,19 +77,6 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
     @admin.display(description="reference", ordering="id")
     def ref(self, obj: Ticket) -> str:
         return obj.ref
-
-
-class ReadOnlyAdmin[M: models.Model](admin.ModelAdmin[M]):
-    """Rows the desk and the actions write: listed for a lead to look into, never edited here."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
-        return False
 
 
 @admin.register(Event)
