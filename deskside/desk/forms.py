@@ -170,7 +170,13 @@ class ReopenForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
-    """Mark the ticket resolved: a button, no fields."""
+    resolution = forms.CharField(
+        label="Resolution for the client",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        strip=False,
+        help_text="The mail says how to reopen: the client's answer, by mail or in the portal, "
+        "reopens the ticket.",
+    )
 
 
 class WaitForm(forms.Form):

@@ -589,13 +589,27 @@ def _reopen(
 
 
 @transaction.atomic
-def resolve(ticket: Ticket, *, by: Actor) -> Ticket:
+def resolve(ticket: Ticket, resolution: str, *, by: User) -> Message:
+    """Mark the ticket resolved and mail the client the resolution, in the ticket's language,
+    with how to reopen it: an answer, by mail or in the portal, reopens a resolved ticket
+    (receive_from_client). Only a ticket whose client has had a public reply can be resolved."""
     ticket = _locked(ticket)
     _check_open(ticket, "resolve it")
-    _record(ticket, EventKind.RESOLVED, by, was=ticket.status)
+    if not ticket.has_public_reply():
+        raise ActionError(
+            f"{ticket.ref} has had no public reply: answer the client (a reply or proposed "
+            "steps) before marking it resolved."
+        )
+    if not resolution.strip():
+        raise ActionError("Resolving needs a resolution: what was done, for the client.")
+    actor = Actor.staff(by)
+    thread = conversation(ticket)
+    message = _to_client(ticket, MessageKind.RESOLUTION, resolution, actor, by, thread)
+    _record(ticket, EventKind.RESOLVED, actor, was=ticket.status, message=message.pk)
     ticket.status = Status.RESOLVED
     _save(ticket, "status")
-    return ticket
+    notices.resolved(ticket, message, thread[-20:])
+    return message
 
 
 @transaction.atomic

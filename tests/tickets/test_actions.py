@@ -236,11 +236,12 @@ def test_wait_resume_and_resolve(people):
     actions.receive_from_client(ticket, answer)
     ticket.refresh_from_db()
     assert ticket.status == Status.OPEN
-    actions.resolve(ticket, by=by)
+    actions.reply(ticket, "Fixed on our side.", by=people.agent)
+    actions.resolve(ticket, "The service restarts cleanly now.", by=people.agent)
     ticket.refresh_from_db()
     assert ticket.status == Status.RESOLVED
     with pytest.raises(ActionError, match="is resolved: cannot resolve"):
-        actions.resolve(ticket, by=by)
+        actions.resolve(ticket, "again", by=people.agent)
 
 
 def test_out_of_office_does_not_end_the_wait(people):

@@ -71,8 +71,11 @@ def _reopen(ticket: Ticket, data: Data, user: User) -> str:
 
 
 def _resolve(ticket: Ticket, data: Data, user: User) -> str:
-    actions.resolve(ticket, by=Actor.staff(user))
-    return "Marked resolved."
+    actions.resolve(ticket, data["resolution"], by=user)
+    return (
+        f"Marked resolved; the resolution is mailed to {ticket.contact.email}. "
+        "Their answer reopens the ticket."
+    )
 
 
 def _wait(ticket: Ticket, data: Data, user: User) -> str:

@@ -146,6 +146,12 @@ class Ticket(models.Model):
     def is_waiting(self) -> bool:
         return self.status == Status.WAITING_ON_CLIENT
 
+    def has_public_reply(self) -> bool:
+        """Whether an agent has answered the client: a reply, or proposed steps."""
+        return self.messages.filter(
+            direction=Direction.OUTBOUND, kind__in=(MessageKind.REPLY, MessageKind.PROPOSAL)
+        ).exists()
+
 
 def format_ref(number: int) -> str:
     return f"{settings.DESKSIDE_REF_PREFIX}-{number}"

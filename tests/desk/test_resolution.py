@@ -1,0 +1,67 @@
+"""The desk's resolve and close forms: what the agent writes for the client, what stays in the
+history, the client's mail shown before it is sent, and reopening a resolved ticket."""
+
+from __future__ import annotations
+
+import pytest
+
+from deskside.outbox.models import OutboundMail
+from deskside.tickets import actions
+from deskside.tickets.models import Status
+from tests.desk.conftest import MONDAY_10, open_ticket
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def monday(time_machine):
+    time_machine.move_to(MONDAY_10, tick=False)
+
+
+@pytest.fixture
+def ticket(people):
+    return open_ticket(people, 2, "[Sev 2] Export fails")
+
+
+def post(client, ticket, action, **data):
+    return client.post(f"/desk/ticket/{ticket.ref}/{action}/", data)
+
+
+def page(client, ticket):
+    response = client.get(f"/desk/ticket/{ticket.ref}/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_mark_resolved_mails_the_resolution(agent, people, ticket):
+    actions.reply(ticket, "We restarted the export service.", by=people.agent)
+
+    response = post(agent, ticket, "resolve", resolution="De export draait weer.")
+
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED
+    mail = OutboundMail.objects.get(purpose="resolved")
+    assert mail.subject.startswith(f"Opgelost: [{ticket.ref}]")  # Claire reads Dutch
+    assert "De export draait weer." in mail.text
+    html = agent.get(response["Location"]).content.decode()
+    assert "Marked resolved; the resolution is mailed to Claire@Acme.example." in html
+    assert "To the client: Resolution" in html
+
+
+def test_resolving_without_a_public_reply_is_refused_on_the_page(agent, ticket):
+    response = post(agent, ticket, "resolve", resolution="Fixed.")
+
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'role="alert"' in html
+    assert f"{ticket.ref} has had no public reply: answer the client" in html
+    assert "<details open><summary>Mark resolved</summary>" in html  # the form stays open
+    assert not OutboundMail.objects.filter(purpose="resolved").exists()
+
+
+def test_resolving_needs_the_text(agent, people, ticket):
+    actions.reply(ticket, "Looking.", by=people.agent)
+    response = post(agent, ticket, "resolve", resolution="")
+    assert response.status_code == 422
+    assert "This field is required." in response.content.decode()
