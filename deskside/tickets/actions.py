@@ -547,7 +547,7 @@ def _close(ticket: Ticket, reason: CloseReason, by: Actor, **data: Any) -> None:
 
 @transaction.atomic
 def reopen(ticket: Ticket, *, by: Actor, reason: str, severity: int | None = None) -> Ticket:
-    """Reopen a closed ticket, optionally at a level."""
+    """Reopen a closed or resolved ticket, optionally at a level."""
     ticket = _locked(ticket)
     _reopen(ticket, by, reason, severity=severity)
     return ticket
@@ -562,8 +562,11 @@ def _reopen(
     at: datetime | None = None,
     escalate: bool = True,
 ) -> None:
-    if ticket.status != Status.CLOSED:
-        raise ActionError(f"{ticket.ref} is not closed: only a closed ticket can be reopened.")
+    if ticket.status not in (Status.CLOSED, Status.RESOLVED):
+        raise ActionError(
+            f"{ticket.ref} is {ticket.get_status_display().lower()}: only a closed or resolved "
+            "ticket can be reopened."
+        )
     if not reason.strip():
         raise ActionError("Reopening needs a reason.")
     if severity is not None:
@@ -577,7 +580,7 @@ def _reopen(
         by,
         at=at,
         reason=reason,
-        was=ticket.close_reason,
+        was=ticket.close_reason or ticket.status,
         severity=ticket.severity,
     )
     ticket.status = Status.OPEN

@@ -7,7 +7,7 @@ import pytest
 
 from deskside.outbox.models import OutboundMail
 from deskside.tickets import actions
-from deskside.tickets.models import Status
+from deskside.tickets.models import EventKind, Status
 from tests.desk.conftest import MONDAY_10, open_ticket
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +65,17 @@ def test_resolving_needs_the_text(agent, people, ticket):
     response = post(agent, ticket, "resolve", resolution="")
     assert response.status_code == 422
     assert "This field is required." in response.content.decode()
+
+
+def test_a_resolved_ticket_can_be_reopened_or_closed_from_the_desk(agent, people, ticket):
+    actions.reply(ticket, "Looking.", by=people.agent)
+    actions.resolve(ticket, "Fixed.", by=people.agent)
+    html = page(agent, ticket)
+    assert "Reopen ticket" in html and "Close ticket" in html
+    assert "Mark resolved</summary>" not in html
+
+    assert post(agent, ticket, "reopen", reason="The export failed again").status_code == 302
+
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+    assert ticket.events.get(kind=EventKind.REOPENED).data["was"] == Status.RESOLVED

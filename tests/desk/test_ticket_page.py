@@ -206,7 +206,7 @@ def test_close_needs_a_reason_and_cannot_happen_twice(agent, people, ticket):
 def test_reopen(agent, people, ticket):
     refused(
         post(agent, ticket, "reopen", reason="Client wrote again"),
-        f"{ticket.ref} is not closed: only a closed ticket can be reopened.",
+        f"{ticket.ref} is new: only a closed or resolved ticket can be reopened.",
     )
     actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
     assert "Reopen ticket" in page(agent, ticket)

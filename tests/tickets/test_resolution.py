@@ -15,8 +15,9 @@ from deskside.mail.intake import ingest
 from deskside.mail.models import Door
 from deskside.outbox.models import OutboundMail
 from deskside.tickets import actions
-from deskside.tickets.actions import ActionError, NewMessage
+from deskside.tickets.actions import ActionError, Actor, NewMessage
 from deskside.tickets.models import (
+    CloseReason,
     Direction,
     EventKind,
     MessageKind,
@@ -133,6 +134,19 @@ def test_resolving_needs_a_resolution(people):
     assert Ticket.objects.get(pk=ticket.pk).status == Status.OPEN
 
 
+def test_an_agent_reopens_a_resolved_ticket(people):
+    ticket = answered(people)
+    actions.resolve(ticket, "Fixed.", by=people.agent)
+
+    actions.reopen(ticket, by=Actor.staff(people.second_agent), reason="It failed again tonight")
+
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.in_queue) == (Status.OPEN, True)
+    event = ticket.events.get(kind=EventKind.REOPENED)
+    assert event.data["was"] == Status.RESOLVED
+    assert event.data["reason"] == "It failed again tonight"
+
+
 def test_the_clients_mail_answer_reopens_a_resolved_ticket(people):
     ticket = answered(people)
     actions.resolve(ticket, "Fixed.", by=people.agent)
@@ -151,3 +165,10 @@ def test_the_clients_mail_answer_reopens_a_resolved_ticket(people):
     ticket.refresh_from_db()
     assert (ticket.status, ticket.in_queue) == (Status.OPEN, True)
     assert ticket.events.filter(kind=EventKind.RESUMED, data__was=Status.RESOLVED).exists()
+
+
+def test_a_resolved_ticket_can_still_be_closed(people):
+    ticket = answered(people)
+    actions.resolve(ticket, "Fixed.", by=people.agent)
+    actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.CLOSED
