@@ -155,7 +155,18 @@ class TakeForm(forms.Form):
 
 class CloseForm(forms.Form):
     reason = forms.ChoiceField(choices=[("", "Choose a reason"), *CloseReason.choices])
-    note = forms.CharField(max_length=2000, required=False, label="Note for the history")
+    note = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="Note for the history (the client never sees it)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    client_text = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="Text for the client (added to the out-of-scope mail)",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
 
 class ReopenForm(forms.Form):

@@ -516,7 +516,17 @@ close_guard: Callable[[Ticket, str], str | None] = _no_objection
 
 
 @transaction.atomic
-def close(ticket: Ticket, reason: CloseReason | str, *, by: Actor, note: str = "") -> Ticket:
+def close(
+    ticket: Ticket,
+    reason: CloseReason | str,
+    *,
+    by: Actor,
+    note: str = "",
+    client_text: str = "",
+) -> Ticket:
+    """Close with a reason. `note` is for the history (agents only); `client_text` goes into
+    the mail that tells the client, which only an out-of-scope close sends (docs/protocol.md,
+    Out of scope)."""
     ticket = _locked(ticket)
     if not reason:
         raise ActionError("Closing needs a reason.")
@@ -526,13 +536,19 @@ def close(ticket: Ticket, reason: CloseReason | str, *, by: Actor, note: str = "
         )
     if ticket.status == Status.CLOSED:
         raise ActionError(f"{ticket.ref} is already closed.")
+    if client_text.strip() and reason != CloseReason.OUT_OF_SCOPE:
+        raise ActionError(
+            f"Closing as {CloseReason(reason).label.lower()} sends the client no mail: leave the "
+            "text for the client empty (or reply first)."
+        )
     missing = evidence_of(ticket).missing_for(reason) or close_guard(ticket, reason)
     if missing:
         raise ActionError(missing)
     _close(ticket, CloseReason(reason), by, note=note)
     if reason == CloseReason.OUT_OF_SCOPE:
         # docs/protocol.md, Out of scope: the client is told, in their language, from a template.
-        sent = notices.closed_out_of_scope(ticket, conversation(ticket)[-20:], note=note)
+        thread = conversation(ticket)[-20:]
+        sent = notices.closed_out_of_scope(ticket, thread, client_text=client_text)
         add_system_message(ticket, filed(sent, MessageKind.CLOSURE), locked=True)
     return ticket
 

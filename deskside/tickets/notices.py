@@ -415,21 +415,31 @@ _OUT_OF_SCOPE_SUBJECT = {
 }
 
 
-def closed_out_of_scope(ticket: Ticket, references: list[str], *, note: str) -> ClientMail:
-    """Why a ticket that fits no severity level is closed (docs/protocol.md, Out of scope)."""
+def out_of_scope_draft(ticket: Ticket, *, client_text: str) -> Draft:
+    """Why a ticket that fits no severity level is closed (docs/protocol.md, Out of scope), with
+    the agent's own words for the client. Never the agent's internal note: that stays in the
+    history."""
     levels = [
         {"level": row.level, "name": row.name_in(ticket.language)}
         for _number, row in sorted(policy.levels().items())
     ]
     prefix = _OUT_OF_SCOPE_SUBJECT.get(ticket.language, _OUT_OF_SCOPE_SUBJECT["en"])
-    return _to_client(
+    context: dict[str, object] = {"note": client_text.strip(), "levels": levels}
+    return _draft(
         ticket,
-        template="closed_out_of_scope",
-        subject=f"{prefix}: [{ticket.ref}] {ticket.subject}",
-        context={"note": note.strip(), "levels": levels},
-        references=references,
+        f"{prefix}: [{ticket.ref}] {ticket.subject}",
+        _render(ticket, "closed_out_of_scope", context),
+    )
+
+
+def closed_out_of_scope(ticket: Ticket, references: list[str], *, client_text: str) -> ClientMail:
+    draft = out_of_scope_draft(ticket, client_text=client_text)
+    return to_client(
+        ticket,
+        subject=draft.subject,
+        text=draft.body,
         purpose="closed_out_of_scope",
-        automatic=False,
+        references=references,
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from deskside.outbox.models import OutboundMail
 from deskside.tickets import actions
-from deskside.tickets.models import EventKind, Status
+from deskside.tickets.models import EventKind, MessageKind, Status
 from tests.desk.conftest import MONDAY_10, open_ticket
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +65,30 @@ def test_resolving_needs_the_text(agent, people, ticket):
     response = post(agent, ticket, "resolve", resolution="")
     assert response.status_code == 422
     assert "This field is required." in response.content.decode()
+
+
+def test_the_close_form_keeps_the_note_and_the_text_for_the_client_apart(agent, ticket):
+    html = page(agent, ticket)
+    assert "Note for the history (the client never sees it)" in html
+    assert "Text for the client (added to the out-of-scope mail)" in html
+
+    response = post(
+        agent,
+        ticket,
+        "close",
+        reason="out_of_scope",
+        note="Asked for catering again.",
+        client_text="We ondersteunen de toepassing, niet de catering.",
+    )
+
+    assert response.status_code == 302
+    mail = OutboundMail.objects.get(purpose="closed_out_of_scope")
+    assert "niet de catering" in mail.text and "Asked for catering" not in mail.text
+    html = page(agent, ticket)
+    history = html[html.index('id="history-title"') :]
+    assert "note: Asked for catering again." in history
+    closure = ticket.messages.get(kind=MessageKind.CLOSURE)
+    assert "Asked for catering" not in closure.text
 
 
 def test_a_resolved_ticket_can_be_reopened_or_closed_from_the_desk(agent, people, ticket):

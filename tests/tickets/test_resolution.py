@@ -167,6 +167,36 @@ def test_the_clients_mail_answer_reopens_a_resolved_ticket(people):
     assert ticket.events.filter(kind=EventKind.RESUMED, data__was=Status.RESOLVED).exists()
 
 
+def test_out_of_scope_mails_the_text_for_the_client_and_keeps_the_note_internal(people):
+    ticket = mail_from(people.other_client, "Sev 4 please order lunch")
+
+    actions.close(
+        ticket,
+        CloseReason.OUT_OF_SCOPE,
+        by=Actor.staff(people.agent),
+        note="Third lunch order this month; told the account manager.",
+        client_text="Nous assurons le support de l'application, pas la restauration.",
+    )
+
+    mail = OutboundMail.objects.get(purpose="closed_out_of_scope")
+    assert mail.to == ["olivier@globex.example"]
+    assert "pas la restauration" in mail.text
+    assert "account manager" not in mail.text
+    closure = ticket.messages.get(kind=MessageKind.CLOSURE)
+    assert "pas la restauration" in closure.text and "account manager" not in closure.text
+    closed = ticket.events.get(kind=EventKind.CLOSED)
+    assert closed.data["note"] == "Third lunch order this month; told the account manager."
+
+
+def test_a_text_for_the_client_is_refused_where_no_mail_goes(people):
+    ticket = answered(people)
+    with pytest.raises(ActionError, match="Closing as solved sends the client no mail"):
+        actions.close(
+            ticket, CloseReason.SOLVED, by=Actor.staff(people.agent), client_text="Thanks!"
+        )
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.OPEN
+
+
 def test_a_resolved_ticket_can_still_be_closed(people):
     ticket = answered(people)
     actions.resolve(ticket, "Fixed.", by=people.agent)
