@@ -7,7 +7,7 @@ import pytest
 
 from deskside.outbox.models import OutboundMail
 from deskside.tickets import actions
-from deskside.tickets.models import EventKind, MessageKind, Status
+from deskside.tickets.models import EventKind, MessageKind, Status, Ticket
 from tests.desk.conftest import MONDAY_10, open_ticket
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +25,12 @@ def ticket(people):
 
 def post(client, ticket, action, **data):
     return client.post(f"/desk/ticket/{ticket.ref}/{action}/", data)
+
+
+def preview(client, ticket, action, **query):
+    response = client.get(f"/desk/ticket/{ticket.ref}/preview/{action}/", query)
+    assert response.status_code == 200
+    return response.content.decode()
 
 
 def page(client, ticket):
@@ -67,6 +73,21 @@ def test_resolving_needs_the_text(agent, people, ticket):
     assert "This field is required." in response.content.decode()
 
 
+def test_the_resolution_mail_is_shown_before_it_is_sent(agent, people):
+    ticket = open_ticket(people, 2, "[Sev 2] <img src=x onerror=alert(1)> Export fails")
+    html = preview(agent, ticket, "resolve", resolution="De <export> draait weer.")
+
+    assert "Not sent yet. To Claire@Acme.example, in Nederlands:" in html
+    assert f"Opgelost: [{ticket.ref}] [Sev 2] &lt;img src=x" in html
+    # The mail is text: what the client and the agent typed is escaped on the page.
+    assert "<img" not in html and "<export>" not in html
+    assert "De &lt;export&gt; draait weer." in html
+    assert "uw antwoord heropent het ticket" in html
+    assert "Write the resolution" in preview(agent, ticket, "resolve", resolution=" ")
+    assert set(OutboundMail.objects.values_list("purpose", flat=True)) == {"escalation"}  # staff
+    assert not ticket.events.exclude(kind__in=(EventKind.CREATED, EventKind.ESCALATED)).exists()
+
+
 def test_the_close_form_keeps_the_note_and_the_text_for_the_client_apart(agent, ticket):
     html = page(agent, ticket)
     assert "Note for the history (the client never sees it)" in html
@@ -89,6 +110,30 @@ def test_the_close_form_keeps_the_note_and_the_text_for_the_client_apart(agent, 
     assert "note: Asked for catering again." in history
     closure = ticket.messages.get(kind=MessageKind.CLOSURE)
     assert "Asked for catering" not in closure.text
+
+
+def test_the_out_of_scope_mail_is_shown_before_it_is_sent(agent, ticket):
+    html = preview(
+        agent, ticket, "close", reason="out_of_scope", client_text="Niet de catering.", note="x"
+    )
+
+    assert f"Buiten onze support: [{ticket.ref}]" in html
+    assert "buiten het toepassingsgebied" in html and "Niet de catering." in html
+    assert "sends the client no mail" in preview(agent, ticket, "close", reason="solved")
+    assert "Choose a reason" in preview(agent, ticket, "close", reason="")
+    assert agent.get(f"/desk/ticket/{ticket.ref}/preview/reply/").status_code == 404
+    assert set(OutboundMail.objects.values_list("purpose", flat=True)) == {"escalation"}  # staff
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.NEW
+
+
+def test_the_forms_ask_for_the_preview_by_htmx_without_the_csrf_token(agent, ticket):
+    html = page(agent, ticket)
+    for action, fields in (
+        ("resolve", "#id_resolve_resolution"),
+        ("close", "#id_close_reason, #id_close_client_text"),
+    ):
+        assert f'hx-get="/desk/ticket/{ticket.ref}/preview/{action}/"' in html
+        assert f'hx-include="{fields}"' in html
 
 
 def test_a_resolved_ticket_can_be_reopened_or_closed_from_the_desk(agent, people, ticket):

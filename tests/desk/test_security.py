@@ -37,6 +37,7 @@ def desk_urls(ticket):
         "/desk/?level=1",
         "/desk/search/?q=export",
         f"/desk/ticket/{ticket.ref}/",
+        f"/desk/ticket/{ticket.ref}/preview/close/?reason=out_of_scope",
         f"/desk/attachment/{attachment.pk}/",
     ]
 
