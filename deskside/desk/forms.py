@@ -16,8 +16,7 @@ from deskside.accounts.roles import Role
 from deskside.desk.queue import Filters
 from deskside.tickets import policy
 from deskside.tickets.actions import LEVELS
-from deskside.tickets.models import CloseReason, Milestone
-from deskside.tickets.models.ticket import OPEN_STATUSES
+from deskside.tickets.models import CloseReason, Milestone, Status
 from deskside.tickets.uploads import MultipleFileField
 
 LEVEL_CHOICES = [(str(level), f"Level {level}") for level in LEVELS]
@@ -69,7 +68,7 @@ class QueueFilterForm(forms.Form):
         choices=[("", "Any level"), *LEVEL_CHOICES], coerce=int, required=False, empty_value=None
     )
     status = forms.ChoiceField(
-        choices=[("", "Any open status"), *[(s.value, s.label) for s in OPEN_STATUSES]],
+        choices=[("", "Any open status"), *Status.choices],
         required=False,
         widget=QuickSelect,
     )

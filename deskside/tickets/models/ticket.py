@@ -120,6 +120,13 @@ class Ticket(models.Model):
                 name="ticket_queue_assignee",
                 condition=Q(in_queue=True),
             ),
+            # Resolved and closed tickets, newest first, for the queue's status filter: a page
+            # walks this index from the end (see deskside.desk.queue.finished_tickets).
+            models.Index(
+                fields=["status", "id"],
+                name="ticket_finished",
+                condition=Q(in_queue=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
