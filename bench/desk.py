@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -585,6 +585,16 @@ class Seeder:
         self.contact_cum = list(_accumulate(self.contact_weights))
         return rows
 
+    def busiest_contact(self) -> dict[str, Any]:
+        """The client who wrote most (the Pareto weights): the costliest search by address."""
+        heaviest = max(range(CONTACTS), key=self.contact_weights.__getitem__) + 1
+        return {
+            "id": heaviest,
+            "email": self.contact_email[heaviest],
+            "name": self.contact_name[heaviest],
+            "organisation": self.contact_org[heaviest],
+        }
+
     # -- tickets
 
     def chunks(
@@ -1008,6 +1018,7 @@ def seed(tickets: int, agents: list[tuple[int, str]]) -> dict[str, Any]:
         "page_ticket": seeder.page_ticket,
         "open_tickets": len(seeder.open_ids),
         "messages_with_word": seeder.word_counts,
+        "busiest_contact": seeder.busiest_contact(),
     }
 
 
@@ -1214,6 +1225,7 @@ def run_one(database: str, tickets: int, requests: int, warmup: int) -> dict[str
     client = Client()
     client.force_login(me)
     other = agents[1][0]
+    busiest = seeded["busiest_contact"]
     scenarios: dict[str, dict[str, Any]] = {}
     pages = [
         ("queue_first_page", "/desk/", False),
@@ -1221,11 +1233,23 @@ def run_one(database: str, tickets: int, requests: int, warmup: int) -> dict[str
         ("queue_assignee_me", "/desk/?assignee=me", False),
         ("queue_assignee_other_level_3", f"/desk/?assignee={other}&level=3", False),
         ("queue_breached", "/desk/?breached=on", False),
+        ("queue_resolved", "/desk/?status=resolved", False),
+        ("queue_closed", "/desk/?status=closed", False),
+        ("queue_closed_level_1", "/desk/?status=closed&level=1", False),
+        ("queue_closed_assignee_me", "/desk/?status=closed&assignee=me", False),
+        (
+            "queue_closed_organisation",
+            f"/desk/?status=closed&organisation={busiest['organisation']}",
+            False,
+        ),
         ("ticket_page_20_messages", f"/desk/ticket/{REF_PREFIX}-{page_ticket}/", False),
         ("search_common_word", f"/desk/search/?q={COMMON_WORD}", False),
         ("search_rare_word", f"/desk/search/?q={RARE_WORD}", False),
         ("search_two_words", "/desk/search/?q=" + TWO_WORDS.replace(" ", "+"), False),
         ("search_middling_word", f"/desk/search/?q={MIDDLING_WORD}", False),
+        ("search_client_address", "/desk/search/?" + urlencode({"q": busiest["email"]}), False),
+        ("search_client_name", "/desk/search/?" + urlencode({"q": busiest["name"]}), False),
+        ("search_client_first_name", f"/desk/search/?q={FIRST_NAMES[-2]}", False),
     ]
     if database == "sqlite":
         pages.append(("queue_first_page_new_connection", "/desk/", True))

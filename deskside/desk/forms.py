@@ -16,8 +16,7 @@ from deskside.accounts.roles import Role
 from deskside.desk.queue import Filters
 from deskside.tickets import policy
 from deskside.tickets.actions import LEVELS
-from deskside.tickets.models import CloseReason, Milestone
-from deskside.tickets.models.ticket import OPEN_STATUSES
+from deskside.tickets.models import CloseReason, Milestone, Status
 from deskside.tickets.uploads import MultipleFileField
 
 LEVEL_CHOICES = [(str(level), f"Level {level}") for level in LEVELS]
@@ -69,7 +68,7 @@ class QueueFilterForm(forms.Form):
         choices=[("", "Any level"), *LEVEL_CHOICES], coerce=int, required=False, empty_value=None
     )
     status = forms.ChoiceField(
-        choices=[("", "Any open status"), *[(s.value, s.label) for s in OPEN_STATUSES]],
+        choices=[("", "Any open status"), *Status.choices],
         required=False,
         widget=QuickSelect,
     )
@@ -155,7 +154,18 @@ class TakeForm(forms.Form):
 
 class CloseForm(forms.Form):
     reason = forms.ChoiceField(choices=[("", "Choose a reason"), *CloseReason.choices])
-    note = forms.CharField(max_length=2000, required=False, label="Note for the history")
+    note = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="Note for the history (the client never sees it)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    client_text = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="Text for the client (added to the out-of-scope mail)",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
 
 class ReopenForm(forms.Form):
@@ -170,7 +180,13 @@ class ReopenForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
-    """Mark the ticket resolved: a button, no fields."""
+    resolution = forms.CharField(
+        label="Resolution for the client",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        strip=False,
+        help_text="The mail says how to reopen: the client's answer, by mail or in the portal, "
+        "reopens the ticket.",
+    )
 
 
 class WaitForm(forms.Form):

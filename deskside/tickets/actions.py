@@ -516,7 +516,17 @@ close_guard: Callable[[Ticket, str], str | None] = _no_objection
 
 
 @transaction.atomic
-def close(ticket: Ticket, reason: CloseReason | str, *, by: Actor, note: str = "") -> Ticket:
+def close(
+    ticket: Ticket,
+    reason: CloseReason | str,
+    *,
+    by: Actor,
+    note: str = "",
+    client_text: str = "",
+) -> Ticket:
+    """Close with a reason. `note` is for the history (agents only); `client_text` goes into
+    the mail that tells the client, which only an out-of-scope close sends (docs/protocol.md,
+    Out of scope)."""
     ticket = _locked(ticket)
     if not reason:
         raise ActionError("Closing needs a reason.")
@@ -526,13 +536,19 @@ def close(ticket: Ticket, reason: CloseReason | str, *, by: Actor, note: str = "
         )
     if ticket.status == Status.CLOSED:
         raise ActionError(f"{ticket.ref} is already closed.")
+    if client_text.strip() and reason != CloseReason.OUT_OF_SCOPE:
+        raise ActionError(
+            f"Closing as {CloseReason(reason).label.lower()} sends the client no mail: leave the "
+            "text for the client empty (or reply first)."
+        )
     missing = evidence_of(ticket).missing_for(reason) or close_guard(ticket, reason)
     if missing:
         raise ActionError(missing)
     _close(ticket, CloseReason(reason), by, note=note)
     if reason == CloseReason.OUT_OF_SCOPE:
         # docs/protocol.md, Out of scope: the client is told, in their language, from a template.
-        sent = notices.closed_out_of_scope(ticket, conversation(ticket)[-20:], note=note)
+        thread = conversation(ticket)[-20:]
+        sent = notices.closed_out_of_scope(ticket, thread, client_text=client_text)
         add_system_message(ticket, filed(sent, MessageKind.CLOSURE), locked=True)
     return ticket
 
@@ -547,7 +563,7 @@ def _close(ticket: Ticket, reason: CloseReason, by: Actor, **data: Any) -> None:
 
 @transaction.atomic
 def reopen(ticket: Ticket, *, by: Actor, reason: str, severity: int | None = None) -> Ticket:
-    """Reopen a closed ticket, optionally at a level."""
+    """Reopen a closed or resolved ticket, optionally at a level."""
     ticket = _locked(ticket)
     _reopen(ticket, by, reason, severity=severity)
     return ticket
@@ -562,8 +578,11 @@ def _reopen(
     at: datetime | None = None,
     escalate: bool = True,
 ) -> None:
-    if ticket.status != Status.CLOSED:
-        raise ActionError(f"{ticket.ref} is not closed: only a closed ticket can be reopened.")
+    if ticket.status not in (Status.CLOSED, Status.RESOLVED):
+        raise ActionError(
+            f"{ticket.ref} is {ticket.get_status_display().lower()}: only a closed or resolved "
+            "ticket can be reopened."
+        )
     if not reason.strip():
         raise ActionError("Reopening needs a reason.")
     if severity is not None:
@@ -577,7 +596,7 @@ def _reopen(
         by,
         at=at,
         reason=reason,
-        was=ticket.close_reason,
+        was=ticket.close_reason or ticket.status,
         severity=ticket.severity,
     )
     ticket.status = Status.OPEN
@@ -589,13 +608,27 @@ def _reopen(
 
 
 @transaction.atomic
-def resolve(ticket: Ticket, *, by: Actor) -> Ticket:
+def resolve(ticket: Ticket, resolution: str, *, by: User) -> Message:
+    """Mark the ticket resolved and mail the client the resolution, in the ticket's language,
+    with how to reopen it: an answer, by mail or in the portal, reopens a resolved ticket
+    (receive_from_client). Only a ticket whose client has had a public reply can be resolved."""
     ticket = _locked(ticket)
     _check_open(ticket, "resolve it")
-    _record(ticket, EventKind.RESOLVED, by, was=ticket.status)
+    if not ticket.has_public_reply():
+        raise ActionError(
+            f"{ticket.ref} has had no public reply: answer the client (a reply or proposed "
+            "steps) before marking it resolved."
+        )
+    if not resolution.strip():
+        raise ActionError("Resolving needs a resolution: what was done, for the client.")
+    actor = Actor.staff(by)
+    thread = conversation(ticket)
+    message = _to_client(ticket, MessageKind.RESOLUTION, resolution, actor, by, thread)
+    _record(ticket, EventKind.RESOLVED, actor, was=ticket.status, message=message.pk)
     ticket.status = Status.RESOLVED
     _save(ticket, "status")
-    return ticket
+    notices.resolved(ticket, message, thread[-20:])
+    return message
 
 
 @transaction.atomic

@@ -59,7 +59,7 @@ def to_client(
     first): the text, and as its HTML part the same text escaped, so that a client's subject
     quoted in it stays text, and the link to the ticket in the portal as its last line. Every
     mail about a ticket to its client goes out through here."""
-    text = f"{text.strip()}\n\n{portal_line(ticket)}"
+    text = mail_text(ticket, text)
     mail = ClientMail(
         # Whitespace collapsed: a line break decoded from a hostile subject never reaches a header.
         subject=" ".join(subject.split()),
@@ -83,6 +83,11 @@ def to_client(
         attachments=attachments,
     )
     return mail
+
+
+def mail_text(ticket: Ticket, text: str) -> str:
+    """A mail's text as the client reads it: what it says, then the link to the ticket."""
+    return f"{text.strip()}\n\n{portal_line(ticket)}"
 
 
 def portal_line(ticket: Ticket) -> str:
@@ -388,6 +393,20 @@ def closed_unavailable(ticket: Ticket, references: list[str], *, since: datetime
     )
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A mail to the client as it will go out: what the action queues, and what the desk shows
+    the agent before it is sent (the same rendering, so the preview cannot differ)."""
+
+    subject: str
+    body: str  # what to_client() is given
+    text: str  # what the client reads: the body and what to_client() ends every mail with
+
+
+def _draft(ticket: Ticket, subject: str, body: str) -> Draft:
+    return Draft(subject=subject, body=body, text=mail_text(ticket, body))
+
+
 _OUT_OF_SCOPE_SUBJECT = {
     "en": "Outside our support",
     "nl": "Buiten onze support",
@@ -396,19 +415,63 @@ _OUT_OF_SCOPE_SUBJECT = {
 }
 
 
-def closed_out_of_scope(ticket: Ticket, references: list[str], *, note: str) -> ClientMail:
-    """Why a ticket that fits no severity level is closed (docs/protocol.md, Out of scope)."""
+def out_of_scope_draft(ticket: Ticket, *, client_text: str) -> Draft:
+    """Why a ticket that fits no severity level is closed (docs/protocol.md, Out of scope), with
+    the agent's own words for the client. Never the agent's internal note: that stays in the
+    history."""
     levels = [
         {"level": row.level, "name": row.name_in(ticket.language)}
         for _number, row in sorted(policy.levels().items())
     ]
     prefix = _OUT_OF_SCOPE_SUBJECT.get(ticket.language, _OUT_OF_SCOPE_SUBJECT["en"])
-    return _to_client(
+    context: dict[str, object] = {"note": client_text.strip(), "levels": levels}
+    return _draft(
         ticket,
-        template="closed_out_of_scope",
-        subject=f"{prefix}: [{ticket.ref}] {ticket.subject}",
-        context={"note": note.strip(), "levels": levels},
-        references=references,
+        f"{prefix}: [{ticket.ref}] {ticket.subject}",
+        _render(ticket, "closed_out_of_scope", context),
+    )
+
+
+def closed_out_of_scope(ticket: Ticket, references: list[str], *, client_text: str) -> ClientMail:
+    draft = out_of_scope_draft(ticket, client_text=client_text)
+    return to_client(
+        ticket,
+        subject=draft.subject,
+        text=draft.body,
         purpose="closed_out_of_scope",
-        automatic=False,
+        references=references,
+    )
+
+
+_RESOLVED_SUBJECT = {"en": "Resolved", "nl": "Opgelost", "fr": "Résolu", "de": "Gelöst"}
+
+
+def resolution_draft(ticket: Ticket, resolution: str) -> Draft:
+    """The agent's resolution for the client, in the ticket's language, with how to reopen
+    the ticket: an answer, by mail or in the portal, reopens a resolved ticket."""
+    prefix = _RESOLVED_SUBJECT.get(ticket.language, _RESOLVED_SUBJECT["en"])
+    return _draft(
+        ticket,
+        f"{prefix}: [{ticket.ref}] {ticket.subject}",
+        _render(ticket, "resolved", {"resolution": resolution.strip()}),
+    )
+
+
+def resolved(ticket: Ticket, message: Message, references: list[str]) -> None:
+    """Mail the resolution that `message` files on the ticket, threaded under the conversation."""
+    draft = resolution_draft(ticket, message.text)
+    to_client(
+        ticket,
+        subject=draft.subject,
+        text=draft.body,
+        purpose="resolved",
+        references=references,
+        message_id=message.message_id,
+    )
+
+
+def _render(ticket: Ticket, template: str, context: dict[str, object]) -> str:
+    return render_to_string(
+        f"tickets/{template}.{ticket.language}.txt",
+        {"ticket": ticket, "name": ticket.contact.name, **context},
     )

@@ -1,4 +1,5 @@
-"""Full-text search over ticket subjects and message text, with the database's own engine.
+"""Full-text search over ticket subjects and message text, with the database's own engine;
+and the tickets of the clients whose name or address starts with what an agent typed.
 
 The indexes are made by migrations 0003_search and 0006_search_vectors: an FTS5 table kept by
 triggers on SQLite, GIN indexes over stored tsvector columns on PostgreSQL. Every word of the
@@ -12,8 +13,11 @@ from __future__ import annotations
 import re
 
 from django.db import connection
+from django.db.models import Value
+from django.db.models.expressions import RawSQL
 
-from deskside.tickets.models import Direction, MessageKind
+from deskside.accounts.models import Contact, Folded
+from deskside.tickets.models import Direction, MessageKind, Ticket
 
 MAX_TERMS = 12
 # Only the newest matches are ranked (per kind: subjects, messages), so that a word found in
@@ -36,6 +40,9 @@ FORM_LETTERS = (
 )
 _PG_INDEXED = "m.kind NOT IN ({})".format(", ".join(f"'{kind}'" for kind in FORM_LETTERS))
 _WORD = re.compile(r"\w", re.UNICODE)
+CLIENTS = 20  # clients whose tickets a search lists, at most
+MIN_CLIENT_PREFIX = 2  # characters: "An" is a name
+_LAST_CHARACTER = "\U0010ffff"  # after every character: "jan" + it bounds every "jan…"
 
 
 def search_tickets(query: str, limit: int, *, public_only: bool = False) -> list[int]:
@@ -171,3 +178,41 @@ def _pg_newest(columns: str, table: str, match: str, params: list[str]) -> list[
                 if len(found) >= CANDIDATES:
                     break
     return [(int(key), float(rank)) for key, rank in found]
+
+
+def matching_clients(query: str, limit: int = CLIENTS) -> list[Contact]:
+    """Contacts whose address or name starts with `query`, in any case: an exact address first,
+    then by name. One query over two ranges of two indexes (Contact.Meta.indexes), never a
+    scan: LOWER(text) from LOWER(query) up to LOWER(query) followed by the last character."""
+    text = " ".join(query.split())
+    if len(text) < MIN_CLIENT_PREFIX:
+        return []
+    start, end = Folded(Value(text)), Folded(Value(text + _LAST_CHARACTER))
+    ranges: list[str] = []
+    params: list[object] = []
+    for field in ("email", "name"):
+        starting = Contact.objects.alias(key=Folded(field)).filter(key__gte=start, key__lt=end)
+        sql, more = starting.order_by("key", "id").values("pk")[:limit].query.sql_with_params()
+        ranges.append(f"SELECT * FROM ({sql}) AS {field}_start")
+        params += more
+    found = Contact.objects.filter(pk__in=RawSQL(" UNION ".join(ranges), params))
+    folded = text.casefold()
+    ranked = sorted(found, key=lambda c: (c.email.casefold() != folded, c.name, c.pk))
+    return ranked[:limit]
+
+
+def newest_tickets_of(contacts: list[Contact], limit: int) -> RawSQL:
+    """A subquery of the ids of these contacts' `limit` newest tickets, for `pk__in`.
+
+    One short range of the index on the ticket's contact (in id order) per contact, then the
+    newest of those: `contact IN (...) ORDER BY id DESC` alone may walk every ticket's id from
+    the newest to find an occasional client's few, or read and sort all of a busy client's."""
+    table = Ticket._meta.db_table
+    each = f"SELECT id FROM {table} WHERE contact_id = %s ORDER BY id DESC LIMIT %s"
+    union = " UNION ALL ".join(f"SELECT * FROM ({each}) AS c{i}" for i in range(len(contacts)))
+    params: list[int] = []
+    for contact in contacts:
+        params += [contact.pk, limit]
+    if not contacts:
+        return RawSQL(f"SELECT id FROM {table} WHERE 1 = 0", ())
+    return RawSQL(f"SELECT id FROM ({union}) AS found ORDER BY id DESC LIMIT %s", (*params, limit))

@@ -6,6 +6,7 @@ import importlib
 
 import pytest
 from django.db import connection
+from django.db.models import Value
 
 from deskside.mail.intake import ingest
 from deskside.mail.models import Door
@@ -217,6 +218,96 @@ def test_search_page(agent, people):
 def test_search_page_uses_the_engine_not_a_scan(agent, people, django_assert_max_num_queries):
     for i in range(30):
         open_ticket(people, 3, f"[Sev 3] Report {i}", text="Quarterly report is empty.")
-    with django_assert_max_num_queries(10):
+    # 11: the session, the user and the bell (3), the clients whose name or address starts
+    # with the query (1: none here), PostgreSQL's bounded search (up to 3 per kind, see
+    # search._pg_newest; SQLite needs 1), the rows (1). Never a query per row.
+    with django_assert_max_num_queries(11):
         html = agent.get("/desk/search/", {"q": "quarterly"}).content.decode()
     assert len(refs_in(html)) == 30
+
+
+def test_finds_a_clients_tickets_by_address_and_name(people):
+    older = open_ticket(people, 3, "[Sev 3] Invoices", text="x")
+    newer = open_ticket(people, 2, "[Sev 2] Export", text="y")
+    colleagues = open_ticket(people, 2, "[Sev 2] Colleague", contact=people.colleague, text="z")
+    open_ticket(people, 2, "[Sev 2] Other", contact=people.other_client, text="w")
+    claire = [newer.pk, older.pk]
+
+    for query in ("claire@acme.example", "CLAIRE@ACME.EXAMPLE", "Claire@Acme", "claire"):
+        clients = search.matching_clients(query)
+        assert clients == [people.client], query
+        assert newest_of(clients, 10) == claire, query
+    for query in ("Claire Peeters", "claire  peeters", "Claire Pee"):
+        assert search.matching_clients(query) == [people.client], query
+    assert search.matching_clients("Peeters") == []  # the start of a name, not any word of it
+    assert search.matching_clients("c") == []  # too short to mean anyone
+    assert newest_of([people.client], 1) == [newer.pk]
+    assert newest_of([people.client, people.colleague], 1) == [colleagues.pk]
+    assert newest_of([people.client, people.colleague], 2) == [colleagues.pk, newer.pk]
+    assert newest_of([], 10) == []
+
+
+def newest_of(contacts, limit):
+    found = Ticket.objects.filter(pk__in=search.newest_tickets_of(contacts, limit))
+    return list(found.order_by("-id").values_list("pk", flat=True))
+
+
+def test_an_exact_address_comes_first(people):
+    from deskside.accounts.models import Contact
+
+    longer = Contact.objects.create(email="claire@acme.example.org", name="Aaron Claire")
+    assert search.matching_clients("claire@acme.example") == [people.client, longer]
+    assert set(search.matching_clients("cla")) == {people.client, longer}
+
+
+def test_client_search_reads_indexes_not_tables(people):
+    """Contacts by a range of the indexes on their folded name and address; tickets by the
+    index on their contact, one range per client (never the tickets table in id order)."""
+    from deskside.accounts.models import Contact, Folded
+
+    start, end = Folded(Value("cla")), Folded(Value("cla\U0010ffff"))
+    plans = []
+    for field, index in (("name", "contact_name_folded"), ("email", "contact_email_folded")):
+        contacts = Contact.objects.alias(key=Folded(field)).filter(key__gte=start, key__lt=end)
+        plans.append((index, _plan(*contacts.order_by("key", "id")[:20].query.sql_with_params())))
+    tickets = _plan(
+        "SELECT id FROM tickets_ticket WHERE contact_id = %s ORDER BY id DESC LIMIT %s",
+        [people.client.pk, 50],
+    )
+    for index, plan in plans:
+        if connection.vendor == "sqlite":
+            # SQLite's LOWER(email) is the unique index's expression too: either serves.
+            assert index in plan or "contact_email_unique_ci" in plan, plan
+        else:
+            assert index in plan, plan
+    assert "contact_id" in tickets and "SCAN" not in tickets.replace("INDEX", ""), tickets
+
+
+def _plan(sql, params):
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            return " ".join(str(row[-1]) for row in cursor.fetchall())
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a few test rows: seq scan is cheaper
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return " ".join(str(row[0]) for row in cursor.fetchall())
+
+
+def test_search_page_lists_a_clients_tickets_and_offers_the_words(
+    agent, people, django_assert_max_num_queries
+):
+    mentions = open_ticket(
+        people, 3, "[Sev 3] Access", contact=people.colleague, text="Ask Claire Peeters."
+    )
+    own = open_ticket(people, 2, "[Sev 2] Export", text="Export fails.")
+
+    with django_assert_max_num_queries(6):  # the session, the user, the bell; clients; tickets
+        html = agent.get("/desk/search/", {"q": "Claire Peeters"}).content.decode()
+
+    assert refs_in(html) == [own.ref]
+    said = " ".join(html.split())
+    assert "Client matching “Claire Peeters”: Claire Peeters &lt;Claire@Acme.example&gt;." in said
+    assert '<a href="?q=Claire+Peeters&amp;words=1">' in html
+    words = agent.get("/desk/search/", {"q": "Claire Peeters", "words": "1"}).content.decode()
+    assert refs_in(words) == [mentions.ref]
+    assert "Client matching" not in words

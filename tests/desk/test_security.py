@@ -37,8 +37,27 @@ def desk_urls(ticket):
         "/desk/?level=1",
         "/desk/search/?q=export",
         f"/desk/ticket/{ticket.ref}/",
+        f"/desk/ticket/{ticket.ref}/preview/close/?reason=out_of_scope",
         f"/desk/attachment/{attachment.pk}/",
     ]
+
+
+def test_signing_in_lands_on_the_queue_or_where_the_agent_was_going(people):
+    """Without ?next=, Django would send the agent to /accounts/profile/, a 404."""
+    browser = Client()
+    signed_in = browser.post("/desk/login/", {"username": "alice", "password": "pw-alice"})
+    assert (signed_in.status_code, signed_in["Location"]) == (302, "/desk/")
+    assert browser.get("/desk/").status_code == 200
+
+    elsewhere = Client().post(
+        "/desk/login/?next=/desk/search/%3Fq%3Dexport",
+        {"username": "alice", "password": "pw-alice"},
+    )
+    assert elsewhere["Location"] == "/desk/search/?q=export"
+    offsite = Client().post(
+        "/desk/login/?next=https://evil.example/", {"username": "alice", "password": "pw-alice"}
+    )
+    assert offsite["Location"] == "/desk/"
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client, ticket):

@@ -206,7 +206,7 @@ def test_close_needs_a_reason_and_cannot_happen_twice(agent, people, ticket):
 def test_reopen(agent, people, ticket):
     refused(
         post(agent, ticket, "reopen", reason="Client wrote again"),
-        f"{ticket.ref} is not closed: only a closed ticket can be reopened.",
+        f"{ticket.ref} is new: only a closed or resolved ticket can be reopened.",
     )
     actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
     assert "Reopen ticket" in page(agent, ticket)
@@ -217,16 +217,20 @@ def test_reopen(agent, people, ticket):
 
 
 def test_resolve_and_wait_on_client(agent, ticket):
+    post(agent, ticket, "reply", text="Which version do you run?")
     assert post(agent, ticket, "wait", note="Send us the logs").status_code == 302
     ticket.refresh_from_db()
     assert ticket.status == Status.WAITING_ON_CLIENT
     assert "Paused while waiting on the client." in page(agent, ticket)
     refused(post(agent, ticket, "wait"), f"{ticket.ref} is already waiting on the client.")
 
-    assert post(agent, ticket, "resolve").status_code == 302
+    assert post(agent, ticket, "resolve", resolution="Fixed in 4.2.").status_code == 302
     ticket.refresh_from_db()
     assert ticket.status == Status.RESOLVED
-    refused(post(agent, ticket, "resolve"), f"{ticket.ref} is resolved: cannot resolve it.")
+    refused(
+        post(agent, ticket, "resolve", resolution="Again"),
+        f"{ticket.ref} is resolved: cannot resolve it.",
+    )
 
 
 def test_history_lists_every_event(agent, ticket):

@@ -162,7 +162,8 @@ def test_a_reply_to_a_ticket_waiting_on_the_client_opens_it(people):
 
 def test_a_reply_to_a_resolved_ticket_opens_it(people):
     ticket = assigned(people)
-    actions.resolve(ticket, by=Actor.staff(people.agent))
+    actions.reply(ticket, "Restarted the export.", by=people.agent)
+    actions.resolve(ticket, "The export works again.", by=people.agent)
     on_an_open_ticket(reply(ticket, "still broken"), assignee_told=True)
 
 

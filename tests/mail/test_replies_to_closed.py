@@ -186,7 +186,7 @@ def test_a_resolved_ticket_reopens_on_an_answer_and_the_assignee_is_told(people:
     ticket = ticket_of(run(mail("Sev 3 - export fails"), received_at=MONDAY_10))
     actions.assign(ticket, people.agent, by=Actor.staff(people.lead))
     actions.reply(ticket, "Try again now.", by=people.agent)
-    actions.resolve(ticket, by=Actor.staff(people.agent))
+    actions.resolve(ticket, "The export works again.", by=people.agent)
     Notification.objects.all().delete()
 
     reply_to(ticket, "no, it still fails", TUESDAY_10)

@@ -396,7 +396,7 @@ def test_out_of_scope_close_tells_the_client_in_their_language():
         ticket,
         Reason.OUT_OF_SCOPE,
         by=TicketActor.staff(people.agent),
-        note="We support the application, not catering.",
+        client_text="We support the application, not catering.",
     )
     mail = OutboundMail.objects.get(purpose="closed_out_of_scope")
     assert mail.to == ["olivier@globex.example"]

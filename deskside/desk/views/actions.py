@@ -61,8 +61,12 @@ def _take(ticket: Ticket, data: Data, user: User) -> str:
 
 
 def _close(ticket: Ticket, data: Data, user: User) -> str:
-    actions.close(ticket, data["reason"], by=Actor.staff(user), note=data["note"])
-    return f"Closed: {CloseReason(data['reason']).label.lower()}."
+    reason = CloseReason(data["reason"])
+    actions.close(
+        ticket, reason, by=Actor.staff(user), note=data["note"], client_text=data["client_text"]
+    )
+    told = f"; {ticket.contact.email} is told why" if reason == CloseReason.OUT_OF_SCOPE else ""
+    return f"Closed: {reason.label.lower()}{told}."
 
 
 def _reopen(ticket: Ticket, data: Data, user: User) -> str:
@@ -71,8 +75,11 @@ def _reopen(ticket: Ticket, data: Data, user: User) -> str:
 
 
 def _resolve(ticket: Ticket, data: Data, user: User) -> str:
-    actions.resolve(ticket, by=Actor.staff(user))
-    return "Marked resolved."
+    actions.resolve(ticket, data["resolution"], by=user)
+    return (
+        f"Marked resolved; the resolution is mailed to {ticket.contact.email}. "
+        "Their answer reopens the ticket."
+    )
 
 
 def _wait(ticket: Ticket, data: Data, user: User) -> str:

@@ -37,6 +37,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "untaken_more": untaken_more,
             "form": form,
             "filters": filters,
+            "finished": filters.finished(),
             "page": page,
             "counts": [
                 (level, counts.get(level, 0), _with(request, level=str(level), after=None))

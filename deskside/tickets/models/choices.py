@@ -64,6 +64,7 @@ class MessageKind(models.TextChoices):
     REMINDER = "reminder", "Reminder"
     REFUSAL = "refusal", "Refusal of the proposed steps"
     CLOSURE = "closure", "Closing notice"
+    RESOLUTION = "resolution", "Resolution"
 
 
 class EventKind(models.TextChoices):

@@ -120,6 +120,13 @@ class Ticket(models.Model):
                 name="ticket_queue_assignee",
                 condition=Q(in_queue=True),
             ),
+            # Resolved and closed tickets, newest first, for the queue's status filter: a page
+            # walks this index from the end (see deskside.desk.queue.finished_tickets).
+            models.Index(
+                fields=["status", "id"],
+                name="ticket_finished",
+                condition=Q(in_queue=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -145,6 +152,12 @@ class Ticket(models.Model):
 
     def is_waiting(self) -> bool:
         return self.status == Status.WAITING_ON_CLIENT
+
+    def has_public_reply(self) -> bool:
+        """Whether an agent has answered the client: a reply, or proposed steps."""
+        return self.messages.filter(
+            direction=Direction.OUTBOUND, kind__in=(MessageKind.REPLY, MessageKind.PROPOSAL)
+        ).exists()
 
 
 def format_ref(number: int) -> str:
