@@ -202,3 +202,18 @@ def test_a_resolved_ticket_can_still_be_closed(people):
     actions.resolve(ticket, "Fixed.", by=people.agent)
     actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
     assert Ticket.objects.get(pk=ticket.pk).status == Status.CLOSED
+
+
+def test_the_resolution_counts_as_a_public_reply_for_the_clocks(people):
+    ticket = mail_from(people.client)
+    actions.reply(ticket, "We are looking into it.", by=people.agent)  # Monday 10:00
+    resolved_at = datetime(2026, 11, 23, 15, 0, tzinfo=BRUSSELS)
+    with time_machine.travel(resolved_at, tick=False):
+        actions.resolve(ticket, "Fixed in release 4.2.", by=people.agent)
+    with time_machine.travel(datetime(2026, 11, 24, 9, 30, tzinfo=BRUSSELS), tick=False):
+        actions.reopen(ticket, by=Actor.staff(people.agent), reason="the client wrote")
+
+    ticket.refresh_from_db()
+    # Level 2 updates every 8 business hours: from the resolution (Mon 15:00), Tue 15:00;
+    # from the reply before it (Mon 10:00), the update would have been due Tue 10:00.
+    assert ticket.next_update_due == datetime(2026, 11, 24, 15, 0, tzinfo=BRUSSELS)

@@ -67,6 +67,11 @@ class MessageKind(models.TextChoices):
     RESOLUTION = "resolution", "Resolution"
 
 
+# What an agent sends the client that answers them: it meets the first-response clock, restarts
+# the update clock, and is the "public reply" a resolve needs first.
+PUBLIC_REPLY_KINDS = (MessageKind.REPLY, MessageKind.PROPOSAL, MessageKind.RESOLUTION)
+
+
 class EventKind(models.TextChoices):
     CREATED = "created", "Created"
     CLOSED = "closed", "Closed"

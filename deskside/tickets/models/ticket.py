@@ -11,6 +11,7 @@ from django.db.models import ExpressionWrapper, F, Q
 from deskside.accounts.models import Contact, Language, Organisation
 from deskside.tickets.models.choices import (
     NO_EFFORT_RANK,
+    PUBLIC_REPLY_KINDS,
     CloseReason,
     Direction,
     EventKind,
@@ -154,9 +155,9 @@ class Ticket(models.Model):
         return self.status == Status.WAITING_ON_CLIENT
 
     def has_public_reply(self) -> bool:
-        """Whether an agent has answered the client: a reply, or proposed steps."""
+        """Whether an agent has answered the client: a reply, proposed steps, a resolution."""
         return self.messages.filter(
-            direction=Direction.OUTBOUND, kind__in=(MessageKind.REPLY, MessageKind.PROPOSAL)
+            direction=Direction.OUTBOUND, kind__in=PUBLIC_REPLY_KINDS
         ).exists()
 
 
