@@ -8,7 +8,7 @@ A refused change raises ActionError with a sentence for the person who asked.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +24,7 @@ from deskside.accounts.access import STAFF_ROLES
 from deskside.accounts.models import Contact
 from deskside.core.clocks import short_duration
 from deskside.outbox.send import new_message_id
-from deskside.tickets import clocks, closed, cooperation, notices, policy, storage
+from deskside.tickets import clocks, closed, cooperation, hooks, notices, policy, storage
 from deskside.tickets.evidence import evidence_of
 from deskside.tickets.models import (
     CloseReason,
@@ -505,16 +505,6 @@ def file_held_mail_as_note(
 # -- state ------------------------------------------------------------------------------------
 
 
-def _no_objection(ticket: Ticket, reason: str) -> str | None:
-    return None
-
-
-# Why an app above tickets refuses a close, or None: the docs app sets it at start-up (a level-4
-# ticket closed as answered needs its documentation changes, docs/protocol.md, Documentation
-# changes), so the rule holds for every caller of close(), not only the desk's form.
-close_guard: Callable[[Ticket, str], str | None] = _no_objection
-
-
 @transaction.atomic
 def close(
     ticket: Ticket,
@@ -541,7 +531,7 @@ def close(
             f"Closing as {CloseReason(reason).label.lower()} sends the client no mail: leave the "
             "text for the client empty (or reply first)."
         )
-    missing = evidence_of(ticket).missing_for(reason) or close_guard(ticket, reason)
+    missing = evidence_of(ticket).missing_for(reason) or hooks.close_refusal(ticket, reason)
     if missing:
         raise ActionError(missing)
     _close(ticket, CloseReason(reason), by, note=note)

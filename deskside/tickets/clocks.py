@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -10,9 +9,9 @@ from django.utils import timezone
 
 from deskside import db
 from deskside.core import clocks as core_clocks
-from deskside.tickets import policy
-from deskside.tickets.models import Direction, Event, EventKind, Message, MessageKind, Ticket
-from deskside.tickets.models.choices import NO_EFFORT_RANK, CloseReason
+from deskside.tickets import hooks, policy
+from deskside.tickets.models import Direction, Event, EventKind, Message, Ticket
+from deskside.tickets.models.choices import NO_EFFORT_RANK, PUBLIC_REPLY_KINDS, CloseReason
 
 CLOCK_FIELDS = (
     "effort_rank",
@@ -54,15 +53,6 @@ def first_history(ticket: Ticket) -> core_clocks.History:
     )
 
 
-# When a ticket's documentation changes were all done (level 4). The docs app sits above
-# tickets and fills this hook in at start-up (DocsConfig.ready); without it, never.
-def _never(ticket: Ticket) -> datetime | None:
-    return None
-
-
-documentation_done: Callable[[Ticket], datetime | None] = _never
-
-
 # Prepared: every action on a ticket, and every reply the intake files, reads its history.
 _EVENTS = db.Rows(
     Event,
@@ -70,22 +60,19 @@ _EVENTS = db.Rows(
     "{ticket} = %s ORDER BY {created_at}, {id}",
     params=("ticket",),
 )
-# Proposed steps are a public reply by an agent too: they answer and update the client.
+# Proposed steps and a resolution are public replies by an agent too: they answer the client.
 _PUBLIC_REPLIES = db.Rows(
     Message,
     ("created_at",),
-    "{ticket} = %s AND {direction} = %s AND {kind} IN (%s, %s) ORDER BY {created_at}",
-    params=("ticket", "direction", "kind", "kind"),
+    "{ticket} = %s AND {direction} = %s AND {kind} IN (%s, %s, %s) ORDER BY {created_at}",
+    params=("ticket", "direction", "kind", "kind", "kind"),
 )
 
 
 def history(ticket: Ticket) -> core_clocks.History:
     events: list[tuple[str, datetime, dict[str, Any]]] = _EVENTS.all(ticket.pk)
     replies = tuple(
-        at
-        for (at,) in _PUBLIC_REPLIES.all(
-            ticket.pk, Direction.OUTBOUND, MessageKind.REPLY, MessageKind.PROPOSAL
-        )
+        at for (at,) in _PUBLIC_REPLIES.all(ticket.pk, Direction.OUTBOUND, *PUBLIC_REPLY_KINDS)
     )
     return core_clocks.History(
         received_at=_clock_start(ticket, events),
@@ -105,7 +92,7 @@ def history(ticket: Ticket) -> core_clocks.History:
 def _documentation_done(ticket: Ticket) -> datetime | None:
     """Asked only when the ticket's level has a documentation clock (level 4 by default)."""
     level = policy.targets().get(ticket.severity or 0)
-    return documentation_done(ticket) if level and level.documentation else None
+    return hooks.documentation_done(ticket) if level and level.documentation else None
 
 
 def _clock_start(ticket: Ticket, events: list[tuple[str, datetime, dict[str, object]]]) -> datetime:

@@ -206,7 +206,7 @@ def test_the_desk_refuses_to_start_with_plain_http_for_a_public_host(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-# -- reading the settings writes nothing; starting a process prepares the data directory ------------
+# -- reading the settings writes nothing; starting a process prepares the data directory --------
 
 
 def test_importing_the_settings_creates_nothing(tmp_path):

@@ -16,8 +16,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from deskside.accounts.access import staff_required
-from deskside.desk.forms import ProposeForm, RefusalForm
-from deskside.desk.views.ticket import FORMS, can_work, make_form, render_ticket, ticket_or_404
+from deskside.desk.views.ticket import can_work, make_form, render_ticket, ticket_or_404
 from deskside.tickets import actions
 from deskside.tickets.actions import ActionError, Actor
 from deskside.tickets.models import CloseReason, Milestone, Ticket
@@ -102,9 +101,6 @@ def _refusal(ticket: Ticket, data: Data, user: User) -> str:
     )
     return "The mail is recorded as a refusal of the proposed steps."
 
-
-# The cooperation forms join the ticket page's forms here, beside the views that use them.
-FORMS.update({"propose": ProposeForm, "refusal": RefusalForm})
 
 RUN: dict[str, Run] = {
     "reply": _reply,

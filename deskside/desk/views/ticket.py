@@ -20,7 +20,9 @@ from deskside.desk.forms import (
     CloseForm,
     MilestoneForm,
     NoteForm,
+    ProposeForm,
     ReassessForm,
+    RefusalForm,
     ReopenForm,
     ReplyForm,
     ResolveForm,
@@ -48,6 +50,8 @@ FORMS: dict[str, type[forms.Form]] = {
     "reopen": ReopenForm,
     "resolve": ResolveForm,
     "wait": WaitForm,
+    "propose": ProposeForm,
+    "refusal": RefusalForm,
 }
 
 

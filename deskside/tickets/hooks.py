@@ -1,0 +1,40 @@
+"""What apps above tickets add to its rules, registered once at start-up.
+
+tickets sits below the docs app and cannot import it, yet two of its rules depend on it: a
+level-4 ticket may close as answered only with its documentation changes recorded, and its
+documentation clock stops when they are done (docs/protocol.md, Documentation changes). The
+docs app registers both here in its AppConfig.ready(); grep for `hooks.` to see who does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from deskside.tickets.models import Ticket
+
+# Why `ticket` may not close for `reason` (a sentence for the person), or None when it may.
+CloseGuard = Callable[[Ticket, str], str | None]
+# When the ticket's documentation changes were all done, or None.
+DocumentationDone = Callable[[Ticket], datetime | None]
+
+_close_guards: list[CloseGuard] = []
+_documentation_done: list[DocumentationDone] = []
+
+
+def add_close_guard(guard: CloseGuard) -> None:
+    if guard not in _close_guards:
+        _close_guards.append(guard)
+
+
+def set_documentation_done(reader: DocumentationDone) -> None:
+    _documentation_done[:] = [reader]
+
+
+def close_refusal(ticket: Ticket, reason: str) -> str | None:
+    """The first guard's objection to closing `ticket` for `reason`, if any."""
+    return next((why for guard in _close_guards if (why := guard(ticket, reason))), None)
+
+
+def documentation_done(ticket: Ticket) -> datetime | None:
+    return _documentation_done[0](ticket) if _documentation_done else None
