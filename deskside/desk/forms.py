@@ -12,6 +12,7 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from deskside.accounts.names import display_name
 from deskside.accounts.roles import Role
 from deskside.desk.queue import Filters
 from deskside.tickets import policy
@@ -28,15 +29,11 @@ def assignable_staff() -> QuerySet[User]:
     return User.objects.filter(working, is_active=True).distinct().order_by("first_name", "pk")
 
 
-def staff_label(user: User) -> str:
-    return user.get_full_name() or user.get_username()
-
-
 def assignable_choices() -> tuple[tuple[str, str], ...]:
     """(pk, name) of the assignable staff, for the queue's filter: cached like the protocol's
     data (a change of staff or groups clears it), as the queue shows it on every view."""
     return policy.remembered(
-        "assignable", lambda: tuple((str(u.pk), staff_label(u)) for u in assignable_staff())
+        "assignable", lambda: tuple((str(u.pk), display_name(u)) for u in assignable_staff())
     )
 
 
@@ -145,7 +142,7 @@ class AssignForm(forms.Form):
         field = self.fields["assignee"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = assignable_staff()
-        field.label_from_instance = staff_label  # type: ignore[method-assign,assignment]
+        field.label_from_instance = display_name  # type: ignore[method-assign,assignment]
 
 
 class TakeForm(forms.Form):

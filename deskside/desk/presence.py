@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 
+from deskside.accounts.names import display_name
 from deskside.desk.models import Presence
 from deskside.tickets.models import Ticket
 
@@ -40,7 +41,4 @@ def others(ticket: Ticket, user: User, now: datetime) -> list[Here]:
         .select_related("user")
         .order_by("-writing", "user__first_name", "user_id")
     )
-    return [
-        Here(name=row.user.get_full_name() or row.user.get_username(), writing=row.writing)
-        for row in rows
-    ]
+    return [Here(name=display_name(row.user), writing=row.writing) for row in rows]

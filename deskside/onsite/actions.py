@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from deskside.accounts.names import display_name
 from deskside.accounts.roles import Role
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import short_duration
@@ -156,11 +157,9 @@ def schedule(
             f"This visit is {visit.get_status_display().lower()}: it cannot be planned."
         )
     if not technicians().filter(pk=technician.pk).exists():
-        raise VisitError(f"{notices.staff_name(technician)} is not an active technician.")
+        raise VisitError(f"{display_name(technician)} is not an active technician.")
     if not technician.email:
-        raise VisitError(
-            f"{notices.staff_name(technician)} has no e-mail address for the invitation."
-        )
+        raise VisitError(f"{display_name(technician)} has no e-mail address for the invitation.")
     if start < timezone.now():
         raise VisitError("A visit cannot be scheduled in the past.")
     check_business_hours(start, duration, policy.calendar())

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 
+from deskside.accounts.names import display_name
 from deskside.onsite.actions import technicians
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
@@ -19,10 +20,6 @@ class RequestForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-
-
-def _staff_label(user: User) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 class ScheduleForm(forms.Form):
@@ -41,7 +38,7 @@ class ScheduleForm(forms.Form):
         field = self.fields["technician"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = technicians()
-        field.label_from_instance = _staff_label  # type: ignore[method-assign,assignment]
+        field.label_from_instance = display_name  # type: ignore[method-assign,assignment]
 
     def duration(self) -> timedelta:
         return timedelta(minutes=int(self.cleaned_data["minutes"]))

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from deskside.accounts.names import display_name
 from deskside.core.clocks import short_duration
 from deskside.onsite import ical
 from deskside.onsite.models import Visit
@@ -23,10 +24,6 @@ from deskside.tickets.notices import long_date, to_client
 
 SUPPORT_NAME = "Deskside support"
 STAFF_LANGUAGE = "en"
-
-
-def staff_name(user: User) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def refusal(visit: Visit) -> None:
@@ -56,7 +53,7 @@ def invitation(visit: Visit, method: CalendarMethod, *, update: bool, reason: st
         "start": long_date(visit.start, language),
         "end": timezone.localtime(visit.end).strftime("%H:%M"),
         "duration": short_duration(visit.duration) if visit.duration else "",
-        "technician": staff_name(visit.technician),
+        "technician": display_name(visit.technician),
         "address": visit.address,
         "reason": reason,
     }
@@ -114,7 +111,7 @@ def _invite(visit: Visit, method: CalendarMethod, language: str) -> ical.VisitIn
         organizer_name=SUPPORT_NAME,
         attendees=(
             (contact.email, contact.name),
-            (visit.technician.email, staff_name(visit.technician)),
+            (visit.technician.email, display_name(visit.technician)),
         ),
         method=ical.Method(method.value),
     )

@@ -22,6 +22,7 @@ from django.utils import timezone
 from deskside import db
 from deskside.accounts.access import STAFF_ROLES
 from deskside.accounts.models import Contact
+from deskside.accounts.names import display_name
 from deskside.core.clocks import short_duration
 from deskside.outbox.send import new_message_id
 from deskside.tickets import clocks, closed, cooperation, hooks, notices, policy, storage
@@ -58,8 +59,7 @@ class Actor:
 
     @classmethod
     def staff(cls, user: User) -> Actor:
-        name = user.get_full_name() if hasattr(user, "get_full_name") else ""
-        return cls(label=name or user.get_username(), user=user)
+        return cls(label=display_name(user), user=user)
 
     @classmethod
     def client(cls, contact: Contact) -> Actor:

@@ -19,6 +19,7 @@ from django.utils import formats, timezone, translation
 from django.utils.html import linebreaks, urlize
 from django.utils.translation import gettext
 
+from deskside.accounts.names import display_name
 from deskside.accounts.roles import Role
 from deskside.core.clocks import when_words
 from deskside.outbox.models import CalendarMethod
@@ -220,10 +221,6 @@ def mentioned(ticket: Ticket, note: Message, to: Sequence[User], *, by: User) ->
         ticket=ticket,
         not_to=by,
     )
-
-
-def display_name(user: User) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def _client_line(ticket: Ticket) -> str:

@@ -9,6 +9,7 @@ from django import template
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from deskside.accounts.names import display_name
 from deskside.core.clocks import short_duration, when_words
 from deskside.desk import navigation
 from deskside.desk.queue import Row
@@ -86,7 +87,7 @@ def queue_row(row: Row) -> SafeString:
         organisation = escape(t.organisation.name)
         client += f'<br><a class="muted" href="{escape(row.organisation_url)}">{organisation}</a>'
     assignee = (
-        escape(staff_name(t.assignee)) if t.assignee else '<span class="muted">unassigned</span>'
+        escape(display_name(t.assignee)) if t.assignee else '<span class="muted">unassigned</span>'
     )
     escalated = row.escalated
     return mark_safe(
@@ -110,10 +111,7 @@ def business_left(left: timedelta) -> str:
     return short_duration(abs(left))
 
 
-@register.filter
-def staff_name(user: object) -> str:
-    full_name = getattr(user, "get_full_name", lambda: "")()
-    return str(full_name or getattr(user, "username", ""))
+register.filter("staff_name", display_name)
 
 
 _DETAIL_KEYS = ("reason", "was", "level", "to", "milestone", "note", "clock", "due", "message_kind")

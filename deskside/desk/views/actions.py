@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from deskside.accounts.access import staff_required
+from deskside.accounts.names import display_name
 from deskside.desk.views.ticket import can_work, make_form, render_ticket, ticket_or_404
 from deskside.tickets import actions
 from deskside.tickets.actions import ActionError, Actor
@@ -51,7 +52,7 @@ def _reassess(ticket: Ticket, data: Data, user: User) -> str:
 def _assign(ticket: Ticket, data: Data, user: User) -> str:
     assignee: User | None = data["assignee"]
     actions.assign(ticket, assignee, by=Actor.staff(user))
-    return f"Assigned to {assignee.get_full_name() or assignee}." if assignee else "Unassigned."
+    return f"Assigned to {display_name(assignee)}." if assignee else "Unassigned."
 
 
 def _take(ticket: Ticket, data: Data, user: User) -> str:
