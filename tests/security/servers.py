@@ -51,6 +51,9 @@ def environment(data: Path, port: int, **extra: str) -> dict[str, str]:
     }
     env.pop("DESKSIDE_REQUIRE_POSTGRES", None)
     env.pop("DATABASE_URL", None)
+    # The browser tests set it for Playwright in this process; a desk of its own never has it
+    # (and `check --deploy` rightly refuses it).
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return env | extra
 
 
