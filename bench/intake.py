@@ -134,7 +134,12 @@ NAMES = [
     "Julie Martin",
     "Anna Weber",
 ]
-COMPANIES = ["acme.example", "globex.example", "initech.example", "umbrella.example"]
+COMPANIES = ["acme", "globex", "initech", "umbrella"]
+DOMAINS = 250
+
+
+def _domain(contact: int) -> str:
+    return f"{COMPANIES[contact % len(COMPANIES)]}-{contact % DOMAINS}.example"
 
 
 @dataclass
@@ -303,13 +308,17 @@ def generate(count: int = MAILS, seed: int = SEED) -> tuple[list[bytes], Expecte
         kind = rng.choices(kinds, weights)[0]
         language = rng.choice(sorted(SUBJECTS))
         number = len(sent) + 1
-        # Two new mails per contact at most, so the cap on automatic answers never bites.
+        # Two new mails per contact at most, and a few contacts per domain, so that no cap on
+        # automatic answers or new tickets (per address, per domain) bites: this is ordinary
+        # traffic, not a flood (docs/mail-doors.md, Floods).
         name = NAMES[(number // 2) % len(NAMES)]
-        address = f"{name.split()[0].lower()}.{number // 2}@{COMPANIES[(number // 2) % 4]}"
+        address = f"{name.split()[0].lower()}.{number // 2}@{_domain(number // 2)}"
         if kind == "no_severity":
             subject = rng.choice(NO_SEVERITY_SUBJECTS[language])
         else:
             subject = rng.choice(SUBJECTS[language]).format(n=rng.randint(1, 4))
+        if any(s.sender[1] == address and s.subject == subject for s in sent[-1:]):
+            subject += " (again)"  # the same subject twice would be one ticket (a repeat)
         message_id = make_msgid(domain=address.split("@")[1])[1:-1]
         headers = _headers(rng, (name, address), subject, message_id, language)
         content, body = _body(kind, rng, BODIES[language].format(name=name), boundary)
