@@ -64,6 +64,12 @@ def handle(inbound: InboundMail, raw: bytes) -> Result:
     if kind.kind == Kind.BOUNCE:
         return _bounce(inbound, mail)
     ticket = inbound.claimed_ticket = find_ticket(mail)
+    if mail.sender_problem:
+        # A From that reads two ways names nobody: matched to a contact, it would let a stranger
+        # borrow a client's tickets (deskside/mail/sender.py).
+        return _quarantine(
+            inbound, f"ambiguous sender ({mail.sender_problem}): held, never matched to a contact"
+        )
     if ticket is not None:
         return _reply(inbound, mail, ticket, kind)
     if kind.kind == Kind.AUTO_REPLY:
@@ -93,6 +99,12 @@ def open_as_new_ticket(inbound: InboundMail, raw: bytes, *, by: User) -> Result:
     if not mail.from_address or len(mail.from_address) > MAX_ADDRESS_LENGTH:
         raise actions.ActionError(
             f"Mail {inbound.pk} cannot become a ticket: it has no usable sender address."
+        )
+    if mail.sender_problem:
+        raise actions.ActionError(
+            f"Mail {inbound.pk} cannot become a ticket: its sender is ambiguous "
+            f"({mail.sender_problem}), and a ticket needs one contact. Attach it as an internal "
+            "note, or discard it."
         )
     inbound.subject, inbound.from_address = mail.subject[:998], mail.from_address[:998]
     kind = classify(mail, envelope_sender=envelope_sender(inbound))

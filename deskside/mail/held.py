@@ -11,7 +11,8 @@ internal error. In the transaction that holds it (deskside/mail/intake.py), the 
   how many mails wait, and leads to the Held mail list instead.
 - **The sender is answered** that the mail waits for review, in their language (the contact's,
   else the mail's own, as for a new mail), once: never when the mail is automatic (an
-  out-of-office, a bounce, a list, our own mail) or unreadable, at most once a day per address
+  out-of-office, a bounce, a list, our own mail), unreadable or from an ambiguous sender (which
+  address would be answered?), at most once a day per address
   (ANSWER_AGAIN_AFTER), and within the cap of automatic answers an address gets in an hour
   (decide.AUTO_ANSWER_CAP). The answer names no ticket: its sender is not verified.
 
@@ -182,6 +183,8 @@ def _answer_sender(inbound: InboundMail, mail: ParsedMail) -> None:
 def _may_answer(inbound: InboundMail, mail: ParsedMail) -> bool:
     address = mail.from_address
     if not address or len(address) > decide.MAX_ADDRESS_LENGTH or "@" not in address:
+        return False
+    if mail.sender_problem:  # which address would be answered? The forger chose the first
         return False
     if any(c.isspace() for c in address):
         return False

@@ -22,7 +22,7 @@ from email.message import EmailMessage, Message
 from email.parser import BytesFeedParser
 
 from deskside.core.filenames import MAX_FILENAME_BYTES, normalise_filename
-from deskside.mail import headers, quotes
+from deskside.mail import headers, quotes, sender
 from deskside.mail.headers import (
     CLASSIFY_HEADERS,
     RAW_HEADERS,
@@ -93,6 +93,9 @@ class ParsedMail:
     defects: tuple[str, ...]
     is_report: bool
     report: DeliveryReport | None
+    # Why From does not name exactly one sender (deskside/mail/sender.py), or None: such a
+    # mail is never matched to a contact.
+    sender_problem: str | None = None
 
 
 class MailRejected(Exception):
@@ -115,7 +118,8 @@ def parse(
     text = tidy_text("\n\n".join(piece for piece in body.text if piece.strip()))
     own_ids = {a.content_id for a in walk.attachments if a.content_id}
     html = sanitise("".join(body.html), own_ids, resolve_cid) if body.html else None
-    from_name, from_address = headers.first_mailbox(raw_header(msg, "from") or "")
+    from_fields = [fix_8bit(str(v)) for k, v in msg.raw_items() if k.lower() == "from"]
+    from_name, from_address = headers.first_mailbox(from_fields[0] if from_fields else "")
     reply_to = headers.addresses(msg, "reply-to")
     return ParsedMail(
         message_id=first_id(raw_header(msg, "message-id")),
@@ -137,6 +141,7 @@ def parse(
         defects=tuple(defects),
         is_report=msg.get_content_type() == "multipart/report",
         report=delivery_report(msg, children=_children, payload=_payload),
+        sender_problem=sender.problem(from_fields, from_address),
     )
 
 
