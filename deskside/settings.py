@@ -5,6 +5,7 @@ Business rules (levels, clocks, calendar) are data in the database, not settings
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -50,6 +51,13 @@ ALLOWED_HOSTS = env_list(
 )
 DESKSIDE_SMTPD = env_host_port("DESKSIDE_SMTPD", "127.0.0.1:2525")
 DESKSIDE_SUPPORT_ADDRESS = env_email("DESKSIDE_SUPPORT_ADDRESS", "support@deskside.localhost")
+# The authserv-id of our own MTA (or mailbox provider: Gmail's is mx.google.com): only its
+# Authentication-Results fields are believed (RFC 8601 §5, deskside/mail/authresults.py).
+DESKSIDE_AUTHSERV_ID = env_str("DESKSIDE_AUTHSERV_ID", "").strip()
+if DESKSIDE_AUTHSERV_ID and not re.fullmatch(r"[A-Za-z0-9.\-_]+", DESKSIDE_AUTHSERV_ID):
+    raise ConfigError(
+        f"DESKSIDE_AUTHSERV_ID={DESKSIDE_AUTHSERV_ID!r} must be a host name such as mx.example.com"
+    )
 DESKSIDE_REF_PREFIX = env_str("DESKSIDE_REF_PREFIX", "CCS").strip().upper()
 if not DESKSIDE_REF_PREFIX.isalnum():
     raise ConfigError(f"DESKSIDE_REF_PREFIX={DESKSIDE_REF_PREFIX!r} must be letters and digits")

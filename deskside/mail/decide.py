@@ -24,7 +24,7 @@ from deskside import db
 from deskside.accounts.models import Contact, Language
 from deskside.core.severity import Result as Reading
 from deskside.core.severity import SeverityReading, read_severity, strip_reply_prefixes
-from deskside.mail import answers
+from deskside.mail import answers, authresults
 from deskside.mail.classify import Classification, Kind, classify, is_our_own
 from deskside.mail.language import detect
 from deskside.mail.models import InboundMail, Outcome
@@ -46,13 +46,15 @@ LANGUAGES = set(Language.values)
 MAX_ADDRESS_LENGTH = 254  # RFC 5321's limit, and Contact.email's column
 
 
-def handle(inbound: InboundMail, raw: bytes) -> Result:
+def handle(inbound: InboundMail, raw: bytes, *, vouched: bool = False) -> Result:
+    """What the mail is, acted on. `vouched`: a person vouched for its sender (an agent filed
+    a held mail), so a failed DMARC check no longer holds it."""
     try:
         mail = parse(raw)
     except MailRejected as rejected:
         return _quarantine(inbound, rejected.reason)
     mail = _without_nul(mail)
-    inbound.subject, inbound.from_address = mail.subject[:998], mail.from_address[:998]
+    _record(inbound, mail)
     if is_our_own(
         mail,
         support_addresses=[settings.DESKSIDE_SUPPORT_ADDRESS],
@@ -71,7 +73,7 @@ def handle(inbound: InboundMail, raw: bytes) -> Result:
             inbound, f"ambiguous sender ({mail.sender_problem}): held, never matched to a contact"
         )
     if ticket is not None:
-        return _reply(inbound, mail, ticket, kind)
+        return _reply(inbound, mail, ticket, kind, vouched=vouched)
     if kind.kind == Kind.AUTO_REPLY:
         return Result(mail.message_id, Outcome.IGNORED, reason="automatic reply to no ticket")
     if not mail.from_address:
@@ -80,7 +82,19 @@ def handle(inbound: InboundMail, raw: bytes) -> Result:
         return _quarantine(
             inbound, f"the sender address is longer than {MAX_ADDRESS_LENGTH} characters"
         )
-    return _new_ticket(inbound, mail, kind)
+    return _new_ticket(inbound, mail, kind, vouched=vouched)
+
+
+def _record(inbound: InboundMail, mail: ParsedMail) -> None:
+    """What the mail's row shows of it: subject, sender, and what our mail server found."""
+    inbound.subject, inbound.from_address = mail.subject[:998], mail.from_address[:998]
+    verdict = authresults.read(mail.authentication_results, settings.DESKSIDE_AUTHSERV_ID)
+    inbound.authentication = verdict.summary
+
+
+def forged(inbound: InboundMail) -> str | None:
+    """What failed when our mail server checked the sender ("DMARC"), or None."""
+    return authresults.failed(inbound.authentication)
 
 
 def open_as_new_ticket(inbound: InboundMail, raw: bytes, *, by: User) -> Result:
@@ -106,7 +120,7 @@ def open_as_new_ticket(inbound: InboundMail, raw: bytes, *, by: User) -> Result:
             f"({mail.sender_problem}), and a ticket needs one contact. Attach it as an internal "
             "note, or discard it."
         )
-    inbound.subject, inbound.from_address = mail.subject[:998], mail.from_address[:998]
+    _record(inbound, mail)
     kind = classify(mail, envelope_sender=envelope_sender(inbound))
     origin = f"made from quarantined mail {inbound.pk} ({inbound.reason.splitlines()[0][:200]})"
     return _new_ticket(inbound, mail, kind, by=actions.Actor.staff(by), note=origin)
@@ -201,7 +215,14 @@ def known_sender(ticket: Ticket, address: str) -> Contact | None:
 # -- replies and bounces -----------------------------------------------------------------------
 
 
-def _reply(inbound: InboundMail, mail: ParsedMail, ticket: Ticket, kind: Classification) -> Result:
+def _reply(
+    inbound: InboundMail,
+    mail: ParsedMail,
+    ticket: Ticket,
+    kind: Classification,
+    *,
+    vouched: bool = False,
+) -> Result:
     contact = known_sender(ticket, mail.from_address)
     if contact is None:
         return _quarantine(
@@ -209,7 +230,9 @@ def _reply(inbound: InboundMail, mail: ParsedMail, ticket: Ticket, kind: Classif
             f"unverified reply to {ticket.ref} from {mail.from_address or 'no sender'}: "
             "held for an agent",
         )
-    message = _new_message(mail, kind, arrived=inbound.received_at)
+    if not vouched and forged(inbound):
+        return _held_as_forged(inbound)
+    message = _new_message(mail, kind, arrived=inbound.received_at, inbound=inbound)
     if ticket.status == Status.CLOSED and kind.kind == Kind.NORMAL:
         return _reply_to_closed(inbound, mail, ticket, contact, kind, message)
     inbound.ticket = ticket
@@ -236,7 +259,7 @@ def _reply_to_closed(
     level = reading.level if reading.result == Reading.FOUND else None
     step = closed.next_for(ticket, arrived=inbound.received_at, level=level)
     if step == closed.Next.NEW_TICKET:
-        return _new_ticket(inbound, mail, kind, follows=ticket)
+        return _new_ticket(inbound, mail, kind, follows=ticket, vouched=True)  # checked above
     if step == closed.Next.EXPLAIN and not _under_cap(contact):
         return _quarantine(
             inbound,
@@ -331,7 +354,20 @@ def _mark_failing(addresses: Sequence[str]) -> None:
 # -- new mail --------------------------------------------------------------------------------
 
 
-def _new_message(mail: ParsedMail, kind: Classification, *, arrived: datetime) -> NewMessage:
+def _held_as_forged(inbound: InboundMail) -> Result:
+    """A mail in the name of a known contact that our mail server could not verify: filed, it
+    would act as theirs (reopen a ticket at level 1, alert every agent). A person looks first,
+    and can file it as the client's (it then carries a warning in the desk)."""
+    return _quarantine(
+        inbound,
+        f"{forged(inbound)} failed ({inbound.authentication}): the sender may be forged; "
+        "held for an agent",
+    )
+
+
+def _new_message(
+    mail: ParsedMail, kind: Classification, *, arrived: datetime, inbound: InboundMail
+) -> NewMessage:
     """The mail as a message of its ticket, dated when it arrived at our door."""
     auto = kind.kind == Kind.AUTO_REPLY
     return NewMessage(
@@ -349,13 +385,13 @@ def _new_message(mail: ParsedMail, kind: Classification, *, arrived: datetime) -
             NewFile(a.filename, a.content_type, a.payload, a.content_id or "")
             for a in mail.attachments
         ),
+        authentication=inbound.authentication,
     )
 
 
-def _contact(mail: ParsedMail) -> Contact:
-    contact = contact_by_address(mail.from_address)
-    if contact:
-        return contact
+def _contact(mail: ParsedMail, known: Contact | None) -> Contact:
+    if known:
+        return known
     new = Contact(email=mail.from_address, name=mail.from_name[:200], language=_language(mail))
     if db.insert(new, unless_conflict=True):
         return new
@@ -382,24 +418,31 @@ def _new_ticket(
     by: actions.Actor = actions.SYSTEM,
     note: str = "",
     follows: Ticket | None = None,
+    vouched: bool = False,
 ) -> Result:
-    contact = _contact(mail)
+    known = contact_by_address(mail.from_address)
+    if known and not vouched and by == actions.SYSTEM and forged(inbound):
+        return _held_as_forged(inbound)
+    contact = _contact(mail, known)
     reading = read_severity(mail.subject)
     problem = {Reading.FOUND: None, Reading.MISSING: CloseReason.NO_SEVERITY}.get(
         reading.result, CloseReason.INVALID_SEVERITY
     )
-    answerable = kind.may_auto_answer and _under_cap(contact)
+    no_answer = _no_answer(inbound, kind, contact)
+    answerable = no_answer is None
     if problem and kind.kind == Kind.NORMAL and not answerable and by == actions.SYSTEM:
         # A person wrote it, and neither a queue nor an answer would reach anyone: a closed
         # ticket without the explanation would be read by nobody. A person decides instead.
-        why = kind.reason or f"{AUTO_ANSWER_CAP} automatic answers to this sender this hour"
+        why = no_answer or ""
+        if why == CAPPED:
+            why = f"{AUTO_ANSWER_CAP} automatic answers to this sender this hour"
         return _quarantine(inbound, f"{_problem_words(reading)}, and no answer may go ({why})")
     ticket, first = actions.open_ticket_with_message(
         contact=contact,
         subject=_subject_of_new(mail.subject, follows) or "(no subject)",
         claimed_severity=reading.level,
         received_at=inbound.received_at,
-        message=_new_message(mail, kind, arrived=inbound.received_at),
+        message=_new_message(mail, kind, arrived=inbound.received_at, inbound=inbound),
         problem=problem,
         by=by,
         note=note,
@@ -415,7 +458,7 @@ def _new_ticket(
             answers.explain_protocol(ticket, contact, reading, in_reply_to=mail.message_id)
     reason = None if problem is None else _problem_words(reading)
     if not answered:
-        reason = "; ".join(filter(None, [reason, kind.reason or "automatic answers capped"]))
+        reason = "; ".join(filter(None, [reason, no_answer]))
     return Result(
         mail.message_id,
         Outcome.CREATED if problem is None else Outcome.REJECTED,
@@ -447,8 +490,23 @@ AUTO_ANSWER_CAP = 5
 AUTO_ANSWER_WINDOW = timedelta(hours=1)
 
 
+CAPPED = "automatic answers capped"
+
+
 def _under_cap(contact: Contact) -> bool:
     return (
         automatic_answers_since(contact.email, timezone.now() - AUTO_ANSWER_WINDOW)
         < AUTO_ANSWER_CAP
     )
+
+
+def _no_answer(inbound: InboundMail, kind: Classification, contact: Contact) -> str | None:
+    """Why a new mail gets no automatic answer, or None when it may get one."""
+    if not kind.may_auto_answer:
+        return kind.reason or "an automatic mail"
+    failed = forged(inbound)
+    if failed:  # the answer would go to whoever was forged, echoing the forger's subject
+        return f"{failed} failed: no automatic answer to a sender who may be forged"
+    if not _under_cap(contact):
+        return CAPPED
+    return None

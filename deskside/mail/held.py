@@ -186,6 +186,8 @@ def _may_answer(inbound: InboundMail, mail: ParsedMail) -> bool:
         return False
     if mail.sender_problem:  # which address would be answered? The forger chose the first
         return False
+    if decide.forged(inbound):  # the answer would go to whoever was forged
+        return False
     if any(c.isspace() for c in address):
         return False
     ours = is_our_own(

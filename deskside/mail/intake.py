@@ -144,8 +144,9 @@ class _AlreadyDone(Exception):
     """Another worker processed the mail between our reading it and our marking it."""
 
 
-def process(inbound_id: int) -> Result:
-    """Process one stored mail, once: a row already processed returns its recorded outcome."""
+def process(inbound_id: int, *, vouched: bool = False) -> Result:
+    """Process one stored mail, once: a row already processed returns its recorded outcome.
+    `vouched`: a person has vouched for its sender (a held mail filed by an agent's decision)."""
     # Prepared: the SMTP door's worker (and the sweep) read every mail they process this way.
     inbound = _INBOUND_BY_ID.first(inbound_id)
     if inbound is None:
@@ -154,10 +155,10 @@ def process(inbound_id: int) -> Result:
         return recorded(inbound)
     # No lock needed while reading: the work only counts if the row is still STORED when it is
     # marked, in the same transaction (see process_stored).
-    return process_stored(inbound, rawstore.load(inbound.raw_sha256))
+    return process_stored(inbound, rawstore.load(inbound.raw_sha256), vouched=vouched)
 
 
-def process_stored(inbound: InboundMail, raw: bytes) -> Result:
+def process_stored(inbound: InboundMail, raw: bytes, *, vouched: bool = False) -> Result:
     """Process a mail that `store()` has just kept, with its bytes in hand (no reading back).
 
     Exactly once: the row is marked processed in the transaction of the work, and only if it is
@@ -170,7 +171,7 @@ def process_stored(inbound: InboundMail, raw: bytes) -> Result:
     first = inbound.attempts == 0
     try:
         with transaction.atomic():
-            result = decide.handle(inbound, raw)
+            result = decide.handle(inbound, raw, vouched=vouched)
             _mark(inbound, result)
             if first and result.outcome == Outcome.QUARANTINED:
                 held.announce(inbound, raw)
@@ -239,6 +240,7 @@ def _mark(inbound: InboundMail, result: Result) -> None:
         inbound.ticket_id,
         inbound.ticket_message_id,
         inbound.claimed_ticket_id,
+        inbound.authentication,
         inbound.pk,
         InboundStatus.STORED,
     )
@@ -250,7 +252,8 @@ _MARK = db.Statement(
     InboundMail,
     "UPDATE {table} SET {attempts} = {attempts} + 1, {outcome} = %s, {reason} = %s, "
     "{status} = %s, {processed_at} = %s, {subject} = %s, {from_address} = %s, {ticket} = %s, "
-    "{ticket_message} = %s, {claimed_ticket} = %s WHERE {id} = %s AND {status} = %s",
+    "{ticket_message} = %s, {claimed_ticket} = %s, {authentication} = %s "
+    "WHERE {id} = %s AND {status} = %s",
     params=(
         "outcome",
         "reason",
@@ -261,6 +264,7 @@ _MARK = db.Statement(
         "ticket",
         "ticket_message",
         "claimed_ticket",
+        "authentication",
         "id",
         "status",
     ),

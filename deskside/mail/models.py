@@ -69,6 +69,12 @@ class InboundMail(models.Model):
     )
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    authentication = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What our own mail server's Authentication-Results said (RFC 8601; only "
+        "DESKSIDE_AUTHSERV_ID is believed), e.g. 'spf=fail dkim=none dmarc=fail'.",
+    )
 
     class Meta:
         ordering = ["-id"]

@@ -51,6 +51,9 @@ __all__ = [
     "parse",
 ]
 
+# Our MTA adds a few; more come from the relays before it, and are ignored anyway.
+MAX_AUTHENTICATION_RESULTS = 20
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -96,6 +99,8 @@ class ParsedMail:
     # Why From does not name exactly one sender (deskside/mail/sender.py), or None: such a
     # mail is never matched to a contact.
     sender_problem: str | None = None
+    # Every Authentication-Results field, top first (deskside/mail/authresults.py reads ours).
+    authentication_results: tuple[str, ...] = ()
 
 
 class MailRejected(Exception):
@@ -142,6 +147,9 @@ def parse(
         is_report=msg.get_content_type() == "multipart/report",
         report=delivery_report(msg, children=_children, payload=_payload),
         sender_problem=sender.problem(from_fields, from_address),
+        authentication_results=tuple(
+            fix_8bit(str(v)) for k, v in msg.raw_items() if k.lower() == "authentication-results"
+        )[:MAX_AUTHENTICATION_RESULTS],
     )
 
 

@@ -92,6 +92,7 @@ class NewMessage:
     in_reply_to: str = ""
     created_at: datetime | None = None
     files: tuple[NewFile, ...] = field(default_factory=tuple)
+    authentication: str = ""  # a mail's Authentication-Results, as deskside/mail recorded them
 
 
 # -- checks -----------------------------------------------------------------------------------
@@ -279,6 +280,7 @@ def _add_message(ticket: Ticket, new: NewMessage, author: User | None = None) ->
         message_id=new.message_id[:998],
         in_reply_to=new.in_reply_to[:998],
         created_at=new.created_at or timezone.now(),
+        authentication=new.authentication[:200],
     )
     db.insert(message)
     for file in new.files:

@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.test import Client
+from django.urls import reverse
 from imap_tools import BaseMailBox
 
 from deskside.mail import imap, quarantine
+from deskside.mail.intake import Result
 from deskside.mail.models import InboundStatus, Outcome
 from deskside.tickets import actions, policy
 from deskside.tickets.actions import ActionError
@@ -286,4 +289,194 @@ def test_an_ambiguous_from_through_imap(box: BaseMailBox) -> None:
 
     [held] = held_mail()
     assert "text after the address" in held.reason
+    untouched(ticket)
+
+
+# -- Authentication-Results: what our own mail server found ------------------------------------
+
+OUR_MTA = "mx.deskside.test"
+
+
+def checked(
+    dmarc: str, spf: str = "pass", dkim: str = "pass", by: str = OUR_MTA
+) -> tuple[str, str]:
+    """An Authentication-Results field as an MTA with authserv-id `by` writes it (RFC 8601 §2.2)."""
+    return (
+        "Authentication-Results",
+        f"{by};\r\n\tspf={spf} (sender IP is 203.0.113.9) smtp.mailfrom=acme.example;\r\n"
+        f"\tdkim={dkim} header.d=acme.example header.s=s1;\r\n"
+        f"\tdmarc={dmarc} (p=quarantine dis=none) header.from=acme.example",
+    )
+
+
+@pytest.fixture
+def our_mta(settings) -> str:  # type: ignore[no-untyped-def]
+    settings.DESKSIDE_AUTHSERV_ID = OUR_MTA
+    return OUR_MTA
+
+
+def reply_of_claire(ticket: Ticket, *headers: tuple[str, str]) -> Result:
+    with time_machine.travel(TUESDAY_10, tick=False):
+        return pipe(
+            hostile(f"Re: [{ticket.ref}] Sev 1 - export fails", headers=headers),
+            received_at=TUESDAY_10,
+        )
+
+
+def test_a_forged_reply_that_failed_dmarc_is_held_not_reopening_the_ticket(
+    people: People, our_mta: str
+) -> None:
+    """The flaw of issue #13: a forged From of a known client, that our own MTA marked
+    dmarc=fail, reopened her closed ticket at level 1 and alerted every agent (FreeScout #2733,
+    GitLab gitlab-org/gitlab #349329). RFC 7489 §6.6.2: the receiver applies the failed check."""
+    ticket = solved_ticket(people, level=1)
+
+    result = reply_of_claire(ticket, checked("fail", spf="fail", dkim="none"))
+
+    assert result.outcome == Outcome.QUARANTINED
+    assert result.reason == (
+        "DMARC failed (spf=fail dkim=none dmarc=fail): the sender may be forged; held for an agent"
+    )
+    untouched(ticket)
+    [held] = held_mail()
+    assert held.authentication == "spf=fail dkim=none dmarc=fail"
+    assert told(NotificationKind.HELD_MAIL) == ["alice", "bob"]  # one notice, a person decides
+    assert mailed_to(CLAIRE) == []  # the real Claire is not told of the forger's mail
+
+
+def test_spf_and_dkim_failing_without_dmarc_is_held_too(people: People, our_mta: str) -> None:
+    """RFC 7208 §2.6.4 (SPF fail: not authorised) with no DKIM signature that passes, and no
+    DMARC policy to decide: nothing vouches for the From."""
+    ticket = solved_ticket(people, level=1)
+
+    result = reply_of_claire(
+        ticket, ("Authentication-Results", f"{OUR_MTA}; spf=fail smtp.mailfrom=acme.example")
+    )
+
+    assert result.outcome == Outcome.QUARANTINED
+    assert (result.reason or "").startswith("SPF and DKIM failed (spf=fail)")
+    untouched(ticket)
+
+
+def test_results_of_another_server_are_not_believed(people: People, our_mta: str) -> None:
+    """RFC 8601 §5: a reader ignores Authentication-Results of authserv-ids it does not trust.
+    A forger's own "dmarc=pass" counts for nothing; nor does another relay's "fail"."""
+    ticket = solved_ticket(people, level=1)
+
+    result = reply_of_claire(
+        ticket,
+        checked("pass", by="mx.evil.example"),
+        checked("fail", spf="fail", dkim="fail", by="relay.elsewhere.example"),
+        checked("pass"),
+    )
+
+    assert result.outcome == Outcome.APPENDED
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+    message = ticket.messages.filter(direction=Direction.INBOUND).latest("id")
+    assert message.authentication == "spf=pass dkim=pass dmarc=pass"
+
+
+def test_a_forged_pass_under_our_own_id_cannot_hide_our_fail(people: People, our_mta: str) -> None:
+    """RFC 8601 §5 asks the MTA to remove fields with its own id from incoming mail; should it
+    not, a forger's "dmarc=pass" under our id is merged with the real "fail", and fail wins."""
+    ticket = solved_ticket(people, level=1)
+
+    result = reply_of_claire(ticket, checked("fail", spf="fail", dkim="none"), checked("pass"))
+
+    assert result.outcome == Outcome.QUARANTINED
+    untouched(ticket)
+
+
+def test_without_a_configured_server_no_field_is_believed(people: People) -> None:
+    """DESKSIDE_AUTHSERV_ID unset: every Authentication-Results field is someone's claim."""
+    ticket = solved_ticket(people, level=1)
+
+    result = reply_of_claire(ticket, checked("fail", spf="fail", dkim="fail"))
+
+    assert result.outcome == Outcome.APPENDED
+    assert Ticket.objects.get(pk=ticket.pk).messages.latest("id").authentication == ""
+
+
+def test_a_new_mail_in_a_known_clients_name_that_failed_dmarc_is_held(
+    people: People, our_mta: str
+) -> None:
+    """The same forgery as a new level-1 mail: it would open a ticket in Acme's portal and
+    alert every agent."""
+    result = pipe(hostile("Sev 1 - production is down", headers=[checked("fail")]))
+
+    assert result.outcome == Outcome.QUARANTINED and "DMARC failed" in (result.reason or "")
+    assert Ticket.objects.count() == 0
+    assert told(NotificationKind.ESCALATION) == []
+
+
+def test_a_new_sender_whose_mail_failed_dmarc_gets_a_ticket_but_no_answer(
+    people: People, our_mta: str, client: Client
+) -> None:
+    """django-helpdesk #211 ("spamming to faked submitter emails"): an automatic answer to a
+    forged address is backscatter carrying the forger's subject. The ticket is opened (nobody
+    is impersonated: the sender is new) and the desk shows the warning on the mail."""
+    result = pipe(
+        hostile(
+            "Sev 3 - buy now", sender="Pieter <pieter@newclient.example>", headers=[checked("fail")]
+        )
+    )
+
+    assert result.outcome == Outcome.CREATED
+    assert "DMARC failed: no automatic answer" in (result.reason or "")
+    assert mailed_to("pieter@newclient.example") == []
+    client.force_login(people.agent)
+    page = client.get(reverse("desk:ticket", args=[result.ticket])).content.decode()
+    assert "This mail failed DMARC: the sender may be forged." in page
+
+
+def test_an_agent_who_vouches_files_the_held_mail_with_its_warning(
+    people: People, our_mta: str, client: Client
+) -> None:
+    """Held, the mail still reaches a person; the agent who knows it is Claire's (she forwards
+    through a list that breaks DMARC) files it, and the desk keeps saying it failed."""
+    ticket = solved_ticket(people, level=1)
+    reply_of_claire(ticket, checked("fail", spf="fail", dkim="none"))
+    [held] = held_mail()
+
+    client.force_login(people.agent)
+    held_page = client.get(reverse("desk:held_mail", args=[held.pk])).content.decode()
+    assert "DMARC failed: the sender may be forged." in held_page
+    with time_machine.travel(TUESDAY_10, tick=False):
+        result = quarantine.add_sender_and_attach(held, by=people.agent)
+
+    assert (result.outcome, result.ticket) == (Outcome.APPENDED, ticket.ref)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+    page = client.get(reverse("desk:ticket", args=[ticket.ref])).content.decode()
+    assert "This mail failed DMARC: the sender may be forged." in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_forged_reply_through_the_smtp_listener_is_held(door: smtplib.SMTP, our_mta: str) -> None:
+    """Postfix with OpenDMARC in front of the listener adds the field; the door keeps it."""
+    people = make_people()
+    ticket = solved_ticket(people, level=1)
+
+    code, reply = send(door, hostile(f"Re: [{ticket.ref}] Sev 1", headers=[checked("fail")]))
+
+    assert code == 250
+    inbound = processed(stored_id(reply))
+    assert inbound.status == InboundStatus.QUARANTINED and "DMARC failed" in inbound.reason
+    untouched(ticket)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gmails_verdict_through_imap_is_believed(box: BaseMailBox, settings) -> None:  # type: ignore[no-untyped-def]
+    """A Gmail mailbox read over IMAP: Gmail's authserv-id is mx.google.com."""
+    settings.DESKSIDE_AUTHSERV_ID = "mx.google.com"
+    people = make_people()
+    ticket = solved_ticket(people, level=1)
+    gmail = checked("fail", spf="softfail", dkim="none", by="mx.google.com")
+    box.append(hostile(f"Re: [{ticket.ref}] Sev 1", headers=[gmail]), "INBOX")
+
+    assert imap.poll_once(box, imap.ensure_folder(box, PROCESSED)) == 1
+
+    [held] = held_mail()
+    assert held.authentication == "spf=softfail dkim=none dmarc=fail"
     untouched(ticket)

@@ -13,6 +13,7 @@ from deskside.accounts.names import display_name
 from deskside.core.clocks import short_duration, when_words
 from deskside.desk import navigation
 from deskside.desk.queue import Row
+from deskside.mail import authresults
 
 register = template.Library()
 
@@ -141,3 +142,9 @@ def is_folded(message: object) -> bool:
 @register.filter
 def get_form(forms: dict[str, object], name: str) -> object:
     return forms.get(name)
+
+
+@register.filter
+def failed_authentication(summary: str) -> str | None:
+    """What failed when our mail server checked a mail's sender ("DMARC"), or None."""
+    return authresults.failed(summary)

@@ -192,6 +192,12 @@ class Message(models.Model):
     message_id = models.CharField(max_length=998, blank=True, db_index=True)
     in_reply_to = models.CharField(max_length=998, blank=True)
     created_at = models.DateTimeField(db_index=True)
+    authentication = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="For a mail: what our own mail server's Authentication-Results said "
+        "(RFC 8601), e.g. 'spf=pass dkim=pass dmarc=pass'; the desk warns when it failed.",
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
