@@ -66,14 +66,40 @@ def is_our_own(
     message_id_domain: str,
     loop_header: str = "X-Deskside-Loop",
 ) -> bool:
-    """A mail we sent ourselves, coming back (a forward rule, a list, a misrouted copy)."""
+    """A mail that looks like one we sent, coming back (a forward rule, a list, a misrouted
+    copy): see `looks_like_ours`."""
+    return bool(
+        looks_like_ours(
+            mail,
+            support_addresses=support_addresses,
+            message_id_domain=message_id_domain,
+            loop_header=loop_header,
+        )
+    )
+
+
+def looks_like_ours(
+    mail: ParsedMail,
+    *,
+    support_addresses: Collection[str],
+    message_id_domain: str,
+    loop_header: str = "X-Deskside-Loop",
+) -> str | None:
+    """Why the mail looks like one we sent, or None. Every mark is easy to forge (anyone can
+    write our loop header or a Message-ID on our domain): it proves nothing, it only says that
+    answering could start a loop. Whether we really sent it, only the outbox knows."""
     if loop_header.lower() in mail.headers:
-        return True
+        return f"our loop header {loop_header}"
     ours = {address.lower() for address in support_addresses}
     if mail.from_address.lower() in ours:
-        return True
+        return f"sent from our address {mail.from_address}"
+    x_loop = mail.headers.get("x-loop", "").lower()
+    if any(address in x_loop for address in ours):
+        return "an X-Loop header naming our address"
     domain = message_id_domain.lower().lstrip("@")
-    return bool(mail.message_id) and str(mail.message_id).lower().endswith(f"@{domain}")
+    if mail.message_id and str(mail.message_id).lower().endswith(f"@{domain}"):
+        return f"a Message-ID on our domain {domain}"
+    return None
 
 
 def _bounce(mail: ParsedMail, envelope_sender: str | None) -> Classification | None:

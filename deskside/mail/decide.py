@@ -1,10 +1,12 @@
 """Decide what an incoming mail is and act on it through the ticket actions (docs/protocol.md,
 Severity in the subject; Replies and threading).
 
-In order: unreadable → quarantine; our own mail → ignored; a bounce → a note on the ticket of
-the original mail; a reply → its ticket, only from a sender that ticket knows (else held in
-quarantine); an out-of-office that threads nowhere → ignored; anything else is a new mail and
-opens a ticket at the severity in its subject, or a closed one that explains the protocol.
+In order: unreadable → quarantine; our own mail → ignored when we provably sent it, else held;
+a bounce → a note on the ticket of the original mail; a read receipt → ignored, an abuse report
+→ held; a From that reads two ways → held; a reply → its ticket, only from a sender that ticket
+knows and, in a known contact's name, that did not fail DMARC (else held in quarantine); an
+out-of-office that threads nowhere → ignored; anything else is a new mail and opens a ticket at
+the severity in its subject, or a closed one that explains the protocol.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from deskside.accounts.models import Contact, Language
 from deskside.core.severity import Result as Reading
 from deskside.core.severity import SeverityReading, read_severity, strip_reply_prefixes
 from deskside.mail import answers, authresults
-from deskside.mail.classify import Classification, Kind, classify, is_our_own
+from deskside.mail.classify import Classification, Kind, classify, looks_like_ours
 from deskside.mail.language import detect
 from deskside.mail.models import InboundMail, Outcome
 from deskside.mail.parse import MailRejected, ParsedMail, parse
 from deskside.mail.results import Result
+from deskside.outbox.models import OutboundMail
 from deskside.outbox.send import LOOP_HEADER, automatic_answers_since, message_id_domain
 from deskside.tickets import actions, closed, notices
 from deskside.tickets.actions import NewFile, NewMessage
@@ -55,16 +58,20 @@ def handle(inbound: InboundMail, raw: bytes, *, vouched: bool = False) -> Result
         return _quarantine(inbound, rejected.reason)
     mail = _without_nul(mail)
     _record(inbound, mail)
-    if is_our_own(
+    ours = looks_like_ours(
         mail,
         support_addresses=[settings.DESKSIDE_SUPPORT_ADDRESS],
         message_id_domain=message_id_domain(),
         loop_header=LOOP_HEADER,
-    ):
-        return Result(mail.message_id, Outcome.IGNORED, reason="our own mail came back")
+    )
+    if ours:
+        return _our_own(inbound, mail, ours)
     kind = classify(mail, envelope_sender=envelope_sender(inbound))
     if kind.kind == Kind.BOUNCE:
         return _bounce(inbound, mail)
+    report = _report(inbound, mail)
+    if report is not None:
+        return report
     ticket = inbound.claimed_ticket = find_ticket(mail)
     if mail.sender_problem:
         # A From that reads two ways names nobody: matched to a contact, it would let a stranger
@@ -83,6 +90,32 @@ def handle(inbound: InboundMail, raw: bytes, *, vouched: bool = False) -> Result
             inbound, f"the sender address is longer than {MAX_ADDRESS_LENGTH} characters"
         )
     return _new_ticket(inbound, mail, kind, vouched=vouched)
+
+
+def _our_own(inbound: InboundMail, mail: ParsedMail, looks: str) -> Result:
+    """Our own mail coming back is dropped only when it provably is ours: its Message-ID is one
+    we sent (random, in the outbox). Anything else that merely looks like ours (a header anyone
+    can write) is held for a person, so that a forged loop header cannot make a client's mail
+    vanish; held, it is answered by nobody, which is what ends a loop."""
+    if mail.message_id and OutboundMail.objects.filter(message_id=mail.message_id).exists():
+        return Result(mail.message_id, Outcome.IGNORED, reason="our own mail came back")
+    return _quarantine(
+        inbound, f"looks like our own mail ({looks}), but is none we sent: held for review"
+    )
+
+
+def _report(inbound: InboundMail, mail: ParsedMail) -> Result | None:
+    """A read receipt (RFC 8098) opens no ticket: it is kept, and nobody needs to read it. An
+    abuse report (RFC 5965) opens none either: a person must read it (our mail was reported as
+    spam), so it is held, claiming the ticket of the mail it reports when that is ours."""
+    kind = mail.report.report_type if mail.report else ""
+    if kind == "disposition-notification":
+        return Result(mail.message_id, Outcome.IGNORED, reason="read receipt (RFC 8098): kept")
+    if kind == "feedback-report":
+        reported = _bounced_message(mail)
+        inbound.claimed_ticket = reported.ticket if reported else None
+        return _quarantine(inbound, "abuse report (RFC 5965 feedback report): held for a person")
+    return None
 
 
 def _record(inbound: InboundMail, mail: ParsedMail) -> None:
