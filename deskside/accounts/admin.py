@@ -35,7 +35,7 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin[Contact]):
-    list_display = ("email", "name", "organisation", "language", "country")
+    list_display = ("email", "name", "organisation", "language", "country", "mail_failing_since")
     list_filter = ("language", "country")
     search_fields = ("email", "name", "organisation__name")
     list_select_related = ("organisation",)

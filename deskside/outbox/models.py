@@ -7,6 +7,9 @@ class OutboundStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed for good"
+    # An automatic mail (an acknowledgement, a reminder, a notice) to an address that bounced:
+    # sending more would only bring more bounces (deskside/outbox/send.py).
+    SUPPRESSED = "suppressed", "Not sent: the address bounces"
 
 
 class CalendarMethod(models.TextChoices):

@@ -23,10 +23,12 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.tasks import task
 from django.utils import timezone
 
 from deskside import db
+from deskside.accounts.models import Contact
 from deskside.outbox.models import CalendarMethod, OutboundMail, OutboundStatus
 
 log = logging.getLogger("deskside.outbox")
@@ -242,6 +244,7 @@ def deliver_due(now: datetime | None = None, limit: int = 100) -> int:
             status=OutboundStatus.QUEUED, next_attempt_at__lte=now
         ).order_by("next_attempt_at", "id")[:limit]
     )
+    due = _without_failing(due)
     if not due:
         return 0
     connection = get_connection(fail_silently=False, timeout=_timeout())
@@ -264,6 +267,29 @@ def deliver_due(now: datetime | None = None, limit: int = 100) -> int:
     finally:
         _close_quietly(connection)
     return sent
+
+
+def _without_failing(due: list[OutboundMail]) -> list[OutboundMail]:
+    """`due` without the automatic mails to a contact whose mail bounces (Contact.
+    mail_failing_since, set by a bounce): those are marked SUPPRESSED and never sent, so that an
+    address that bounced stops getting acknowledgements, reminders and notices (the desk shows
+    the mark; an agent's own reply still goes). One query for the whole batch."""
+    automatic = {m.primary_to for m in due if m.automatic and m.primary_to}
+    if not automatic:
+        return due
+    failing = set(
+        Contact.objects.alias(key=Lower("email"))
+        .filter(key__in=sorted(automatic), mail_failing_since__isnull=False)
+        .values_list("email", flat=True)
+    )
+    failing = {address.lower() for address in failing}
+    stopped = [m for m in due if m.automatic and m.primary_to in failing]
+    for mail in stopped:
+        OutboundMail.objects.filter(pk=mail.pk, status=OutboundStatus.QUEUED).update(
+            status=OutboundStatus.SUPPRESSED,
+            last_error=f"not sent: mail to {mail.primary_to} bounces (automatic mail is held back)",
+        )
+    return [m for m in due if m not in stopped]
 
 
 def _timeout() -> int:

@@ -10,17 +10,23 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core import mail as django_mail
+from django.test import Client
+from django.urls import reverse
 from imap_tools import BaseMailBox
 
 from deskside.mail import imap
-from deskside.mail.models import InboundStatus, Outcome
-from deskside.outbox.models import OutboundMail
-from deskside.tickets import policy
+from deskside.mail.models import InboundMail, InboundStatus, Outcome
+from deskside.outbox.models import OutboundMail, OutboundStatus
+from deskside.outbox.send import deliver_due
+from deskside.tickets import actions, policy
 from deskside.tickets.models import NotificationKind, Ticket
 from tests.mail.test_imap_door import PROCESSED
+from tests.mail.test_intake import dsn
 from tests.mail.test_smtp_door import processed, send, stored_id
 from tests.people import People, make_people
 from tests.security.doors import (
@@ -226,3 +232,45 @@ def test_an_abuse_report_is_held_for_a_person(people: People) -> None:
     assert Ticket.objects.count() == 1
     assert told(NotificationKind.HELD_MAIL) == ["alice", "bob"]
     assert mailed_to(CLAIRE) == [ack]  # nobody is answered
+
+
+# -- an address that bounces --------------------------------------------------------------------
+
+
+def test_an_address_that_bounced_gets_no_more_automatic_mail(
+    people: People, client: Client
+) -> None:
+    """FreeScout #3156 ("Receiving thousands of UNDELIVERED/BOUNCE messages") and #1629 ("Don't
+    send notification mail when there are delivery problems"): Deskside went on mailing an
+    address that bounced. Now the outbox holds back automatic mail to it, an agent's own reply
+    still goes, and the ticket page says so."""
+    ticket, ack = acknowledged(people)
+    deliver_due()  # the acknowledgement goes out, and comes back
+    pipe(dsn(ack.message_id, CLAIRE))
+    people.client.refresh_from_db()
+    assert people.client.mail_failing_since is not None
+    deliver_due()
+    django_mail.outbox.clear()
+
+    with time_machine.travel(MONDAY_10 + timedelta(minutes=30), tick=False):
+        pipe(hostile("Sev 3 - another question"))  # acknowledged: automatic
+        actions.reply(ticket, "Here is the fix.", by=people.agent)  # a person's reply
+        deliver_due()
+
+    assert [m.subject for m in django_mail.outbox] == [f"[{ticket.ref}] Sev 2 - export fails"]
+    held_back = OutboundMail.objects.get(status=OutboundStatus.SUPPRESSED)
+    assert held_back.purpose == "acknowledgement" and "bounces" in held_back.last_error
+    client.force_login(people.agent)
+    page = client.get(reverse("desk:ticket", args=[ticket.ref])).content.decode()
+    assert f"Mail to {people.client.email} bounces" in page
+
+
+def test_a_forged_bounce_marks_no_address(people: People) -> None:
+    """RFC 3464 reports are easy to forge: only one about a Message-ID we sent counts, so a
+    stranger cannot silence a client's acknowledgements."""
+    result = pipe(dsn("never-sent@deskside.test", CLAIRE))
+
+    assert result.outcome in (Outcome.IGNORED, Outcome.QUARANTINED)
+    people.client.refresh_from_db()
+    assert people.client.mail_failing_since is None
+    assert InboundMail.objects.filter(ticket__isnull=False).count() == 0
