@@ -17,7 +17,8 @@ from typing import Any
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Field, Model
+from django.db.models import Field, Func, Model
+from django.db.models.sql.compiler import SQLCompiler
 
 _Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
 
@@ -72,10 +73,34 @@ def _value(
     return field.get_db_prep_save(field.pre_save(row, True), connection)
 
 
+class AsciiLower(Func):
+    """LOWER() that folds the ASCII letters A-Z only, and so gives the same on both databases.
+
+    SQLite's LOWER folds ASCII only. PostgreSQL's folds by the database's locale: under C.UTF-8
+    or en_US.UTF-8 the Kelvin sign K becomes k and the Turkish İ becomes i, so that
+    "Kim@acme.example" written with a Kelvin sign would be the contact kim@acme.example. There
+    it runs under the "C" collation, which folds ASCII only. Raw SQL writes the same with the
+    `{ascii}` placeholder of Statement: `LOWER({email}{ascii})`."""
+
+    function = "LOWER"
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, Sequence[Any]]:
+        return self.as_sql(
+            compiler, connection, template='%(function)s(%(expressions)s COLLATE "C")', **extra
+        )
+
+
+def _ascii_collation(connection: BaseDatabaseWrapper) -> str:
+    return ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+
+
 class Statement:
     """One SQL statement about one model, written with `{table}` and `{field}` placeholders
     (a field's name or attname) that become the quoted names; its `%s` parameters are
-    prepared, in order, by the fields named in `params`.
+    prepared, in order, by the fields named in `params`. `{ascii}` is the collation under which
+    LOWER() folds ASCII letters only (see AsciiLower).
 
         Statement(Mail, "SELECT COUNT(*) FROM {table} WHERE {to} = %s", params=("to",))
     """
@@ -90,7 +115,7 @@ class Statement:
         cached = self._sql.get(alias)
         if cached is None:
             meta, quote = self.model._meta, connections[alias].ops.quote_name
-            names = {"table": quote(meta.db_table)}
+            names = {"table": quote(meta.db_table), "ascii": _ascii_collation(connections[alias])}
             for field in meta.concrete_fields:
                 names[field.name] = names[field.attname] = quote(str(field.column))
             fields = [_concrete(meta.get_field(name)) for name in self.params]

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from deskside.db import AsciiLower
+
 
 class Folded(Lower):
     """LOWER(text) in code point order, whatever the database's collation: a prefix of it is a
@@ -59,7 +61,8 @@ class Organisation(Address):
 
 
 class Contact(Address):
-    """A person who writes to support. The e-mail address is unique whatever its case."""
+    """A person who writes to support. The e-mail address is unique whatever the case of its
+    ASCII letters (deskside/accounts/addresses.py)."""
 
     email = models.EmailField(max_length=254)
     name = models.CharField(max_length=200, blank=True)
@@ -82,7 +85,8 @@ class Contact(Address):
     class Meta:
         ordering = ["email"]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="contact_email_unique_ci"),
+            # ASCII letters in any case, nothing else folded (deskside/accounts/addresses.py).
+            models.UniqueConstraint(AsciiLower("email"), name="contact_email_unique_ci"),
         ]
         indexes = [
             # Desk search: clients whose name or address starts with what an agent typed. On

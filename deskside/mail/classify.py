@@ -12,6 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
+from deskside.accounts.addresses import address_key
 from deskside.mail.parse import ParsedMail
 
 
@@ -90,14 +91,14 @@ def looks_like_ours(
     answering could start a loop. Whether we really sent it, only the outbox knows."""
     if loop_header.lower() in mail.headers:
         return f"our loop header {loop_header}"
-    ours = {address.lower() for address in support_addresses}
-    if mail.from_address.lower() in ours:
+    ours = {address_key(address) for address in support_addresses}
+    if address_key(mail.from_address) in ours:
         return f"sent from our address {mail.from_address}"
-    x_loop = mail.headers.get("x-loop", "").lower()
+    x_loop = address_key(mail.headers.get("x-loop", ""))
     if any(address in x_loop for address in ours):
         return "an X-Loop header naming our address"
-    domain = message_id_domain.lower().lstrip("@")
-    if mail.message_id and str(mail.message_id).lower().endswith(f"@{domain}"):
+    domain = address_key(message_id_domain).lstrip("@")
+    if mail.message_id and address_key(str(mail.message_id)).endswith(f"@{domain}"):
         return f"a Message-ID on our domain {domain}"
     return None
 

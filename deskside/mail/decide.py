@@ -19,13 +19,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Value
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from deskside import db
+from deskside.accounts import addresses
 from deskside.accounts.models import Contact, Language
 from deskside.core.severity import Result as Reading
 from deskside.core.severity import SeverityReading, read_severity, strip_reply_prefixes
+from deskside.db import AsciiLower
 from deskside.mail import answers, authresults
 from deskside.mail.classify import Classification, Kind, classify, looks_like_ours
 from deskside.mail.language import detect
@@ -222,14 +223,9 @@ def find_ticket(mail: ParsedMail) -> Ticket | None:
 
 
 def contact_by_address(address: str) -> Contact | None:
-    """The contact with this address in any case. `LOWER(email) = LOWER(%s)` is the expression
-    of the unique index, so both databases search that index (`iexact` would scan the table:
-    LIKE on SQLite, UPPER() on PostgreSQL)."""
-    return _CONTACT_BY_ADDRESS.first(address)
-
-
-# The unique index makes it one row at most, so `.first()`'s ORDER BY is not needed.
-_CONTACT_BY_ADDRESS = db.Lookup(Contact, "LOWER({email}) = LOWER(%s)", params=("email",))
+    """The contact with this address, its ASCII letters in any case, nothing else folded
+    (deskside/accounts/addresses.py: a lookalike is another contact)."""
+    return addresses.contact_by_address(address)
 
 
 def known_sender(ticket: Ticket, address: str) -> Contact | None:
@@ -375,11 +371,11 @@ def _failed_recipients_header(mail: ParsedMail) -> tuple[str, ...]:
 
 
 def _mark_failing(addresses: Sequence[str]) -> None:
-    """Mark the contacts behind bounced addresses, compared case-insensitively like every
-    address; an address already failing keeps the time it started to fail."""
+    """Mark the contacts behind bounced addresses, compared as every address is (ASCII letters
+    in any case); an address already failing keeps the time it started to fail."""
     if addresses:
-        Contact.objects.alias(email_lower=Lower("email")).filter(
-            email_lower__in=[Lower(Value(a)) for a in addresses[:50]],
+        Contact.objects.alias(key=AsciiLower("email")).filter(
+            key__in=[AsciiLower(Value(a)) for a in addresses[:50]],
             mail_failing_since__isnull=True,
         ).update(mail_failing_since=timezone.now())
 

@@ -29,6 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from deskside.accounts.addresses import address_key
 from deskside.mail import decide, rawstore
 from deskside.mail.classify import classify, is_our_own
 from deskside.mail.models import InboundMail, InboundStatus
@@ -202,7 +203,7 @@ def _may_answer(inbound: InboundMail, mail: ParsedMail) -> bool:
     if automatic_answers_since(address, now - decide.AUTO_ANSWER_WINDOW) >= decide.AUTO_ANSWER_CAP:
         return False
     return not OutboundMail.objects.filter(
-        primary_to=address.lower(),
+        primary_to=address_key(address),
         purpose=ANSWER_PURPOSE,
         created_at__gte=now - ANSWER_AGAIN_AFTER,
     ).exists()
@@ -212,7 +213,7 @@ def answer_to(inbound: InboundMail) -> OutboundMail | None:
     """The answer its sender got about this mail, if any (for the desk): the one in reply to
     its Message-ID, or for a mail without one, the one queued while it was held."""
     answers = OutboundMail.objects.filter(
-        primary_to=inbound.from_address.lower(), purpose=ANSWER_PURPOSE
+        primary_to=address_key(inbound.from_address), purpose=ANSWER_PURPOSE
     )
     if inbound.message_id:
         return answers.filter(in_reply_to=inbound.message_id).first()

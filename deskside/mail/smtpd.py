@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from deskside.accounts.addresses import address_key
 from deskside.config import HostPort
 from deskside.mail.intake import TemporaryFailure, process, store
 from deskside.mail.models import Door
@@ -40,7 +41,7 @@ class IntakeHandler:
     """aiosmtpd handler: RCPT filters, DATA stores and then hands the mail to a worker."""
 
     def __init__(self, support_addresses: Iterable[str], *, lmtp: bool = False) -> None:
-        self.support_addresses = frozenset(a.lower() for a in support_addresses)
+        self.support_addresses = frozenset(address_key(a) for a in support_addresses)
         self.lmtp = lmtp
         # One worker keeps processing in arrival order and leaves the event loop free.
         self.workers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtpd-process")
@@ -48,7 +49,7 @@ class IntakeHandler:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
-        if address.lower() not in self.support_addresses:
+        if address_key(address) not in self.support_addresses:
             return NO_SUCH_MAILBOX.format(address=address)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)

@@ -23,12 +23,13 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.db.models.functions import Lower
 from django.tasks import task
 from django.utils import timezone
 
 from deskside import db
+from deskside.accounts.addresses import address_key
 from deskside.accounts.models import Contact
+from deskside.db import AsciiLower
 from deskside.outbox.models import CalendarMethod, OutboundMail, OutboundStatus
 
 log = logging.getLogger("deskside.outbox")
@@ -103,7 +104,7 @@ def queue(
     references = [_clean(r, "References") for r in references]
     mail = OutboundMail(
         to=list(to),
-        primary_to=to[0].lower() if to else "",
+        primary_to=address_key(to[0]) if to else "",
         subject=subject[:998],
         text=text,
         html=html,
@@ -218,7 +219,7 @@ class InvitationMail(EmailMultiAlternatives):
 
 def automatic_answers_since(address: str, since: datetime) -> int:
     """How many automatic answers went (or will go) to `address` since `since` (the cap)."""
-    return int(_AUTOMATIC_ANSWERS_SINCE.value(address.lower(), True, since))
+    return int(_AUTOMATIC_ANSWERS_SINCE.value(address_key(address), True, since))
 
 
 _AUTOMATIC_ANSWERS_SINCE = db.Statement(
@@ -277,12 +278,12 @@ def _without_failing(due: list[OutboundMail]) -> list[OutboundMail]:
     automatic = {m.primary_to for m in due if m.automatic and m.primary_to}
     if not automatic:
         return due
-    failing = set(
-        Contact.objects.alias(key=Lower("email"))
+    failing = {
+        address_key(address)
+        for address in Contact.objects.alias(key=AsciiLower("email"))
         .filter(key__in=sorted(automatic), mail_failing_since__isnull=False)
         .values_list("email", flat=True)
-    )
-    failing = {address.lower() for address in failing}
+    }
     stopped = [m for m in due if m.automatic and m.primary_to in failing]
     for mail in stopped:
         OutboundMail.objects.filter(pk=mail.pk, status=OutboundStatus.QUEUED).update(

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deskside import db
+from deskside.accounts.addresses import address_key
 from deskside.outbox.send import queue
 from deskside.tickets.links import absolute
 from deskside.tickets.models import (
@@ -68,7 +69,7 @@ def tell(
         db.insert(notification)
     by_mail = sorted(
         {
-            email.lower()
+            address_key(email)
             for _pk, email, delivery in wanted
             if email and delivery == Delivery.DESK_AND_MAIL
         }
