@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import OuterRef, Subquery, Value
+from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.utils import timezone
 from deskside import db
 from deskside.accounts.addresses import address_key
 from deskside.outbox.send import queue
+from deskside.tickets import floods
 from deskside.tickets.links import absolute
 from deskside.tickets.models import (
     Delivery,
@@ -43,15 +44,21 @@ def tell(
     not_to: User | None = None,
 ) -> list[Notification]:
     """Tell each person once (`not_to`, who caused it, is left out). `path` is where it leads in
-    the desk: the ticket's page unless given. The mail is one, to everyone who wants it."""
+    the desk: the ticket's page unless given. The mail is one, to everyone who wants it. A
+    person past the hour's ALERTS_PER_HOUR notices of `kind` gets a line in one summary notice
+    instead (deskside/tickets/floods.py)."""
     ids = _unique_ids(people, leave_out=not_to.pk if not_to else None)
     if not ids:
         return []
     # Read now, not from the caller's (possibly cached) list: a person removed or made inactive
     # a moment ago is not told, and the mail goes to their current address.
-    wanted = list(_reachable(ids, kind))
+    wanted = [w for w in _reachable(ids, kind) if w[2] != Delivery.OFF]
     path = path or (reverse("desk:ticket", args=[ticket.ref]) if ticket else reverse("desk:queue"))
     now = timezone.now()
+    flooded = _flooded([pk for pk, _email, _delivery in wanted], kind, since=now - floods.WINDOW)
+    if flooded:
+        _sum_up([w for w in wanted if w[0] in flooded], kind, title=title, now=now)
+        wanted = [w for w in wanted if w[0] not in flooded]
     told = [
         Notification(
             user_id=pk,
@@ -62,8 +69,7 @@ def tell(
             path=path,
             created_at=now,
         )
-        for pk, _email, delivery in wanted
-        if delivery != Delivery.OFF
+        for pk, _email, _delivery in wanted
     ]
     for notification in told:
         db.insert(notification)
@@ -86,12 +92,95 @@ def tell(
     return told
 
 
+def _flooded(ids: list[int], kind: NotificationKind, *, since: datetime) -> set[int]:
+    """Who already had the hour's ALERTS_PER_HOUR notices of `kind`: one query on the
+    (user, kind, created_at) index."""
+    if not ids:
+        return set()
+    counts = (
+        Notification.objects.filter(user_id__in=ids, kind=kind, created_at__gte=since)
+        .values("user_id")
+        .annotate(told=Count("id"))
+        .filter(told__gte=floods.ALERTS_PER_HOUR)
+    )
+    return {row["user_id"] for row in counts}
+
+
+Reachable = tuple[int, str, str]  # (user id, address, delivery), as _reachable reads them
+
+
+def _sum_up(wanted: list[Reachable], kind: NotificationKind, *, title: str, now: datetime) -> None:
+    """Past the cap, one notice a person says what else happened this hour: it is written once
+    (with one mail, for those who take mail), then grows a line each time, unread again and
+    without a mail. The administrators hear that the cap tripped."""
+    path = f"{reverse('desk:notifications')}#more-{kind.value}"
+    line = " ".join(title.split())[:300]
+    summaries = {
+        n.user_id: n
+        for n in Notification.objects.filter(
+            user_id__in=[pk for pk, _email, _delivery in wanted],
+            kind=kind,
+            path=path,
+            created_at__gte=now - floods.WINDOW,
+        )
+    }
+    for summary in summaries.values():
+        _grow(summary, line, kind)
+    _start_summary([w for w in wanted if w[0] not in summaries], kind, line, path, now)
+    if kind != NotificationKind.FLOOD:  # the administrators' own notices trip nothing
+        floods.tripped(
+            f"alerts:{kind.value}",
+            title=f"Flood: more than {floods.ALERTS_PER_HOUR} an hour of '{kind.label}'",
+            text=f"Staff had more than {floods.ALERTS_PER_HOUR} notices of one kind in an hour; "
+            f"the rest are summed up in one notice each. The latest: {line}",
+            path=reverse("desk:queue"),
+        )
+
+
+def _summary_title(count: int, kind: NotificationKind) -> str:
+    return f"{count} more this hour: {kind.label.lower()} (past the hourly cap, without mail)"
+
+
+def _grow(summary: Notification, line: str, kind: NotificationKind) -> None:
+    summary.text = f"{line}\n{summary.text}"[:5000]
+    summary.title = _summary_title(summary.text.count("\n") + 1, kind)
+    summary.read_at = None
+    summary.save(update_fields=["title", "text", "read_at"])
+
+
+def _start_summary(
+    fresh: list[Reachable], kind: NotificationKind, line: str, path: str, now: datetime
+) -> None:
+    for pk, _email, _delivery in fresh:
+        db.insert(
+            Notification(
+                user_id=pk,
+                kind=kind,
+                title=_summary_title(1, kind),
+                text=line,
+                path=path,
+                created_at=now,
+            )
+        )
+    by_mail = sorted({address_key(e) for _pk, e, d in fresh if e and d == Delivery.DESK_AND_MAIL})
+    if by_mail:
+        heading = f"More than {floods.ALERTS_PER_HOUR} this hour: {kind.label.lower()}"
+        queue(
+            to=by_mail,
+            subject=heading,
+            text=f"{heading}. The rest of the hour's are listed in the desk, one line each and "
+            f"without a mail:\n\n{line}\n\nIn the desk: {absolute(path)}\n",
+            purpose=kind.value,
+            automatic=True,
+        )
+
+
 def _unique_ids(people: Iterable[Someone], leave_out: int | None) -> list[int]:
     ids = dict.fromkeys(p.pk if isinstance(p, User) else p for p in people)
     return [pk for pk in ids if pk != leave_out]
 
 
-def _reachable(ids: list[int], kind: NotificationKind) -> Iterable[tuple[int, str, str]]:
+def _reachable(ids: list[int], kind: NotificationKind) -> Iterable[Reachable]:
     """(id, address, delivery) of the active users among `ids`, in one query."""
     chosen = NotificationSetting.objects.filter(user=OuterRef("pk"), kind=kind).values("delivery")
     return (

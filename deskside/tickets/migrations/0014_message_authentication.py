@@ -20,7 +20,7 @@ def drop_column(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0011_event_held_mail"),
+        ("tickets", "0013_finished_tickets_index"),
     ]
 
     operations = [

@@ -10,6 +10,7 @@ from deskside.tickets.models.choices import (
 )
 from deskside.tickets.models.notification import (
     Delivery,
+    FloodAlarm,
     Notification,
     NotificationKind,
     NotificationSetting,
@@ -32,6 +33,7 @@ __all__ = [
     "Effort",
     "Event",
     "EventKind",
+    "FloodAlarm",
     "LinkKind",
     "Message",
     "MessageKind",

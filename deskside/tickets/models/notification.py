@@ -18,6 +18,8 @@ class NotificationKind(models.TextChoices):
     ESCALATION = "escalation", "A level-1 or level-2 ticket needs an agent"
     CLOCK_WARNING = "clock_warning", "A clock is at 75%"
     CLOCK_BREACH = "clock_breach", "A clock is breached"
+    # For the administrators (superusers, leads): a cap on floods held or refused something.
+    FLOOD = "flood", "A flood cap held back mail, tickets or alerts"
 
 
 class Delivery(models.TextChoices):
@@ -50,6 +52,8 @@ class Notification(models.Model):
                 fields=["user", "id"], name="notification_unread", condition=models.Q(read_at=None)
             ),
             models.Index(fields=["user", "-id"], name="notification_recent"),
+            # What a person was told of one kind in the last hour (the cap on alerts).
+            models.Index(fields=["user", "kind", "created_at"], name="notification_kind_recent"),
         ]
 
     def __str__(self) -> str:
@@ -70,3 +74,15 @@ class NotificationSetting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.kind} {self.delivery}"
+
+
+class FloodAlarm(models.Model):
+    """When the administrators were last told that one flood cap tripped (`key`: which cap,
+    for whom), so that they hear of it once an hour, not once per held mail
+    (deskside/tickets/floods.py)."""
+
+    key = models.CharField(max_length=400, unique=True)
+    told_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key} (told {self.told_at:%Y-%m-%d %H:%M})"
