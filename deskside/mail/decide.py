@@ -27,7 +27,7 @@ from deskside.accounts.models import Contact, Language
 from deskside.core.severity import Result as Reading
 from deskside.core.severity import SeverityReading, read_severity, strip_reply_prefixes
 from deskside.db import AsciiLower
-from deskside.mail import answers, authresults
+from deskside.mail import answers, authresults, floods
 from deskside.mail.classify import Classification, Kind, classify, looks_like_ours
 from deskside.mail.language import detect
 from deskside.mail.models import InboundMail, Outcome
@@ -90,7 +90,7 @@ def handle(inbound: InboundMail, raw: bytes, *, vouched: bool = False) -> Result
         return _quarantine(
             inbound, f"the sender address is longer than {MAX_ADDRESS_LENGTH} characters"
         )
-    return _new_ticket(inbound, mail, kind, vouched=vouched)
+    return _new_mail(inbound, mail, kind, vouched=vouched)
 
 
 def _our_own(inbound: InboundMail, mail: ParsedMail, looks: str) -> Result:
@@ -440,6 +440,28 @@ def _language(mail: ParsedMail) -> str:
     return detect(mail.visible_text or mail.text) or Language.EN
 
 
+def _new_mail(
+    inbound: InboundMail, mail: ParsedMail, kind: Classification, *, vouched: bool
+) -> Result:
+    """A mail that claims no ticket: a repeat of the sender's ticket of the last hour (the same
+    subject) joins it as a reply; anything else opens a new ticket, within the caps on floods
+    (deskside/mail/floods.py)."""
+    known = contact_by_address(mail.from_address)
+    seen = floods.load(mail.from_address, known, inbound.received_at)
+    repeat = floods.repeat_of(_subject_of_new(mail.subject, None) or NO_SUBJECT, seen)
+    if repeat is None:
+        return _new_ticket(inbound, mail, kind, vouched=vouched, known=known, seen=seen)
+    ticket = inbound.claimed_ticket = Ticket.objects.get(pk=repeat)
+    result = _reply(inbound, mail, ticket, kind, vouched=vouched)
+    if result.outcome == Outcome.QUARANTINED:
+        return result
+    repeated = f"a repeat of {ticket.ref} (the same sender and subject within the hour)"
+    return replace(result, reason="; ".join(filter(None, [repeated, result.reason])))
+
+
+NO_SUBJECT = "(no subject)"
+
+
 def _new_ticket(
     inbound: InboundMail,
     mail: ParsedMail,
@@ -448,16 +470,24 @@ def _new_ticket(
     note: str = "",
     follows: Ticket | None = None,
     vouched: bool = False,
+    known: Contact | None = None,
+    seen: floods.Load | None = None,
 ) -> Result:
-    known = contact_by_address(mail.from_address)
-    if known and not vouched and by == actions.SYSTEM and forged(inbound):
-        return _held_as_forged(inbound)
+    """`known` and `seen`, when the caller read them: the sender's contact (None: a new sender)
+    and what the last hour brought from them."""
+    if seen is None:
+        known = contact_by_address(mail.from_address)
+    if by == actions.SYSTEM:
+        seen = seen or floods.load(mail.from_address, known, inbound.received_at)
+        held = _held_new(inbound, mail, known, seen, vouched=vouched)
+        if held is not None:
+            return held
     contact = _contact(mail, known)
     reading = read_severity(mail.subject)
     problem = {Reading.FOUND: None, Reading.MISSING: CloseReason.NO_SEVERITY}.get(
         reading.result, CloseReason.INVALID_SEVERITY
     )
-    no_answer = _no_answer(inbound, kind, contact)
+    no_answer = _no_answer(inbound, kind, contact, seen)
     answerable = no_answer is None
     if problem and kind.kind == Kind.NORMAL and not answerable and by == actions.SYSTEM:
         # A person wrote it, and neither a queue nor an answer would reach anyone: a closed
@@ -468,7 +498,7 @@ def _new_ticket(
         return _quarantine(inbound, f"{_problem_words(reading)}, and no answer may go ({why})")
     ticket, first = actions.open_ticket_with_message(
         contact=contact,
-        subject=_subject_of_new(mail.subject, follows) or "(no subject)",
+        subject=_subject_of_new(mail.subject, follows) or NO_SUBJECT,
         claimed_severity=reading.level,
         received_at=inbound.received_at,
         message=_new_message(mail, kind, arrived=inbound.received_at, inbound=inbound),
@@ -479,6 +509,8 @@ def _new_ticket(
     )
     inbound.ticket = ticket
     inbound.ticket_message = first
+    if contact.organisation_id is None:  # counted by the cap on new tickets per domain
+        inbound.sender_domain = floods.domain_of(contact.email)
     answered = answerable
     if answered:
         if problem is None:
@@ -529,7 +561,25 @@ def _under_cap(contact: Contact) -> bool:
     )
 
 
-def _no_answer(inbound: InboundMail, kind: Classification, contact: Contact) -> str | None:
+def _held_new(
+    inbound: InboundMail,
+    mail: ParsedMail,
+    known: Contact | None,
+    seen: floods.Load,
+    *,
+    vouched: bool,
+) -> Result | None:
+    """A new mail that must wait for a person: in a known contact's name and failed DMARC, or
+    past a cap on new tickets."""
+    if known and not vouched and forged(inbound):
+        return _held_as_forged(inbound)
+    flood = floods.hold(mail.from_address, known, seen)
+    return _quarantine(inbound, flood) if flood else None
+
+
+def _no_answer(
+    inbound: InboundMail, kind: Classification, contact: Contact, seen: floods.Load | None
+) -> str | None:
     """Why a new mail gets no automatic answer, or None when it may get one."""
     if not kind.may_auto_answer:
         return kind.reason or "an automatic mail"
@@ -538,4 +588,4 @@ def _no_answer(inbound: InboundMail, kind: Classification, contact: Contact) -> 
         return f"{failed} failed: no automatic answer to a sender who may be forged"
     if not _under_cap(contact):
         return CAPPED
-    return None
+    return floods.no_answer(contact.email, contact, seen) if seen else None

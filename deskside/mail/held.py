@@ -13,8 +13,9 @@ internal error. In the transaction that holds it (deskside/mail/intake.py), the 
   else the mail's own, as for a new mail), once: never when the mail is automatic (an
   out-of-office, a bounce, a list, our own mail), unreadable or from an ambiguous sender (which
   address would be answered?), at most once a day per address
-  (ANSWER_AGAIN_AFTER), and within the cap of automatic answers an address gets in an hour
-  (decide.AUTO_ANSWER_CAP). The answer names no ticket: its sender is not verified.
+  (ANSWER_AGAIN_AFTER), and within the caps of automatic answers an address and its domain get
+  in an hour (decide.AUTO_ANSWER_CAP, floods.AUTO_ANSWERS_PER_DOMAIN). The answer names no
+  ticket: its sender is not verified.
 
 A mail held again after a retry tells nobody: whoever retried it sees the outcome.
 """
@@ -30,7 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deskside.accounts.addresses import address_key
-from deskside.mail import decide, rawstore
+from deskside.mail import decide, floods, rawstore
 from deskside.mail.classify import classify, is_our_own
 from deskside.mail.models import InboundMail, InboundStatus
 from deskside.mail.parse import MailRejected, ParsedMail, parse
@@ -201,6 +202,8 @@ def _may_answer(inbound: InboundMail, mail: ParsedMail) -> bool:
         return False
     now = timezone.now()
     if automatic_answers_since(address, now - decide.AUTO_ANSWER_WINDOW) >= decide.AUTO_ANSWER_CAP:
+        return False
+    if floods.domain_capped(address):
         return False
     return not OutboundMail.objects.filter(
         primary_to=address_key(address),

@@ -241,6 +241,7 @@ def _mark(inbound: InboundMail, result: Result) -> None:
         inbound.ticket_message_id,
         inbound.claimed_ticket_id,
         inbound.authentication,
+        inbound.sender_domain,
         inbound.pk,
         InboundStatus.STORED,
     )
@@ -252,8 +253,8 @@ _MARK = db.Statement(
     InboundMail,
     "UPDATE {table} SET {attempts} = {attempts} + 1, {outcome} = %s, {reason} = %s, "
     "{status} = %s, {processed_at} = %s, {subject} = %s, {from_address} = %s, {ticket} = %s, "
-    "{ticket_message} = %s, {claimed_ticket} = %s, {authentication} = %s "
-    "WHERE {id} = %s AND {status} = %s",
+    "{ticket_message} = %s, {claimed_ticket} = %s, {authentication} = %s, "
+    "{sender_domain} = %s WHERE {id} = %s AND {status} = %s",
     params=(
         "outcome",
         "reason",
@@ -265,6 +266,7 @@ _MARK = db.Statement(
         "ticket_message",
         "claimed_ticket",
         "authentication",
+        "sender_domain",
         "id",
         "status",
     ),

@@ -75,6 +75,12 @@ class InboundMail(models.Model):
         help_text="What our own mail server's Authentication-Results said (RFC 8601; only "
         "DESKSIDE_AUTHSERV_ID is believed), e.g. 'spf=fail dkim=none dmarc=fail'.",
     )
+    sender_domain = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Set when the mail opened a ticket for a sender outside any organisation: "
+        "the cap on new tickets per domain counts these (deskside/mail/floods.py).",
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -82,7 +88,10 @@ class InboundMail(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["message_id", "content_hash"], name="inbound_once"),
         ]
-        indexes = [models.Index(fields=["status", "id"], name="inbound_status")]
+        indexes = [
+            models.Index(fields=["status", "id"], name="inbound_status"),
+            models.Index(fields=["sender_domain", "received_at"], name="inbound_domain_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.message_id or self.content_hash[:12]} ({self.get_status_display()})"

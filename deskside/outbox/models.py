@@ -25,7 +25,10 @@ class OutboundMail(models.Model):
 
     to = models.JSONField(help_text="Recipient addresses.")
     primary_to = models.CharField(
-        max_length=320, db_index=True, help_text="First recipient, lower case."
+        max_length=320, db_index=True, help_text="First recipient, ASCII letters in lower case."
+    )
+    primary_domain = models.CharField(
+        max_length=255, blank=True, help_text="The domain of the first recipient, as primary_to."
     )
     subject = models.CharField(max_length=998)
     text = models.TextField()
@@ -59,7 +62,11 @@ class OutboundMail(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
+            # Automatic answers to one domain in the last hour (deskside/mail/floods.py).
+            models.Index(fields=["primary_domain", "purpose", "created_at"], name="outbox_domain"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.purpose} to {', '.join(self.to)}: {self.subject}"

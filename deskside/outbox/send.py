@@ -105,6 +105,7 @@ def queue(
     mail = OutboundMail(
         to=list(to),
         primary_to=address_key(to[0]) if to else "",
+        primary_domain=address_key(to[0]).rpartition("@")[2] if to else "",
         subject=subject[:998],
         text=text,
         html=html,

@@ -4,26 +4,84 @@ A desk takes mail from anyone and alerts its staff on its own: unchecked, 1,000 
 1,000 tickets, 50 level-1 tickets make 50 alerts to every agent, and nobody in charge hears of it
 (FreeScout #3670, #4143; Znuny's loop protection counts automatic mail per address). The caps
 count what happened in the last hour (WINDOW), each with one query on an index of its own; what
-they stop is never dropped. Alerts past ALERTS_PER_HOUR are summed up in one notice a person
+they stop is never dropped: new tickets past a cap are held for review (mail,
+deskside/mail/floods.py), and alerts past ALERTS_PER_HOUR are summed up in one notice a person
 (deskside/tickets/notify.py). When a cap trips, the administrators (superusers and the `lead`
 group) are told, once an hour per cap and per sender, domain, organisation or kind (FloodAlarm).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
 from deskside import db
+from deskside.accounts.addresses import address_key
+from deskside.accounts.models import Contact, Organisation
 from deskside.accounts.roles import Role
-from deskside.tickets.models import FloodAlarm, NotificationKind
+from deskside.tickets.models import FloodAlarm, NotificationKind, Ticket
 
 WINDOW = timedelta(hours=1)
+# New tickets an hour, by mail and in the portal together.
+NEW_TICKETS_PER_ADDRESS = 10
+NEW_TICKETS_PER_ORGANISATION = 60
+# Acknowledgements and explanations of an organisation's new tickets an hour: the rest of its
+# new tickets open without an automatic answer.
+AUTO_ANSWERS_PER_ORGANISATION = 30
 # Notices of one kind to one person an hour; the rest are summed up in one notice, without mail.
 ALERTS_PER_HOUR = 10
+
+
+def recent_tickets(contact_id: int, since: datetime) -> list[tuple[int, str]]:
+    """(id, subject) of the contact's tickets received since `since`, oldest first: at most one
+    more than the cap, which is all that the cap and the coalescing of repeats need."""
+    found = (
+        Ticket.objects.filter(contact_id=contact_id, received_at__gte=since)
+        .order_by("received_at", "id")
+        .values_list("id", "subject")[: NEW_TICKETS_PER_ADDRESS + 1]
+    )
+    return list(found)
+
+
+def organisation_tickets(organisation_id: int, since: datetime) -> int:
+    """How many tickets the organisation received since `since`, counted up to one more than
+    the larger of its caps."""
+    return (
+        Ticket.objects.filter(organisation_id=organisation_id, received_at__gte=since)
+        .order_by()[: NEW_TICKETS_PER_ORGANISATION + 1]
+        .count()
+    )
+
+
+@dataclass(frozen=True)
+class Trip:
+    """A cap that trips: which (FloodAlarm's key) and why, in words for the staff."""
+
+    key: str
+    words: str
+
+
+def over_new_tickets(contact: Contact, recent: int, organisation_count: int) -> Trip | None:
+    """Whether one more ticket of `contact` would be one too many, given how many tickets they
+    (`recent`) and their organisation had in the last hour."""
+    if recent >= NEW_TICKETS_PER_ADDRESS:
+        return Trip(
+            f"tickets:address:{address_key(contact.email)}",
+            f"{contact.email} opened {recent} tickets in the last hour "
+            f"(the cap is {NEW_TICKETS_PER_ADDRESS})",
+        )
+    if contact.organisation_id is not None and organisation_count >= NEW_TICKETS_PER_ORGANISATION:
+        name = Organisation.objects.filter(pk=contact.organisation_id).values_list("name")[0][0]
+        return Trip(
+            f"tickets:organisation:{contact.organisation_id}",
+            f"{name} opened {organisation_count} tickets in the last hour "
+            f"(the cap is {NEW_TICKETS_PER_ORGANISATION})",
+        )
+    return None
 
 
 def administrators() -> list[int]:

@@ -35,7 +35,9 @@ PROCESSED = "Deskside/Processed"
 
 # -- the mails ---------------------------------------------------------------------------------
 
-SENDERS = 200  # 900 new mails, at most 5 each: under the automatic-answer cap of 5 an hour
+# 900 new mails, at most 5 each, each sender at a domain of its own: under the caps on
+# automatic answers and new tickets per address and per domain (deskside/mail/floods.py).
+SENDERS = 200
 TOPICS = (
     "export fails",
     "login is slow",
@@ -66,7 +68,7 @@ class Mail:
 
 
 def sender(index: int) -> str:
-    return f"client{index:03d}@org{index % 17:02d}.example"
+    return f"client{index:03d}@org{index:03d}.example"
 
 
 def _raw(mail: Mail) -> bytes:
@@ -98,7 +100,7 @@ def plan(seed: int, new: int = 800, no_severity: int = 100, replies: int = 100) 
         subject = (
             f"Sev {rng.randint(1, 4)} - {rng.choice(TOPICS)} (mail {number})"
             if kind == "new"
-            else rng.choice(ASKS)
+            else f"{rng.choice(ASKS)} (mail {number})"  # the same subject twice is one ticket
         )
         message_id = f"crash-{seed}-{number}@{address.split('@')[1]}"
         first.append(Mail(number, message_id, address, subject, kind))

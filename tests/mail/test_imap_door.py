@@ -229,10 +229,10 @@ def test_a_mail_that_fails_stays_in_the_inbox_and_the_next_goes_on(box, monkeypa
     processed = imap.ensure_folder(box, PROCESSED)
     real_handle = decide.handle
 
-    def locked_for_the_first(inbound: InboundMail, raw: bytes) -> object:
+    def locked_for_the_first(inbound: InboundMail, raw: bytes, **how: bool) -> object:
         if b"Sev 1 - first" in raw:
             raise OperationalError("database is locked")
-        return real_handle(inbound, raw)
+        return real_handle(inbound, raw, **how)
 
     with monkeypatch.context() as patch:
         # Both are stored and processed as one batch, which fails; then one mail at a time.

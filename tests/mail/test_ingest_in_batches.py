@@ -43,8 +43,8 @@ def test_a_bad_mail_in_a_batch_is_quarantined_and_the_others_are_kept(
 ) -> None:
     real_handle = decide.handle
 
-    def failing_on_the_second(inbound: InboundMail, raw: bytes) -> Result:
-        result = real_handle(inbound, raw)  # its ticket is written, then undone
+    def failing_on_the_second(inbound: InboundMail, raw: bytes, **how: bool) -> Result:
+        result = real_handle(inbound, raw, **how)  # its ticket is written, then undone
         if b"second" in raw:
             raise ValueError("a bug this mail provokes")
         return result
@@ -99,10 +99,10 @@ def test_a_database_failure_while_processing_leaves_the_whole_batch_stored(
 ) -> None:
     real_handle = decide.handle
 
-    def locked_on_the_second(inbound: InboundMail, raw: bytes) -> Result:
+    def locked_on_the_second(inbound: InboundMail, raw: bytes, **how: bool) -> Result:
         if b"second" in raw:
             raise OperationalError("database is locked")
-        return real_handle(inbound, raw)
+        return real_handle(inbound, raw, **how)
 
     stored = intake.store_many(
         [Arrival(mail("Sev 2 - first"), MONDAY_10), Arrival(mail("Sev 2 - second"))],

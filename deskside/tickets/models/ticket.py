@@ -128,6 +128,10 @@ class Ticket(models.Model):
                 name="ticket_finished",
                 condition=Q(in_queue=False),
             ),
+            # A sender's and an organisation's tickets of the last hour: the caps on floods and
+            # the coalescing of repeats (deskside/tickets/floods.py) read these alone.
+            models.Index(fields=["contact", "received_at"], name="ticket_contact_recent"),
+            models.Index(fields=["organisation", "received_at"], name="ticket_org_recent"),
         ]
         constraints = [
             models.CheckConstraint(
