@@ -84,6 +84,16 @@ def over_new_tickets(contact: Contact, recent: int, organisation_count: int) -> 
     return None
 
 
+def portal_refusal(contact: Contact) -> Trip | None:
+    """Whether the portal must refuse `contact` a new ticket now (the same caps as mail)."""
+    since = timezone.now() - WINDOW
+    recent = len(recent_tickets(contact.pk, since))
+    organisation = (
+        organisation_tickets(contact.organisation_id, since) if contact.organisation_id else 0
+    )
+    return over_new_tickets(contact, recent, organisation)
+
+
 def administrators() -> list[int]:
     """Who hears that a cap tripped: active superusers and leads."""
     people = get_user_model().objects.filter(

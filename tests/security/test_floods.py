@@ -177,6 +177,35 @@ def test_an_organisations_flood_is_capped_and_acknowledged_thirty_times(people: 
     assert any(t.startswith("Flood: Acme Antwerp opened 60 tickets") for t in admins_told())
 
 
+# -- the portal ---------------------------------------------------------------------------------
+
+
+def test_the_portal_takes_ten_tickets_an_hour_and_keeps_the_eleventh(people: People) -> None:
+    """Issue #13: 1,000 portal submissions were all accepted. The eleventh of the hour is
+    refused with a sentence in the client's language, her text still in the form, and the
+    lead hears of it once."""
+    client = signed_in(people.client)
+    for n in range(10):
+        answer = client.post(
+            "/portal/new/", {"subject": f"Vraag {n}", "description": "Iets.", "level": "3"}
+        )
+        assert answer.status_code == 302
+
+    refused = client.post(
+        "/portal/new/", {"subject": "Vraag 11", "description": "Mijn lange uitleg.", "level": "3"}
+    )
+    client.post("/portal/new/", {"subject": "Vraag 12", "description": "Nog een.", "level": "3"})
+
+    page = refused.content.decode()
+    assert refused.status_code == 200 and "U of uw organisatie opende het voorbije uur" in page
+    assert "Mijn lange uitleg." in page  # nothing lost
+    assert Ticket.objects.count() == 10
+    assert admins_told() == [
+        "Flood: Claire@Acme.example opened 10 tickets in the last hour (the cap is 10): the "
+        "portal refuses more"
+    ]
+
+
 # -- alerts -------------------------------------------------------------------------------------
 
 
