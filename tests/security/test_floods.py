@@ -20,7 +20,7 @@ from imap_tools import BaseMailBox
 
 from deskside.accounts.models import Contact
 from deskside.mail import floods as mail_floods
-from deskside.mail import imap
+from deskside.mail import imap, quarantine
 from deskside.mail.intake import ingest_many
 from deskside.mail.models import Door, Outcome
 from deskside.outbox.models import OutboundMail
@@ -80,6 +80,20 @@ def test_two_hundred_mails_from_one_sender_make_ten_tickets(people: People) -> N
         "further mail held"
     ]
     assert len(mailed_to(CLAIRE)) <= 5  # the hour's automatic answers to her, at most
+
+
+def test_a_held_mail_of_a_flood_is_one_decision_from_its_ticket(people: People) -> None:
+    """Nothing is dropped: the eleventh mail was real, and the agent who opens it as a new
+    ticket is not stopped by the cap (docs/mail-doors.md, Held mail)."""
+    flood(11, sender=CLAIRE)
+    [eleventh] = held_mail()
+
+    result = quarantine.make_ticket(eleventh, by=people.agent)
+
+    assert result.outcome == Outcome.CREATED and Ticket.objects.count() == 11
+    assert Ticket.objects.get(pk=int(str(result.ticket).split("-")[1])).subject == (
+        "Sev 3 - question 10"
+    )
 
 
 def test_the_cap_is_an_hour_and_the_administrators_hear_again_after_it(people: People) -> None:
