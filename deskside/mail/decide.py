@@ -222,15 +222,9 @@ def find_ticket(mail: ParsedMail) -> Ticket | None:
     return known.ticket if known else None
 
 
-def contact_by_address(address: str) -> Contact | None:
-    """The contact with this address, its ASCII letters in any case, nothing else folded
-    (deskside/accounts/addresses.py: a lookalike is another contact)."""
-    return addresses.contact_by_address(address)
-
-
 def known_sender(ticket: Ticket, address: str) -> Contact | None:
     """The ticket's contact, or a known contact of its organisation: never a stranger."""
-    contact = contact_by_address(address)
+    contact = addresses.contact_by_address(address)
     if contact is None:
         return None
     if contact.pk == ticket.contact_id:
@@ -426,7 +420,7 @@ def _contact(mail: ParsedMail, known: Contact | None) -> Contact:
         return new
     # A concurrent mail from the same new sender created it first (PostgreSQL waited for that
     # transaction to commit, so the row is there to read now).
-    found = contact_by_address(mail.from_address)
+    found = addresses.contact_by_address(mail.from_address)
     if found is None:
         raise RuntimeError(f"contact {mail.from_address!r} neither created nor found")
     return found
@@ -446,7 +440,7 @@ def _new_mail(
     """A mail that claims no ticket: a repeat of the sender's ticket of the last hour (the same
     subject) joins it as a reply; anything else opens a new ticket, within the caps on floods
     (deskside/mail/floods.py)."""
-    known = contact_by_address(mail.from_address)
+    known = addresses.contact_by_address(mail.from_address)
     seen = floods.load(mail.from_address, known, inbound.received_at)
     repeat = floods.repeat_of(_subject_of_new(mail.subject, None) or NO_SUBJECT, seen)
     if repeat is None:
@@ -476,7 +470,7 @@ def _new_ticket(
     """`known` and `seen`, when the caller read them: the sender's contact (None: a new sender)
     and what the last hour brought from them."""
     if seen is None:
-        known = contact_by_address(mail.from_address)
+        known = addresses.contact_by_address(mail.from_address)
     if by == actions.SYSTEM:
         seen = seen or floods.load(mail.from_address, known, inbound.received_at)
         held = _held_new(inbound, mail, known, seen, vouched=vouched)

@@ -30,6 +30,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from deskside.accounts import addresses
 from deskside.accounts.addresses import address_key
 from deskside.mail import decide, floods, rawstore
 from deskside.mail.classify import classify, is_our_own
@@ -162,7 +163,7 @@ def _answer_sender(inbound: InboundMail, mail: ParsedMail) -> None:
     address = mail.from_address
     if not _may_answer(inbound, mail):
         return
-    contact = decide.contact_by_address(address)
+    contact = addresses.contact_by_address(address)
     language = contact.language if contact else decide._language(mail)
     context = {
         "subject": mail.subject or "—",

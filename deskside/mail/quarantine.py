@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from deskside import db
+from deskside.accounts import addresses
 from deskside.accounts.models import Contact, Organisation
 from deskside.mail import decide, held, intake, rawstore
 from deskside.mail.models import InboundMail, InboundStatus, Outcome
@@ -118,7 +119,7 @@ def _join(organisation: Organisation, mail: ParsedMail) -> Contact:
     address = mail.from_address
     if not address or len(address) > decide.MAX_ADDRESS_LENGTH:
         raise ActionError("The mail has no usable sender address to add as a contact.")
-    contact = decide.contact_by_address(address)
+    contact = addresses.contact_by_address(address)
     if contact is None:
         new = Contact(
             email=address,
@@ -128,7 +129,7 @@ def _join(organisation: Organisation, mail: ParsedMail) -> Contact:
         )
         if db.insert(new, unless_conflict=True):
             return new
-        contact = decide.contact_by_address(address)  # created a moment ago by another mail
+        contact = addresses.contact_by_address(address)  # created a moment ago by another mail
         if contact is None:
             raise RuntimeError(f"contact {address!r} neither created nor found")
     if contact.organisation_id is None:

@@ -13,8 +13,9 @@ from django.db import connection, models, transaction
 from django.utils.translation import gettext_lazy
 
 from deskside import db
+from deskside.accounts.addresses import contact_by_address
 from deskside.accounts.models import Contact, Organisation
-from deskside.mail.decide import contact_by_address, find_ticket
+from deskside.mail.decide import find_ticket
 from deskside.mail.models import Door, InboundMail
 from deskside.outbox.models import OutboundMail
 from deskside.outbox.send import automatic_answers_since

@@ -21,10 +21,11 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from deskside.accounts import addresses
 from deskside.accounts.access import staff_required
 from deskside.core.severity import Result as Reading
 from deskside.core.severity import read_severity
-from deskside.mail import decide, held, quarantine, rawstore
+from deskside.mail import held, quarantine, rawstore
 from deskside.mail.models import InboundMail, InboundStatus
 from deskside.mail.parse import MailRejected, ParsedMail
 from deskside.tickets import notify
@@ -100,7 +101,9 @@ def render_held(
     """The mail's page; `refused` is the sentence of an action that was not done."""
     assert isinstance(request.user, User)
     mail, unreadable = _read(inbound)
-    contact = decide.contact_by_address(mail.from_address) if mail and mail.from_address else None
+    contact = (
+        addresses.contact_by_address(mail.from_address) if mail and mail.from_address else None
+    )
     context = {
         "inbound": inbound,
         "mail": mail,

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from deskside.accounts import ratelimit
 from deskside.accounts.access import contact_of
+from deskside.accounts.addresses import contact_by_address
 from deskside.accounts.models import Contact, SignInKind
 from deskside.outbox.send import queue
 from deskside.portal import tokens
@@ -49,7 +50,7 @@ def signin(request: HttpRequest) -> HttpResponse:
             return _signin_page(request, form, limited=refused)
         with transaction.atomic():
             ratelimit.record(request, SignInKind.LINK, address)
-            contact = Contact.objects.filter(email__iexact=address).first()
+            contact = contact_by_address(address)
             if contact is not None:
                 _mail_link(request, contact)
         return redirect("portal:link_sent")
@@ -155,7 +156,7 @@ def password_signin(request: HttpRequest) -> HttpResponse:
 
 
 def _check_password(address: str, password: str) -> Contact | None:
-    contact = Contact.objects.select_related("user").filter(email__iexact=address).first()
+    contact = contact_by_address(address)
     user = contact.user if contact else None
     if user is None or not user.has_usable_password():
         make_password(password)  # the same hashing time as a real check: no timing oracle
