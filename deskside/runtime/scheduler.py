@@ -41,6 +41,7 @@ JOBS = (
     Job("deskside.outbox.send.deliver", 15.0),  # retries; new mail is sent at once on commit
     Job("deskside.mail.tasks.finish_stored_mail", 30.0),
     Job("deskside.runtime.tasks.prune_task_results", 3600.0),
+    Job("deskside.runtime.tasks.tally_counts", 30.0),  # the counters of /metrics
 )
 # Every job finishes in seconds (deliver: 100 mails at most, each within the SMTP timeout); a
 # run RUNNING for this long has no worker left.

@@ -1,4 +1,4 @@
-"""Upkeep of the task queue itself."""
+"""Upkeep of the task queue itself, and the counters of /metrics."""
 
 from __future__ import annotations
 
@@ -8,12 +8,20 @@ from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from deskside.runtime import tally
+
 # A finished run stays this long for the admin (Tasks), then goes: the scheduler adds a few
 # rows a minute and every outbound mail one, which would otherwise pile up for ever.
 KEEP_FINISHED = timedelta(days=14)
 # Deleted a chunk at a time, so that a first prune of a large table does not hold SQLite's
 # write lock (and the intake with it) for long.
 CHUNK = 1_000
+
+
+@task()
+def tally_counts() -> int:
+    """The counters of /metrics (deskside/runtime/tally.py)."""
+    return tally.advance_all()
 
 
 @task()
