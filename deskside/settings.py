@@ -260,7 +260,8 @@ LANGUAGE_COOKIE_SAMESITE: Literal["Lax"] = "Lax"
 # from anyone.
 HTTPS = DESKSIDE_BASE_URL.startswith("https://")
 SECURE_SSL_REDIRECT = HTTPS
-SECURE_REDIRECT_EXEMPT = [r"^health$"]  # a load balancer's check may come over plain http
+# A load balancer's check and a readiness probe may come over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^health/ready$"]
 SECURE_HSTS_SECONDS = env_int("DESKSIDE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DESKSIDE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("DESKSIDE_HSTS_PRELOAD", False)

@@ -4,6 +4,7 @@ from django.shortcuts import redirect
 from django.urls import include, path
 
 from deskside.accounts.signin import LimitedAdminAuthenticationForm, admin_login
+from deskside.runtime import views as runtime
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -22,6 +23,7 @@ admin.site.login_form = LimitedAdminAuthenticationForm
 urlpatterns = [
     path("", home, name="home"),
     path("health", health, name="health"),
+    path("health/ready", runtime.ready, name="ready"),
     # Before the admin's own URLs: its sign-in page, answered 429 past the limits.
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
