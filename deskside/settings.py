@@ -73,6 +73,10 @@ DESKSIDE_IMAP = (
 # Where the IMAP poller moves a mail once it is safely stored and processed.
 DESKSIDE_IMAP_PROCESSED_FOLDER = env_str("DESKSIDE_IMAP_PROCESSED_FOLDER", "Deskside/Processed")
 DESKSIDE_WORKERS = env_int("DESKSIDE_WEB_WORKERS", 2, minimum=1)
+# /metrics answers this bearer token from any address; without it, this machine only.
+DESKSIDE_METRICS_TOKEN = env_str("DESKSIDE_METRICS_TOKEN", "")
+if 0 < len(DESKSIDE_METRICS_TOKEN) < 32:
+    raise ConfigError("DESKSIDE_METRICS_TOKEN is too short: use at least 32 random characters")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -97,6 +101,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times everything below it (deskside/runtime/latency.py).
+    "deskside.runtime.latency.RequestLatency",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -260,8 +266,9 @@ LANGUAGE_COOKIE_SAMESITE: Literal["Lax"] = "Lax"
 # from anyone.
 HTTPS = DESKSIDE_BASE_URL.startswith("https://")
 SECURE_SSL_REDIRECT = HTTPS
-# A load balancer's check and a readiness probe may come over plain http.
-SECURE_REDIRECT_EXEMPT = [r"^health$", r"^health/ready$"]
+# A load balancer's check, a readiness probe and a scraper on this machine may come over
+# plain http (/metrics has its own rule: deskside/runtime/metrics.py).
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^health/ready$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("DESKSIDE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DESKSIDE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("DESKSIDE_HSTS_PRELOAD", False)

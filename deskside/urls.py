@@ -24,6 +24,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("health", health, name="health"),
     path("health/ready", runtime.ready, name="ready"),
+    path("metrics", runtime.exposition, name="metrics"),
     # Before the admin's own URLs: its sign-in page, answered 429 past the limits.
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),

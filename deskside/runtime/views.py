@@ -1,11 +1,13 @@
-"""What the desk says about itself: readiness (/health/ready)."""
+"""What the desk says about itself: readiness (/health/ready) and metrics (/metrics)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from deskside.runtime import health
+from deskside.runtime import health, metrics
 
 NOT_READY = 503
 
@@ -23,3 +25,27 @@ def ready(request: HttpRequest) -> JsonResponse:
         },
         status=NOT_READY if failing else 200,
     )
+
+
+@never_cache
+def exposition(request: HttpRequest) -> HttpResponse:
+    if not metrics.allowed(request):
+        return _refused(request)
+    return HttpResponse(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)
+
+
+def _refused(request: HttpRequest) -> HttpResponse:
+    if not settings.DESKSIDE_METRICS_TOKEN:
+        return HttpResponse(
+            "Metrics are served to this machine only (set DESKSIDE_METRICS_TOKEN to allow a "
+            "bearer token).\n",
+            status=403,
+            content_type="text/plain",
+        )
+    answer = HttpResponse(
+        "Metrics need the bearer token of DESKSIDE_METRICS_TOKEN from another machine.\n",
+        status=401,
+        content_type="text/plain",
+    )
+    answer["WWW-Authenticate"] = 'Bearer realm="deskside metrics"'
+    return answer

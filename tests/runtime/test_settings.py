@@ -53,6 +53,7 @@ def run_deskside(
             "10.0.0.0/8, nginx",
             "DESKSIDE_TRUSTED_PROXIES: 'nginx' is not an IP address or network",
         ),
+        ("DESKSIDE_METRICS_TOKEN", "secret", "DESKSIDE_METRICS_TOKEN is too short"),
     ],
 )
 def test_bad_value_stops_startup_with_its_name(tmp_path, name, value, message):
