@@ -18,6 +18,7 @@ from deskside.config import (
     base_url,
     data_dir,
     env_bool,
+    env_choice,
     env_email,
     env_host_port,
     env_int,
@@ -27,6 +28,7 @@ from deskside.config import (
     parse_mail_url,
     secret_key,
 )
+from deskside.runtime import logs
 
 # Read, never created here (deskside.config.prepare() does that when a process starts).
 DATA_DIR = data_dir()
@@ -280,23 +282,10 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-_LOG_LINE = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": _LOG_LINE},
-        "short": {"()": "deskside.runtime.logs.WithoutTraceback", "format": _LOG_LINE},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-        "short": {"class": "logging.StreamHandler", "formatter": "short"},
-    },
-    "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # A request for a host not in ALLOWED_HOSTS (scanners try the bare IP) is answered 400;
-        # a line says so, without Django's traceback for every one of them.
-        "django.security.DisallowedHost": {"handlers": ["short"], "propagate": False},
-    },
-}
+# Quiet by default: a line per mail processed and per error (deskside/runtime/logs.py).
+DESKSIDE_LOG_FORMAT: Literal["plain", "json"] = (
+    "json" if env_choice("DESKSIDE_LOG_FORMAT", "plain", ("plain", "json")) == "json" else "plain"
+)
+DESKSIDE_LOG_LEVEL = env_choice("DESKSIDE_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
+DESKSIDE_ACCESS_LOG = env_bool("DESKSIDE_ACCESS_LOG", False)
+LOGGING = logs.django_config(DESKSIDE_LOG_FORMAT, DESKSIDE_LOG_LEVEL)

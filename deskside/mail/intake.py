@@ -175,6 +175,7 @@ def process_stored(inbound: InboundMail, raw: bytes, *, vouched: bool = False) -
             _mark(inbound, result)
             if first and result.outcome == Outcome.QUARANTINED:
                 held.announce(inbound, raw)
+            _log_on_commit(inbound, result)
         return result
     except (OperationalError, InterfaceError):
         raise  # the database is down or busy: retry the mail later, do not judge it
@@ -199,6 +200,7 @@ def _quarantine_for(inbound: InboundMail, error: Exception, announce: bytes | No
             _mark(inbound, quarantined)
             if announce is not None:
                 _announce_held(inbound, announce)
+            _log_on_commit(inbound, quarantined)
     except _AlreadyDone:
         return _recorded_by_id(inbound.pk)
     return quarantined
@@ -216,6 +218,18 @@ def _announce_held(inbound: InboundMail, raw: bytes) -> None:
         raise
     except Exception:  # logged; the mail is kept, listed and counted all the same
         log.exception("mail %s is held, but nobody could be told", inbound.pk)
+
+
+def _log_on_commit(inbound: InboundMail, result: Result) -> None:
+    """The one line a processed mail writes, once its outcome is committed (a batch that is
+    rolled back writes none)."""
+    why = (result.reason or "").splitlines()[0][:200] if result.reason else ""
+    line = (
+        f"mail {inbound.pk} ({inbound.door}, <{inbound.message_id[:200]}>): "
+        f"{result.outcome.value}{' ' + result.ticket if result.ticket else ''}"
+        f"{': ' + why if why else ''}"
+    )
+    transaction.on_commit(lambda: log.info("%s", line))
 
 
 def _mark(inbound: InboundMail, result: Result) -> None:

@@ -6,3 +6,8 @@ class RuntimeConfig(AppConfig):
 
     name = "deskside.runtime"
     label = "runtime"
+
+    def ready(self) -> None:
+        from deskside.runtime import logs
+
+        logs.quiet_task_runs()

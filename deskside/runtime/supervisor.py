@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
+import logging
 import os
 import signal
 import socket
@@ -16,19 +18,23 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 
 from django.conf import settings
 
 from deskside.config import HostPort
 from deskside.mail.imap import describe as describe_mailbox
+from deskside.runtime import logs
+from deskside.runtime.latency import MULTIPROCESS_DIR
 
 STOP_TIMEOUT = 15.0
 # How long the listening parts may take to accept connections (gunicorn alone retries a busy
 # port for about five seconds before it gives up).
 READY_TIMEOUT = 60.0
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+log = logging.getLogger("deskside.run")
 
 
 @dataclass(frozen=True)
@@ -37,9 +43,31 @@ class Part:
     argv: list[str]
     where: str
     listens: HostPort | None = None
+    env: dict[str, str] = field(default_factory=dict)
 
 
-def parts() -> list[Part]:
+def say(text: str, *, error: bool = False) -> None:
+    """A line for the operator: printed as it is, or with DESKSIDE_LOG_FORMAT=json a log record
+    like every other line of the desk."""
+    if settings.DESKSIDE_LOG_FORMAT == "json":
+        log.log(logging.ERROR if error else logging.INFO, text.strip())
+        return
+    print(text, file=sys.stderr if error else sys.stdout, flush=True)
+
+
+def prepare_run_folder(folder: Path) -> None:
+    """What the web part needs in the folder of this run: gunicorn's logging (in the desk's
+    format) and an empty folder where its workers keep the latency histogram."""
+    config = logs.gunicorn_config(
+        settings.DESKSIDE_LOG_FORMAT, access_log=settings.DESKSIDE_ACCESS_LOG
+    )
+    (folder / "gunicorn-logging.json").write_text(json.dumps(config))
+    (folder / "metrics").mkdir()
+
+
+def parts(run_folder: Path | None = None) -> list[Part]:
+    """The parts of the desk; with `run_folder` (see prepare_run_folder) gunicorn logs in the
+    desk's format and its workers share one latency histogram."""
     deskside = [sys.executable, "-m", "deskside.cli"]
     http = settings.DESKSIDE_HTTP
     base = f"http://{http}"
@@ -60,13 +88,13 @@ def parts() -> list[Part]:
                 # gunicorn believes X-Forwarded-Proto (https) from these proxies only.
                 "--forwarded-allow-ips",
                 ",".join(str(network) for network in settings.DESKSIDE_TRUSTED_PROXIES),
-                "--access-logfile",
-                "-",
                 "--log-level",
                 "warning",
+                *_web_logging(run_folder),
             ],
             f"{base}/  (desk {base}/desk/, portal {base}/portal/, admin {base}/admin/)",
             listens=http,
+            env={MULTIPROCESS_DIR: str(run_folder / "metrics")} if run_folder else {},
         ),
         Part(
             "worker",
@@ -86,6 +114,12 @@ def parts() -> list[Part]:
         ),
         *_imap_parts(deskside),
     ]
+
+
+def _web_logging(run_folder: Path | None) -> list[str]:
+    if run_folder is not None:
+        return ["--log-config-json", str(run_folder / "gunicorn-logging.json")]
+    return ["--access-logfile", "-"] if settings.DESKSIDE_ACCESS_LOG else []
 
 
 def _imap_parts(deskside: list[str]) -> list[Part]:
@@ -113,27 +147,24 @@ class Supervisor:
         ]
         if busy:
             for line in busy:
-                print(f"deskside: {line}", file=sys.stderr, flush=True)
-            print("deskside: nothing was started.", file=sys.stderr, flush=True)
+                say(f"deskside: {line}", error=True)
+            say("deskside: nothing was started.", error=True)
             return 1
         die_with_us = _dies_with(os.getpid())
         for part in self.parts:
-            self.procs[part.name] = subprocess.Popen(part.argv, preexec_fn=die_with_us)
-            print(f"  {part.name:<10} {part.where}", flush=True)
+            env = {**os.environ, **part.env} if part.env else None
+            self.procs[part.name] = subprocess.Popen(part.argv, env=env, preexec_fn=die_with_us)
+            say(f"  {part.name:<10} {part.where}")
         # "Running" only once its doors answer: a part that fails to start ends the desk first.
         failed = self._wait_until_listening()
         if failed is None and not self.stopping:
-            print("Deskside is running. Press Ctrl-C to stop.", flush=True)
+            say("Deskside is running. Press Ctrl-C to stop.")
             failed = self._watch()
         self._stop_all()
         if failed:
-            print(
-                f"deskside: {failed} stopped unexpectedly; the whole desk was stopped.",
-                file=sys.stderr,
-                flush=True,
-            )
+            say(f"deskside: {failed} stopped unexpectedly; the whole desk was stopped.", error=True)
             return 1
-        print("Deskside stopped.", flush=True)
+        say("Deskside stopped.")
         return 0
 
     def _wait_until_listening(self) -> str | None:
@@ -147,11 +178,10 @@ class Supervisor:
             waiting = [part for part in waiting if not _accepts(part.listens)]
             if waiting and time.monotonic() > deadline:
                 late = waiting[0]
-                print(
+                say(
                     f"deskside: {late.name} did not listen on {late.listens} within "
                     f"{READY_TIMEOUT:.0f} s",
-                    file=sys.stderr,
-                    flush=True,
+                    error=True,
                 )
                 return late.name
             time.sleep(0.1)
@@ -169,7 +199,7 @@ class Supervisor:
         for name, proc in self.procs.items():
             code = proc.poll()
             if code is not None:
-                print(f"deskside: {name} exited with code {code}", file=sys.stderr, flush=True)
+                say(f"deskside: {name} exited with code {code}", error=True)
                 return name
         return None
 

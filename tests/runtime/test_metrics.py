@@ -3,10 +3,13 @@ known actions, and served to this machine or a bearer token only."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -250,3 +253,51 @@ def test_the_bearer_token_lets_another_machine_read_them(client, settings):
     assert status_of(client, "203.0.113.9") == 401
     assert status_of(client, "203.0.113.9", HTTP_AUTHORIZATION=TOKEN) == 401  # no "Bearer "
     assert status_of(client, "127.0.0.1") == 200  # this machine needs none
+
+
+# -- a running desk ------------------------------------------------------------------------------
+
+
+def parsed(text: str) -> Samples:
+    samples: Samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+def metrics_folder(desk) -> Path:
+    """The folder where the desk's gunicorn workers keep their observations."""
+    from tests.runtime.processes import descendants
+
+    for pid in descendants(desk.proc.pid):
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        for variable in environ:
+            if variable.startswith(b"PROMETHEUS_MULTIPROC_DIR="):
+                return Path(variable.split(b"=", 1)[1].decode())
+    raise AssertionError("no part of the desk has a metrics folder")
+
+
+def test_a_running_desk_is_ready_and_sums_the_latency_of_all_its_web_workers(start_desk):
+    desk = start_desk()
+    desk.wait_for_output("Deskside is running.")
+    deadline = time.monotonic() + 30
+    while (answer := desk.fetch("/health/ready"))[0] != 200 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    status, body = answer
+    assert status == 200, body
+    assert json.loads(body)["ready"] is True
+    for _ in range(40):
+        assert desk.get("/health")[0] == 200
+    status, body = desk.fetch("/metrics")
+    assert status == 200
+    samples = parsed(body)
+    # Two gunicorn workers answered these requests, each keeping its own file; whichever of
+    # them answers the scrape sums both.
+    assert len(list(metrics_folder(desk).glob("histogram_*.db"))) == 2
+    count = samples[("deskside_http_request_duration_seconds_count", (("surface", "probe"),))]
+    assert count >= 40 + 1  # the /health calls and the readiness answers (at least one)
+    assert samples[("deskside_scheduler_lease_age_seconds", ())] < 5
+    folder = metrics_folder(desk)
+    desk.stop()
+    assert not folder.exists()  # the run's folder goes with the desk

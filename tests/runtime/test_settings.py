@@ -54,6 +54,9 @@ def run_deskside(
             "DESKSIDE_TRUSTED_PROXIES: 'nginx' is not an IP address or network",
         ),
         ("DESKSIDE_METRICS_TOKEN", "secret", "DESKSIDE_METRICS_TOKEN is too short"),
+        ("DESKSIDE_LOG_FORMAT", "xml", "DESKSIDE_LOG_FORMAT='xml' is not one of plain, json"),
+        ("DESKSIDE_LOG_LEVEL", "loud", "DESKSIDE_LOG_LEVEL='loud' is not one of DEBUG, INFO"),
+        ("DESKSIDE_ACCESS_LOG", "maybe", "DESKSIDE_ACCESS_LOG='maybe' is not a boolean"),
     ],
 )
 def test_bad_value_stops_startup_with_its_name(tmp_path, name, value, message):

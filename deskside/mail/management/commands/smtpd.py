@@ -35,6 +35,6 @@ class Command(BaseCommand):
         except OSError as error:  # port taken or not ours: one sentence, not a traceback
             raise CommandError(f"cannot listen on {settings.DESKSIDE_SMTPD}: {error}") from None
         protocol = "LMTP" if options["lmtp"] else "SMTP"
-        self.stdout.write(f"deskside smtpd: {protocol} on {settings.DESKSIDE_SMTPD}")
+        smtpd.log.info("smtpd: %s on %s", protocol, settings.DESKSIDE_SMTPD)
         stop.wait()
         listener.stop()

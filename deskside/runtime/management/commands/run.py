@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
 from deskside.runtime import setup, supervisor
+from deskside.runtime.supervisor import say
 
 
 class Command(BaseCommand):
@@ -15,10 +18,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         notes: list[str] = []
-        self.stdout.write("Deskside: preparing the database…")
+        say("Deskside: preparing the database…")
         setup.prepare(notes)
         for note in notes:
-            self.stdout.write(self.style.WARNING(note))
-        self.stdout.write("Starting:")
-        self.stdout.flush()
-        raise SystemExit(supervisor.Supervisor(supervisor.parts()).run())
+            say(self.style.WARNING(note))
+        say("Starting:")
+        # This run's own folder (under TMPDIR, gone when the desk stops): never shared with
+        # another run or another machine, so nothing of a previous run is summed in.
+        with tempfile.TemporaryDirectory(prefix="deskside-run-") as folder:
+            supervisor.prepare_run_folder(Path(folder))
+            code = supervisor.Supervisor(supervisor.parts(Path(folder))).run()
+        raise SystemExit(code)
