@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.runtime.desks import desk, start_desk  # noqa: F401 - fixtures of every runtime test
+from tests.runtime.postgres import new_database, postgres_server  # noqa: F401 - fixtures
 from tests.runtime.processes import command, using_data_under, wait_until_gone
 
 # A desk stopped with SIGTERM is gone when its supervisor exits; one whose supervisor was killed

@@ -19,7 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         notes: list[str] = []
         say("Deskside: preparing the database…")
-        setup.prepare(notes)
+        setup.prepare(notes, say)
         for note in notes:
             say(self.style.WARNING(note))
         say("Starting:")
