@@ -46,6 +46,7 @@ class Desk:
         }
         env.pop("DESKSIDE_REQUIRE_POSTGRES", None)
         env.update(extra)
+        self.env = env
         self.log = folder / "run.log"
         with self.log.open("w") as log:
             self.proc = subprocess.Popen(
