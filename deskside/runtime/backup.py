@@ -7,8 +7,8 @@ The archive (a tar.gz, readable with tar itself) holds, in this order:
 - `database.sqlite3`: a copy made through SQLite's online backup API, consistent as of one
   moment while the desk goes on writing (left out with --files-only, and on PostgreSQL, whose
   database pg_dump saves: docs/deploy.md);
-- `data/...`: every file of the data directory (DESKSIDE_DATA_DIR): attachments (`files/`), raw
-  mail too large to keep in the database (`raw/`), the secret key, mail written to files, and
+- `data/...`: every file of the data directory (DESKSIDE_DATA_DIR): the attachments, raw mail
+  too large to keep in the database (`raw/`), the secret key, mail written to files, and
   whatever else lives there; not the static files, which `deskside run` collects anew, nor the
   live database files.
 

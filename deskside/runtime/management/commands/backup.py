@@ -34,7 +34,8 @@ class Command(BaseCommand):
         database = f"the database ({_mb(made.database_bytes)}) and " if made.database_bytes else ""
         key = ", the secret key among them" if made.secret_key else " (no secret key: SECRET_KEY)"
         self.stdout.write(
-            f"Backed up {database}{made.files} files ({_mb(made.file_bytes)}){key} "
+            f"Backed up {database}{made.files} file{'' if made.files == 1 else 's'} "
+            f"({_mb(made.file_bytes)}){key} "
             f"to {made.path} in {made.seconds:.1f} s."
         )
 
