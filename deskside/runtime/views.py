@@ -17,7 +17,7 @@ def ready(request: HttpRequest) -> JsonResponse:
     """200 when every check is within its limit, else 503 with the failing ones named."""
     checks = health.readiness()
     failing = [check.name for check in checks if not check.ok]
-    return JsonResponse(
+    answer = JsonResponse(
         {
             "ready": not failing,
             "failing": failing,
@@ -25,6 +25,10 @@ def ready(request: HttpRequest) -> JsonResponse:
         },
         status=NOT_READY if failing else 200,
     )
+    # A 503 here is an answer, not a failure of the request: without this Django logs an ERROR
+    # for each one, and a balancer asking every few seconds would fill the log.
+    answer._has_been_logged = True  # type: ignore[attr-defined]
+    return answer
 
 
 @never_cache
