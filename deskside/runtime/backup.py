@@ -166,7 +166,12 @@ def _write(target: Path, manifest: dict[str, object], members: list[tuple[str, P
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
+        # Level 1: most of what level 9 saves on a database and mail, several times faster
+        # (a 155 MB database: 12 s at tarfile's default 9).
+        with (
+            os.fdopen(fd, "wb") as raw,
+            tarfile.open(fileobj=raw, mode="w:gz", compresslevel=1) as archive,
+        ):
             text = json.dumps(manifest, indent=2).encode()
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mtime, info.mode = len(text), int(time.time()), 0o600

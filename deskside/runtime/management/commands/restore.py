@@ -33,7 +33,7 @@ class Command(BaseCommand):
             # OSError and tarfile's errors (a ValueError subclass among them) are a missing or
             # unreadable file: one sentence, as for any other refusal.
             raise CommandError(f"nothing restored: {error}") from None
-        what = [f"{done.files} files"]
+        what = [f"{done.files} file{'' if done.files == 1 else 's'}"]
         if done.database:
             what.insert(0, f"the database ({done.tickets} tickets)")
         if done.replaced:
