@@ -224,8 +224,9 @@ def _log_on_commit(inbound: InboundMail, result: Result) -> None:
     """The one line a processed mail writes, once its outcome is committed (a batch that is
     rolled back writes none)."""
     why = (result.reason or "").splitlines()[0][:200] if result.reason else ""
+    message_id = f", <{inbound.message_id[:200]}>" if inbound.message_id else ""
     line = (
-        f"mail {inbound.pk} ({inbound.door}, <{inbound.message_id[:200]}>): "
+        f"mail {inbound.pk} ({inbound.door}{message_id}): "
         f"{result.outcome.value}{' ' + result.ticket if result.ticket else ''}"
         f"{': ' + why if why else ''}"
     )
