@@ -1,4 +1,4 @@
-"""/metrics: the desk's figures in Prometheus' text format (README.md, Seeing it run).
+"""/metrics: the desk's figures in Prometheus' text format (docs/deploy.md, Health and metrics).
 
 Every figure is read at the scrape from an index, or from a tally (deskside/runtime/tally.py)
 where only a count of millions of rows would do, so a scrape costs the same at a thousand

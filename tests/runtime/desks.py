@@ -46,6 +46,8 @@ class Desk:
         }
         env.pop("DESKSIDE_REQUIRE_POSTGRES", None)
         env.update(extra)
+        if env.get("DATABASE_URL") == "":  # asked for SQLite in the data directory
+            del env["DATABASE_URL"]
         self.env = env
         self.log = folder / "run.log"
         with self.log.open("w") as log:

@@ -68,7 +68,7 @@ class Sender(threading.Thread):
 
 
 def test_a_desk_backed_up_while_it_takes_mail_is_restored_whole_and_starts(start_desk, tmp_path):
-    desk = start_desk()
+    desk = start_desk(env={"DATABASE_URL": ""})  # SQLite, whatever the suite runs on
     desk.wait_for_output("Deskside is running.")
     sender = Sender(desk)
     sender.start()

@@ -143,7 +143,7 @@ def run_and_mail(start_desk, mails: int, requests: int = 0, **env: str):
     and then ran for QUIET_FOR seconds, up to (not including) its stop."""
     from tests.runtime.desks import send_mail
 
-    desk = start_desk(env=env)
+    desk = start_desk(env={"DATABASE_URL": ""} | env)  # a database of its own
     desk.wait_for_output("Deskside is running.")
     for number in range(mails):
         send_mail(desk, f"Sev {2 + number % 2} - export {number}")

@@ -279,7 +279,7 @@ def metrics_folder(desk) -> Path:
 
 
 def test_a_running_desk_is_ready_and_sums_the_latency_of_all_its_web_workers(start_desk):
-    desk = start_desk()
+    desk = start_desk(env={"DATABASE_URL": ""})  # a database of its own
     desk.wait_for_output("Deskside is running.")
     deadline = time.monotonic() + 30
     while (answer := desk.fetch("/health/ready"))[0] != 200 and time.monotonic() < deadline:
