@@ -26,7 +26,7 @@ RUN uv sync --frozen --no-dev --no-group bench --no-editable --python /usr/local
 FROM ${PYTHON_IMAGE}
 RUN groupadd --system --gid 10001 deskside \
  && useradd --system --uid 10001 --gid deskside --home-dir /data --no-create-home deskside \
- && mkdir /data && chown deskside:deskside /data
+ && mkdir /data /backups && chown deskside:deskside /data /backups
 COPY --from=build /app/.venv /app/.venv
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -36,7 +36,7 @@ ENV PATH=/app/.venv/bin:$PATH \
     DESKSIDE_SMTPD=0.0.0.0:2525
 USER deskside
 WORKDIR /data
-VOLUME ["/data"]
+VOLUME ["/data", "/backups"]
 EXPOSE 8000 2525
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4)"]
