@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from deskside.leases import Lease
 from deskside.mail.models import InboundMail, InboundStatus
 from deskside.outbox.models import OutboundMail, OutboundStatus
 from deskside.runtime import scheduler
-from deskside.runtime.models import Lease
 
 OUTBOX_LATE = timedelta(minutes=10)
 STORED_LATE = timedelta(minutes=5)

@@ -10,10 +10,11 @@ import pytest
 import time_machine
 from django.db import OperationalError
 
+from deskside import leases
 from deskside.mail import intake
 from deskside.mail.models import Door
 from deskside.outbox.models import OutboundMail
-from deskside.runtime import health, leases, scheduler
+from deskside.runtime import health, scheduler
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
