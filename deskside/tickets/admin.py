@@ -15,6 +15,7 @@ from deskside.tickets.models import (
     BusinessCalendar,
     ClosingDate,
     Event,
+    FloodAlarm,
     Message,
     Notification,
     NotificationSetting,
@@ -185,3 +186,11 @@ class TicketLinkAdmin(ReadOnlyAdmin[TicketLink]):
     list_display = ("source", "kind", "target", "created_at")
     list_select_related = ("source", "target")
     raw_id_fields = ("source", "target")
+
+
+@admin.register(FloodAlarm)
+class FloodAlarmAdmin(ReadOnlyAdmin[FloodAlarm]):
+    """Which flood caps tripped, and when the administrators were last told."""
+
+    list_display = ("key", "told_at")
+    search_fields = ("key",)
