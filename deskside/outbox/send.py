@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage, MIMEPart
-from email.policy import Policy
+from email.policy import EmailPolicy, Policy
 from email.policy import default as default_policy
 from email.utils import formataddr
 from pathlib import Path
@@ -46,6 +46,42 @@ class HeaderInjection(ValueError):
     """A subject, name or address with a line break: refused, never sent."""
 
 
+# Layers of encoded words a header value may carry and still be read (see _as_read): each layer
+# is shorter than the one it was encoded from, so a value cannot hold many.
+_LAYERS = 8
+_LINE_END = re.compile(r"\r\n|\r|\n")
+# Characters no written header may hold: a NUL, and line ends some mail software also obeys.
+_NEVER_WRITTEN = re.compile(r"[\x00\x0b\x0c\x1c-\x1e]")
+
+
+class WritingPolicy(EmailPolicy):
+    """policy.default that checks every header it writes, as Python 3.12.5 and later do with
+    `verify_generated_headers`: a field comes out as one line, or folded lines that each start
+    with white space. Before that release the email package decodes an encoded word it finds in
+    a header value and writes a decoded CR or LF as it is, which splits the header in two
+    (CVE-2024-6923); the values are cleaned when a mail is queued, and this is the last check."""
+
+    def fold(self, name: str, value: str) -> str:
+        return self._whole(name, super().fold(name, value))
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        folded = super().fold_binary(name, value)
+        self._whole(name, folded.decode("ascii", "surrogateescape"))
+        return folded
+
+    def _whole(self, name: str, folded: str) -> str:
+        """RFC 5322 §2.2.3: folding puts white space after every line end but the last."""
+        lines = _LINE_END.split(folded.removesuffix(self.linesep))
+        if _NEVER_WRITTEN.search(folded) or any(
+            not line.startswith((" ", "\t")) for line in lines[1:]
+        ):
+            raise HeaderInjection(f"the {name} header would not be written whole: {folded!r}")
+        return folded
+
+
+WRITING_POLICY = WritingPolicy()
+
+
 def message_id_domain() -> str:
     return settings.DESKSIDE_SUPPORT_ADDRESS.rpartition("@")[2]
 
@@ -58,6 +94,57 @@ def _clean(value: str, what: str) -> str:
     if not _LINE_BREAKS.isdisjoint(value):
         raise HeaderInjection(f"{what} contains a line break: {value!r}")
     return value
+
+
+def _spaced(value: str) -> str:
+    """Every line break a space, and runs of white space one space."""
+    return " ".join("".join(" " if ch in _LINE_BREAKS else ch for ch in value).split())
+
+
+def _as_read(name: str, value: str) -> str:
+    """The header value as the email package reads it when a mail is built: with its encoded
+    words (RFC 2047) decoded. Only "=?" starts one, so other values are read as written."""
+    return str(default_policy.header_factory(name, value)) if "=?" in value else value
+
+
+def _one_line(subject: str) -> str:
+    """The subject, so that the email package writes one line of it. A subject quoting a client's
+    text may carry an encoded word that decodes to a line break (a client can encode it twice:
+    the intake decodes one layer). Such a subject is decoded here as the email package would,
+    its line breaks made spaces: the reader sees the words the client wrote, on one line."""
+    for _ in range(_LAYERS):
+        read = _as_read("subject", subject)
+        if _LINE_BREAKS.isdisjoint(read):
+            return subject
+        subject = _spaced(read)
+    return _unencoded(subject)
+
+
+def _unencoded(value: str) -> str:
+    """`value` with no encoded word left to decode, for one that holds more layers than anyone
+    would write: a space after every "=" that opens one."""
+    return value.replace("=?", "= ?")
+
+
+def _thread_id(message_id: str) -> str:
+    """A Message-ID to thread under, or "" for one the email package would read as another (an
+    encoded word in it): threading is a help, and such an id is not one a mailer made."""
+    message_id = _clean(message_id, "Message-ID")
+    return message_id if _as_read("in-reply-to", f"<{message_id}>") == f"<{message_id}>" else ""
+
+
+def _unwritable(addresses: Sequence[str]) -> str:
+    """Why the mail cannot go to `addresses` as they are written, or "". RFC 2047 allows no
+    encoded word in an address, but the email package decodes one in a local part: the mail
+    would go to another address, or its To field would break in two."""
+    for address in addresses:
+        _clean(address, "address")
+        if "=?" not in address:
+            continue
+        read = _as_read("subject", address)
+        what = "decodes to a line break" if not _LINE_BREAKS.isdisjoint(read) else "is encoded"
+        return f"not sent: the address {address!r} {what} (RFC 2047 allows no encoded word there)"
+    return ""
 
 
 # The folder of the data directory that mail may carry files from (the tickets' attachments).
@@ -97,11 +184,10 @@ def queue(
         calendar = calendar.decode("utf-8")
     if calendar and calendar_method not in CalendarMethod.values:
         raise ValueError(f"An invitation needs its method: one of {CalendarMethod.values}.")
-    for address in to:
-        _clean(address, "address")
-    subject = _clean(subject, "subject")
-    in_reply_to = _clean(in_reply_to, "In-Reply-To")
-    references = [_clean(r, "References") for r in references]
+    refused = _unwritable(to)
+    subject = _one_line(_clean(subject, "subject"))
+    in_reply_to = _thread_id(in_reply_to) if in_reply_to else ""
+    references = [r for r in map(_thread_id, references) if r]
     mail = OutboundMail(
         to=list(to),
         primary_to=address_key(to[0]) if to else "",
@@ -119,10 +205,14 @@ def queue(
         calendar_method=calendar_method if calendar else "",
         attachments=[list(attached) for attached in attachments],
         next_attempt_at=timezone.now(),
+        # Kept, with why, for whoever looks in the outbox; never tried.
+        status=OutboundStatus.FAILED if refused else OutboundStatus.QUEUED,
+        last_error=refused,
     )
     db.insert(mail)
-    # robust: a failed enqueue must not turn the caller's committed change into an error.
-    transaction.on_commit(_kick, robust=True)
+    if not refused:
+        # robust: a failed enqueue must not turn the caller's committed change into an error.
+        transaction.on_commit(_kick, robust=True)
     return mail
 
 
@@ -175,14 +265,21 @@ def _file_part(attached: Attached) -> MIMEPart:
     kind = attached.content_type.lower()
     if not _MIME_TYPE.fullmatch(kind) or kind.split("/")[0] in ("multipart", "message"):
         kind = "application/octet-stream"
+    payload, filename = path.read_bytes(), _spaced(attached.filename) or "attachment"
+    for _ in range(_LAYERS):
+        part = _attachment(payload, kind, filename)
+        # The email package decodes an encoded word in the name as it sets it (see _one_line).
+        if _LINE_BREAKS.isdisjoint(str(part["Content-Disposition"])):
+            return part
+        filename = _spaced(part.get_filename() or "") or "attachment"
+    return _attachment(payload, kind, _unencoded(filename))
+
+
+def _attachment(payload: bytes, kind: str, filename: str) -> MIMEPart:
     maintype, subtype = kind.split("/")
     part = MIMEPart(policy=default_policy)
     part.set_content(
-        path.read_bytes(),
-        maintype=maintype,
-        subtype=subtype,
-        disposition="attachment",
-        filename=attached.filename,
+        payload, maintype=maintype, subtype=subtype, disposition="attachment", filename=filename
     )
     return part
 
@@ -209,8 +306,11 @@ class InvitationMail(EmailMultiAlternatives):
         )
         self.attach(attachment)
 
-    def message(self, *, policy: Policy | None = default_policy) -> EmailMessage:
-        msg: EmailMessage = super().message(policy=policy or default_policy)
+    def message(self, *, policy: Policy | None = None) -> EmailMessage:
+        # Whatever policy the backend asks for (the SMTP backend: CRLF line ends), headers are
+        # written with the check of WritingPolicy.
+        linesep = policy.linesep if policy is not None else WRITING_POLICY.linesep
+        msg: EmailMessage = super().message(policy=WRITING_POLICY.clone(linesep=linesep))
         if self.calendar_method is not None:
             for part in msg.walk():
                 if part.get_content_type() == "text/calendar":
