@@ -56,7 +56,7 @@ def handle(inbound: InboundMail, raw: bytes, *, vouched: bool = False) -> Result
     try:
         mail = parse(raw)
     except MailRejected as rejected:
-        return _quarantine(inbound, rejected.reason)
+        return replace(_quarantine(inbound, rejected.reason), unreadable=True)
     mail = _without_nul(mail)
     _record(inbound, mail)
     ours = looks_like_ours(

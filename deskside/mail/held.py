@@ -77,10 +77,11 @@ def page(inbound: InboundMail) -> str:
     return reverse("desk:held_mail", args=[inbound.pk])
 
 
-def announce(inbound: InboundMail, raw: bytes) -> None:
+def announce(inbound: InboundMail, raw: bytes, *, unreadable: bool = False) -> None:
     """Tell staff and answer the sender of a mail just held (see the module's docstring).
-    In the caller's transaction, which holds the mail."""
-    mail = _readable(raw)
+    In the caller's transaction, which holds the mail. A mail the intake found `unreadable` is
+    not read again: a pathological one costs its reading time once."""
+    mail = None if unreadable else _readable(raw)
     _tell_staff(inbound, inbound.claimed_ticket)
     if mail is not None:
         _answer_sender(inbound, mail)

@@ -33,6 +33,15 @@ from deskside.mail.headers import (
     raw_header,
 )
 from deskside.mail.html import CidResolver, html_to_text, sanitise, text_as_html, tidy_text
+from deskside.mail.limits import (
+    Budget,
+    Limits,
+    MailRejected,
+    check_addresses,
+    check_header_lines,
+    check_part,
+    check_raw,
+)
 from deskside.mail.reports import DeliveryReport, delivery_report
 
 __all__ = [
@@ -53,15 +62,7 @@ __all__ = [
 
 # Our MTA adds a few; more come from the relays before it, and are ignored anyway.
 MAX_AUTHENTICATION_RESULTS = 20
-
-
-@dataclass(frozen=True)
-class Limits:
-    # A 25 MiB attachment is ~34.6 MiB once base64-encoded with CRLF line ends.
-    max_bytes: int = 40 * 1024 * 1024
-    max_parts: int = 200
-    max_depth: int = 10
-    max_attachment_bytes: int = 26 * 1024 * 1024
+DEFAULT_LIMITS = Limits()
 
 
 @dataclass(frozen=True)
@@ -103,26 +104,21 @@ class ParsedMail:
     authentication_results: tuple[str, ...] = ()
 
 
-class MailRejected(Exception):
-    """A user-caused problem: the message cannot be read or breaks a limit."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 def parse(
-    raw: bytes, limits: Limits = Limits(), *, resolve_cid: CidResolver | None = None
+    raw: bytes, limits: Limits = DEFAULT_LIMITS, *, resolve_cid: CidResolver | None = None
 ) -> ParsedMail:
     """Parse one message. `resolve_cid` maps a Content-ID of this message to a URL for display;
     without it, `cid:` sources stay for the caller to map."""
     msg = _read_message(raw, limits)
     defects = _check_structure(msg, limits)
+    check_addresses(msg, limits)
     walk = _Walker(limits)
     body = walk.body(msg)
     text = tidy_text("\n\n".join(piece for piece in body.text if piece.strip()))
     own_ids = {a.content_id for a in walk.attachments if a.content_id}
-    html = sanitise("".join(body.html), own_ids, resolve_cid) if body.html else None
+    markup = "".join(body.html)
+    walk.budget.sanitising(markup)
+    html = sanitise(markup, own_ids, resolve_cid) if body.html else None
     from_fields = [fix_8bit(str(v)) for k, v in msg.raw_items() if k.lower() == "from"]
     from_name, from_address = headers.first_mailbox(from_fields[0] if from_fields else "")
     reply_to = headers.addresses(msg, "reply-to")
@@ -156,12 +152,33 @@ def parse(
 # --- reading and limits -----------------------------------------------------------------------
 
 
+class _BoundedParser(BytesFeedParser):
+    """The email package's parser, stopping as soon as a mail breaks a limit: at the part past
+    the part or depth limit (10,000 tiny parts, or 3,000 nested ones, take most of a second to
+    read whole), and at a header block past the limits, before it reads the fields (a part of
+    300,000 header lines takes seconds). It hooks two methods of the parser that every Python
+    3 has had; _check_structure checks the finished tree all the same."""
+
+    def __init__(self, limits: Limits) -> None:
+        super().__init__(policy=RAW_HEADERS)
+        self.limits = limits
+        self.parts = 0
+
+    def _new_message(self) -> None:
+        self.parts += 1
+        check_part(self.parts, len(self._msgstack), self.limits)  # type: ignore[attr-defined]
+        super()._new_message()  # type: ignore[misc]
+
+    def _parse_headers(self, lines: list[str]) -> None:
+        check_header_lines(lines, self.limits)
+        super()._parse_headers(lines)  # type: ignore[misc]
+
+
 def _read_message(raw: bytes, limits: Limits) -> EmailMessage:
-    if len(raw) > limits.max_bytes:
-        raise MailRejected(f"message too large: {len(raw)} bytes, limit {limits.max_bytes}")
+    check_raw(raw, limits)
     if not raw.strip():
         raise MailRejected("empty message: no headers and no body")
-    parser = BytesFeedParser(policy=RAW_HEADERS)
+    parser = _BoundedParser(limits)
     view = memoryview(raw)
     # Feed in chunks: parsebytes() would decode the whole message into one big str (and
     # StringIO would copy it again), several times the size of a large attachment.
@@ -211,6 +228,7 @@ class _Walker:
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
+        self.budget = Budget(limits)
         self.attachments: list[ParsedAttachment] = []
 
     def body(self, part: Message) -> _Body:
@@ -226,9 +244,17 @@ class _Walker:
                 return first
             return self._concat(children)
         if ctype in _BODY_TYPES and not _is_attachment(part):
-            return _leaf_body(part, ctype)
+            return self._leaf(part, ctype)
         self._attach(part)
         return _Body([], [])
+
+    def _leaf(self, part: Message, ctype: str) -> _Body:
+        text = decode_bytes(_payload(part), part.get_content_charset())
+        self.budget.text(text)
+        if ctype == "text/html":
+            self.budget.html(text)
+            return _Body([html_to_text(text)], [text])
+        return _Body([text], [])
 
     def _alternative(self, children: list[Message]) -> _Body:
         """Text from the text/plain alternative (else the richest), HTML from the richest."""
@@ -282,17 +308,12 @@ def _is_attachment(part: Message) -> bool:
     return part.get_content_disposition() == "attachment" or bool(_safe_filename(part))
 
 
-def _leaf_body(part: Message, ctype: str) -> _Body:
-    text = decode_bytes(_payload(part), part.get_content_charset())
-    if ctype == "text/html":
-        return _Body([html_to_text(text)], [text])
-    return _Body([text], [])
-
-
 def _payload(part: Message) -> bytes:
     if part.get_content_maintype() == "message" or part.is_multipart():
         return _message_bytes(part)
-    raw = part.get_payload()
+    # The body as the parser left it. get_payload() would first decode a body that holds 8-bit
+    # bytes with the part's charset, for nothing: in UTF-16 that costs a microsecond a byte.
+    raw = vars(part).get("_payload")
     encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
     if isinstance(raw, str) and encoding in _UU_ENCODINGS:
         return _uudecode(raw)

@@ -18,6 +18,8 @@ class Result:
     ticket: str | None = None
     severity: int | None = None
     reason: str | None = None
+    # Held because it cannot be read (MailRejected): nobody needs to read it a second time.
+    unreadable: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return {
