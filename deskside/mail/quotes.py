@@ -28,8 +28,35 @@ _SEPARATOR_LINE = re.compile(r"^\s*[-_=*~]{4,}\s*$")
 _SIGNATURE_MARK = frozenset({"--", "-- "})
 
 
+# Bounds on the time folding takes, whatever the text (tests/security/test_parser_limits.py):
+# - mail-parser-reply's signature pattern starts with `\s*^` (multiline): on a run of white space
+#   it backtracks over the run from every position in it, so its time grows with the square of
+#   the run (8,000 spaces: half a second). Runs are cut to RUN_KEPT characters.
+# - Its English and Dutch header patterns, `On\s(?:.+?\s?.+?)\s?wrote:`, backtrack over a line
+#   that starts with "On" (and the next line) with two lazy runs: 8,000 characters after an "On"
+#   take two seconds. The library reads such a line only when our own bounded pattern takes it
+#   for a header (see _shadow).
+# - Only the first FOLD_CHARS characters of a text are read (a reply's header is near its top):
+#   folding 100,000 characters of "… wrote:" lines takes half a second.
+RUN_KEPT = 64
+FOLD_CHARS = 50_000
+_LONG_RUN = re.compile(rf"\s{{{RUN_KEPT + 1},}}")
+# Where those header patterns start: "On" or "Op" (any case) at the start of a stripped line,
+# after quote marks, and white space or the line's end.
+_HEADER_START = re.compile(r"^(?:> ?)*(o)[np](?:\s|$)", re.IGNORECASE)
+_QUOTE_MARKS = re.compile(r"^(?:>\s?)*")
+# The library sees such a line with its "o" swapped for a private-use character (same length, so
+# every position in the text stays where it was).
+_HIDDEN = {"o": "\ue000", "O": "\ue001"}
+_SHOWN = str.maketrans({hidden: letter for letter, hidden in _HIDDEN.items()})
+
+
 def fold(text: str) -> tuple[str, str]:
     """Split a plain-text body into (visible reply, folded quotes and signature)."""
+    if len(text) > FOLD_CHARS:
+        visible, folded = fold(text[:FOLD_CHARS])
+        return (visible, folded + text[FOLD_CHARS:]) if folded else (text, "")
+    text = _LONG_RUN.sub(lambda run: run.group()[:RUN_KEPT], text)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if _is_quote_style(lines):
         visible, folded = _fold_lines(lines)
@@ -103,16 +130,47 @@ def _fold_lines(lines: list[str]) -> tuple[str, str]:
 
 
 def _fold_top_posting(text: str) -> tuple[str, str]:
-    message = EmailReplyParser(languages=list(LANGUAGES)).read(text)
+    shadow = _shadow(text)
+    if shadow is None:
+        return text, ""
+    message = EmailReplyParser(languages=list(LANGUAGES)).read(shadow)
     if not message.replies:
         return text, ""
     visible = message.replies[0].body
     # The library strips every line; compare against the same normalised text.
     normalised = "\n".join(line.strip() for line in text.split("\n"))
-    start = normalised.find(visible) if visible else -1
+    start = "\n".join(line.strip() for line in shadow.split("\n")).find(visible) if visible else -1
     if start < 0:
-        return visible, ""
-    return visible, normalised[:start] + normalised[start + len(visible) :]
+        return visible.translate(_SHOWN), ""
+    end = start + len(visible)
+    return normalised[start:end], normalised[:start] + normalised[end:]
+
+
+def _shadow(text: str) -> str | None:
+    """The text as the library may read it: a line that starts like an "On … wrote:" header but
+    that our own pattern does not take for one (with the two lines after it) has its "o" hidden,
+    so that the library's pattern fails at once on it. None for a text that holds the hiding
+    characters itself: it is not folded."""
+    if any(hidden in text for hidden in _HIDDEN.values()):
+        return None
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        start = _HEADER_START.match(line.strip())
+        if start is None or _starts_header(lines, index):
+            continue
+        at = len(line) - len(line.lstrip()) + start.start(1)
+        lines[index] = line[:at] + _HIDDEN[line[at]] + line[at + 1 :]
+    return "\n".join(lines)
+
+
+def _starts_header(lines: list[str], start: int) -> bool:
+    """Whether an "On … wrote:" header (up to three lines, quote marks aside) starts here."""
+    parts: list[str] = []
+    for line in lines[start : start + 3]:
+        parts.append(_QUOTE_MARKS.sub("", line.strip()))
+        if _WROTE.match(" ".join(parts)):
+            return True
+    return False
 
 
 def _tidy(visible: str) -> str:

@@ -270,6 +270,36 @@ def test_an_address_field_of_a_hundred_kilobytes(doors):
     held_within_a_second(doors, "a Cc of 100 kB", build, "address field too long")
 
 
+def test_lines_that_start_like_a_reply_header_are_folded_in_time(doors):
+    """CWE-1333: mail-parser-reply's "On … wrote:" pattern backtracks over a line starting with
+    "On" with two lazy runs; a hundred such lines of 998 characters (RFC 5322 §2.1.1) took two
+    seconds.
+    The mail is readable: its ticket opens in time."""
+    line = b"On " + b"x " * 497 + b"\r\n"
+    times = []
+    for run in range(RUNS):
+        seconds, row = doors.pipe(text_mail(run, b"Hello,\r\n\r\n" + line * 100))
+        assert row.outcome == Outcome.CREATED, row.reason
+        times.append(seconds)
+    print(f"\n100 lines starting with On: {statistics.median(times):.3f} s (median of {RUNS})")
+    assert statistics.median(times) < BOUND, times
+
+
+def test_a_run_of_white_space_is_folded_in_time(doors):
+    """CWE-1333: mail-parser-reply's signature pattern starts with `\\s*^`, which backtracks over a
+    run of white space from every position in it. 40,000 no-break spaces in an HTML body (one
+    line of text once the HTML is read) took seconds; the mail opens its ticket in time."""
+    spaces = b"\r\n".join([b"&nbsp;" * 150] * 266) + b"\r\n"
+    times = []
+    for run in range(RUNS):
+        body = b"<p>Hello," + spaces + b"the export fails.</p>\r\n"
+        seconds, row = doors.pipe(text_mail(run, body, b"text/html; charset=utf-8"))
+        assert row.outcome == Outcome.CREATED, row.reason
+        times.append(seconds)
+    print(f"\n40,000 no-break spaces: {statistics.median(times):.3f} s (median of {RUNS})")
+    assert statistics.median(times) < BOUND, times
+
+
 # -- structure ---------------------------------------------------------------------------------
 
 
