@@ -296,12 +296,10 @@ class _Walker:
 
 
 def _children(part: Message) -> list[Message]:
+    if not part.is_multipart():  # get_payload() of a leaf may decode its body (see _payload)
+        return []
     payload = part.get_payload()
-    return (
-        [child for child in payload if isinstance(child, Message)]
-        if isinstance(payload, list)
-        else []
-    )
+    return [child for child in payload if isinstance(child, Message)]
 
 
 def _is_attachment(part: Message) -> bool:
