@@ -33,10 +33,10 @@ urlpatterns = [
     path("ticket/<str:ref>/presence/", presence.heartbeat, name="presence"),
     path("ticket/<str:ref>/preview/<str:action>/", preview.mail_preview, name="preview"),
     path("ticket/<str:ref>/<str:action>/", actions.act, name="act"),
-    path("attachment/<int:pk>/", files.attachment, name="attachment"),
+    path("file/<str:token>/", files.attachment, name="attachment"),
     path("held/", held.held_list, name="held"),
     path("held/<int:pk>/", held.held_mail, name="held_mail"),
-    path("held/<int:pk>/raw/", held.held_raw, name="held_raw"),
-    path("held/<int:pk>/file/<int:index>/", held.held_file, name="held_file"),
+    path("held/<int:pk>/raw/<str:key>/", held.held_raw, name="held_raw"),
+    path("held/<int:pk>/file/<int:index>/<str:key>/", held.held_file, name="held_file"),
     path("held/<int:pk>/<str:action>/", held.held_act, name="held_act"),
 ]

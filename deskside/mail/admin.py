@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+from typing import cast
+
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
@@ -14,6 +17,7 @@ from deskside.mail import quarantine, rawstore
 from deskside.mail.models import InboundMail, InboundStatus
 from deskside.mail.parse import MailRejected, parse
 from deskside.tickets.actions import ActionError
+from deskside.tickets.storage import as_download, check_file_key, file_key
 
 
 def _each(request: HttpRequest, queryset: QuerySet[InboundMail], verb: str, act: object) -> None:
@@ -66,7 +70,7 @@ class InboundMailAdmin(admin.ModelAdmin[InboundMail]):
 
     @admin.display(description="raw mail")
     def raw_download(self, obj: InboundMail) -> SafeString:
-        url = reverse("admin:mail_inboundmail_raw", args=[obj.pk])
+        url = reverse("admin:mail_inboundmail_raw", args=[obj.pk, file_key("raw", obj.pk)])
         return format_html('<a href="{}">download .eml ({} bytes)</a>', url, obj.size)
 
     @admin.display(description="as read by Deskside")
@@ -86,21 +90,21 @@ class InboundMailAdmin(admin.ModelAdmin[InboundMail]):
     def get_urls(self):  # type: ignore[no-untyped-def]
         extra = [
             path(
-                "<int:pk>/raw/",
+                "<int:pk>/raw/<str:key>/",
                 self.admin_site.admin_view(self.raw_view),
                 name="mail_inboundmail_raw",
             )
         ]
         return extra + super().get_urls()
 
-    def raw_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def raw_view(self, request: HttpRequest, pk: int, key: str) -> HttpResponse:
+        """The mail as it arrived, served as every file from a mail is (storage.as_download)."""
         inbound = self.get_object(request, str(pk))
         if inbound is None or not self.has_view_permission(request, inbound):
             return HttpResponse(status=404)
-        response = HttpResponse(rawstore.load(inbound.raw_sha256), content_type="message/rfc822")
-        response["Content-Disposition"] = f'attachment; filename="mail-{inbound.pk}.eml"'
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        check_file_key(key, "raw", pk)
+        raw = io.BytesIO(rawstore.load(inbound.raw_sha256))
+        return cast(HttpResponse, as_download(raw, f"mail-{inbound.pk}.eml"))
 
     @admin.action(description="Retry processing")
     def retry(self, request: HttpRequest, queryset: QuerySet[InboundMail]) -> None:

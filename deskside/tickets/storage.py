@@ -1,4 +1,10 @@
-"""Attachment files: random names on disk, so no client-chosen name ever reaches a path."""
+"""Attachment files: random names on disk, so no client-chosen name ever reaches a path, and
+served only as downloads from URLs that cannot be guessed.
+
+A stored file's URL names it by its random stored name; a file with no name of its own (a held
+mail's file, a mail's raw bytes) by its number and a key only Deskside can make (`file_key`).
+Whatever the URL, the view still checks who asks (staff; the client's organisation).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.http import FileResponse, Http404
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from deskside.outbox.send import FILES_FOLDER, Attached
 from deskside.tickets.models import Attachment, Message
@@ -55,13 +62,26 @@ def download(found: Attachment) -> FileResponse:
     return as_download(handle, found.filename)
 
 
+def file_key(*parts: object) -> str:
+    """The key in the URL of a file that has no random name: an HMAC of what names the file under
+    SECRET_KEY, so that the URL of mail 41's file does not give mail 42's."""
+    return salted_hmac("deskside.files", ":".join(map(str, parts))).hexdigest()[:32]
+
+
+def check_file_key(key: str, *parts: object) -> None:
+    if not constant_time_compare(key, file_key(*parts)):
+        raise Http404("no such file")
+
+
 def as_download(handle: BinaryIO, filename: str) -> FileResponse:
     """A file from a mail as a download, never rendered: its type came with the mail, so the
     sender chose it, and an HTML or SVG file must not run in our origin (desk and portal alike,
-    stored files and a held mail's files alike)."""
+    stored files and a held mail's files alike). The name loses any character that is not
+    printable: names are cleaned when a file is taken in, and a header cannot hold a line break."""
+    filename = "".join(ch for ch in filename if ch.isprintable()) or "attachment"
     response = FileResponse(
         handle, as_attachment=True, filename=filename, content_type="application/octet-stream"
     )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response

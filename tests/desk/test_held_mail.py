@@ -15,6 +15,7 @@ from deskside.mail import held, rawstore
 from deskside.mail.intake import ingest
 from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
 from deskside.tickets.models import Direction, EventKind, MessageKind, Status, Ticket
+from deskside.tickets.storage import file_key
 from tests.desk.conftest import MONDAY_10, open_ticket
 
 pytestmark = pytest.mark.django_db
@@ -205,7 +206,8 @@ def test_a_lead_decides_too(client, people, ticket):
 
 def test_nobody_outside_the_staff_sees_held_mail(client, people, ticket):
     mail = held_reply(ticket)
-    urls = ["/desk/held/", f"/desk/held/{mail.pk}/", f"/desk/held/{mail.pk}/raw/"]
+    raw = f"/desk/held/{mail.pk}/raw/{file_key('raw', mail.pk)}/"
+    urls = ["/desk/held/", f"/desk/held/{mail.pk}/", raw]
     for url in urls:
         assert client.get(url)["Location"].startswith("/desk/login/"), url
     claire = User.objects.create_user("claire", "Claire@Acme.example", "pw")
@@ -248,23 +250,26 @@ def test_hostile_content_is_inert(agent, people, ticket):
         assert hostile not in sanitised, hostile
     assert "download>x.html</a>" in shown
 
-    response = agent.get(f"/desk/held/{mail.pk}/file/0/")
+    assert f'href="/desk/held/{mail.pk}/file/0/{file_key("held", mail.pk, 0)}/"' in shown
+    response = agent.get(f"/desk/held/{mail.pk}/file/0/{file_key('held', mail.pk, 0)}/")
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="x.html"'
     assert response["Content-Type"] == "application/octet-stream"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
     assert b"".join(response.streaming_content) == b"<script>alert('file')</script>"
-    assert agent.get(f"/desk/held/{mail.pk}/file/1/").status_code == 404
+    assert (
+        agent.get(f"/desk/held/{mail.pk}/file/1/{file_key('held', mail.pk, 1)}/").status_code == 404
+    )
 
 
 def test_the_raw_mail_downloads_and_never_renders(agent, people, ticket):
     mail = held_reply(ticket)
 
-    response = agent.get(f"/desk/held/{mail.pk}/raw/")
+    response = agent.get(f"/desk/held/{mail.pk}/raw/{file_key('raw', mail.pk)}/")
 
     assert response["Content-Disposition"] == f'attachment; filename="mail-{mail.pk}.eml"'
-    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
     assert b"".join(response.streaming_content) == rawstore.load(mail.raw_sha256)
 
 

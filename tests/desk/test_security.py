@@ -38,7 +38,7 @@ def desk_urls(ticket):
         "/desk/search/?q=export",
         f"/desk/ticket/{ticket.ref}/",
         f"/desk/ticket/{ticket.ref}/preview/close/?reason=out_of_scope",
-        f"/desk/attachment/{attachment.pk}/",
+        f"/desk/file/{attachment.stored_name}/",
     ]
 
 

@@ -257,9 +257,9 @@ def test_attachment_is_a_download(agent, people):
     payload = b"<html><script>alert(1)</script></html>"
     ticket = open_ticket(people, 2, files=(NewFile("report.html", "text/html", payload),))
     attachment = ticket.messages.get().attachments.get()
-    assert f'href="/desk/attachment/{attachment.pk}/"' in page(agent, ticket)
+    assert f'href="/desk/file/{attachment.stored_name}/"' in page(agent, ticket)
 
-    response = agent.get(f"/desk/attachment/{attachment.pk}/")
+    response = agent.get(f"/desk/file/{attachment.stored_name}/")
 
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="report.html"'
@@ -270,7 +270,7 @@ def test_attachment_is_a_download(agent, people):
 
 
 def test_unknown_attachment_and_ticket_are_404(agent):
-    assert agent.get("/desk/attachment/999999/").status_code == 404
+    assert agent.get("/desk/file/999999/").status_code == 404
     assert agent.get("/desk/ticket/CCS-999999/").status_code == 404
     assert agent.get("/desk/ticket/nonsense/").status_code == 404
 

@@ -107,7 +107,7 @@ def test_downloads_and_links_work_whatever_the_language(people):
     attachment = Attachment.objects.get(message__ticket=ticket)
     client = signed_in(people.client)
     client.post("/portal/language/", {"language": "fr"})
-    assert client.get(f"/portal/attachment/{attachment.pk}/").status_code == 200
+    assert client.get(f"/portal/file/{attachment.stored_name}/").status_code == 200
 
 
 @pytest.mark.parametrize("language", ["nl", "fr", "de"])

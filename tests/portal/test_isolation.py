@@ -27,7 +27,7 @@ def test_another_organisation_gets_404_for_the_ticket_page(people, acme_ticket):
 def test_another_organisation_gets_404_for_the_attachment(people, acme_ticket):
     attachment = Attachment.objects.get(message__ticket=acme_ticket)
     olivier = signed_in(people.other_client)
-    assert olivier.get(f"/portal/attachment/{attachment.pk}/").status_code == 404
+    assert olivier.get(f"/portal/file/{attachment.stored_name}/").status_code == 404
 
 
 def test_another_organisation_cannot_reply(people, acme_ticket):
@@ -52,7 +52,7 @@ def test_a_colleague_sees_the_ticket_and_its_files(people, acme_ticket):
     page = jan.get(f"/portal/ticket/{acme_ticket.ref}/")
     assert page.status_code == 200 and "Acme payroll text" in page.content.decode()
     attachment = Attachment.objects.get(message__ticket=acme_ticket)
-    assert jan.get(f"/portal/attachment/{attachment.pk}/").status_code == 200
+    assert jan.get(f"/portal/file/{attachment.stored_name}/").status_code == 200
 
 
 def test_internal_notes_and_their_files_never_reach_the_portal(people, acme_ticket):
@@ -75,7 +75,7 @@ def test_internal_notes_and_their_files_never_reach_the_portal(people, acme_tick
     assert "INTERNAL" not in page and "churn" not in page and "audit.txt" not in page
     assert "SYSTEM: bounced" not in page
     audit = note.attachments.get()
-    assert claire.get(f"/portal/attachment/{audit.pk}/").status_code == 404
+    assert claire.get(f"/portal/file/{audit.stored_name}/").status_code == 404
 
 
 def test_malformed_references_are_404(people):
@@ -96,6 +96,6 @@ def test_a_contact_without_an_organisation_sees_only_their_own(people):
 
 def test_signed_out_visitors_are_sent_to_sign_in_for_tickets_and_files(acme_ticket):
     attachment = Attachment.objects.get(message__ticket=acme_ticket)
-    for path in (f"/portal/ticket/{acme_ticket.ref}/", f"/portal/attachment/{attachment.pk}/"):
+    for path in (f"/portal/ticket/{acme_ticket.ref}/", f"/portal/file/{attachment.stored_name}/"):
         answer = Client().get(path)
         assert answer.status_code == 302 and answer["Location"].startswith("/portal/signin/")

@@ -130,7 +130,7 @@ def test_files_over_the_limit_are_refused_with_a_message(people, monkeypatch):
 def test_an_attachment_downloads_as_a_file(people):
     ticket = open_ticket(people.client)
     attachment = Attachment.objects.get(message__ticket=ticket)
-    answer = signed_in(people.client).get(f"/portal/attachment/{attachment.pk}/")
+    answer = signed_in(people.client).get(f"/portal/file/{attachment.stored_name}/")
     assert answer.status_code == 200
     assert answer["Content-Disposition"].startswith("attachment;")
     assert 'filename="report.pdf"' in answer["Content-Disposition"]

@@ -19,6 +19,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from deskside.accounts import addresses
@@ -31,7 +32,7 @@ from deskside.mail.parse import MailRejected, ParsedMail
 from deskside.tickets import notify
 from deskside.tickets.actions import ActionError
 from deskside.tickets.models import NotificationKind
-from deskside.tickets.storage import as_download
+from deskside.tickets.storage import as_download, check_file_key, file_key
 
 SHOWN = 100
 
@@ -118,8 +119,17 @@ def render_held(
         "is_held": inbound.status == InboundStatus.QUARANTINED,
         "can_act": can_act(request.user),
         "refused": refused,
+        "files": [
+            (found, reverse("desk:held_file", args=[inbound.pk, index, _key(inbound, index)]))
+            for index, found in enumerate(mail.attachments if mail else ())
+        ],
+        "raw_url": reverse("desk:held_raw", args=[inbound.pk, file_key("raw", inbound.pk)]),
     }
     return render(request, "desk/held_mail.html", context, status=status)
+
+
+def _key(inbound: InboundMail, index: int) -> str:
+    return file_key("held", inbound.pk, index)
 
 
 def _read(inbound: InboundMail) -> tuple[ParsedMail | None, str]:
@@ -204,10 +214,12 @@ def held_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 @staff_required
-def held_file(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+def held_file(request: HttpRequest, pk: int, index: int, key: str) -> HttpResponse:
     """One file of the held mail, read from its raw bytes (held mail is not stored as tickets'
-    files are), served as every attachment is: a download, never rendered."""
+    files are), served as every attachment is: a download, never rendered. The URL's key is made
+    by the mail's page: the number of a mail and of a file give no URL."""
     _reader(request)
+    check_file_key(key, "held", pk, index)
     mail, _unreadable = _read(get_object_or_404(InboundMail, pk=pk))
     if mail is None or not 0 <= index < len(mail.attachments):
         raise Http404("no such file in this mail")
@@ -217,10 +229,11 @@ def held_file(request: HttpRequest, pk: int, index: int) -> HttpResponse:
 
 
 @staff_required
-def held_raw(request: HttpRequest, pk: int) -> HttpResponse:
+def held_raw(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     """The mail exactly as it arrived, as a download (to forward it, or to read what the
     intake could not)."""
     _reader(request)
+    check_file_key(key, "raw", pk)
     inbound = get_object_or_404(InboundMail, pk=pk)
     raw = rawstore.load(inbound.raw_sha256)
     return cast(HttpResponse, as_download(io.BytesIO(raw), f"mail-{inbound.pk}.eml"))

@@ -257,8 +257,10 @@ def _ticket_context(
 
 @require_http_methods(["GET"])
 @contact_required
-def attachment(request: HttpRequest, contact: Contact, attachment_id: int) -> HttpResponseBase:
+def attachment(request: HttpRequest, contact: Contact, token: str) -> HttpResponseBase:
+    """A file of the organisation's tickets, by its random stored name: the URL of another
+    organisation's file is a 404 here, as is one that does not exist."""
     files: QuerySet[Attachment] = visible_to_contact(
         Attachment.objects.all(), contact, "message__ticket__"
     )
-    return download(get_object_or_404(files, pk=attachment_id, message__direction__in=PUBLIC))
+    return download(get_object_or_404(files, stored_name=token, message__direction__in=PUBLIC))
