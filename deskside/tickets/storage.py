@@ -84,4 +84,7 @@ def as_download(handle: BinaryIO, filename: str) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    # Should htmx ever fetch a file (a boosted link), it puts nothing of it into the page: an
+    # HTML file swapped into the desk would carry hx-* attributes that act as the agent.
+    response["HX-Reswap"] = "none"
     return response

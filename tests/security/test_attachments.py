@@ -22,6 +22,7 @@ from urllib.parse import unquote
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from playwright.sync_api import Page, expect
 
 from deskside.mail.intake import ingest
 from deskside.mail.models import Door, InboundMail, InboundStatus
@@ -31,7 +32,9 @@ from deskside.tickets.actions import NewFile
 from deskside.tickets.models import Attachment, Direction, Ticket
 from deskside.tickets.models.ticket import parse_ref
 from deskside.tickets.storage import file_key
-from tests.desk.conftest import open_ticket
+from tests.browser.conftest import browser_type_launch_args  # noqa: F401  (Debian's Chromium)
+from tests.browser.test_desk import sign_in
+from tests.desk.conftest import MONDAY_10, open_ticket
 from tests.people import make_people
 
 SANDBOX = "sandbox; default-src 'none'"
@@ -48,6 +51,10 @@ HOSTILE_FILES = [
      b"<script>alert(4)</script></html>"),
     ("photo.png", "image/png", b"<html><script>alert('sniffed')</script></html>"),
     ("notes.txt", "text/html", b"<script>alert('claimed html')</script>"),
+    # No script at all: htmx attributes, which the desk's own htmx would obey if the file ever
+    # became part of the ticket page (it did: the page boosted its links, see the test below).
+    ("report.html", "text/html", b"""<div hx-post="close/" hx-vals='{"reason": "solved"}' """
+     b"""hx-trigger="load">Loading the report</div>"""),
 ]  # fmt: skip
 
 
@@ -72,6 +79,7 @@ def assert_download(response, payload: bytes, filename: str) -> None:
     assert response["Content-Type"] == "application/octet-stream"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == SANDBOX
+    assert response["HX-Reswap"] == "none"  # fetched by htmx, it would enter no page
     body = b"".join(response.streaming_content) if response.streaming else response.content
     assert body == payload
 
@@ -259,3 +267,45 @@ def test_held_mail_files_need_the_key_the_page_made(people, held, mailed):
 
 
 # -- in Chromium ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_chromium_every_file_downloads_and_nothing_runs(live_server, page: Page):
+    """FreeScout #1359, in a real browser: each hostile file, clicked on the ticket page or
+    opened by its URL, is saved as a download; no dialog opens, nothing of it enters the page,
+    and the page shows no file inline (no image, frame or object of a file: no preview).
+
+    Found by this test: the ticket page boosted its links with htmx, so a click on a file fetched
+    it and swapped it into the page. report.html, which holds no script, then closed the ticket
+    as the agent (its hx-post carried the page's CSRF header). Files are now plain links."""
+    make_people()
+    result = ingest(hostile_mail("Claire@Acme.example", "Sev 2 - files"), door=Door.PIPE,
+                    received_at=MONDAY_10)  # fmt: skip
+    ticket = Ticket.objects.get(pk=parse_ref(result.ticket or ""))
+    problems: list[str] = []
+    page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    sign_in(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/desk/ticket/{ticket.ref}/")
+    attachments = page.get_by_role("list", name="Attachments")
+    expect(attachments.get_by_role("link")).to_have_count(len(HOSTILE_FILES))
+    inline = page.locator("img[src*='/file/'], iframe, object, embed, video, audio")
+    assert inline.count() == 0
+    for name, _kind, payload in HOSTILE_FILES:  # clicked on the ticket page
+        with page.expect_download() as clicked:
+            attachments.get_by_role("link", name=name, exact=True).click()
+        assert clicked.value.suggested_filename == name
+        assert clicked.value.path().read_bytes() == payload
+    expect(page.get_by_role("heading", name="Conversation")).to_be_visible()
+    expect(page.get_by_text("Loading the report")).to_have_count(0)
+    for found in files_of(ticket):  # opened by its URL
+        with page.expect_download() as opened:
+            try:
+                page.goto(f"{live_server.url}/desk/file/{found.stored_name}/")
+            except Exception as error:  # Chromium reports a navigation that became a download
+                assert "Download is starting" in str(error), error
+        assert opened.value.suggested_filename == found.filename
+    ticket.refresh_from_db()
+    assert ticket.is_open(), ticket.close_reason
+    assert problems == []
