@@ -79,6 +79,7 @@ def test_a_client_follows_our_instructions_and_her_late_reply_reaches_the_agent(
     from_client = page.get_by_role("article", name=re.compile("From the client"))
     expect(from_client.nth(1)).to_contain_text(shown_at)  # after the first mail, two days ago
     page.get_by_role("button", name="Take it").first.click()
+    expect(page.get_by_text("You took this ticket.")).to_be_visible()  # the page came back
     page.get_by_label("Reply, sent by mail in Nederlands").fill("De taak loopt weer.")
     page.get_by_role("button", name="Send reply").click()
     expect(page.get_by_text("Reply sent to Claire@Acme.example.")).to_be_visible()
