@@ -36,10 +36,12 @@ from deskside.mail.models import Door, InboundStatus
 log = logging.getLogger("deskside.mail.imap")
 
 DEFAULT_PROCESSED_FOLDER = "Deskside/Processed"
-LEASE_TTL = timedelta(seconds=60)
-IDLE_TIMEOUT = 25.0  # re-issue IDLE, and renew the lease, well inside the lease's 60 s
-POLL_INTERVAL = 30.0  # for servers without IDLE
-STANDBY_INTERVAL = 10.0  # how often a standby poller asks for the lease
+# A node that dies hands its mailbox to a standby within LEASE_TTL + STANDBY_INTERVAL (35 s;
+# docs/deploy.md, Two nodes); the holder renews three times within the lease's life.
+LEASE_TTL = timedelta(seconds=30)
+IDLE_TIMEOUT = 10.0  # re-issue IDLE, and renew the lease, well inside LEASE_TTL
+POLL_INTERVAL = 10.0  # for servers without IDLE
+STANDBY_INTERVAL = 5.0  # how often a standby poller asks for the lease
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 60.0
 BATCH = 100  # mails per pass, so that a full mailbox does not starve the lease renewal
 # Mails are stored and processed a batch at a time (intake.BATCH_SIZE); a batch is closed after

@@ -26,7 +26,9 @@ from deskside import leases
 
 log = logging.getLogger("deskside.scheduler")
 LEASE = "scheduler"
-LEASE_TTL = timedelta(seconds=60)
+# Renewed every second: a node that dies hands the schedule to another within 15 s
+# (docs/deploy.md, Two nodes), and a pause of a few seconds does not make two schedulers.
+LEASE_TTL = timedelta(seconds=15)
 
 
 @dataclass(frozen=True)

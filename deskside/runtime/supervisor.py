@@ -55,6 +55,12 @@ def say(text: str, *, error: bool = False) -> None:
     print(text, file=sys.stderr if error else sys.stdout, flush=True)
 
 
+def node() -> str:
+    """This node's name in the task results' worker ids (host and supervisor pid), so that an
+    operator with two nodes sees which one ran a task."""
+    return f"{socket.gethostname()[:48]}:{os.getpid()}"
+
+
 def prepare_run_folder(folder: Path) -> None:
     """What the web part needs in the folder of this run: gunicorn's logging (in the desk's
     format) and an empty folder where its workers keep the latency histogram."""
@@ -98,7 +104,7 @@ def parts(run_folder: Path | None = None) -> list[Part]:
         ),
         Part(
             "worker",
-            [*deskside, "db_worker", "--no-startup-delay", "--no-reload"],
+            [*deskside, "db_worker", "--no-startup-delay", "--no-reload", "--worker-id", node()],
             "task worker (database queue)",
         ),
         Part(
