@@ -8,6 +8,9 @@ class RuntimeConfig(AppConfig):
     label = "runtime"
 
     def ready(self) -> None:
-        from deskside.runtime import logs
+        from django.tasks.signals import task_enqueued
+
+        from deskside.runtime import logs, worker
 
         logs.quiet_task_runs()
+        task_enqueued.connect(worker.notify, dispatch_uid="deskside.runtime.worker.notify")

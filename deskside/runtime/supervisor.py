@@ -104,8 +104,8 @@ def parts(run_folder: Path | None = None) -> list[Part]:
         ),
         Part(
             "worker",
-            [*deskside, "db_worker", "--no-startup-delay", "--no-reload", "--worker-id", node()],
-            "task worker (database queue)",
+            [*deskside, "worker", "--worker-id", node()],
+            "task worker (woken as tasks are enqueued)",
         ),
         Part(
             "scheduler",

@@ -90,9 +90,10 @@ def fails() -> int:
 
 
 def run_in_worker(task_function) -> None:
-    """What `deskside run`'s worker does with a queued run (django-tasks-db's own Worker)."""
-    from django_tasks_db.management.commands.db_worker import Worker
+    """What `deskside run`'s worker does with a queued run."""
     from django_tasks_db.models import DBTaskResult
+
+    from deskside.runtime.worker import Worker
 
     result = task_function.enqueue()
     worker = Worker(

@@ -61,7 +61,7 @@ def test_a_part_that_dies_stops_the_whole_desk(desk):
     worker = next(
         pid
         for pid in descendants(desk.proc.pid)
-        if b"db_worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        if b"\0worker\0" in Path(f"/proc/{pid}/cmdline").read_bytes()
     )
     children = descendants(desk.proc.pid)
     os.kill(worker, signal.SIGKILL)
