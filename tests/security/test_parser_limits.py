@@ -43,7 +43,10 @@ from tests.security.hostile import SUPPORT, free_port
 # The listener's worker thread uses the database: each test commits for real.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BOUND = 1.0  # seconds, the median of RUNS deliveries
+# Seconds, the median of RUNS deliveries. A quiet machine holds each of these mails within 0.55 s;
+# the bound leaves room for a loaded two-core machine (tests beside it ran them in 2.3 s) and
+# still fails a parser that goes quadratic on them, which takes minutes.
+BOUND = 3.0
 RUNS = 3
 
 Build = Callable[[int], bytes]
