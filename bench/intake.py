@@ -20,6 +20,9 @@ mixed kinds (seeded, so every run and every database gets the same bytes) and me
 - `sqlite_store_and_parse_only`: the same mails stored and parsed by Deskside's parser, nothing
   decided and no ticket rows: the first half of the pipeline, so that the full figure splits
   in two;
+- `postgres_across_processes`: 1, 2 and 4 intake processes sharing the 2,000 mails on one
+  PostgreSQL database (the doors of several nodes, or several pollers of several mailboxes),
+  mails/s from a common start to the last one's end;
 - `memory`: the peak RSS of a fresh process ingesting one mail with a 25 MB attachment (SQLite).
 
 Each measurement runs in a child process (`bench/intake.py --one WHAT`, WHAT one of sqlite,
@@ -399,7 +402,9 @@ def _fresh_postgres(url: str) -> str:
     return urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
 
 
-def _setup_django(database: str, migrate_apart: bool = False) -> dict[str, Any]:
+def _setup_django(
+    database: str, migrate_apart: bool = False, url: str | None = None
+) -> dict[str, Any]:
     """Environment first, then Django: settings are read once, at setup.
 
     `migrate_apart` migrates in a process of its own, as a deployment does before any door runs,
@@ -412,14 +417,18 @@ def _setup_django(database: str, migrate_apart: bool = False) -> dict[str, Any]:
     os.environ["DJANGO_SETTINGS_MODULE"] = "deskside.settings"
     os.environ.pop("EMAIL_URL", None)
     info: dict[str, Any] = {"data_dir": data_dir}
-    if database == "postgres":
-        url = _postgres_url()
-        assert url, "no PostgreSQL URL in BENCH_DATABASE_URL or DATABASE_URL"
-        os.environ["DATABASE_URL"] = _fresh_postgres(url)
+    if url:  # a database made and migrated by the parent (the parallel runs)
+        os.environ["DATABASE_URL"] = url
+        migrate_apart = True
+        info["database"] = BENCH_DATABASE
+    elif database == "postgres":
+        server = _postgres_url()
+        assert server, "no PostgreSQL URL in BENCH_DATABASE_URL or DATABASE_URL"
+        os.environ["DATABASE_URL"] = _fresh_postgres(server)
         info["database"] = BENCH_DATABASE
     else:
         os.environ.pop("DATABASE_URL", None)
-    if migrate_apart:
+    if migrate_apart and not url:
         subprocess.run([sys.executable, "-m", "django", "migrate", "--verbosity=0"], check=True)
     import logging
 
@@ -595,6 +604,91 @@ NOTES = [
 ]
 
 
+# --- intake across processes (PostgreSQL) -------------------------------------------------------
+
+
+def _independent() -> list[bytes]:
+    """The generated mails without the replies: which ticket a reply finds depends on which
+    process got there first, so the parallel runs take only mails that stand alone."""
+    return [raw for raw in generate()[0] if b"\nIn-Reply-To:" not in raw]
+
+
+def run_part(url: str, part: int, parts: int, go: Path) -> dict[str, Any]:
+    """One of `parts` intake processes on a shared database: every `parts`-th mail from `part`,
+    in batches as the IMAP poller takes them; starts when the parent creates `go`."""
+    info = _setup_django("postgres", url=url)
+    from deskside.mail.intake import ingest_many
+    from deskside.mail.models import Door
+
+    mine = _independent()[part::parts]
+    print("ready", flush=True)
+    while not go.exists():
+        time.sleep(0.005)
+    outcomes = Counter(r.outcome.value for r in ingest_many(mine, door=Door.PIPE))
+    finished = time.time()
+    _clean_up(info)
+    return {"mails": len(mine), "finished": finished, "outcomes": dict(outcomes)}
+
+
+def _parallel(server: str, parts: int) -> dict[str, Any]:
+    """`parts` processes take the mails together; mails/s from the go to the last one's end.
+    Sane when every mail made exactly one ticket or closed one (no severity), none held."""
+    url = _fresh_postgres(server)
+    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="deskside.settings")
+    env["DESKSIDE_DATA_DIR"] = tempfile.mkdtemp(prefix="deskside-bench-")
+    subprocess.run([sys.executable, "-m", "deskside.cli", "migrate", "-v0"], env=env, check=True)
+    go = Path(tempfile.mkdtemp(prefix="deskside-bench-go-")) / "go"
+    children = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                "postgres-part",
+                "--url",
+                url,
+                "--go",
+                str(go),
+                "--part",
+                str(i),
+                "--parts",
+                str(parts),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(parts)
+    ]
+    for child in children:
+        assert child.stdout and child.stdout.readline().strip() == "ready"
+    started = time.time()
+    go.touch()
+    results = [json.loads(child.communicate()[0].splitlines()[-1]) for child in children]
+    seconds = max(r["finished"] for r in results) - started
+    mails = sum(r["mails"] for r in results)
+    outcomes: Counter[str] = Counter()
+    for r in results:
+        outcomes.update(r["outcomes"])
+    return {
+        "processes": parts,
+        "mails_per_second": round(mails / seconds, 1),
+        "seconds": round(seconds, 2),
+        "outcomes": dict(sorted(outcomes.items())),
+        "sane": set(outcomes) <= {"created", "rejected"} and outcomes.total() == mails,
+    }
+
+
+def _parallel_figures(server: str | None) -> dict[str, Any]:
+    if not server:
+        return {"skipped": "set BENCH_DATABASE_URL (or DATABASE_URL) to a PostgreSQL server"}
+    return {
+        "what": "N intake processes on one PostgreSQL database sharing the generated mails "
+        "without the replies, ingest_many() in batches of 50 as the IMAP poller does",
+        "runs": [_parallel(server, parts) for parts in (1, 2, 4)],
+    }
+
+
 # --- the whole run -----------------------------------------------------------------------------
 
 
@@ -644,7 +738,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--one",
-        choices=["sqlite", "postgres", "memory", "store-and-parse"],
+        choices=["sqlite", "postgres", "memory", "store-and-parse", "postgres-part"],
         help="measure one thing in this process (used by the bench itself)",
     )
     parser.add_argument("--runs", type=int, default=RUNS, help="runs per database (median)")
@@ -657,7 +751,14 @@ def main() -> None:
         help="ingest_many() with this batch size (the doors' path for several mails); 0 for "
         f"ingest() one mail at a time. With --one the default is 0, else {DOOR_BATCH}",
     )
+    parser.add_argument("--url", help="with --one postgres-part: the shared database")
+    parser.add_argument("--go", help="with --one postgres-part: start once this file exists")
+    parser.add_argument("--part", type=int, default=0, help="with --one postgres-part")
+    parser.add_argument("--parts", type=int, default=1, help="with --one postgres-part")
     args = parser.parse_args()
+    if args.one == "postgres-part":
+        print(json.dumps(run_part(args.url, args.part, args.parts, Path(args.go))))
+        return
     if args.one == "memory":
         assert args.mail, "--one memory needs --mail FILE"
         print(json.dumps(peak_rss_one_big_mail(Path(args.mail))))
@@ -681,6 +782,7 @@ def main() -> None:
         if _postgres_url()
         else {"skipped": "set BENCH_DATABASE_URL (or DATABASE_URL) to a PostgreSQL server"}
     )
+    across_processes = _parallel_figures(_postgres_url())
     with tempfile.TemporaryDirectory(prefix="deskside-bench-big-") as folder:
         big = Path(folder) / "big.eml"
         write_big_mail(big)
@@ -708,6 +810,7 @@ def main() -> None:
                     "deciding, the ticket's rows and the queued answer",
                 },
                 "postgres": postgres,
+                "postgres_across_processes": across_processes,
                 "ceiling_email_package_alone": {
                     "mails_per_second": round(statistics.median(ceiling), 1),
                     "statistic": f"median of {len(ceiling)} runs",
