@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -39,7 +40,7 @@ TIMEOUT = 20.0
 _PERMANENT = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
 # A port nothing listens on: the code is read from the address bar, not received (consent_url).
 REDIRECT_URI = "http://127.0.0.1:53682/"
-RECONNECT = "run `deskside gmail connect` again (docs/gmail.md)"
+RECONNECT = "run `deskside gmail connect` (docs/gmail.md)"
 
 
 class OAuthError(Exception):
@@ -83,7 +84,7 @@ def save(credentials: Credentials, path: Path | None = None) -> None:
     """Write the file whole or not at all, readable by its owner only: a reader in another
     process sees the old or the new file, never half of one."""
     path = path or credentials_path()
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         os.fchmod(handle.fileno(), 0o600)  # O_CREAT's mode does not apply to a leftover file
@@ -114,11 +115,20 @@ def renewed(credentials: Credentials) -> Credentials:
             client_secret=credentials.client_secret,
         )
     except RefreshTokenRefused as refused:
-        save(replace(credentials, access_token="", expires_at=0.0, refused=str(refused)))
+        _save_unless_reconnected(
+            credentials, replace(credentials, access_token="", expires_at=0.0, refused=str(refused))
+        )
         raise RefreshTokenRefused(f"{refused}: {RECONNECT}") from None
     fresh = with_token(credentials, answer)
-    save(fresh)
+    _save_unless_reconnected(credentials, fresh)
     return fresh
+
+
+def _save_unless_reconnected(read: Credentials, new: Credentials) -> None:
+    """A lead may have run `deskside gmail connect` while this process asked the endpoint:
+    their new refresh token wins over what this process learnt about the old one."""
+    if load().refresh_token == read.refresh_token:
+        save(new)
 
 
 def with_token(credentials: Credentials, answer: dict[str, object]) -> Credentials:
