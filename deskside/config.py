@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -38,6 +38,10 @@ class MailServer:
     username: str
     password: str
     path: str
+    auth: str = "password"  # or "xoauth2": Gmail's OAuth 2.0, the token from deskside/oauth.py
+
+
+AUTH_METHODS = ("password", "xoauth2")
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -152,6 +156,27 @@ def parse_mail_url(name: str, raw: str, schemes: dict[str, int]) -> MailServer:
         password=unquote(parts.password or ""),
         path=unquote(parts.path.lstrip("/")),
     )
+
+
+def with_auth(name: str, server: MailServer, url_name: str) -> MailServer:
+    """The server with the sign-in method `name` says; XOAUTH2 signs in as the URL's user with a
+    token instead of the URL's password, so the URL must name the user and needs no password."""
+    auth = env_choice(name, "password", AUTH_METHODS)
+    if auth == "xoauth2" and not server.username:
+        raise ConfigError(
+            f"{name}=xoauth2 needs the mailbox's address as the user of {url_name}, "
+            "e.g. imaps://support%40example.com@imap.gmail.com/INBOX"
+        )
+    return replace(server, auth=auth)
+
+
+def url_like(name: str, default: str) -> str:
+    """An http(s) URL, such as an OAuth token endpoint."""
+    raw = os.environ.get(name, default).strip()
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name}={raw!r} must be an http(s) URL, e.g. {default}")
+    return raw
 
 
 def _redact(raw: str) -> str:

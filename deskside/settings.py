@@ -27,6 +27,8 @@ from deskside.config import (
     env_str,
     parse_mail_url,
     secret_key,
+    url_like,
+    with_auth,
 )
 from deskside.runtime import logs
 
@@ -64,13 +66,21 @@ DESKSIDE_REF_PREFIX = env_str("DESKSIDE_REF_PREFIX", "CCS").strip().upper()
 if not DESKSIDE_REF_PREFIX.isalnum():
     raise ConfigError(f"DESKSIDE_REF_PREFIX={DESKSIDE_REF_PREFIX!r} must be letters and digits")
 DESKSIDE_IMAP = (
-    parse_mail_url(
+    with_auth(
+        "DESKSIDE_IMAP_AUTH",
+        parse_mail_url(
+            "DESKSIDE_IMAP_URL",
+            env_str("DESKSIDE_IMAP_URL", ""),
+            {"imap": 143, "imaps": 993, "imap+starttls": 143},
+        ),
         "DESKSIDE_IMAP_URL",
-        env_str("DESKSIDE_IMAP_URL", ""),
-        {"imap": 143, "imaps": 993, "imap+starttls": 143},
     )
     if env_str("DESKSIDE_IMAP_URL", "")
     else None
+)
+# Where Gmail's OAuth access tokens are renewed (deskside/oauth.py); tests name a local fake.
+DESKSIDE_OAUTH_TOKEN_URL = url_like(
+    "DESKSIDE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token"
 )
 # Where the IMAP poller moves a mail once it is safely stored and processed.
 DESKSIDE_IMAP_PROCESSED_FOLDER = env_str("DESKSIDE_IMAP_PROCESSED_FOLDER", "Deskside/Processed")
@@ -196,11 +206,17 @@ def _email() -> dict[str, object]:
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "EMAIL_FILE_PATH": str(DATA_DIR / "sent-mail"),
         }
-    server = parse_mail_url(
-        "EMAIL_URL", url, {"smtp": 25, "smtp+tls": 587, "smtps": 465, "smtp+ssl": 465}
+    server = with_auth(
+        "EMAIL_AUTH",
+        parse_mail_url(
+            "EMAIL_URL", url, {"smtp": 25, "smtp+tls": 587, "smtps": 465, "smtp+ssl": 465}
+        ),
+        "EMAIL_URL",
     )
     return {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_BACKEND": "deskside.outbox.smtp.XOAuth2EmailBackend"
+        if server.auth == "xoauth2"
+        else "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": server.host,
         "EMAIL_PORT": server.port,
         "EMAIL_HOST_USER": server.username,

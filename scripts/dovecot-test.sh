@@ -7,6 +7,8 @@
 # Idempotent: "start" on a running instance only prints the settings; "stop" when
 # stopped is a no-op. Stops by the PID in its own pid file, never by name.
 # Env overrides: DOVECOT_TEST_DIR, DOVECOT_TEST_PORT, DOVECOT_TEST_USER, DOVECOT_TEST_PASSWORD
+# DOVECOT_TEST_OAUTH2_TOKENINFO_URL (ours): also sign in with XOAUTH2/OAUTHBEARER, each access
+# token checked by a GET of this URL + the token (Dovecot's oauth2 passdb), as Gmail checks it.
 # Use in CI:  eval "$(bash dovecot-test.sh start | sed 's/^/export /')"  ...  bash dovecot-test.sh stop
 # Verified: Debian 12, dovecot 2.3.19.1, as root (mail owned by nobody) and as an unprivileged user.
 set -euo pipefail
@@ -43,6 +45,19 @@ write_config() {
   chown -R "$MUID:$MGID" "$DIR/mail"
   # user:{scheme}password:uid:gid::home::
   echo "$USER_NAME:{PLAIN}$PASSWORD:$MUID:$MGID::$DIR/mail/$USER_NAME::" > "$DIR/passwd"
+  MECHANISMS="plain login"; OAUTH2_PASSDB=""
+  if [ -n "${DOVECOT_TEST_OAUTH2_TOKENINFO_URL:-}" ]; then
+    MECHANISMS="plain login xoauth2 oauthbearer"
+    printf 'tokeninfo_url = %s\nintrospection_mode = auth\nusername_attribute = email\n' \
+      "$DOVECOT_TEST_OAUTH2_TOKENINFO_URL" > "$DIR/oauth2.conf"
+    # A refused token is answered at once (the default waits 2 s to slow down guessing).
+    OAUTH2_PASSDB="auth_failure_delay = 0
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $DIR/oauth2.conf
+}"
+  fi
   cat > "$CONF" <<CONF
 instance_name = dovecot-test-$PORT
 base_dir = $DIR/run
@@ -52,7 +67,7 @@ protocols = imap
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = $MECHANISMS
 default_login_user = $LOGIN_USER
 default_internal_user = $INTERNAL_USER
 default_internal_group = $INTERNAL_GROUP
@@ -69,6 +84,7 @@ namespace inbox {
     special_use = \Trash
   }
 }
+$OAUTH2_PASSDB
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u $DIR/passwd

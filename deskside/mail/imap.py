@@ -8,6 +8,7 @@ renewed on every pass and before every mail, and any other poller stands by unti
 
 from __future__ import annotations
 
+import imaplib
 import logging
 import re
 import threading
@@ -21,7 +22,7 @@ from email.utils import parsedate_to_datetime
 from django.db import DatabaseError, close_old_connections
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
 
-from deskside import leases
+from deskside import leases, oauth
 from deskside.config import MailServer
 from deskside.mail.intake import (
     Arrival,
@@ -74,12 +75,32 @@ def connect(server: MailServer) -> BaseMailBox:
         client = MailBoxStartTls(server.host, server.port, timeout=SOCKET_TIMEOUT)
     else:
         client = MailBoxUnencrypted(server.host, server.port, timeout=SOCKET_TIMEOUT)
-    client.login(server.username, server.password, initial_folder=folder_of(server))
+    sign_in(client, server)
     # Servers announce some capabilities (Dovecot: MOVE) only after login, and imaplib keeps
     # the list from before it: without this, a move would be a COPY, a delete and an EXPUNGE.
     _status, lines = client.client.capability()
     client.client.capabilities = tuple(lines[-1].decode("ascii").upper().split())
     return client
+
+
+def sign_in(box: BaseMailBox, server: MailServer) -> None:
+    if server.auth != "xoauth2":
+        box.login(server.username, server.password, initial_folder=folder_of(server))
+        return
+    try:
+        _xoauth2(box, server.username, oauth.access_token())
+    except imaplib.IMAP4.error as refused:  # revoked, or expired before its time: renew once
+        log.info("imap: the server refused the access token (%s); renewing it", refused)
+        _xoauth2(box, server.username, oauth.access_token(renew=True))
+    box.folder.set(folder_of(server))
+
+
+def _xoauth2(box: BaseMailBox, user: str, token: str) -> None:
+    """AUTHENTICATE XOAUTH2. imap-tools' xoauth2() sends the token again in answer to the
+    error challenge a refusal comes with (Google's XOAUTH2 protocol); an empty line is the
+    answer, after which the server says NO and imaplib raises."""
+    signed = oauth.xoauth2(user, token).encode()
+    box.client.authenticate("XOAUTH2", lambda challenge: b"" if challenge else signed)
 
 
 @contextmanager

@@ -10,7 +10,10 @@ Each check reads an index, whatever the size of the tables, and has one stated l
 - stored mail: no mail a door accepted has waited to be processed longer than STORED_LATE (the
   sweep finishes stored mail every 30 s);
 - scheduler: its lease was renewed within SCHEDULER_LATE (the scheduler renews it every second
-  and it expires after a minute; without it no clock is swept and nothing is retried).
+  and it expires after a minute; without it no clock is swept and nothing is retried);
+- gmail_oauth, only when IMAP or outbound mail signs in with XOAUTH2: the credentials are stored
+  and the token endpoint has not refused the refresh token (deskside/oauth.py). No mail comes in
+  or goes out until a lead connects again, so it is a readiness failure, not a log line only.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from deskside import oauth
 from deskside.leases import Lease
 from deskside.mail.models import InboundMail, InboundStatus
 from deskside.outbox.models import OutboundMail, OutboundStatus
@@ -87,7 +92,22 @@ def readiness(now: datetime | None = None) -> list[Check]:
             cursor.execute("SELECT 1")
     except DatabaseError as error:
         return [Check("database", False, problem=f"the database does not answer: {error}")]
-    return [Check("database", True), _outbox(now), _stored(now), _scheduler(now)]
+    checks = [Check("database", True), _outbox(now), _stored(now), _scheduler(now)]
+    return [*checks, _gmail_oauth()] if uses_oauth() else checks
+
+
+def uses_oauth() -> bool:
+    imap = settings.DESKSIDE_IMAP
+    return (imap is not None and imap.auth == "xoauth2") or settings.EMAIL_BACKEND.endswith(
+        "XOAuth2EmailBackend"
+    )
+
+
+def _gmail_oauth() -> Check:
+    problem = oauth.problem()
+    return Check(
+        "gmail_oauth", not problem, {"credentials": str(oauth.credentials_path())}, problem
+    )
 
 
 def _outbox(now: datetime) -> Check:

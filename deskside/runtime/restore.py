@@ -24,10 +24,13 @@ from django.conf import settings
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
+from deskside import oauth
 from deskside.runtime.backup import DATA, DATABASE, FORMAT, MANIFEST, SKIPPED_PREFIXES
 
 # What a data directory holds as soon as any deskside command has run in it.
 MADE_AT_START = {"static", "secret_key"}
+# Files of the data directory that only its owner may read: the keys to the desk and the mailbox.
+PRIVATE = {"secret_key", oauth.CREDENTIALS_FILE}
 _CHUNK = 1024 * 1024
 
 
@@ -168,7 +171,7 @@ def _copy_checked(source: IO[bytes], path: Path, entry: dict[str, Any]) -> None:
             f"{entry['name']} does not match its checksum in the manifest: the archive is "
             "damaged; nothing was restored"
         )
-    if entry["name"] == f"{DATA}/secret_key":
+    if entry["name"] in {f"{DATA}/{name}" for name in PRIVATE}:
         path.chmod(0o600)
 
 

@@ -57,6 +57,11 @@ def run_deskside(
         ("DESKSIDE_LOG_FORMAT", "xml", "DESKSIDE_LOG_FORMAT='xml' is not one of plain, json"),
         ("DESKSIDE_LOG_LEVEL", "loud", "DESKSIDE_LOG_LEVEL='loud' is not one of DEBUG, INFO"),
         ("DESKSIDE_ACCESS_LOG", "maybe", "DESKSIDE_ACCESS_LOG='maybe' is not a boolean"),
+        (
+            "DESKSIDE_OAUTH_TOKEN_URL",
+            "oauth2.googleapis.com/token",
+            "DESKSIDE_OAUTH_TOKEN_URL='oauth2.googleapis.com/token' must be an http(s) URL",
+        ),
     ],
 )
 def test_bad_value_stops_startup_with_its_name(tmp_path, name, value, message):
@@ -132,6 +137,53 @@ def test_good_values_are_read(tmp_path):
         == "0.0.0.0:8080 mail.example 587 True True ['desk.example', 'localhost'] "
         "['10.1.2.3/32', '172.16.0.0/12']"
     )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"DESKSIDE_IMAP_URL": "imaps://imap.gmail.com/INBOX", "DESKSIDE_IMAP_AUTH": "xoauth2"},
+            "DESKSIDE_IMAP_AUTH=xoauth2 needs the mailbox's address as the user of "
+            "DESKSIDE_IMAP_URL",
+        ),
+        (
+            {"EMAIL_URL": "smtp+tls://u@smtp.gmail.com:587", "EMAIL_AUTH": "oauth"},
+            "EMAIL_AUTH='oauth' is not one of password, xoauth2",
+        ),
+    ],
+)
+def test_a_bad_sign_in_method_stops_startup_with_its_name(tmp_path, env, message):
+    result = run_deskside(["check"], env, tmp_path)
+    assert result.returncode == 2 and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_gmail_oauth_is_read_for_both_directions(tmp_path):
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.DESKSIDE_IMAP.auth, s.DESKSIDE_IMAP.username, s.EMAIL_BACKEND, "
+        "s.EMAIL_HOST_USER, s.DESKSIDE_OAUTH_TOKEN_URL)"
+    )
+    result = run_deskside(
+        ["shell", "--no-imports", "-c", code],
+        {
+            "DESKSIDE_IMAP_URL": "imaps://support%40example.com@imap.gmail.com/INBOX",
+            "DESKSIDE_IMAP_AUTH": "xoauth2",
+            "EMAIL_URL": "smtp+tls://support%40example.com@smtp.gmail.com:587",
+            "EMAIL_AUTH": "XOAUTH2",
+            "DESKSIDE_OAUTH_TOKEN_URL": "http://127.0.0.1:9/token",
+        },
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "xoauth2",
+        "support@example.com",
+        "deskside.outbox.smtp.XOAuth2EmailBackend",
+        "support@example.com",
+        "http://127.0.0.1:9/token",
+    ]
 
 
 def test_a_configuration_error_makes_the_mta_retry_the_pipe(tmp_path):

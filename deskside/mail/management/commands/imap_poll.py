@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from deskside import oauth
 from deskside.mail import imap
 
 
@@ -32,9 +33,12 @@ class Command(BaseCommand):
         if server is None:
             raise CommandError("DESKSIDE_IMAP_URL is not set: there is no mailbox to poll")
         if options["once"]:
-            with imap.connected(server) as box:
-                folder = imap.ensure_folder(box, options["processed_folder"])
-                count = imap.poll_once(box, folder, limit=10**9)
+            try:
+                with imap.connected(server) as box:
+                    folder = imap.ensure_folder(box, options["processed_folder"])
+                    count = imap.poll_once(box, folder, limit=10**9)
+            except oauth.OAuthError as error:  # a lead's to fix: a sentence, not a traceback
+                raise CommandError(str(error)) from None
             self.stdout.write(f"deskside imap_poll: {count} mail(s) taken")
             return
         stop = threading.Event()
