@@ -73,6 +73,7 @@ def sign_in(page: Page, base: str, username: str) -> None:
     page.get_by_label("Password").fill(f"pw-{username}")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    page.wait_for_load_state()  # desk.js is deferred: its keys work once the page has loaded
 
 
 def test_a_mail_arrives_an_agent_answers_and_the_client_receives_it(
