@@ -1,4 +1,4 @@
-"""Durations of business time in the words a support lead writes: "30 min", "8 h", "3 business days".
+"""Business time in the words a support lead writes: "30 min", "8 h", "3 business days".
 
 Pure Python, no Django: the admin's duration field reads and writes through this module.
 
