@@ -128,7 +128,9 @@ class SeverityLevelForm(forms.ModelForm[SeverityLevel]):
 class OpeningPeriodForm(forms.Form):
     """One row of the opening hours: a weekday, from, until."""
 
-    weekday = forms.TypedChoiceField(choices=WEEKDAYS, coerce=int)
+    # The blank choice keeps an empty extra row empty: a preselected Monday would make it a
+    # half-filled row that the form then refuses.
+    weekday = forms.TypedChoiceField(choices=[("", "—"), *WEEKDAYS], coerce=int, empty_value=None)
     opens = forms.TimeField(label="From", widget=forms.TimeInput(attrs={"type": "time"}))
     closes = forms.TimeField(label="Until", widget=forms.TimeInput(attrs={"type": "time"}))
 
