@@ -39,6 +39,7 @@ def test_a_lead_edits_a_level_and_the_opening_hours(live_server, page: Page, scr
     expect(
         page.get_by_text("Write a duration like 30 min, 8 h or 3 business days.")
     ).to_be_visible()
+    screenshot(page, "admin-level-durations")
     page.get_by_label("Goal").fill("12 business days")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("was changed successfully")).to_be_visible()
@@ -50,7 +51,7 @@ def test_a_lead_edits_a_level_and_the_opening_hours(live_server, page: Page, scr
     page.get_by_label("Period 5: until").fill("08:00")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(
-        page.get_by_text("The desk must open before it closes (From before Until).")
+        page.get_by_text("Period 5: The desk must open before it closes (From before Until).")
     ).to_be_visible()
     screenshot(page, "admin-opening-hours")
     page.get_by_label("Period 5: until").fill("12:00")
