@@ -247,6 +247,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("nl", "Nederlands"), ("fr", "Français"), ("de", "Deutsch")]
 TIME_ZONE = "Europe/Brussels"
 USE_I18N = True
+FORMAT_MODULE_PATH = "deskside.formats"  # dates in the reader's language (formats/)
 USE_TZ = True
 
 STATIC_URL = "/static/"

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from deskside.accounts.signin import LimitedAdminAuthenticationForm, admin_login
 from deskside.runtime import views as runtime
@@ -23,6 +25,8 @@ admin.site.login_form = LimitedAdminAuthenticationForm
 urlpatterns = [
     path("", home, name="home"),
     path("health", health, name="health"),
+    # Browsers ask for /favicon.ico on every site, the admin's pages included (they link none).
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("health/ready", runtime.ready, name="ready"),
     path("metrics", runtime.exposition, name="metrics"),
     # Before the admin's own URLs: its sign-in page, answered 429 past the limits.

@@ -18,7 +18,11 @@ from deskside.desk.queue import Filters
 from deskside.tickets import policy
 from deskside.tickets.actions import LEVELS
 from deskside.tickets.models import CloseReason, Milestone, Status
-from deskside.tickets.uploads import MultipleFileField
+from deskside.tickets.uploads import (
+    MOST_BYTES_PER_MESSAGE,
+    MOST_FILES_PER_MESSAGE,
+    MultipleFileField,
+)
 
 LEVEL_CHOICES = [(str(level), f"Level {level}") for level in LEVELS]
 
@@ -99,10 +103,10 @@ class QueueFilterForm(forms.Form):
         )
 
 
-# What a reply may carry: most mail servers refuse a mail above 20–25 MB once base64 has made
-# its files a third larger, and the mail must reach the client.
-REPLY_FILES_MAX_BYTES = 15 * 1024 * 1024
-REPLY_FILES_MAX_COUNT = 10
+# What a reply may carry: the one limit of every web form (tickets/uploads.py), set by the mail
+# the reply becomes.
+REPLY_FILES_MAX_BYTES = MOST_BYTES_PER_MESSAGE
+REPLY_FILES_MAX_COUNT = MOST_FILES_PER_MESSAGE
 
 
 class ReplyForm(forms.Form):

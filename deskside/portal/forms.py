@@ -10,10 +10,15 @@ from django.forms.boundfield import BoundWidget
 from django.utils.translation import gettext_lazy as _
 
 from deskside.tickets.models import SeverityLevel
-from deskside.tickets.uploads import MOST_BYTES_PER_MESSAGE, MultipleFileField
+from deskside.tickets.uploads import (
+    MOST_BYTES_PER_MESSAGE,
+    MOST_FILES_PER_MESSAGE,
+    MultipleFileField,
+)
 
-MAX_UPLOAD = MOST_BYTES_PER_MESSAGE  # all the files of one message together, as for mail
-MAX_FILES = 10
+# The desk's limit (tickets/uploads.py): what a client attaches, an agent can send on.
+MAX_UPLOAD = MOST_BYTES_PER_MESSAGE
+MAX_FILES = MOST_FILES_PER_MESSAGE
 
 
 class SignInLinkForm(forms.Form):
@@ -36,7 +41,7 @@ def attachments_field() -> MultipleFileField:
         most_bytes=MAX_UPLOAD,
         label=_("Attachments"),
         required=False,
-        help_text=_("Optional; up to 25 MB in all."),
+        help_text=_("Optional; up to 10 files, 15 MB in all."),
     )
 
 

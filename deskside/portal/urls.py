@@ -7,6 +7,7 @@ urlpatterns = [
     path("", tickets.home, name="home"),
     path("ticket/<str:ref>/", tickets.ticket, name="ticket"),
     path("ticket/<str:ref>/refuse/", tickets.refuse, name="refuse"),
+    path("ticket/<str:ref>/worked/", tickets.steps_worked, name="steps_worked"),
     path("file/<str:token>/", tickets.attachment, name="attachment"),
     path("new/", new.new_ticket, name="new"),
     path("signin/", signin.signin, name="signin"),

@@ -315,10 +315,10 @@ def receive_from_client(
     return message
 
 
-def _receive(ticket: Ticket, new: NewMessage, *, counts_as_answer: bool) -> Message:
+def _receive(ticket: Ticket, new: NewMessage, *, counts_as_answer: bool, **data: Any) -> Message:
     message = _add_message(ticket, new)
     client = Actor(label=new.sender or "client")
-    _record(ticket, EventKind.MESSAGE, client, message_kind=new.kind, message=message.pk)
+    _record(ticket, EventKind.MESSAGE, client, message_kind=new.kind, message=message.pk, **data)
     changed: list[str] = []
     if counts_as_answer and ticket.status in (Status.WAITING_ON_CLIENT, Status.RESOLVED):
         _record(ticket, EventKind.RESUMED, client, at=message.created_at, was=ticket.status)
@@ -830,6 +830,32 @@ def record_refusal(
     _save(ticket, *changed)
     notices.refused(ticket, _who_proposed(ticket), reason=reason, by=by.user)
     return refused
+
+
+@transaction.atomic
+def record_steps_worked(ticket: Ticket, *, contact: Contact, text: str) -> Message:
+    """The client says the proposed steps worked (the portal's button beside "refuse"). It is an
+    answer like any reply: a wait on the client ends and the clocks resume, because the agent
+    still has to record the milestone and resolve. `text` is the sentence in the client's
+    language, kept as their message; the event marks it (steps_worked) so that the portal stops
+    offering the same steps. The agent with the ticket, else the one who proposed, is told."""
+    locked = _locked(ticket)
+    _check_open(locked, "say the steps worked")
+    if not locked.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.PROPOSAL).exists():
+        raise ActionError(f"{locked.ref} has no proposed steps.")
+    new = NewMessage(
+        direction=Direction.INBOUND,
+        kind=MessageKind.WEB,
+        text=text,
+        sender=contact.email,
+        subject=f"Re: [{locked.ref}] {locked.subject}",
+    )
+    message = _receive(locked, new, counts_as_answer=True, steps_worked=True)
+    notices.client_wrote(
+        locked, message, _who_proposed(locked), what="The client says the steps worked"
+    )
+    _copy_row(locked, into=ticket)
+    return message
 
 
 def _who_proposed(ticket: Ticket) -> list[User]:

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from deskside.accounts.admin import ReadOnlyAdmin
+from deskside.tickets.admin_forms import BusinessCalendarForm, SeverityLevelForm, in_words
 from deskside.tickets.models import (
     Attachment,
     BusinessCalendar,
@@ -17,6 +18,7 @@ from deskside.tickets.models import (
     Event,
     FloodAlarm,
     Message,
+    Milestone,
     Notification,
     NotificationSetting,
     PublicHoliday,
@@ -125,14 +127,17 @@ class MessageAdmin(admin.ModelAdmin[Message]):
 
 @admin.register(SeverityLevel)
 class SeverityLevelAdmin(admin.ModelAdmin[SeverityLevel]):
+    """The four levels, their durations in business words ("8 h", "3 business days")."""
+
+    form = SeverityLevelForm
     list_display = (
         "level",
         "name_en",
         "effort",
-        "first_response",
-        "update_interval",
-        "goal",
-        "documentation",
+        "first_response_words",
+        "update_interval_words",
+        "goal_words",
+        "documentation_words",
     )
     ordering = ("level",)
     readonly_fields = ("level",)
@@ -143,6 +148,24 @@ class SeverityLevelAdmin(admin.ModelAdmin[SeverityLevel]):
     def has_delete_permission(self, request: HttpRequest, obj: SeverityLevel | None = None) -> bool:
         return False
 
+    @admin.display(description="first response")
+    def first_response_words(self, obj: SeverityLevel) -> str:
+        return in_words(obj.first_response)
+
+    @admin.display(description="update interval")
+    def update_interval_words(self, obj: SeverityLevel) -> str:
+        return in_words(obj.update_interval)
+
+    @admin.display(description="goal")
+    def goal_words(self, obj: SeverityLevel) -> str:
+        labels = dict(Milestone.choices)  # an unknown one stored before validation: as it is
+        milestones = ", ".join(str(labels.get(m, m)).lower() for m in obj.goal_milestones)
+        return f"{in_words(obj.goal)}: {milestones}"
+
+    @admin.display(description="documentation")
+    def documentation_words(self, obj: SeverityLevel) -> str:
+        return in_words(obj.documentation)
+
 
 class ClosingDateInline(admin.TabularInline[ClosingDate, BusinessCalendar]):
     model = ClosingDate
@@ -151,6 +174,9 @@ class ClosingDateInline(admin.TabularInline[ClosingDate, BusinessCalendar]):
 
 @admin.register(BusinessCalendar)
 class BusinessCalendarAdmin(admin.ModelAdmin[BusinessCalendar]):
+    """Opening hours as weekday and time rows (change_form.html renders `form.hours`)."""
+
+    form = BusinessCalendarForm
     list_display = ("name", "timezone", "holiday_country", "is_default")
     inlines = [ClosingDateInline]
 

@@ -16,10 +16,13 @@ from django.utils.translation import gettext
 from deskside.core.filenames import normalise_filename
 from deskside.tickets.actions import NewFile
 
-# The most the files of one message may weigh together, through any web form: the portal's
-# limit, as for mail (the desk's replies allow less). runtime/request_limits.py refuses a larger
-# request before reading it.
-MOST_BYTES_PER_MESSAGE = 25 * 1024 * 1024
+# The most files one message may carry through any web form, and their most weight together: one
+# limit for the portal's client and the desk's agent, so that neither is told a different number
+# and whatever a client sends, an agent can send on. It is the desk's: a reply goes out by mail,
+# which most mail servers refuse above 20-25 MB once base64 has made its files a third larger.
+# runtime/request_limits.py refuses a larger request before reading it.
+MOST_FILES_PER_MESSAGE = 10
+MOST_BYTES_PER_MESSAGE = 15 * 1024 * 1024
 
 
 class MultipleFileInput(forms.FileInput):

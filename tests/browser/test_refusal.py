@@ -1,5 +1,6 @@
-"""The portal's refusal in real Chromium: a client reads the steps support proposed, refuses
-them with a reason, and the agent finds the refusal as evidence on the desk's ticket page."""
+"""The portal's answers to proposed steps in real Chromium: a client reads the steps support
+proposed, refuses them with a reason, and the agent finds the refusal as evidence on the desk's
+ticket page; another says the steps worked, beside the refusal."""
 
 from __future__ import annotations
 
@@ -60,3 +61,24 @@ def test_a_client_refuses_the_proposed_steps_in_the_portal(
     expect(evidence.get_by_text(STEPS)).to_be_visible()
     screenshot(agent, "desk-evidence")
     desk.close()
+
+
+def test_a_client_says_the_proposed_steps_worked(live_server, page: Page):
+    people = make_people()
+    base = live_server.url
+    ticket = open_ticket(people.client, subject="Export stops at 1000 rows", level=3)
+    actions.propose_steps(ticket, STEPS, by=people.agent)
+
+    sign_in(page, base, user_for(people.client))
+    page.goto(f"{base}/portal/ticket/{ticket.ref}/")
+    steps = page.get_by_role("region", name="Door support voorgestelde stappen")
+    expect(steps.get_by_role("button", name="De voorgestelde stappen weigeren")).to_be_visible()
+    steps.get_by_role("button", name="De stappen hebben gewerkt").click()
+
+    expect(
+        page.get_by_text("Bedankt: het supportteam weet nu dat de stappen hebben")
+    ).to_be_visible()
+    expect(page.get_by_role("region", name="Door support voorgestelde stappen")).to_have_count(0)
+    expect(page.get_by_text("De voorgestelde stappen hebben gewerkt.")).to_be_visible()
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN

@@ -76,3 +76,27 @@ def test_a_file_name_is_cleaned_before_it_is_stored(people):
         },
     )
     assert Ticket.objects.get().messages.get().attachments.get().filename == "invoicefdp.exe"
+
+
+def test_the_portal_allows_what_the_desk_allows_and_says_so(people):
+    """One limit for both: what a client attaches, an agent can send on in a reply."""
+    from deskside.desk.forms import REPLY_FILES_MAX_BYTES, REPLY_FILES_MAX_COUNT
+    from deskside.portal.forms import MAX_FILES, MAX_UPLOAD
+
+    assert (MAX_UPLOAD, MAX_FILES) == (REPLY_FILES_MAX_BYTES, REPLY_FILES_MAX_COUNT)
+    client = signed_in(people.client)  # Claire reads Dutch
+    page = client.get("/portal/new/").content.decode()
+    assert "Optioneel; hoogstens 10 bestanden, samen maximaal 15 MB." in page
+
+    too_big = client.post(
+        "/portal/new/",
+        {
+            "subject": "Logs attached",
+            "description": "The night's log.",
+            "level": "3",
+            "attachments": SimpleUploadedFile("night.log", b"a" * (MAX_UPLOAD + 1), "text/plain"),
+        },
+    )
+    said = "Samen zijn de bestanden groter dan de limiet van 15,0\xa0MB."
+    assert said in too_big.content.decode()
+    assert not Ticket.objects.exists()

@@ -84,3 +84,52 @@ def test_a_reply_in_the_portal_resumes_the_clocks(people):
     ticket.refresh_from_db()
     assert ticket.status == Status.OPEN and not ticket.clocks_paused
     assert ticket.events.filter(kind=EventKind.RESUMED).count() == 1
+
+
+# -- the steps worked -----------------------------------------------------------------------------
+
+
+def test_the_steps_worked_is_offered_beside_refuse(people):
+    ticket = proposed(people)
+    page = signed_in(people.client).get(f"/portal/ticket/{ticket.ref}/").content.decode()
+    worked = page.index("De stappen hebben gewerkt")
+    assert worked < page.index("De voorgestelde stappen weigeren")
+    assert f'action="/portal/ticket/{ticket.ref}/worked/"' in page
+
+
+def test_the_steps_worked_is_an_answer_in_the_clients_words_and_the_agent_is_told(people):
+    from deskside.tickets.models import Notification
+
+    ticket = proposed(people)
+    answer = signed_in(people.client).post(f"/portal/ticket/{ticket.ref}/worked/", follow=True)
+
+    page = answer.content.decode()
+    assert "Bedankt: het supportteam weet nu dat de stappen hebben gewerkt." in page
+    assert "De stappen hebben gewerkt</button>" not in page  # answered: the buttons are gone
+    assert "De voorgestelde stappen weigeren" not in page
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN and not ticket.clocks_paused
+    said = ticket.messages.get(kind=MessageKind.WEB)
+    assert (said.text, said.sender) == (
+        "De voorgestelde stappen hebben gewerkt.",
+        people.client.email,
+    )
+    assert ticket.events.filter(kind=EventKind.MESSAGE, data__steps_worked=True).count() == 1
+    told = Notification.objects.get(user=people.agent)
+    assert told.title == f"[{ticket.ref}] The client says the steps worked: {ticket.subject}"
+
+
+def test_the_steps_worked_without_proposed_steps_says_so(people):
+    ticket = open_ticket(people.client, level=3)
+    answer = signed_in(people.client).post(f"/portal/ticket/{ticket.ref}/worked/", follow=True)
+    assert "Er zijn geen voorgestelde stappen om op te antwoorden bij dit ticket." in (
+        answer.content.decode()
+    )
+    assert not ticket.messages.filter(kind=MessageKind.WEB).exists()
+
+
+def test_a_client_of_another_organisation_cannot_say_the_steps_worked(people):
+    ticket = proposed(people)
+    answer = signed_in(people.other_client).post(f"/portal/ticket/{ticket.ref}/worked/")
+    assert answer.status_code == 404
+    assert signed_in(people.client).get(f"/portal/ticket/{ticket.ref}/worked/").status_code == 405

@@ -87,17 +87,20 @@ def test_a_lead_edits_the_clock_targets(client):
     page = client.get(url)
     assert page.status_code == 200
     form = page.context["adminform"].form
-    data = {k: v for k, v in form.initial.items() if v is not None}
+    # What the page shows in each field: durations in business words, as a lead reads them
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: v for k, v in data.items() if v is not None}
     data |= {
-        "first_response": "04:00:00",
-        "goal": "3 08:00:00",
-        "goal_milestones": '["solution"]',
-        "update_interval": "1 00:00:00",
+        "first_response": "4 h",
+        "goal": "3 business days",
+        "goal_milestones": ["solution"],
+        "update_interval": "1 business day",
         "documentation": "",
     }
     response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert SeverityLevel.objects.get(level=3).first_response == timedelta(hours=4)
+    level = SeverityLevel.objects.get(level=3)
+    assert (level.first_response, level.goal) == (timedelta(hours=4), timedelta(hours=24))
 
 
 def test_an_agent_cannot_use_the_admin(client):

@@ -32,7 +32,7 @@ HUGE = 300 * MB
 
 @pytest.mark.django_db
 def test_the_largest_legitimate_upload_still_goes_through(people):
-    """The limit must not refuse what the forms allow: 25 MB of files in one new ticket."""
+    """The limit must not refuse what the forms allow: 15 MB of files in one new ticket."""
     half = MOST_BYTES_PER_MESSAGE // 2 - 4096
     answer = signed_in(people.client).post(
         "/portal/new/",
@@ -65,7 +65,7 @@ def test_a_signed_in_client_is_told_in_her_language(people):
     assert answer.status_code == 413
     page = answer.content.decode()
     assert "Te groot om te aanvaarden" in page  # Claire reads Dutch
-    assert "26,0\xa0MB" in page  # the limit, written the Dutch way
+    assert "16,0\xa0MB" in page  # the limit, written the Dutch way
 
 
 @pytest.mark.django_db
@@ -182,7 +182,7 @@ def test_a_signed_in_300_mb_upload_is_refused_unread(web):
     answer, seconds = send_headers_only(web, upload_head("/desk/", HUGE, cookie))
     print(f"signed-in 300 MB: 413 after {seconds * 1000:.0f} ms")
     assert answer.startswith(b"HTTP/1.1 413 ")
-    assert b"larger than Deskside accepts (26.0\xc2\xa0MB in all)" in answer
+    assert b"larger than Deskside accepts (16.0\xc2\xa0MB in all)" in answer
     assert seconds < 1.0
 
 

@@ -124,8 +124,7 @@ class Watch:
         dialog.dismiss()
 
     def _console(self, message) -> None:  # type: ignore[no-untyped-def]
-        # The browser asks for /favicon.ico on its own; the site has none.
-        if message.type == "error" and "favicon" not in (message.location.get("url") or ""):
+        if message.type == "error":
             self.problems.append(f"console: {message.text}")
 
 

@@ -50,11 +50,20 @@ def level_badge(level: int | None, title: str) -> SafeString:
 
 
 def _badge(level: int | None, title: str) -> str:
+    # The colour and the digit alone do not say "level" to a screen reader or a colour-blind
+    # reader: the badge's text does, hidden from sight where the digit says it to the eye.
     title = escape(title)
     if not level:
-        return f'<span class="level level-none" title="{title}: no level">–</span>'
+        said = f"{title}: no level"
+        return f'<span class="level level-none" title="{said}">{_said(said, "–")}</span>'
     level = int(level)
-    return f'<span class="level level-{level}" title="{title} level {level}">{level}</span>'
+    said = f"{title} level {level}"
+    return f'<span class="level level-{level}" title="{said}">{_said(said, str(level))}</span>'
+
+
+def _said(words: str, shown: str) -> str:
+    """`words` for a screen reader, `shown` to the eye (and not read twice)."""
+    return f'<span class="visually-hidden">{words}</span><span aria-hidden="true">{shown}</span>'
 
 
 @register.filter

@@ -214,8 +214,28 @@ def refuse(request: HttpRequest, contact: Contact, ref: str) -> HttpResponse:
     return redirect(reverse("portal:ticket", args=[found.ref]) + "#steps")
 
 
+@require_http_methods(["POST"])
+@contact_required
+def steps_worked(request: HttpRequest, contact: Contact, ref: str) -> HttpResponse:
+    """The client says the proposed steps worked; the agent then records it and resolves."""
+    found = visible_ticket(contact, ref)
+    try:
+        # Kept in the language the client reads the portal in, as their own words would be.
+        actions.record_steps_worked(
+            found, contact=contact, text=gettext("The proposed steps worked.")
+        )
+    except actions.ActionError:
+        messages.error(request, gettext("There are no proposed steps to answer on this ticket."))
+    else:
+        messages.success(
+            request, gettext("Thank you: the support team has been told that the steps worked.")
+        )
+    return redirect(reverse("portal:ticket", args=[found.ref]) + "#reply")
+
+
 def open_proposal(found: Ticket) -> Message | None:
-    """The last steps support proposed, while the ticket is open and they are not refused."""
+    """The last steps support proposed, while the ticket is open and the client has neither
+    refused them nor said they worked."""
     if not found.is_open():
         return None
     proposal = (
@@ -225,8 +245,11 @@ def open_proposal(found: Ticket) -> Message | None:
     )
     if proposal is None:
         return None
-    refused = found.events.filter(kind=EventKind.REFUSED, created_at__gte=proposal.created_at)
-    return None if refused.exists() else proposal
+    answered = found.events.filter(
+        Q(kind=EventKind.REFUSED) | Q(kind=EventKind.MESSAGE, data__steps_worked=True),
+        created_at__gte=proposal.created_at,
+    )
+    return None if answered.exists() else proposal
 
 
 def _ticket_context(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from deskside.tickets.models.choices import EFFORT_RANK, Effort
+from deskside.tickets.models.choices import EFFORT_RANK, Effort, Milestone
 
 BUSINESS_DAY = timedelta(hours=8)  # the Brussels opening hours of one day, 09:00-17:00
 
@@ -85,16 +86,20 @@ class SeverityLevel(models.Model):
         return str(getattr(self, f"definition_{language}", self.definition_en))
 
     def clean(self) -> None:
+        errors: dict[str, str] = {}
+        unknown = _unknown_milestones(self.goal_milestones)
+        if unknown is not None:
+            errors["goal_milestones"] = unknown
         periods = self.cooperation_periods()
-        if any(p is None or p <= timedelta(0) for p in periods):
-            return  # the fields' own validation names the missing or bad value
-        if not periods[0] < periods[1] < periods[2]:
-            raise ValidationError(
-                {
-                    "reminder_second_after": "The reminders and the close come one after the "
-                    "other: first reminder < second reminder < close."
-                }
+        if all(p is not None and p > timedelta(0) for p in periods) and not (
+            periods[0] < periods[1] < periods[2]
+        ):
+            errors["reminder_second_after"] = (
+                "The reminders and the close come one after the other: "
+                "first reminder < second reminder < close."
             )
+        if errors:
+            raise ValidationError(errors)
 
     def cooperation_periods(self) -> tuple[timedelta, timedelta, timedelta]:
         """Silence before the first reminder, the second, and the automatic close."""
@@ -107,6 +112,17 @@ class SeverityLevel(models.Model):
             "goal": self.goal,
             "documentation": self.documentation,
         }
+
+
+def _unknown_milestones(milestones: object) -> str | None:
+    """Why these goal milestones would make the goal unreachable, or None when they are fine."""
+    known = ", ".join(Milestone.values)
+    if not isinstance(milestones, list) or not milestones:
+        return f"Choose at least one milestone that meets the goal: {known}."
+    unknown = [m for m in milestones if m not in Milestone.values]
+    if unknown:
+        return f"{', '.join(map(str, unknown))}: not a milestone (known: {known})."
+    return None
 
 
 def default_opening_hours() -> list[list[object]]:
@@ -138,7 +154,7 @@ class BusinessCalendar(models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors = _opening_hours_errors(self.opening_hours)
+        errors = opening_hours_errors(self.opening_hours)
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -147,10 +163,16 @@ class BusinessCalendar(models.Model):
             raise ValidationError(errors)
 
 
-def _opening_hours_errors(rows: object) -> dict[str, str]:
+_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def opening_hours_errors(rows: object) -> dict[str, str]:
+    """What is wrong with opening hours rows [weekday (Mon=0), "HH:MM", "HH:MM"]: a row that
+    is not one, a start not before its end, or two periods of one day that overlap."""
     example = 'e.g. [[0, "09:00", "17:00"], [1, "09:00", "12:00"], [1, "13:00", "17:00"]]'
     if not isinstance(rows, list):
         return {"opening_hours": f"Give a list of [weekday, start, end] rows, {example}."}
+    periods: list[tuple[int, time, time]] = []
     for row in rows:
         if not (isinstance(row, list) and len(row) == 3 and row[0] in range(7)):
             return {"opening_hours": f"{row!r}: each row is [weekday 0-6, start, end], {example}."}
@@ -160,7 +182,21 @@ def _opening_hours_errors(rows: object) -> dict[str, str]:
             return {"opening_hours": f"{row!r}: times are HH:MM, {example}."}
         if start >= end:
             return {"opening_hours": f"{row!r}: the start must be before the end."}
-    return {}
+        periods.append((row[0], start, end))
+    overlap = _overlap(periods)
+    return {"opening_hours": overlap} if overlap else {}
+
+
+def _overlap(periods: list[tuple[int, time, time]]) -> str | None:
+    """The sentence naming two periods of one weekday that overlap, or None: each hour of the
+    week is given once, so that the clocks never count an hour twice."""
+    for (day, start, end), (next_day, next_start, next_end) in pairwise(sorted(periods)):
+        if day == next_day and next_start < end:
+            return (
+                f"On {_WEEKDAY_NAMES[day]}, {start:%H:%M}–{end:%H:%M} and "
+                f"{next_start:%H:%M}–{next_end:%H:%M} overlap: give each hour once."
+            )
+    return None
 
 
 class ClosingDate(models.Model):

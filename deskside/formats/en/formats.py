@@ -1,0 +1,3 @@
+DATE_FORMAT = "j F Y"  # 2 December 2026
+DATETIME_FORMAT = "j F Y, H:i"  # 2 December 2026, 10:00
+TIME_FORMAT = "H:i"
