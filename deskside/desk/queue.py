@@ -19,13 +19,12 @@ from django.urls import reverse
 
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import WARN_FRACTION, Targets
+from deskside.core.levels import ESCALATED_LEVELS, LEVELS
 from deskside.tickets import policy
-from deskside.tickets.actions import LEVELS
 from deskside.tickets.models import Status, Ticket
 from deskside.tickets.models.ticket import NO_DUE_TIME, format_ref
 
 PAGE_SIZE = 50
-URGENT_LEVELS = (1, 2)
 FINISHED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 UNTAKEN_SHOWN = 20  # refs named in the queue's banner; more are counted
 WARN_LEFT = 1 - WARN_FRACTION  # a clock is marked at 75% used: 25% of its target left
@@ -185,7 +184,7 @@ def page(filters: Filters, user: User, now: datetime, after: Bookmark | None) ->
 
 
 def is_untaken_urgent(ticket: Ticket) -> bool:
-    return ticket.is_open() and ticket.severity in URGENT_LEVELS and ticket.assignee_id is None
+    return ticket.is_open() and ticket.severity in ESCALATED_LEVELS and ticket.assignee_id is None
 
 
 def untaken_urgent() -> tuple[list[str], int]:
@@ -193,7 +192,7 @@ def untaken_urgent() -> tuple[list[str], int]:
     order): the references of the first UNTAKEN_SHOWN, and how many more there are. One query
     over one of the queue's indexes: the count is a window over the same rows."""
     untaken = Ticket.objects.filter(
-        in_queue=True, severity__in=URGENT_LEVELS, assignee__isnull=True
+        in_queue=True, severity__in=ESCALATED_LEVELS, assignee__isnull=True
     ).annotate(total=Window(Count("pk")))
     found = list(untaken.order_by(*QUEUE_ORDER).values_list("pk", "total")[:UNTAKEN_SHOWN])
     total = found[0][1] if found else 0
