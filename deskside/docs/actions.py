@@ -184,4 +184,5 @@ def _note(ticket: Ticket, by: User, text: str) -> None:
             text=text,
             sender=Actor.staff(by).label,
         ),
+        by=actions.SYSTEM,
     )

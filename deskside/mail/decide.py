@@ -260,9 +260,11 @@ def _reply(
         return _reply_to_closed(inbound, mail, ticket, contact, kind, message)
     inbound.ticket = ticket
     # Brings `ticket` up to date too (status, clocks), so it needs no reading back.
-    inbound.ticket_message = actions.receive_from_client(
-        ticket, message, counts_as_answer=kind.kind == Kind.NORMAL
+    sender = actions.Actor.sender(message.sender)
+    actions.receive_from_client(
+        ticket, message, by=sender, counts_as_answer=kind.kind == Kind.NORMAL
     )
+    inbound.ticket_message = ticket.posted
     reason = None
     if ticket.status == Status.CLOSED:  # an automatic reply: no person needs to read it
         reason = f"kept on a closed ticket ({ticket.get_close_reason_display().lower()})"
@@ -291,11 +293,13 @@ def _reply_to_closed(
         )
     inbound.ticket = ticket
     if step == closed.Next.EXPLAIN:
-        inbound.ticket_message = actions.receive_from_client(ticket, message)
+        actions.receive_from_client(ticket, message, by=actions.Actor.sender(message.sender))
+        inbound.ticket_message = ticket.posted
         answers.explain_protocol(ticket, contact, reading, in_reply_to=mail.message_id)
         reason = f"kept on {ticket.ref}, still without a severity: the protocol explained again"
         return Result(mail.message_id, Outcome.APPENDED, ticket.ref, None, reason)
-    inbound.ticket_message = actions.reopen_by_client(ticket, message, contact=contact, level=level)
+    actions.reopen_by_client(ticket, message, by=actions.Actor.client(contact), level=level)
+    inbound.ticket_message = ticket.posted
     if step == closed.Next.SET_LEVEL:
         if kind.may_auto_answer and _under_cap(contact):
             answers.acknowledge(ticket, contact, in_reply_to=mail.message_id)
@@ -327,9 +331,10 @@ def _bounce(inbound: InboundMail, mail: ParsedMail) -> Result:
         text=mail.text,
         message_id=mail.message_id or "",
     )
-    inbound.ticket_message = actions.add_system_message(known.ticket, note)
+    filed = actions.add_system_message(known.ticket, note, by=actions.SYSTEM).posted
+    inbound.ticket_message = filed
     if action == "failed":
-        notices.delivery_failed(known.ticket, inbound.ticket_message, failed=failed)
+        notices.delivery_failed(known.ticket, filed, failed=failed)
     return Result(
         mail.message_id,
         Outcome.APPENDED,
@@ -490,7 +495,7 @@ def _new_ticket(
         if why == CAPPED:
             why = f"{AUTO_ANSWER_CAP} automatic answers to this sender this hour"
         return _quarantine(inbound, f"{_problem_words(reading)}, and no answer may go ({why})")
-    ticket, first = actions.open_ticket_with_message(
+    ticket = actions.open_ticket(
         contact=contact,
         subject=_subject_of_new(mail.subject, follows) or NO_SUBJECT,
         claimed_severity=reading.level,
@@ -502,7 +507,7 @@ def _new_ticket(
         follows=follows,
     )
     inbound.ticket = ticket
-    inbound.ticket_message = first
+    inbound.ticket_message = ticket.posted
     if contact.organisation_id is None:  # counted by the cap on new tickets per domain
         inbound.sender_domain = floods.domain_of(contact.email)
     answered = answerable

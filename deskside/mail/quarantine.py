@@ -105,7 +105,7 @@ def add_sender_and_attach(inbound: InboundMail, *, by: User) -> Result:
         raise ActionError(f"Mail {inbound.pk} would still be held: {still[0]}")
     actions.record_held_mail(
         ticket,
-        by=by,
+        by=Actor.staff(by),
         what=f"held mail {inbound.pk} from {contact.email}: {contact.email} added to "
         f"{organisation.name}, {_filed(result, ticket)}",
         mail=inbound.pk,
@@ -179,11 +179,11 @@ def attach_as_note(inbound: InboundMail, *, by: User) -> Message:
     message = actions.file_held_mail_as_note(
         ticket,
         note,
-        by=by,
+        by=Actor.staff(by),
         what=f"held mail {inbound.pk} from {mail.from_address or 'no sender'} attached as an "
         "internal note",
         mail=inbound.pk,
-    )
+    ).posted
     inbound.status, inbound.outcome = InboundStatus.PROCESSED, Outcome.APPENDED
     inbound.ticket, inbound.ticket_message, inbound.claimed_ticket = ticket, message, ticket
     inbound.reason = _note(inbound, by, f"attached to {ticket.ref} as an internal note")
@@ -224,7 +224,7 @@ def _on_claimed(inbound: InboundMail, by: User, what: str) -> None:
     if inbound.claimed_ticket_id is not None:
         actions.record_held_mail(
             Ticket(pk=inbound.claimed_ticket_id),
-            by=by,
+            by=Actor.staff(by),
             what=f"held mail {inbound.pk} from {inbound.from_address or 'no sender'} {what}",
             mail=inbound.pk,
         )

@@ -135,7 +135,7 @@ def _to_client(
         calendar=calendar,
         calendar_method=method,
     )
-    actions.add_system_message(ticket, actions.filed(mail, MessageKind.NOTICE))
+    actions.add_system_message(ticket, actions.filed(mail, MessageKind.NOTICE), by=actions.SYSTEM)
 
 
 def note(ticket: Ticket, text: str) -> None:
@@ -145,4 +145,5 @@ def note(ticket: Ticket, text: str) -> None:
         actions.NewMessage(
             direction=Direction.SYSTEM, kind=MessageKind.NOTICE, text=text, sender="Deskside"
         ),
+        by=actions.SYSTEM,
     )

@@ -29,13 +29,13 @@ Run = Callable[[Ticket, Data, User], str]
 
 def _reply(ticket: Ticket, data: Data, user: User) -> str:
     files = new_files(data["attachments"])
-    actions.reply(ticket, data["text"], by=user, files=files)
+    actions.reply(ticket, data["text"], by=Actor.staff(user), files=files)
     with_files = f" with {len(files)} file{'s' if len(files) > 1 else ''}" if files else ""
     return f"Reply sent to {ticket.contact.email}{with_files}."
 
 
 def _note(ticket: Ticket, data: Data, user: User) -> str:
-    actions.add_note(ticket, data["text"], by=user)
+    actions.add_note(ticket, data["text"], by=Actor.staff(user))
     return "Internal note added."
 
 
@@ -75,7 +75,7 @@ def _reopen(ticket: Ticket, data: Data, user: User) -> str:
 
 
 def _resolve(ticket: Ticket, data: Data, user: User) -> str:
-    actions.resolve(ticket, data["resolution"], by=user)
+    actions.resolve(ticket, data["resolution"], by=Actor.staff(user))
     return (
         f"Marked resolved; the resolution is mailed to {ticket.contact.email}. "
         "Their answer reopens the ticket."
@@ -88,7 +88,7 @@ def _wait(ticket: Ticket, data: Data, user: User) -> str:
 
 
 def _propose(ticket: Ticket, data: Data, user: User) -> str:
-    actions.propose_steps(ticket, data["steps"], by=user)
+    actions.propose_steps(ticket, data["steps"], by=Actor.staff(user))
     return (
         f"Steps proposed to {ticket.contact.email}: the ticket waits on the client and its clocks "
         "are paused."

@@ -171,10 +171,12 @@ def _send_reply(
         )
         return redirect("portal:ticket", ref=new.ref)
     if step is None:
-        actions.receive_from_client(found, message)
+        actions.receive_from_client(found, message, by=actions.Actor.client(contact))
         messages.success(request, gettext("Your reply was added to the ticket."))
     else:
-        actions.reopen_by_client(found, message, contact=contact, level=data.get("level"))
+        actions.reopen_by_client(
+            found, message, by=actions.Actor.client(contact), level=data.get("level")
+        )
         messages.success(
             request, gettext("Your reply reopened the ticket. The support team has been told.")
         )

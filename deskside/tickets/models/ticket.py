@@ -148,9 +148,20 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return f"{self.ref} {self.subject}"
 
+    # Not a column: the message the last action wrote on this object; see `posted`.
+    last_posted: Message | None = None
+
     @property
     def ref(self) -> str:
         return format_ref(self.pk)
+
+    @property
+    def posted(self) -> Message:
+        """The message the last action on this object wrote (a reply, the client's mail), for
+        the caller that links to it: every action returns the ticket, not the message."""
+        if self.last_posted is None:
+            raise LookupError(f"No action wrote a message on this object of {self.ref}.")
+        return self.last_posted
 
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
