@@ -16,7 +16,7 @@ from django.utils import timezone
 from deskside import db
 from deskside.accounts import addresses
 from deskside.accounts.models import Contact, Organisation
-from deskside.mail import decide, held, intake, rawstore
+from deskside.mail import decide, held, intake, rawstore, received
 from deskside.mail.models import InboundMail, InboundStatus, Outcome
 from deskside.mail.parse import MailRejected, ParsedMail
 from deskside.mail.results import Result
@@ -117,14 +117,14 @@ def _join(organisation: Organisation, mail: ParsedMail) -> Contact:
     """The sender as a contact of `organisation`. A contact of another organisation stays
     there: moving them would change whose tickets they see in the portal."""
     address = mail.from_address
-    if not address or len(address) > decide.MAX_ADDRESS_LENGTH:
+    if not address or len(address) > received.MAX_ADDRESS_LENGTH:
         raise ActionError("The mail has no usable sender address to add as a contact.")
     contact = addresses.contact_by_address(address)
     if contact is None:
         new = Contact(
             email=address,
             name=mail.from_name[:200],
-            language=decide._language(mail),
+            language=received.language_of(mail),
             organisation=organisation,
         )
         if db.insert(new, unless_conflict=True):
