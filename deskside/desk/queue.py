@@ -18,7 +18,7 @@ from django.db.models import Count, Q, QuerySet, Window
 from django.urls import reverse
 
 from deskside.core.business_time import Calendar
-from deskside.core.clocks import WARN_FRACTION, Targets
+from deskside.core.clocks import WARN_FRACTION, Clock, Targets
 from deskside.core.levels import ESCALATED_LEVELS, LEVELS
 from deskside.tickets import policy
 from deskside.tickets.models import Status, Ticket
@@ -28,12 +28,6 @@ PAGE_SIZE = 50
 FINISHED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 UNTAKEN_SHOWN = 20  # refs named in the queue's banner; more are counted
 WARN_LEFT = 1 - WARN_FRACTION  # a clock is marked at 75% used: 25% of its target left
-CLOCKS = (
-    ("first_response", "first_response_due", "First response"),
-    ("update", "next_update_due", "Next update"),
-    ("goal", "goal_due", "Goal"),
-    ("documentation", "documentation_due", "Documentation"),
-)
 
 
 @dataclass(frozen=True)
@@ -112,7 +106,7 @@ class Page:
 ROW_RELATED = ("contact", "organisation", "assignee")
 ROW_FIELDS = (
     *("subject", "claimed_severity", "severity", "status", "clocks_paused", "effort_rank"),
-    *("nearest_due", "first_response_due", "next_update_due", "goal_due", "documentation_due"),
+    *("nearest_due", *(clock.due_field for clock in Clock)),
     *("contact__name", "contact__email", "organisation__name"),
     *("assignee__username", "assignee__first_name", "assignee__last_name"),
 )
@@ -275,18 +269,18 @@ def clocks_of(
     """
     level = targets.get(ticket.severity) if ticket.severity is not None else None
     found = []
-    for key, field, label in CLOCKS:
-        due = getattr(ticket, field)
+    for clock in Clock:
+        due = getattr(ticket, clock.due_field)
         if due is None:
             continue
         left = calendar.between(now, due)
-        target = getattr(level, key, None) if level else None
+        target = getattr(level, clock.value, None) if level else None
         mark = ""
         if due <= now:
             mark = "due-breach"
         elif target is not None and left <= target * WARN_LEFT:
             mark = "due-warn"
-        found.append(ClockLeft(name=label, due=due, left=left, mark=mark))
+        found.append(ClockLeft(name=clock.words.capitalize(), due=due, left=left, mark=mark))
     return found
 
 

@@ -12,13 +12,6 @@ from deskside.tickets import clocks, notices
 from deskside.tickets.actions._base import SYSTEM, Actor, done, lock, record, save
 from deskside.tickets.models import Event, EventKind, Ticket
 
-_CLOCK_NAMES = {
-    "first_response": "first response",
-    "next_update": "next update",
-    "goal": "goal",
-    "documentation": "documentation",
-}
-
 
 @transaction.atomic
 def record_clock_alerts(ticket: Ticket, now: datetime, *, by: Actor = SYSTEM) -> Ticket:
@@ -36,7 +29,7 @@ def record_clock_alerts(ticket: Ticket, now: datetime, *, by: Actor = SYSTEM) ->
                 due = deadline.due.isoformat()
                 if at <= now and (kind, deadline.clock, due) not in seen:
                     record(row, kind, by, clock=deadline.clock, due=due)
-                    notices.clock_alert(row, kind, _CLOCK_NAMES[deadline.clock], deadline.due)
+                    notices.clock_alert(row, kind, deadline.clock.words, deadline.due)
     row.clocks_checked_at = now
     save(row)
     return done(row, ticket)
