@@ -25,6 +25,7 @@ from django.utils import timezone
 from deskside import db
 from deskside.accounts import addresses
 from deskside.accounts.models import Contact
+from deskside.core.limits import HEADER_LINE
 from deskside.core.severity import Result as Reading
 from deskside.core.severity import SeverityReading, read_severity, strip_reply_prefixes
 from deskside.mail import answers, authresults, bounces, floods, received, threads
@@ -116,7 +117,10 @@ def _report(inbound: InboundMail, mail: ParsedMail) -> Result | None:
 
 def _record(inbound: InboundMail, mail: ParsedMail) -> None:
     """What the mail's row shows of it: subject, sender, and what our mail server found."""
-    inbound.subject, inbound.from_address = mail.subject[:998], mail.from_address[:998]
+    inbound.subject, inbound.from_address = (
+        mail.subject[:HEADER_LINE],
+        mail.from_address[:HEADER_LINE],
+    )
     verdict = authresults.read(mail.authentication_results, settings.DESKSIDE_AUTHSERV_ID)
     inbound.authentication = verdict.summary
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from deskside.accounts.access import staff_required
 from deskside.accounts.names import display_name
+from deskside.core.cooperation import RefusalSource
 from deskside.desk.views.ticket import can_work, make_form, render_ticket, ticket_or_404
 from deskside.tickets import actions
 from deskside.tickets.actions import ActionError, Actor
@@ -98,7 +99,11 @@ def _propose(ticket: Ticket, data: Data, user: User) -> str:
 def _refusal(ticket: Ticket, data: Data, user: User) -> str:
     message = ticket.messages.filter(pk=data["message"]).first()
     actions.record_refusal(
-        ticket, by=Actor.staff(user), reason=data["reason"], source="mail", message=message
+        ticket,
+        by=Actor.staff(user),
+        reason=data["reason"],
+        source=RefusalSource.MAIL,
+        message=message,
     )
     return "The mail is recorded as a refusal of the proposed steps."
 

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 
 from deskside.accounts.access import visible_to_contact
 from deskside.accounts.models import Contact
+from deskside.core.cooperation import RefusalSource
 from deskside.portal.forms import ReplyForm, ReplyWithLevelForm
 from deskside.portal.labels import status_label
 from deskside.portal.session import contact_required
@@ -201,7 +202,7 @@ def refuse(request: HttpRequest, contact: Contact, ref: str) -> HttpResponse:
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
         actions.record_refusal(
-            found, by=actions.Actor.client(contact), reason=reason, source="portal"
+            found, by=actions.Actor.client(contact), reason=reason, source=RefusalSource.PORTAL
         )
     except actions.ActionError:
         messages.error(request, gettext("There are no proposed steps to refuse on this ticket."))

@@ -23,7 +23,6 @@ from deskside.tickets.actions._base import (
 )
 from deskside.tickets.actions.alerts import record_clock_alerts
 from deskside.tickets.actions.cooperation import (
-    REFUSAL_SOURCES,
     propose_steps,
     record_refusal,
     remind_or_close,
@@ -50,7 +49,6 @@ from deskside.tickets.actions.state import (
 )
 
 __all__ = [
-    "REFUSAL_SOURCES",
     "SYSTEM",
     "ActionError",
     "Actor",

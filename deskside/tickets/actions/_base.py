@@ -17,6 +17,7 @@ from deskside import db
 from deskside.accounts.models import Contact
 from deskside.accounts.names import display_name
 from deskside.core.levels import LEVELS
+from deskside.core.limits import HEADER_LINE
 from deskside.outbox.send import new_message_id
 from deskside.tickets import clocks, notices, storage
 from deskside.tickets.models import Direction, Event, EventKind, Message, MessageKind, Ticket
@@ -161,12 +162,12 @@ def add_message(ticket: Ticket, new: NewMessage, author: User | None = None) -> 
         kind=new.kind,
         sender=new.sender[:320],
         author=author,
-        subject=new.subject[:998],
+        subject=new.subject[:HEADER_LINE],
         text=new.text,
         visible_text=new.visible_text or new.text,
         html=new.html,
-        message_id=new.message_id[:998],
-        in_reply_to=new.in_reply_to[:998],
+        message_id=new.message_id[:HEADER_LINE],
+        in_reply_to=new.in_reply_to[:HEADER_LINE],
         created_at=new.created_at or timezone.now(),
         authentication=new.authentication[:200],
     )

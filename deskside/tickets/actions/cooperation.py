@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from deskside.core.cooperation import RefusalSource
+from deskside.core.limits import MAX_REFERENCES
 from deskside.tickets import cooperation, notices, policy
 from deskside.tickets.actions._base import (
     SYSTEM,
@@ -36,8 +38,6 @@ from deskside.tickets.models import (
     Ticket,
 )
 
-REFUSAL_SOURCES = ("portal", "mail")
-
 
 @transaction.atomic
 def propose_steps(ticket: Ticket, steps: str, *, by: Actor) -> Ticket:
@@ -57,7 +57,7 @@ def propose_steps(ticket: Ticket, steps: str, *, by: Actor) -> Ticket:
     waiting = record(row, EventKind.WAITING, by, note="proposed steps", proposal=message.pk)
     row.status = Status.WAITING_ON_CLIENT
     save(row, "status")
-    notices.proposal(row, message, thread[-20:], _schedule(row, waiting.created_at))
+    notices.proposal(row, message, thread[-MAX_REFERENCES:], _schedule(row, waiting.created_at))
     return done(row, ticket, posted=message)
 
 
@@ -74,7 +74,7 @@ def record_refusal(
     *,
     by: Actor,
     reason: str = "",
-    source: str,
+    source: RefusalSource | str,
     message: Message | None = None,
 ) -> Ticket:
     """The client refuses the proposed steps: in the portal (source "portal", with an optional
@@ -83,13 +83,13 @@ def record_refusal(
     A refusal is an answer: a ticket waiting on the client resumes its clocks, and the agent
     decides what follows (other steps, or the close as client_refused)."""
     row = lock(ticket)
-    if source not in REFUSAL_SOURCES:
+    if source not in RefusalSource:
         raise ActionError(f"A refusal comes from the portal or a mail, not {source!r}.")
     check_open(row, "record a refusal")
     if not row.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.PROPOSAL).exists():
         raise ActionError(f"{row.ref} has no proposed steps to refuse.")
     reason = reason.strip()[:2000]
-    if source == "mail":
+    if source == RefusalSource.MAIL:
         refusal, reason = _check_marked(row, message, reason)
     else:
         refusal = post(row, _portal_refusal(row, reason, by), by)
@@ -164,11 +164,11 @@ def remind_or_close(ticket: Ticket, now: datetime, *, by: Actor = SYSTEM) -> Tic
             "reminders.",
             waiting_since=silence.since.isoformat(),
         )
-        sent = notices.closed_unavailable(row, thread[-20:], since=silence.since)
+        sent = notices.closed_unavailable(row, thread[-MAX_REFERENCES:], since=silence.since)
         return done(row, ticket, posted=post(row, filed(sent, MessageKind.CLOSURE), by))
     sent = notices.reminder(
         row,
-        thread[-20:],
+        thread[-MAX_REFERENCES:],
         number=step.number,
         since=silence.since,
         proposal=_last_proposal(row),

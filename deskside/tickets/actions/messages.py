@@ -16,6 +16,7 @@ from django.utils import timezone
 from deskside.accounts.access import STAFF_ROLES
 from deskside.core.clocks import short_duration
 from deskside.core.levels import ESCALATED_LEVELS
+from deskside.core.limits import MAX_REFERENCES
 from deskside.tickets import closed, notices, policy
 from deskside.tickets.actions._base import (
     ActionError,
@@ -116,7 +117,7 @@ def reply(
     staff_user(by, "reply")
     thread = conversation(row)
     message = to_client(row, MessageKind.REPLY, text, by, thread, html, files)
-    notices.reply_to_client(row, message, thread[-20:])
+    notices.reply_to_client(row, message, thread[-MAX_REFERENCES:])
     changed = []
     if row.status == Status.NEW:
         row.status = Status.OPEN

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from deskside import db
 from deskside.accounts.models import Contact
+from deskside.core.limits import HEADER_LINE
 from deskside.tickets import clocks, notices
 from deskside.tickets.actions._base import (
     SYSTEM,
@@ -61,7 +62,7 @@ def open_ticket(
     elif problem not in (CloseReason.NO_SEVERITY, CloseReason.INVALID_SEVERITY):
         raise ActionError(f"A new ticket cannot be closed as {problem.label!r}.")
     ticket = Ticket(
-        subject=subject[:998],
+        subject=subject[:HEADER_LINE],
         contact=contact,
         organisation_id=contact.organisation_id,
         claimed_severity=claimed_severity if problem is None else None,

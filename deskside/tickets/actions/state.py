@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from deskside.core.limits import MAX_REFERENCES
 from deskside.tickets import hooks, notices, policy
 from deskside.tickets.actions._base import (
     SYSTEM,
@@ -49,7 +50,7 @@ def close(
     closing(row, CloseReason(reason), by, note=note)
     if reason == CloseReason.OUT_OF_SCOPE:
         # docs/protocol.md, Out of scope: the client is told, in their language, from a template.
-        thread = conversation(row)[-20:]
+        thread = conversation(row)[-MAX_REFERENCES:]
         sent = notices.closed_out_of_scope(row, thread, client_text=client_text)
         post(row, filed(sent, MessageKind.CLOSURE), SYSTEM)
     return done(row, ticket)
@@ -143,7 +144,7 @@ def resolve(ticket: Ticket, resolution: str, *, by: Actor) -> Ticket:
     record(row, EventKind.RESOLVED, by, was=row.status, message=message.pk)
     row.status = Status.RESOLVED
     save(row, "status")
-    notices.resolved(row, message, thread[-20:])
+    notices.resolved(row, message, thread[-MAX_REFERENCES:])
     return done(row, ticket, posted=message)
 
 
