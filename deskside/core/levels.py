@@ -7,3 +7,6 @@ LEVELS = tuple(range(LOWEST_LEVEL, HIGHEST_LEVEL + 1))
 # A ticket at these levels alerts the agents on duty at once, and the desk highlights it until
 # someone takes it.
 ESCALATED_LEVELS = (1, 2)
+# A ticket at this level leads to documentation changes, with a clock of their own
+# (docs/protocol.md, Documentation changes).
+DOCUMENTATION_LEVEL = 4
