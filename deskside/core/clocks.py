@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from deskside.core.business_time import Calendar
 
 __all__ = [
     "DEFAULT_TARGETS",
+    "Clock",
     "ClockState",
     "Deadline",
     "History",
@@ -31,6 +33,27 @@ __all__ = [
 
 WARN_FRACTION = 0.75  # warnings go out at 75% of a clock (docs/protocol.md, Warnings and breaches)
 
+
+class Clock(StrEnum):
+    """The protocol's four clocks, by one name each: in a Deadline, the history (Event data),
+    the ticket's `<clock>_due` column, Targets' fields, the queue and the metrics."""
+
+    FIRST_RESPONSE = "first_response"
+    NEXT_UPDATE = "next_update"
+    GOAL = "goal"
+    DOCUMENTATION = "documentation"
+
+    @property
+    def words(self) -> str:
+        """As a sentence names it: "next update"."""
+        return self.value.replace("_", " ")
+
+    @property
+    def due_field(self) -> str:
+        """The ticket's column that holds when it is due: "next_update_due"."""
+        return f"{self.value}_due"
+
+
 _HOUR = timedelta(hours=1)
 _MINUTE = timedelta(minutes=1)
 
@@ -40,7 +63,7 @@ class Targets:
     """The business durations of one severity level; None where the level has no such clock."""
 
     first_response: timedelta | None
-    update: timedelta | None
+    next_update: timedelta | None
     goal: timedelta | None
     documentation: timedelta | None
     goal_milestones: frozenset[str]
@@ -74,7 +97,7 @@ class History:
 class Deadline:
     """One running clock: the sweep warns at `warn_at` and records a breach at `due`."""
 
-    clock: str  # "first_response" | "next_update" | "goal" | "documentation"
+    clock: Clock
     started_at: datetime
     due: datetime
     warn_at: datetime
@@ -173,17 +196,19 @@ class _Computation:
                 f"{promise}, given {self._when(first)}{self._met(target, first)}."
             )
             return None
-        return self._running("first_response", "the first response", self.start, target, promise)
+        return self._running(
+            Clock.FIRST_RESPONSE, "the first response", self.start, target, promise
+        )
 
     def _next_update(self) -> datetime | None:
-        target = self.targets.update
+        target = self.targets.next_update
         if target is None or not self.replies or self.goal_met_at is not None:
             return None  # no update clock before the first response, nor after the goal
         last = self.replies[-1]
         promise = (
             f"Last public reply {self._when(last)}; next update within {duration_words(target)}"
         )
-        return self._running("next_update", "the next update", last, target, promise)
+        return self._running(Clock.NEXT_UPDATE, "the next update", last, target, promise)
 
     def _goal(self) -> datetime | None:
         target = self.targets.goal
@@ -198,7 +223,7 @@ class _Computation:
                 "so the update clock stops."
             )
             return None
-        return self._running("goal", "the goal", self.start, target, promise)
+        return self._running(Clock.GOAL, "the goal", self.start, target, promise)
 
     def _documentation(self) -> datetime | None:
         target = self.targets.documentation
@@ -211,12 +236,12 @@ class _Computation:
                 f"{promise}; corrected {self._when(done)}{self._met(target, done)}."
             )
             return None
-        return self._running("documentation", "the documentation", self.start, target, promise)
+        return self._running(Clock.DOCUMENTATION, "the documentation", self.start, target, promise)
 
     # -- shared steps ----------------------------------------------------------------------
 
     def _running(
-        self, clock: str, name: str, started: datetime, target: timedelta, promise: str
+        self, clock: Clock, name: str, started: datetime, target: timedelta, promise: str
     ) -> datetime | None:
         """Record a clock that is not met yet: its deadline, or what is left when paused."""
         run = self._run(started, target, self.waits)

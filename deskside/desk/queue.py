@@ -18,23 +18,16 @@ from django.db.models import Count, Q, QuerySet, Window
 from django.urls import reverse
 
 from deskside.core.business_time import Calendar
-from deskside.core.clocks import WARN_FRACTION, Targets
+from deskside.core.clocks import WARN_FRACTION, Clock, Targets
+from deskside.core.levels import ESCALATED_LEVELS, LEVELS
 from deskside.tickets import policy
-from deskside.tickets.actions import LEVELS
 from deskside.tickets.models import Status, Ticket
 from deskside.tickets.models.ticket import NO_DUE_TIME, format_ref
 
 PAGE_SIZE = 50
-URGENT_LEVELS = (1, 2)
 FINISHED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 UNTAKEN_SHOWN = 20  # refs named in the queue's banner; more are counted
 WARN_LEFT = 1 - WARN_FRACTION  # a clock is marked at 75% used: 25% of its target left
-CLOCKS = (
-    ("first_response", "first_response_due", "First response"),
-    ("update", "next_update_due", "Next update"),
-    ("goal", "goal_due", "Goal"),
-    ("documentation", "documentation_due", "Documentation"),
-)
 
 
 @dataclass(frozen=True)
@@ -113,7 +106,7 @@ class Page:
 ROW_RELATED = ("contact", "organisation", "assignee")
 ROW_FIELDS = (
     *("subject", "claimed_severity", "severity", "status", "clocks_paused", "effort_rank"),
-    *("nearest_due", "first_response_due", "next_update_due", "goal_due", "documentation_due"),
+    *("nearest_due", *(clock.due_field for clock in Clock)),
     *("contact__name", "contact__email", "organisation__name"),
     *("assignee__username", "assignee__first_name", "assignee__last_name"),
 )
@@ -185,7 +178,7 @@ def page(filters: Filters, user: User, now: datetime, after: Bookmark | None) ->
 
 
 def is_untaken_urgent(ticket: Ticket) -> bool:
-    return ticket.is_open() and ticket.severity in URGENT_LEVELS and ticket.assignee_id is None
+    return ticket.is_open() and ticket.severity in ESCALATED_LEVELS and ticket.assignee_id is None
 
 
 def untaken_urgent() -> tuple[list[str], int]:
@@ -193,7 +186,7 @@ def untaken_urgent() -> tuple[list[str], int]:
     order): the references of the first UNTAKEN_SHOWN, and how many more there are. One query
     over one of the queue's indexes: the count is a window over the same rows."""
     untaken = Ticket.objects.filter(
-        in_queue=True, severity__in=URGENT_LEVELS, assignee__isnull=True
+        in_queue=True, severity__in=ESCALATED_LEVELS, assignee__isnull=True
     ).annotate(total=Window(Count("pk")))
     found = list(untaken.order_by(*QUEUE_ORDER).values_list("pk", "total")[:UNTAKEN_SHOWN])
     total = found[0][1] if found else 0
@@ -276,18 +269,18 @@ def clocks_of(
     """
     level = targets.get(ticket.severity) if ticket.severity is not None else None
     found = []
-    for key, field, label in CLOCKS:
-        due = getattr(ticket, field)
+    for clock in Clock:
+        due = getattr(ticket, clock.due_field)
         if due is None:
             continue
         left = calendar.between(now, due)
-        target = getattr(level, key, None) if level else None
+        target = getattr(level, clock.value, None) if level else None
         mark = ""
         if due <= now:
             mark = "due-breach"
         elif target is not None and left <= target * WARN_LEFT:
             mark = "due-warn"
-        found.append(ClockLeft(name=label, due=due, left=left, mark=mark))
+        found.append(ClockLeft(name=clock.words.capitalize(), due=due, left=left, mark=mark))
     return found
 
 

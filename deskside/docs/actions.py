@@ -11,9 +11,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from deskside.core.levels import DOCUMENTATION_LEVEL
 from deskside.docs.guards import check_close
 from deskside.docs.models import (
-    DOCUMENTATION_LEVEL,
     ChangeKind,
     ChangeStatus,
     DocChange,
@@ -184,4 +184,5 @@ def _note(ticket: Ticket, by: User, text: str) -> None:
             text=text,
             sender=Actor.staff(by).label,
         ),
+        by=actions.SYSTEM,
     )

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from deskside.core import clocks as core_clocks
 from deskside.core.business_time import Calendar
-from deskside.docs.models import DOCUMENTATION_LEVEL, ChangeKind, ChangeStatus, DocChange
+from deskside.core.levels import DOCUMENTATION_LEVEL
+from deskside.docs.models import ChangeKind, ChangeStatus, DocChange
 from deskside.tickets import clocks, policy
 from deskside.tickets.models import Ticket
 

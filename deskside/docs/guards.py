@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from deskside.docs.models import DOCUMENTATION_LEVEL, DocChange
+from deskside.core.levels import DOCUMENTATION_LEVEL
+from deskside.docs.models import DocChange
 from deskside.tickets.models import CloseReason, Ticket
 
 

@@ -8,8 +8,6 @@ from django.db import models
 
 from deskside.tickets.models import Ticket
 
-DOCUMENTATION_LEVEL = 4
-
 
 class Document(models.TextChoices):
     DESIGN_DOC = "design_doc", "Design doc"

@@ -38,7 +38,7 @@ def _send(
     )
     # The intake answers within the transaction that opened or changed the ticket: its row is
     # already held, no need to read it again under a lock.
-    actions.add_system_message(ticket, actions.filed(mail, kind), locked=True)
+    actions.add_system_message(ticket, actions.filed(mail, kind), by=actions.SYSTEM, locked=True)
 
 
 def acknowledge(ticket: Ticket, contact: Contact, *, in_reply_to: str | None) -> None:

@@ -7,47 +7,43 @@ a bounce → a note on the ticket of the original mail; a read receipt → ignor
 knows and, in a known contact's name, that did not fail DMARC (else held in quarantine); an
 out-of-office that threads nowhere → ignored; anything else is a new mail and opens a ticket at
 the severity in its subject, or a closed one that explains the protocol.
+
+Beside it: received.py reads the mail before any decision, threads.py finds its ticket, and
+bounces.py files a delivery report.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Value
 from django.utils import timezone
 
 from deskside import db
 from deskside.accounts import addresses
-from deskside.accounts.models import Contact, Language
+from deskside.accounts.models import Contact
+from deskside.core.limits import HEADER_LINE
 from deskside.core.severity import Result as Reading
 from deskside.core.severity import SeverityReading, read_severity, strip_reply_prefixes
-from deskside.db import AsciiLower
-from deskside.mail import answers, authresults, floods
+from deskside.mail import answers, authresults, bounces, floods, received, threads
 from deskside.mail.classify import Classification, Kind, classify, looks_like_ours
-from deskside.mail.language import detect
 from deskside.mail.models import InboundMail, Outcome
 from deskside.mail.parse import MailRejected, ParsedMail, parse
 from deskside.mail.results import Result
 from deskside.outbox.models import OutboundMail
 from deskside.outbox.send import LOOP_HEADER, automatic_answers_since, message_id_domain
-from deskside.tickets import actions, closed, notices
+from deskside.tickets import actions, closed
 from deskside.tickets.actions import NewFile, NewMessage
 from deskside.tickets.models import (
     CloseReason,
     Direction,
-    Message,
     MessageKind,
     Status,
     Ticket,
 )
-
-LANGUAGES = set(Language.values)
-MAX_ADDRESS_LENGTH = 254  # RFC 5321's limit, and Contact.email's column
 
 
 def handle(inbound: InboundMail, raw: bytes, *, vouched: bool = False) -> Result:
@@ -57,7 +53,7 @@ def handle(inbound: InboundMail, raw: bytes, *, vouched: bool = False) -> Result
         mail = parse(raw)
     except MailRejected as rejected:
         return replace(_quarantine(inbound, rejected.reason), unreadable=True)
-    mail = _without_nul(mail)
+    mail = received.without_nul(mail)
     _record(inbound, mail)
     ours = looks_like_ours(
         mail,
@@ -67,13 +63,13 @@ def handle(inbound: InboundMail, raw: bytes, *, vouched: bool = False) -> Result
     )
     if ours:
         return _our_own(inbound, mail, ours)
-    kind = classify(mail, envelope_sender=envelope_sender(inbound))
+    kind = classify(mail, envelope_sender=received.envelope_sender(inbound))
     if kind.kind == Kind.BOUNCE:
-        return _bounce(inbound, mail)
+        return bounces.file_bounce(inbound, mail)
     report = _report(inbound, mail)
     if report is not None:
         return report
-    ticket = inbound.claimed_ticket = find_ticket(mail)
+    ticket = inbound.claimed_ticket = threads.find_ticket(mail)
     if mail.sender_problem:
         # A From that reads two ways names nobody: matched to a contact, it would let a stranger
         # borrow a client's tickets (deskside/mail/sender.py).
@@ -86,9 +82,9 @@ def handle(inbound: InboundMail, raw: bytes, *, vouched: bool = False) -> Result
         return Result(mail.message_id, Outcome.IGNORED, reason="automatic reply to no ticket")
     if not mail.from_address:
         return _quarantine(inbound, "the mail has no sender address")
-    if len(mail.from_address) > MAX_ADDRESS_LENGTH:
+    if len(mail.from_address) > received.MAX_ADDRESS_LENGTH:
         return _quarantine(
-            inbound, f"the sender address is longer than {MAX_ADDRESS_LENGTH} characters"
+            inbound, f"the sender address is longer than {received.MAX_ADDRESS_LENGTH} characters"
         )
     return _new_mail(inbound, mail, kind, vouched=vouched)
 
@@ -113,7 +109,7 @@ def _report(inbound: InboundMail, mail: ParsedMail) -> Result | None:
     if kind == "disposition-notification":
         return Result(mail.message_id, Outcome.IGNORED, reason="read receipt (RFC 8098): kept")
     if kind == "feedback-report":
-        reported = _bounced_message(mail)
+        reported = bounces.bounced_message(mail)
         inbound.claimed_ticket = reported.ticket if reported else None
         return _quarantine(inbound, "abuse report (RFC 5965 feedback report): held for a person")
     return None
@@ -121,14 +117,12 @@ def _report(inbound: InboundMail, mail: ParsedMail) -> Result | None:
 
 def _record(inbound: InboundMail, mail: ParsedMail) -> None:
     """What the mail's row shows of it: subject, sender, and what our mail server found."""
-    inbound.subject, inbound.from_address = mail.subject[:998], mail.from_address[:998]
+    inbound.subject, inbound.from_address = (
+        mail.subject[:HEADER_LINE],
+        mail.from_address[:HEADER_LINE],
+    )
     verdict = authresults.read(mail.authentication_results, settings.DESKSIDE_AUTHSERV_ID)
     inbound.authentication = verdict.summary
-
-
-def forged(inbound: InboundMail) -> str | None:
-    """What failed when our mail server checked the sender ("DMARC"), or None."""
-    return authresults.failed(inbound.authentication)
 
 
 def open_as_new_ticket(inbound: InboundMail, raw: bytes, *, by: User) -> Result:
@@ -143,8 +137,8 @@ def open_as_new_ticket(inbound: InboundMail, raw: bytes, *, by: User) -> Result:
         raise actions.ActionError(
             f"Mail {inbound.pk} cannot become a ticket: {rejected.reason}."
         ) from None
-    mail = _without_nul(mail)
-    if not mail.from_address or len(mail.from_address) > MAX_ADDRESS_LENGTH:
+    mail = received.without_nul(mail)
+    if not mail.from_address or len(mail.from_address) > received.MAX_ADDRESS_LENGTH:
         raise actions.ActionError(
             f"Mail {inbound.pk} cannot become a ticket: it has no usable sender address."
         )
@@ -155,87 +149,16 @@ def open_as_new_ticket(inbound: InboundMail, raw: bytes, *, by: User) -> Result:
             "note, or discard it."
         )
     _record(inbound, mail)
-    kind = classify(mail, envelope_sender=envelope_sender(inbound))
+    kind = classify(mail, envelope_sender=received.envelope_sender(inbound))
     origin = f"made from quarantined mail {inbound.pk} ({inbound.reason.splitlines()[0][:200]})"
     return _new_ticket(inbound, mail, kind, by=actions.Actor.staff(by), note=origin)
-
-
-def _without_nul(mail: ParsedMail) -> ParsedMail:
-    """PostgreSQL refuses NUL characters in text, and they mean nothing in a mail: drop them,
-    so that a stray one neither quarantines the mail nor fails on one database only."""
-
-    def clean(value: str) -> str:
-        return value.replace("\x00", "")
-
-    return replace(
-        mail,
-        subject=clean(mail.subject),
-        from_address=clean(mail.from_address),
-        from_name=clean(mail.from_name),
-        text=clean(mail.text),
-        visible_text=clean(mail.visible_text),
-        html=clean(mail.html) if mail.html else mail.html,
-        message_id=clean(mail.message_id) if mail.message_id else mail.message_id,
-        in_reply_to=tuple(map(clean, mail.in_reply_to)),
-        references=tuple(map(clean, mail.references)),
-        attachments=tuple(
-            replace(
-                a,
-                filename=clean(a.filename),
-                content_type=clean(a.content_type),
-                content_id=clean(a.content_id) if a.content_id else a.content_id,
-            )
-            for a in mail.attachments
-        ),
-    )
-
-
-def envelope_sender(inbound: InboundMail) -> str | None:
-    """The SMTP envelope sender: None when the door did not know it, "" for `MAIL FROM:<>`
-    (stored as "<>"), which marks a bounce or an automatic mail (RFC 3834)."""
-    stored = inbound.envelope_sender
-    if not stored:
-        return None
-    return "" if stored == "<>" else stored
 
 
 def _quarantine(inbound: InboundMail, reason: str) -> Result:
     return Result(inbound.message_id or None, Outcome.QUARANTINED, reason=reason)
 
 
-# -- threading -------------------------------------------------------------------------------
-
-
-def find_ticket(mail: ParsedMail) -> Ticket | None:
-    """Our reference in the subject, else one of our Message-IDs in In-Reply-To/References."""
-    prefix = re.escape(settings.DESKSIDE_REF_PREFIX)
-    numbers = [int(n) for n in re.findall(rf"\[{prefix}-(\d{{1,18}})\]", mail.subject, re.I)]
-    if numbers:  # one query, however many references a (hostile) subject carries
-        found = Ticket.objects.in_bulk(numbers)
-        ticket = next((found[n] for n in numbers if n in found), None)
-        if ticket:
-            return ticket
-    ids = [i for i in (*mail.in_reply_to, *mail.references) if i]
-    if not ids:
-        return None
-    known = Message.objects.filter(message_id__in=ids).select_related("ticket").first()
-    return known.ticket if known else None
-
-
-def known_sender(ticket: Ticket, address: str) -> Contact | None:
-    """The ticket's contact, or a known contact of its organisation: never a stranger."""
-    contact = addresses.contact_by_address(address)
-    if contact is None:
-        return None
-    if contact.pk == ticket.contact_id:
-        return contact
-    same_org = (
-        ticket.organisation_id is not None and contact.organisation_id == ticket.organisation_id
-    )
-    return contact if same_org else None
-
-
-# -- replies and bounces -----------------------------------------------------------------------
+# -- replies ---------------------------------------------------------------------------------
 
 
 def _reply(
@@ -246,23 +169,25 @@ def _reply(
     *,
     vouched: bool = False,
 ) -> Result:
-    contact = known_sender(ticket, mail.from_address)
+    contact = threads.known_sender(ticket, mail.from_address)
     if contact is None:
         return _quarantine(
             inbound,
             f"unverified reply to {ticket.ref} from {mail.from_address or 'no sender'}: "
             "held for an agent",
         )
-    if not vouched and forged(inbound):
+    if not vouched and received.forged(inbound):
         return _held_as_forged(inbound)
     message = _new_message(mail, kind, arrived=inbound.received_at, inbound=inbound)
     if ticket.status == Status.CLOSED and kind.kind == Kind.NORMAL:
         return _reply_to_closed(inbound, mail, ticket, contact, kind, message)
     inbound.ticket = ticket
     # Brings `ticket` up to date too (status, clocks), so it needs no reading back.
-    inbound.ticket_message = actions.receive_from_client(
-        ticket, message, counts_as_answer=kind.kind == Kind.NORMAL
+    sender = actions.Actor.sender(message.sender)
+    actions.receive_from_client(
+        ticket, message, by=sender, counts_as_answer=kind.kind == Kind.NORMAL
     )
+    inbound.ticket_message = ticket.posted
     reason = None
     if ticket.status == Status.CLOSED:  # an automatic reply: no person needs to read it
         reason = f"kept on a closed ticket ({ticket.get_close_reason_display().lower()})"
@@ -291,11 +216,13 @@ def _reply_to_closed(
         )
     inbound.ticket = ticket
     if step == closed.Next.EXPLAIN:
-        inbound.ticket_message = actions.receive_from_client(ticket, message)
+        actions.receive_from_client(ticket, message, by=actions.Actor.sender(message.sender))
+        inbound.ticket_message = ticket.posted
         answers.explain_protocol(ticket, contact, reading, in_reply_to=mail.message_id)
         reason = f"kept on {ticket.ref}, still without a severity: the protocol explained again"
         return Result(mail.message_id, Outcome.APPENDED, ticket.ref, None, reason)
-    inbound.ticket_message = actions.reopen_by_client(ticket, message, contact=contact, level=level)
+    actions.reopen_by_client(ticket, message, by=actions.Actor.client(contact), level=level)
+    inbound.ticket_message = ticket.posted
     if step == closed.Next.SET_LEVEL:
         if kind.may_auto_answer and _under_cap(contact):
             answers.acknowledge(ticket, contact, in_reply_to=mail.message_id)
@@ -303,75 +230,6 @@ def _reply_to_closed(
     else:
         reason = "reopened: the client wrote within the reopening period"
     return Result(mail.message_id, Outcome.APPENDED, ticket.ref, ticket.severity, reason)
-
-
-def _bounce(inbound: InboundMail, mail: ParsedMail) -> Result:
-    # Only a report about a mail we really sent (its random Message-ID) counts: anyone can
-    # write a delivery report, and a forged one must not mark addresses as failing.
-    known = _bounced_message(mail)
-    if known is None:
-        return Result(
-            mail.message_id, Outcome.IGNORED, reason="delivery report for a mail we cannot find"
-        )
-    report = mail.report
-    failed = report.failed_recipients if report else _failed_recipients_header(mail)
-    action = (report.action if report else None) or "failed"
-    if action == "failed":  # a delay or a success report says nothing against the address
-        _mark_failing(failed)
-    inbound.ticket = known.ticket
-    note = NewMessage(
-        direction=Direction.SYSTEM,
-        kind=MessageKind.BOUNCE,
-        sender=mail.from_address,
-        subject=mail.subject,
-        text=mail.text,
-        message_id=mail.message_id or "",
-    )
-    inbound.ticket_message = actions.add_system_message(known.ticket, note)
-    if action == "failed":
-        notices.delivery_failed(known.ticket, inbound.ticket_message, failed=failed)
-    return Result(
-        mail.message_id,
-        Outcome.APPENDED,
-        known.ticket.ref,
-        known.ticket.severity,
-        reason=f"delivery {action} for {', '.join(failed) or 'a recipient'}",
-    )
-
-
-def _bounced_message(mail: ParsedMail) -> Message | None:
-    """Our message that came back: named by the report, else (a bounce that is no RFC 3464
-    report, as qmail and some Exim setups send) by its threading headers or by one of our
-    Message-IDs quoted in its text."""
-    report = mail.report
-    candidates = [report.original_message_id] if report and report.original_message_id else []
-    if not candidates:
-        domain = re.escape(message_id_domain())
-        quoted = re.findall(rf"<([^<>\s]{{1,900}}@{domain})>", mail.text[:100_000], re.IGNORECASE)
-        candidates = [*mail.in_reply_to, *mail.references, *quoted]
-    if not candidates:
-        return None
-    return (
-        Message.objects.filter(message_id__in=candidates[:50])
-        .select_related("ticket")
-        .order_by("-id")
-        .first()
-    )
-
-
-def _failed_recipients_header(mail: ParsedMail) -> tuple[str, ...]:
-    header = mail.headers.get("x-failed-recipients", "")
-    return tuple(a.strip().strip("<>") for a in header.split(",") if a.strip())
-
-
-def _mark_failing(addresses: Sequence[str]) -> None:
-    """Mark the contacts behind bounced addresses, compared as every address is (ASCII letters
-    in any case); an address already failing keeps the time it started to fail."""
-    if addresses:
-        Contact.objects.alias(key=AsciiLower("email")).filter(
-            key__in=[AsciiLower(Value(a)) for a in addresses[:50]],
-            mail_failing_since__isnull=True,
-        ).update(mail_failing_since=timezone.now())
 
 
 # -- new mail --------------------------------------------------------------------------------
@@ -383,7 +241,7 @@ def _held_as_forged(inbound: InboundMail) -> Result:
     and can file it as the client's (it then carries a warning in the desk)."""
     return _quarantine(
         inbound,
-        f"{forged(inbound)} failed ({inbound.authentication}): the sender may be forged; "
+        f"{received.forged(inbound)} failed ({inbound.authentication}): the sender may be forged; "
         "held for an agent",
     )
 
@@ -415,7 +273,9 @@ def _new_message(
 def _contact(mail: ParsedMail, known: Contact | None) -> Contact:
     if known:
         return known
-    new = Contact(email=mail.from_address, name=mail.from_name[:200], language=_language(mail))
+    new = Contact(
+        email=mail.from_address, name=mail.from_name[:200], language=received.language_of(mail)
+    )
     if db.insert(new, unless_conflict=True):
         return new
     # A concurrent mail from the same new sender created it first (PostgreSQL waited for that
@@ -424,14 +284,6 @@ def _contact(mail: ParsedMail, known: Contact | None) -> Contact:
     if found is None:
         raise RuntimeError(f"contact {mail.from_address!r} neither created nor found")
     return found
-
-
-def _language(mail: ParsedMail) -> str:
-    """The mail's Content-Language, else the language of its text, else English."""
-    tag = (mail.content_language or "").split("-")[0].lower()
-    if tag in LANGUAGES:
-        return tag
-    return detect(mail.visible_text or mail.text) or Language.EN
 
 
 def _new_mail(
@@ -490,7 +342,7 @@ def _new_ticket(
         if why == CAPPED:
             why = f"{AUTO_ANSWER_CAP} automatic answers to this sender this hour"
         return _quarantine(inbound, f"{_problem_words(reading)}, and no answer may go ({why})")
-    ticket, first = actions.open_ticket_with_message(
+    ticket = actions.open_ticket(
         contact=contact,
         subject=_subject_of_new(mail.subject, follows) or NO_SUBJECT,
         claimed_severity=reading.level,
@@ -502,7 +354,7 @@ def _new_ticket(
         follows=follows,
     )
     inbound.ticket = ticket
-    inbound.ticket_message = first
+    inbound.ticket_message = ticket.posted
     if contact.organisation_id is None:  # counted by the cap on new tickets per domain
         inbound.sender_domain = floods.domain_of(contact.email)
     answered = answerable
@@ -565,7 +417,7 @@ def _held_new(
 ) -> Result | None:
     """A new mail that must wait for a person: in a known contact's name and failed DMARC, or
     past a cap on new tickets."""
-    if known and not vouched and forged(inbound):
+    if known and not vouched and received.forged(inbound):
         return _held_as_forged(inbound)
     flood = floods.hold(mail.from_address, known, seen)
     return _quarantine(inbound, flood) if flood else None
@@ -577,7 +429,7 @@ def _no_answer(
     """Why a new mail gets no automatic answer, or None when it may get one."""
     if not kind.may_auto_answer:
         return kind.reason or "an automatic mail"
-    failed = forged(inbound)
+    failed = received.forged(inbound)
     if failed:  # the answer would go to whoever was forged, echoing the forger's subject
         return f"{failed} failed: no automatic answer to a sender who may be forged"
     if not _under_cap(contact):

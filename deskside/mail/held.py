@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from deskside.accounts import addresses
 from deskside.accounts.addresses import address_key
-from deskside.mail import decide, floods, rawstore
+from deskside.mail import decide, floods, rawstore, received, threads
 from deskside.mail.classify import classify, is_our_own
 from deskside.mail.models import InboundMail, InboundStatus
 from deskside.mail.parse import MailRejected, ParsedMail, parse
@@ -57,7 +57,7 @@ def waiting() -> int:
 def read(inbound: InboundMail) -> ParsedMail:
     """The held mail as the intake reads it (sanitised HTML, text, files); MailRejected when it
     cannot be read."""
-    return decide._without_nul(parse(rawstore.load(inbound.raw_sha256)))
+    return received.without_nul(parse(rawstore.load(inbound.raw_sha256)))
 
 
 def why(inbound: InboundMail) -> str:
@@ -70,7 +70,7 @@ def claimed(inbound: InboundMail, mail: ParsedMail | None) -> Ticket | None:
     recorded that (migration mail 0004), as threading reads the mail now."""
     if inbound.claimed_ticket_id is not None:
         return inbound.claimed_ticket
-    return decide.find_ticket(mail) if mail is not None else None
+    return threads.find_ticket(mail) if mail is not None else None
 
 
 def page(inbound: InboundMail) -> str:
@@ -89,7 +89,7 @@ def announce(inbound: InboundMail, raw: bytes, *, unreadable: bool = False) -> N
 
 def _readable(raw: bytes) -> ParsedMail | None:
     try:
-        return decide._without_nul(parse(raw))
+        return received.without_nul(parse(raw))
     except MailRejected:
         return None
     except Exception:  # the mail may be what broke processing: staff are told all the same
@@ -165,7 +165,7 @@ def _answer_sender(inbound: InboundMail, mail: ParsedMail) -> None:
     if not _may_answer(inbound, mail):
         return
     contact = addresses.contact_by_address(address)
-    language = contact.language if contact else decide._language(mail)
+    language = contact.language if contact else received.language_of(mail)
     context = {
         "subject": mail.subject or "—",
         "received": notices.long_date(inbound.received_at, language),
@@ -186,11 +186,11 @@ def _answer_sender(inbound: InboundMail, mail: ParsedMail) -> None:
 
 def _may_answer(inbound: InboundMail, mail: ParsedMail) -> bool:
     address = mail.from_address
-    if not address or len(address) > decide.MAX_ADDRESS_LENGTH or "@" not in address:
+    if not address or len(address) > received.MAX_ADDRESS_LENGTH or "@" not in address:
         return False
     if mail.sender_problem:  # which address would be answered? The forger chose the first
         return False
-    if decide.forged(inbound):  # the answer would go to whoever was forged
+    if received.forged(inbound):  # the answer would go to whoever was forged
         return False
     if any(c.isspace() for c in address):
         return False
@@ -200,7 +200,10 @@ def _may_answer(inbound: InboundMail, mail: ParsedMail) -> bool:
         message_id_domain=message_id_domain(),
         loop_header=LOOP_HEADER,
     )
-    if ours or not classify(mail, envelope_sender=decide.envelope_sender(inbound)).may_auto_answer:
+    if (
+        ours
+        or not classify(mail, envelope_sender=received.envelope_sender(inbound)).may_auto_answer
+    ):
         return False
     now = timezone.now()
     if automatic_answers_since(address, now - decide.AUTO_ANSWER_WINDOW) >= decide.AUTO_ANSWER_CAP:

@@ -26,6 +26,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, transacti
 from django.utils import timezone
 
 from deskside import db
+from deskside.core.limits import HEADER_LINE
 from deskside.mail import decide, held, rawstore
 from deskside.mail.limits import header_end
 from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
@@ -90,14 +91,14 @@ def _summary(raw: bytes) -> tuple[str, str, str, datetime | None]:
         headers = BytesHeaderParser(policy=compat32).parsebytes(head + b"\n\n")
     except Exception:  # a header block that even compat32 cannot read: store it anyway
         return "", "", "", None
-    message_id = _text(headers.get("Message-ID")).strip().strip("<>").strip()[:998]
+    message_id = _text(headers.get("Message-ID")).strip().strip("<>").strip()[:HEADER_LINE]
     date = None
     with contextlib.suppress(TypeError, ValueError, IndexError):
         date = parsedate_to_datetime(str(headers.get("Date", "")))
     return (
         message_id,
-        _text(headers.get("Subject"))[:998],
-        _text(headers.get("From"))[:998],
+        _text(headers.get("Subject"))[:HEADER_LINE],
+        _text(headers.get("From"))[:HEADER_LINE],
         date if date and date.tzinfo else None,
     )
 
@@ -120,7 +121,7 @@ def store(
         message_id=message_id,
         content_hash=key,
         size=len(raw),
-        envelope_sender=_text(envelope_sender)[:998],
+        envelope_sender=_text(envelope_sender)[:HEADER_LINE],
         subject=subject,
         from_address=sender,
         received_at=received_at or timezone.now(),

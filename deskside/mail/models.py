@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from deskside.core.limits import HEADER_LINE
 from deskside.tickets.models import Message, Ticket
 
 
@@ -37,13 +38,13 @@ class InboundMail(models.Model):
     second delivery of the same mail is recognised, never processed twice."""
 
     door = models.CharField(max_length=10, choices=Door.choices)
-    message_id = models.CharField(max_length=998, blank=True, db_index=True)
+    message_id = models.CharField(max_length=HEADER_LINE, blank=True, db_index=True)
     content_hash = models.CharField(max_length=64)
     raw_sha256 = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField()
-    envelope_sender = models.CharField(max_length=998, blank=True)
-    subject = models.CharField(max_length=998, blank=True)
-    from_address = models.CharField(max_length=998, blank=True)
+    envelope_sender = models.CharField(max_length=HEADER_LINE, blank=True)
+    subject = models.CharField(max_length=HEADER_LINE, blank=True)
+    from_address = models.CharField(max_length=HEADER_LINE, blank=True)
     received_at = models.DateTimeField(help_text="When the mailbox or door received it.")
     stored_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(

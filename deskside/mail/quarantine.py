@@ -16,7 +16,7 @@ from django.utils import timezone
 from deskside import db
 from deskside.accounts import addresses
 from deskside.accounts.models import Contact, Organisation
-from deskside.mail import decide, held, intake, rawstore
+from deskside.mail import decide, held, intake, rawstore, received
 from deskside.mail.models import InboundMail, InboundStatus, Outcome
 from deskside.mail.parse import MailRejected, ParsedMail
 from deskside.mail.results import Result
@@ -105,7 +105,7 @@ def add_sender_and_attach(inbound: InboundMail, *, by: User) -> Result:
         raise ActionError(f"Mail {inbound.pk} would still be held: {still[0]}")
     actions.record_held_mail(
         ticket,
-        by=by,
+        by=Actor.staff(by),
         what=f"held mail {inbound.pk} from {contact.email}: {contact.email} added to "
         f"{organisation.name}, {_filed(result, ticket)}",
         mail=inbound.pk,
@@ -117,14 +117,14 @@ def _join(organisation: Organisation, mail: ParsedMail) -> Contact:
     """The sender as a contact of `organisation`. A contact of another organisation stays
     there: moving them would change whose tickets they see in the portal."""
     address = mail.from_address
-    if not address or len(address) > decide.MAX_ADDRESS_LENGTH:
+    if not address or len(address) > received.MAX_ADDRESS_LENGTH:
         raise ActionError("The mail has no usable sender address to add as a contact.")
     contact = addresses.contact_by_address(address)
     if contact is None:
         new = Contact(
             email=address,
             name=mail.from_name[:200],
-            language=decide._language(mail),
+            language=received.language_of(mail),
             organisation=organisation,
         )
         if db.insert(new, unless_conflict=True):
@@ -179,11 +179,11 @@ def attach_as_note(inbound: InboundMail, *, by: User) -> Message:
     message = actions.file_held_mail_as_note(
         ticket,
         note,
-        by=by,
+        by=Actor.staff(by),
         what=f"held mail {inbound.pk} from {mail.from_address or 'no sender'} attached as an "
         "internal note",
         mail=inbound.pk,
-    )
+    ).posted
     inbound.status, inbound.outcome = InboundStatus.PROCESSED, Outcome.APPENDED
     inbound.ticket, inbound.ticket_message, inbound.claimed_ticket = ticket, message, ticket
     inbound.reason = _note(inbound, by, f"attached to {ticket.ref} as an internal note")
@@ -224,7 +224,7 @@ def _on_claimed(inbound: InboundMail, by: User, what: str) -> None:
     if inbound.claimed_ticket_id is not None:
         actions.record_held_mail(
             Ticket(pk=inbound.claimed_ticket_id),
-            by=by,
+            by=Actor.staff(by),
             what=f"held mail {inbound.pk} from {inbound.from_address or 'no sender'} {what}",
             mail=inbound.pk,
         )

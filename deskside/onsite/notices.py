@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from deskside.accounts.names import display_name
 from deskside.core.clocks import short_duration
+from deskside.core.limits import MAX_REFERENCES
 from deskside.onsite import ical
 from deskside.onsite.models import Visit
 from deskside.outbox.models import CalendarMethod
@@ -131,11 +132,11 @@ def _to_client(
         subject=render_to_string(f"onsite/mail/{template}_subject.{language}.txt", context),
         text=render_to_string(f"onsite/mail/{template}.{language}.txt", context),
         purpose=f"visit_{template}",
-        references=actions.conversation(ticket)[-20:],
+        references=actions.conversation(ticket)[-MAX_REFERENCES:],
         calendar=calendar,
         calendar_method=method,
     )
-    actions.add_system_message(ticket, actions.filed(mail, MessageKind.NOTICE))
+    actions.add_system_message(ticket, actions.filed(mail, MessageKind.NOTICE), by=actions.SYSTEM)
 
 
 def note(ticket: Ticket, text: str) -> None:
@@ -145,4 +146,5 @@ def note(ticket: Ticket, text: str) -> None:
         actions.NewMessage(
             direction=Direction.SYSTEM, kind=MessageKind.NOTICE, text=text, sender="Deskside"
         ),
+        by=actions.SYSTEM,
     )

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from deskside.core.limits import HEADER_LINE
+
 
 class OutboundStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -30,7 +32,7 @@ class OutboundMail(models.Model):
     primary_domain = models.CharField(
         max_length=255, blank=True, help_text="The domain of the first recipient, as primary_to."
     )
-    subject = models.CharField(max_length=998)
+    subject = models.CharField(max_length=HEADER_LINE)
     text = models.TextField()
     html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
@@ -43,8 +45,8 @@ class OutboundMail(models.Model):
         blank=True,
         help_text="Files sent with the mail: [filename, content type, path in the data directory].",
     )
-    message_id = models.CharField(max_length=998, unique=True)
-    in_reply_to = models.CharField(max_length=998, blank=True)
+    message_id = models.CharField(max_length=HEADER_LINE, unique=True)
+    in_reply_to = models.CharField(max_length=HEADER_LINE, blank=True)
     references = models.TextField(blank=True)
     automatic = models.BooleanField(
         default=False, help_text="An automatic answer (RFC 3834): never answered automatically."

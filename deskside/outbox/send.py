@@ -29,6 +29,7 @@ from django.utils import timezone
 from deskside import db
 from deskside.accounts.addresses import address_key
 from deskside.accounts.models import Contact
+from deskside.core.limits import HEADER_LINE
 from deskside.db import AsciiLower
 from deskside.outbox.models import CalendarMethod, OutboundMail, OutboundStatus
 
@@ -192,7 +193,7 @@ def queue(
         to=list(to),
         primary_to=address_key(to[0]) if to else "",
         primary_domain=address_key(to[0]).rpartition("@")[2] if to else "",
-        subject=subject[:998],
+        subject=subject[:HEADER_LINE],
         text=text,
         html=html,
         message_id=message_id or new_message_id(),

@@ -26,16 +26,18 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from deskside.accounts.ratelimit import client_ip
+from deskside.core import levels
+from deskside.core.clocks import Clock
 from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
 from deskside.outbox.models import OutboundMail, OutboundStatus
 from deskside.runtime import health, latency, tally
 from deskside.tickets.models import EventKind, Ticket
 from deskside.tickets.models.ticket import OPEN_STATUSES
 
-LEVELS = ("1", "2", "3", "4", "none")
-# The clocks of deskside/core/clocks.py (Deadline.clock): named up front so that each counter
-# exists from the start at 0, and the first alert is seen as an increase.
-CLOCKS = ("first_response", "next_update", "goal", "documentation")
+# Label values named up front, so that each gauge and counter exists from the start at 0 and
+# the first alert is seen as an increase.
+LEVELS = (*(str(level) for level in levels.LEVELS), "none")
+CLOCKS = tuple(clock.value for clock in Clock)
 
 
 def allowed(request: HttpRequest) -> bool:

@@ -15,10 +15,7 @@ from deskside.tickets.models.choices import NO_EFFORT_RANK, PUBLIC_REPLY_KINDS, 
 
 CLOCK_FIELDS = (
     "effort_rank",
-    "first_response_due",
-    "next_update_due",
-    "goal_due",
-    "documentation_due",
+    *(clock.due_field for clock in core_clocks.Clock),
     "nearest_due",
     "next_check_at",
     "clocks_paused",

@@ -129,7 +129,7 @@ def targets() -> dict[int, Targets]:
 def targets_of(row: SeverityLevel) -> Targets:
     return Targets(
         first_response=row.first_response,
-        update=row.update_interval,
+        next_update=row.update_interval,
         goal=row.goal,
         documentation=row.documentation,
         goal_milestones=frozenset(row.goal_milestones),

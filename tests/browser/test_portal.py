@@ -41,7 +41,9 @@ def test_a_client_signs_in_opens_a_ticket_and_replies(
     assert SeverityLevel.objects.count() == 4
     base = live_server.url
     payroll = open_ticket(people.client, subject="Payroll run stops with error 500", level=1)
-    actions.reply(payroll, "We are on it; a fix is being tested.", by=people.agent)
+    actions.reply(
+        payroll, "We are on it; a fix is being tested.", by=actions.Actor.staff(people.agent)
+    )
     slow = open_ticket(people.colleague, subject="Reports page is slow since the update", level=3)
     actions.wait_on_client(slow, by=actions.Actor.staff(people.agent))
     open_ticket(people.client, subject="How do I add a user to the finance team?", level=4)

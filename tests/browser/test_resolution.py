@@ -133,8 +133,8 @@ def test_an_agent_reopens_a_resolved_ticket_from_the_desk(live_server, page: Pag
     people = make_people()
     base = live_server.url
     ticket = open_ticket(people, 2, "[Sev 2] Nightly import stops", received_at=timezone.now())
-    actions.reply(ticket, "Fixed the import job.", by=people.agent)
-    actions.resolve(ticket, "The import job runs again.", by=people.agent)
+    actions.reply(ticket, "Fixed the import job.", by=actions.Actor.staff(people.agent))
+    actions.resolve(ticket, "The import job runs again.", by=actions.Actor.staff(people.agent))
     sign_in(page, base, people.second_agent)
 
     page.goto(f"{base}/desk/?status=resolved")

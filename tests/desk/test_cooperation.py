@@ -62,7 +62,7 @@ def test_an_agent_marks_a_mail_as_a_refusal_then_closes_as_refused(agent, people
     ticket = open_ticket(people, level=3)
     page = agent.get(url(ticket)).content.decode()
     assert "Mark this mail as a refusal" not in page  # nothing proposed yet
-    actions.propose_steps(ticket, STEPS, by=people.agent)
+    actions.propose_steps(ticket, STEPS, by=actions.Actor.staff(people.agent))
     mail = actions.receive_from_client(
         ticket,
         NewMessage(
@@ -71,7 +71,8 @@ def test_an_agent_marks_a_mail_as_a_refusal_then_closes_as_refused(agent, people
             text="We cannot restart it before the month end.",
             sender=people.client.email,
         ),
-    )
+        by=actions.Actor.sender(people.client.email),
+    ).posted
     page = agent.get(url(ticket)).content.decode()
     assert page.count("Mark this mail as a refusal") == 1  # the answer, not the first mail
     answer = agent.post(url(ticket, "refusal"), {"message": mail.pk, "reason": ""}, follow=True)
@@ -87,7 +88,7 @@ def test_an_agent_marks_a_mail_as_a_refusal_then_closes_as_refused(agent, people
 def test_the_evidence_behind_a_closing_is_on_the_ticket_page(agent, people):
     ticket = open_ticket(people, level=3)
     with time_machine.travel(MONDAY_10, tick=False):
-        actions.propose_steps(ticket, STEPS, by=people.agent)
+        actions.propose_steps(ticket, STEPS, by=actions.Actor.staff(people.agent))
     reminded = datetime(2026, 11, 25, 10, 0, tzinfo=BRUSSELS)  # 16 business hours later
     with time_machine.travel(reminded, tick=False):
         assert sweep_cooperation() == 1

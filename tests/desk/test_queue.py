@@ -119,7 +119,7 @@ def test_filters(agent, people):
     waiting = open_ticket(people, 3, "[Sev 3] Waiting")
     actions.wait_on_client(waiting, by=Actor.staff(people.agent))
     answered = open_ticket(people, 2, "[Sev 2] Answered")
-    actions.reply(answered, "Looking into it.", by=people.agent)
+    actions.reply(answered, "Looking into it.", by=actions.Actor.staff(people.agent))
 
     assert set(refs_in(queue(agent, level=1))) == {critical.ref}
     assert set(refs_in(queue(agent, assignee="me"))) == {mine.ref}
@@ -134,8 +134,8 @@ def test_filters(agent, people):
 
 
 def resolved(people, ticket):
-    actions.reply(ticket, "Looking into it.", by=people.agent)
-    actions.resolve(ticket, "Fixed.", by=people.agent)
+    actions.reply(ticket, "Looking into it.", by=actions.Actor.staff(people.agent))
+    actions.resolve(ticket, "Fixed.", by=actions.Actor.staff(people.agent))
     return ticket
 
 

@@ -40,7 +40,7 @@ def page(client, ticket):
 
 
 def test_mark_resolved_mails_the_resolution(agent, people, ticket):
-    actions.reply(ticket, "We restarted the export service.", by=people.agent)
+    actions.reply(ticket, "We restarted the export service.", by=actions.Actor.staff(people.agent))
 
     response = post(agent, ticket, "resolve", resolution="De export draait weer.")
 
@@ -67,7 +67,7 @@ def test_resolving_without_a_public_reply_is_refused_on_the_page(agent, ticket):
 
 
 def test_resolving_needs_the_text(agent, people, ticket):
-    actions.reply(ticket, "Looking.", by=people.agent)
+    actions.reply(ticket, "Looking.", by=actions.Actor.staff(people.agent))
     response = post(agent, ticket, "resolve", resolution="")
     assert response.status_code == 422
     assert "This field is required." in response.content.decode()
@@ -137,8 +137,8 @@ def test_the_forms_ask_for_the_preview_by_htmx_without_the_csrf_token(agent, tic
 
 
 def test_a_resolved_ticket_can_be_reopened_or_closed_from_the_desk(agent, people, ticket):
-    actions.reply(ticket, "Looking.", by=people.agent)
-    actions.resolve(ticket, "Fixed.", by=people.agent)
+    actions.reply(ticket, "Looking.", by=actions.Actor.staff(people.agent))
+    actions.resolve(ticket, "Fixed.", by=actions.Actor.staff(people.agent))
     html = page(agent, ticket)
     assert "Reopen ticket" in html and "Close ticket" in html
     assert "Mark resolved</summary>" not in html

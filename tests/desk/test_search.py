@@ -37,8 +37,8 @@ def test_finds_words_in_subjects_and_in_messages(people):
 
 def test_several_matching_messages_give_the_ticket_once(people):
     ticket = open_ticket(people, 2, "[Sev 2] Printer jam", text="The printer jams.")
-    actions.add_note(ticket, "Printer model 42", by=people.agent)
-    actions.reply(ticket, "Which printer do you use?", by=people.agent)
+    actions.add_note(ticket, "Printer model 42", by=actions.Actor.staff(people.agent))
+    actions.reply(ticket, "Which printer do you use?", by=actions.Actor.staff(people.agent))
 
     assert search_tickets("printer", 10) == [ticket.pk]
 
@@ -98,7 +98,9 @@ def test_the_index_follows_edits_and_deletes(people):
 
 def test_internal_notes_can_be_left_out(people):
     ticket = open_ticket(people, 2)
-    actions.add_note(ticket, "Suspect the proxy configuration", by=people.agent)
+    actions.add_note(
+        ticket, "Suspect the proxy configuration", by=actions.Actor.staff(people.agent)
+    )
 
     assert search_tickets("proxy", 10) == [ticket.pk]
     assert search_tickets("proxy", 10, public_only=True) == []
@@ -121,7 +123,9 @@ def test_the_protocols_form_letters_are_not_searched(people):
 
     assert search_tickets("ontvangen", 10) == [client_wrote.pk]
     assert search_tickets("tray", 10) == [ticket.pk]
-    actions.reply(ticket, "We hebben de foto van lade 2 ontvangen.", by=people.agent)
+    actions.reply(
+        ticket, "We hebben de foto van lade 2 ontvangen.", by=actions.Actor.staff(people.agent)
+    )
     assert search_tickets("ontvangen", 10) == [ticket.pk, client_wrote.pk]  # an agent's reply
 
 

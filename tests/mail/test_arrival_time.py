@@ -65,7 +65,7 @@ def test_a_new_mail_shows_when_it_arrived(people: People) -> None:
 def test_an_answer_processed_late_ends_the_wait_when_it_arrived(people: People) -> None:
     with time_machine.travel(THURSDAY_10, tick=False):
         ticket = ticket_of(run(mail("Sev 3 - printer"), received_at=THURSDAY_10))
-        actions.propose_steps(ticket, "Restart the spooler.", by=people.agent)
+        actions.propose_steps(ticket, "Restart the spooler.", by=actions.Actor.staff(people.agent))
     answered = datetime(2026, 3, 5, 11, 0, tzinfo=BXL)
 
     with time_machine.travel(MONDAY_14_03, tick=False):

@@ -75,7 +75,7 @@ def new_ticket(people: People, subject: str = "Sev 3 - export fails") -> Ticket:
 def assigned(people: People, subject: str = "Sev 3 - export fails") -> Ticket:
     ticket = new_ticket(people, subject)
     actions.assign(ticket, people.agent, by=Actor.staff(people.lead))
-    actions.reply(ticket, "We are on it.", by=people.agent)
+    actions.reply(ticket, "We are on it.", by=actions.Actor.staff(people.agent))
     return ticket
 
 
@@ -156,14 +156,14 @@ def test_a_reply_to_an_open_ticket_reaches_its_assignee(people):
 
 def test_a_reply_to_a_ticket_waiting_on_the_client_opens_it(people):
     ticket = assigned(people)
-    actions.propose_steps(ticket, "Restart it.", by=people.agent)
+    actions.propose_steps(ticket, "Restart it.", by=actions.Actor.staff(people.agent))
     on_an_open_ticket(reply(ticket, "done"), assignee_told=True)
 
 
 def test_a_reply_to_a_resolved_ticket_opens_it(people):
     ticket = assigned(people)
-    actions.reply(ticket, "Restarted the export.", by=people.agent)
-    actions.resolve(ticket, "The export works again.", by=people.agent)
+    actions.reply(ticket, "Restarted the export.", by=actions.Actor.staff(people.agent))
+    actions.resolve(ticket, "The export works again.", by=actions.Actor.staff(people.agent))
     on_an_open_ticket(reply(ticket, "still broken"), assignee_told=True)
 
 

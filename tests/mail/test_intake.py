@@ -392,7 +392,9 @@ def test_reply_to_our_acknowledgement_joins_by_in_reply_to(claires_ticket: Ticke
 def test_reply_to_an_agents_reply_joins_by_references(
     people: People, claires_ticket: Ticket
 ) -> None:
-    agent_reply = actions.reply(claires_ticket, "Please restart the export.", by=people.agent)
+    agent_reply = actions.reply(
+        claires_ticket, "Please restart the export.", by=actions.Actor.staff(people.agent)
+    ).posted
 
     result = run(mail("Re: export", references=["x@client.example", agent_reply.message_id]))
 
@@ -575,7 +577,9 @@ def test_bounce_of_our_acknowledgement_is_a_note_and_marks_the_address_failing(
 def test_bounce_of_an_agents_reply_is_a_note_on_that_ticket(
     people: People, claires_ticket: Ticket
 ) -> None:
-    agent_reply = actions.reply(claires_ticket, "Try again please.", by=people.agent)
+    agent_reply = actions.reply(
+        claires_ticket, "Try again please.", by=actions.Actor.staff(people.agent)
+    ).posted
 
     result = run(dsn(agent_reply.message_id, "Claire@Acme.example"))
 

@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy
 from deskside import db
 from deskside.accounts.addresses import contact_by_address
 from deskside.accounts.models import Contact, Organisation
-from deskside.mail.decide import find_ticket
 from deskside.mail.models import Door, InboundMail
+from deskside.mail.threads import find_ticket
 from deskside.outbox.models import OutboundMail
 from deskside.outbox.send import automatic_answers_since
 from deskside.tickets.models import Event, EventKind, Ticket

@@ -59,7 +59,7 @@ def solved_ticket(people: People, *, assignee: bool = True, level: int = 3) -> T
     with time_machine.travel(MONDAY_10 + timedelta(hours=1), tick=False):
         if assignee:
             actions.assign(ticket, people.agent, by=Actor.staff(people.lead))
-        actions.reply(ticket, "Fixed: the export runs again.", by=people.agent)
+        actions.reply(ticket, "Fixed: the export runs again.", by=actions.Actor.staff(people.agent))
         actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
     ticket.refresh_from_db()
     Notification.objects.all().delete()  # only what the client's reply brings counts below
@@ -185,8 +185,8 @@ def test_the_reopening_period_is_set_per_level(people: People) -> None:
 def test_a_resolved_ticket_reopens_on_an_answer_and_the_assignee_is_told(people: People) -> None:
     ticket = ticket_of(run(mail("Sev 3 - export fails"), received_at=MONDAY_10))
     actions.assign(ticket, people.agent, by=Actor.staff(people.lead))
-    actions.reply(ticket, "Try again now.", by=people.agent)
-    actions.resolve(ticket, "The export works again.", by=people.agent)
+    actions.reply(ticket, "Try again now.", by=actions.Actor.staff(people.agent))
+    actions.resolve(ticket, "The export works again.", by=actions.Actor.staff(people.agent))
     Notification.objects.all().delete()
 
     reply_to(ticket, "no, it still fails", TUESDAY_10)

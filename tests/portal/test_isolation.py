@@ -56,7 +56,9 @@ def test_a_colleague_sees_the_ticket_and_its_files(people, acme_ticket):
 
 
 def test_internal_notes_and_their_files_never_reach_the_portal(people, acme_ticket):
-    actions.add_note(acme_ticket, "INTERNAL: client is on the churn list", by=people.agent)
+    actions.add_note(
+        acme_ticket, "INTERNAL: client is on the churn list", by=actions.Actor.staff(people.agent)
+    )
     note = actions.add_system_message(
         acme_ticket,
         NewMessage(
@@ -65,10 +67,12 @@ def test_internal_notes_and_their_files_never_reach_the_portal(people, acme_tick
             text="INTERNAL: see the attached audit",
             files=(NewFile("audit.txt", "text/plain", b"internal audit"),),
         ),
-    )
+        by=actions.SYSTEM,
+    ).posted
     actions.add_system_message(
         acme_ticket,
         NewMessage(direction=Direction.SYSTEM, kind=MessageKind.BOUNCE, text="SYSTEM: bounced"),
+        by=actions.SYSTEM,
     )
     claire = signed_in(people.client)
     page = claire.get(f"/portal/ticket/{acme_ticket.ref}/").content.decode()

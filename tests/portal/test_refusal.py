@@ -12,7 +12,7 @@ STEPS = "Restart the export service and try again."
 
 def proposed(people):
     ticket = open_ticket(people.client, level=3)
-    actions.propose_steps(ticket, STEPS, by=people.agent)
+    actions.propose_steps(ticket, STEPS, by=actions.Actor.staff(people.agent))
     ticket.refresh_from_db()
     assert ticket.status == Status.WAITING_ON_CLIENT
     return ticket

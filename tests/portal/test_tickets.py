@@ -51,7 +51,9 @@ def test_search_by_subject_or_reference(people):
 
 def test_the_ticket_page_shows_the_conversation(people):
     ticket = open_ticket(people.client, subject="Export fails", text="The export button fails.")
-    actions.reply(ticket, "Please try again after clearing the cache.", by=people.agent)
+    actions.reply(
+        ticket, "Please try again after clearing the cache.", by=actions.Actor.staff(people.agent)
+    )
     page = signed_in(people.client).get(f"/portal/ticket/{ticket.ref}/").content.decode()
     assert "The export button fails." in page
     assert "Please try again after clearing the cache." in page
@@ -70,6 +72,7 @@ def test_sanitised_mail_html_is_rendered_as_html(people):
             html="<p><b>Bold news</b></p>",
             sender=people.client.email,
         ),
+        by=actions.Actor.sender(people.client.email),
     )
     page = signed_in(people.client).get(f"/portal/ticket/{ticket.ref}/").content.decode()
     assert "<p><b>Bold news</b></p>" in page

@@ -92,7 +92,7 @@ def solved_ticket(people: People, level: int = 1) -> Ticket:
     assert result.ticket, result
     ticket = Ticket.objects.get(pk=int(result.ticket.split("-")[1]))
     with time_machine.travel(MONDAY_10 + timedelta(hours=1), tick=False):
-        actions.reply(ticket, "Fixed: the export runs again.", by=people.agent)
+        actions.reply(ticket, "Fixed: the export runs again.", by=actions.Actor.staff(people.agent))
         actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
     ticket.refresh_from_db()
     Notification.objects.all().delete()

@@ -228,7 +228,7 @@ def test_another_organisations_client_cannot_use_the_url(people, mailed):
 def test_a_client_never_gets_a_file_of_an_internal_note(people, mailed):
     """CWE-639: a file an agent attached to an internal note is the team's, even for a client of
     the ticket's own organisation who learns its URL."""
-    note = actions.add_note(mailed, "Our analysis.", by=people.agent)
+    note = actions.add_note(mailed, "Our analysis.", by=actions.Actor.staff(people.agent)).posted
     from deskside.tickets.storage import save_attachment
 
     secret = save_attachment(note, "analysis.pdf", "application/pdf", b"%PDF internal")

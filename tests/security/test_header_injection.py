@@ -295,7 +295,9 @@ def test_an_agents_reply_keeps_every_header_whole(mailbox, people):
 def test_reminders_and_the_final_close_keep_every_header_whole(mailbox, people):
     """The cooperation mails quote the ticket's subject: "Reminder 1: [ref] <subject>"."""
     ticket = hostile_ticket(people)
-    actions.propose_steps(ticket, "Restart the export service.", by=people.agent)
+    actions.propose_steps(
+        ticket, "Restart the export service.", by=actions.Actor.staff(people.agent)
+    )
 
     for days in (3, 6, 9, 12, 15):
         with time_machine.travel(MONDAY_10 + timedelta(days=days), tick=False):
@@ -319,6 +321,7 @@ def test_staff_notifications_keep_every_header_whole(mailbox, people):
         actions.NewMessage(
             direction="inbound", kind="mail", text="Still broken.", sender="claire@acme.example"
         ),
+        by=actions.Actor.sender("claire@acme.example"),
     )
 
     arrived = sent(mailbox)

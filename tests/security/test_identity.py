@@ -189,7 +189,7 @@ def test_answers_go_to_the_from_address_never_to_reply_to(people: People) -> Non
     assert result.outcome == Outcome.CREATED
     ticket = Ticket.objects.get()
     assert ticket.contact == people.client
-    actions.reply(ticket, "Try the new version.", by=people.agent)
+    actions.reply(ticket, "Try the new version.", by=actions.Actor.staff(people.agent))
     assert [m.purpose for m in mailed_to(CLAIRE)] == ["acknowledgement", "reply"]
     assert mailed_to(MALLORY) == []
 

@@ -254,7 +254,9 @@ def test_an_address_that_bounced_gets_no_more_automatic_mail(
 
     with time_machine.travel(MONDAY_10 + timedelta(minutes=30), tick=False):
         pipe(hostile("Sev 3 - another question"))  # acknowledged: automatic
-        actions.reply(ticket, "Here is the fix.", by=people.agent)  # a person's reply
+        actions.reply(
+            ticket, "Here is the fix.", by=actions.Actor.staff(people.agent)
+        )  # a person's reply
         deliver_due()
 
     assert [m.subject for m in django_mail.outbox] == [f"[{ticket.ref}] Sev 2 - export fails"]

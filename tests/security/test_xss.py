@@ -255,7 +255,7 @@ def test_the_portal_shows_hostile_input_as_text_in_chromium(live_server, page: P
     page.get_by_label("Your reply").fill(NAME)
     page.get_by_role("button", name="Send reply").click()
     expect(page.get_by_text("Your reply was added to the ticket.")).to_be_visible()
-    actions.propose_steps(ticket, TEXT, by=people.agent)
+    actions.propose_steps(ticket, TEXT, by=actions.Actor.staff(people.agent))
     page.reload()
     page.get_by_label(re.compile("Why do the steps not suit you")).fill(NAME)
     page.get_by_role("button", name="Refuse the proposed steps").click()
@@ -307,7 +307,9 @@ def test_mails_to_the_client_and_to_staff_are_inert_in_chromium(live_server, pag
     made from their own text (notices.to_client: urlize(autoescape=True)), rendered here without
     any CSP, as a mail program would; the staff's mails have no HTML part at all."""
     people, ticket, _doc, _visit = scene()
-    actions.reply(ticket, TEXT + " https://deskside.example/x?a=<b>", by=people.agent)
+    actions.reply(
+        ticket, TEXT + " https://deskside.example/x?a=<b>", by=actions.Actor.staff(people.agent)
+    )
     to_client = OutboundMail.objects.filter(primary_to="claire@acme.example").exclude(html="")
     assert {m.purpose for m in to_client} >= {"acknowledgement", "reply"}
     watch = Watch(page)

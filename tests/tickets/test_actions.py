@@ -94,7 +94,9 @@ def test_a_new_ticket_cannot_be_closed_for_another_reason(people):
 @time_machine.travel(MONDAY_10, tick=False)
 def test_agent_reply_opens_the_ticket_and_is_public(people):
     ticket = first_mail(people)
-    message = actions.reply(ticket, "Could you send the log?", by=people.agent)
+    message = actions.reply(
+        ticket, "Could you send the log?", by=actions.Actor.staff(people.agent)
+    ).posted
     ticket.refresh_from_db()
     assert ticket.status == Status.OPEN
     assert message.direction == Direction.OUTBOUND
@@ -105,14 +107,16 @@ def test_agent_reply_opens_the_ticket_and_is_public(people):
 def test_empty_reply_and_note_are_refused(people):
     ticket = first_mail(people)
     with pytest.raises(ActionError, match="needs some text"):
-        actions.reply(ticket, "  ", by=people.agent)
+        actions.reply(ticket, "  ", by=actions.Actor.staff(people.agent))
     with pytest.raises(ActionError, match="needs some text"):
-        actions.add_note(ticket, "", by=people.agent)
+        actions.add_note(ticket, "", by=actions.Actor.staff(people.agent))
 
 
 def test_internal_note_is_internal_and_keeps_the_status(people):
     ticket = first_mail(people)
-    note = actions.add_note(ticket, "Customer is on version 4.2", by=people.agent)
+    note = actions.add_note(
+        ticket, "Customer is on version 4.2", by=actions.Actor.staff(people.agent)
+    ).posted
     ticket.refresh_from_db()
     assert note.direction == Direction.INTERNAL
     assert ticket.status == Status.NEW
@@ -203,7 +207,7 @@ def test_closed_ticket_cannot_be_reassessed_or_replied(people):
     with pytest.raises(ActionError, match="is closed: cannot reassess"):
         actions.reassess(ticket, 1, reason="x", by=Actor.staff(people.agent))
     with pytest.raises(ActionError, match="is closed: cannot reply"):
-        actions.reply(ticket, "hello", by=people.agent)
+        actions.reply(ticket, "hello", by=actions.Actor.staff(people.agent))
 
 
 def test_milestone_must_fit_the_level(people):
@@ -231,15 +235,17 @@ def test_wait_resume_and_resolve(people):
         text="Done, still broken",
         sender=people.client.email,
     )
-    actions.receive_from_client(ticket, answer)
+    actions.receive_from_client(ticket, answer, by=actions.Actor.sender(answer.sender))
     ticket.refresh_from_db()
     assert ticket.status == Status.OPEN
-    actions.reply(ticket, "Fixed on our side.", by=people.agent)
-    actions.resolve(ticket, "The service restarts cleanly now.", by=people.agent)
+    actions.reply(ticket, "Fixed on our side.", by=actions.Actor.staff(people.agent))
+    actions.resolve(
+        ticket, "The service restarts cleanly now.", by=actions.Actor.staff(people.agent)
+    )
     ticket.refresh_from_db()
     assert ticket.status == Status.RESOLVED
     with pytest.raises(ActionError, match="is resolved: cannot resolve"):
-        actions.resolve(ticket, "again", by=people.agent)
+        actions.resolve(ticket, "again", by=actions.Actor.staff(people.agent))
 
 
 def test_out_of_office_does_not_end_the_wait(people):
@@ -251,7 +257,9 @@ def test_out_of_office_does_not_end_the_wait(people):
         text="I am away",
         sender=people.client.email,
     )
-    actions.receive_from_client(ticket, ooo, counts_as_answer=False)
+    actions.receive_from_client(
+        ticket, ooo, counts_as_answer=False, by=actions.Actor.sender(ooo.sender)
+    )
     ticket.refresh_from_db()
     assert ticket.status == Status.WAITING_ON_CLIENT
 
@@ -260,7 +268,7 @@ def test_client_message_on_a_closed_ticket_is_kept_and_does_not_reopen(people):
     ticket = first_mail(people)
     actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
     msg = NewMessage(direction=Direction.INBOUND, kind=MessageKind.MAIL, text="thanks")
-    actions.receive_from_client(ticket, msg)
+    actions.receive_from_client(ticket, msg, by=actions.Actor.sender(msg.sender))
     ticket.refresh_from_db()
     assert ticket.status == Status.CLOSED
     assert ticket.messages.last().text == "thanks"

@@ -80,7 +80,7 @@ def test_waiting_on_the_client_pauses_and_resumes(people):
     assert ticket.next_check_at is None  # nothing to warn about while paused
     with time_machine.travel(datetime(2026, 11, 24, 10, 0, tzinfo=BXL), tick=False):
         answer = NewMessage(direction=Direction.INBOUND, kind=MessageKind.MAIL, text="done")
-        actions.receive_from_client(ticket, answer)
+        actions.receive_from_client(ticket, answer, by=actions.Actor.sender(answer.sender))
     ticket.refresh_from_db()
     # 1 h used before the pause, 7 h left from Tue 10:00 → Tue 17:00.
     assert not ticket.clocks_paused
@@ -100,10 +100,12 @@ def test_reassessment_counts_from_the_original_receipt(people):
 def test_first_public_reply_stops_the_first_response_clock(people):
     ticket = open_at(people, datetime(2026, 11, 23, 9, 0, tzinfo=BXL), level=1)
     with time_machine.travel(datetime(2026, 11, 23, 9, 20, tzinfo=BXL), tick=False):
-        actions.add_note(ticket, "looking", by=people.agent)  # a note is not a response
+        actions.add_note(
+            ticket, "looking", by=actions.Actor.staff(people.agent)
+        )  # a note is not a response
         ticket.refresh_from_db()
         assert ticket.first_response_due is not None
-        actions.reply(ticket, "We are on it.", by=people.agent)
+        actions.reply(ticket, "We are on it.", by=actions.Actor.staff(people.agent))
     ticket.refresh_from_db()
     assert ticket.first_response_due is None
     assert ticket.next_update_due == datetime(2026, 11, 23, 11, 20, tzinfo=BXL)

@@ -68,7 +68,7 @@ def open_at(people, at=FRIDAY_10 - timedelta(minutes=30), level=3, contact=None,
 
 def propose(ticket, people, at=FRIDAY_10, steps=STEPS):
     with time_machine.travel(at, tick=False):
-        return actions.propose_steps(ticket, steps, by=people.agent)
+        return actions.propose_steps(ticket, steps, by=actions.Actor.staff(people.agent)).posted
 
 
 def sweep_at(at: datetime) -> int:
@@ -88,7 +88,8 @@ def client_mail(ticket, text="Done, it works now.", counts_as_answer=True, at=No
                 sender=ticket.contact.email,
             ),
             counts_as_answer=counts_as_answer,
-        )
+            by=actions.Actor.sender(ticket.contact.email),
+        ).posted
 
 
 def reminders(ticket) -> list[tuple[int, datetime]]:
@@ -304,9 +305,10 @@ def test_a_refusal_is_an_answer_that_resumes_the_clocks(people):
     ticket = open_at(people)
     propose(ticket, people)
     with time_machine.travel(FRIDAY_10 + timedelta(hours=1), tick=False):
-        event = actions.record_refusal(
+        actions.record_refusal(
             ticket, by=Actor.client(people.client), reason="Too risky.", source="portal"
         )
+    event = ticket.events.get(kind=EventKind.REFUSED)
     ticket.refresh_from_db()
     assert ticket.status == Status.OPEN and not ticket.clocks_paused
     assert event.data["reason"] == "Too risky." and event.data["source"] == "portal"

@@ -48,7 +48,9 @@ def mails(kind: NotificationKind) -> list[OutboundMail]:
 
 def client_says(ticket: Ticket, text: str, *, kind: MessageKind = MessageKind.MAIL) -> None:
     actions.receive_from_client(
-        ticket, NewMessage(direction=Direction.INBOUND, kind=kind, text=text, sender="c@x")
+        ticket,
+        NewMessage(direction=Direction.INBOUND, kind=kind, text=text, sender="c@x"),
+        by=actions.Actor.sender("c@x"),
     )
 
 
@@ -82,6 +84,7 @@ def test_the_assignee_hears_of_the_clients_answer_but_not_of_an_out_of_office(
         ticket,
         NewMessage(direction=Direction.SYSTEM, kind=MessageKind.AUTO_REPLY, text="Away"),
         counts_as_answer=False,
+        by=actions.Actor.sender(""),
     )
 
     [(kind, title)] = bell(people.agent)
@@ -95,7 +98,9 @@ def test_the_assignee_hears_of_the_clients_answer_but_not_of_an_out_of_office(
 
 def test_a_mention_tells_the_colleague_named_and_nobody_else(people, ticket) -> None:
     actions.add_note(
-        ticket, "@Bob can you check the server? cc @nobody and mail@alice.example", by=people.agent
+        ticket,
+        "@Bob can you check the server? cc @nobody and mail@alice.example",
+        by=actions.Actor.staff(people.agent),
     )
 
     assert bell(people.second_agent) == [
@@ -108,7 +113,7 @@ def test_a_mention_tells_the_colleague_named_and_nobody_else(people, ticket) -> 
 
 
 def test_a_refusal_in_the_portal_tells_the_agent_who_proposed(people, ticket) -> None:
-    actions.propose_steps(ticket, "Clear the cache.", by=people.second_agent)
+    actions.propose_steps(ticket, "Clear the cache.", by=actions.Actor.staff(people.second_agent))
 
     actions.record_refusal(
         ticket, by=Actor.client(people.client), reason="No time", source="portal"
@@ -154,7 +159,7 @@ def test_an_escalation_reaches_those_on_duty_as_they_chose(people) -> None:
 
 def test_opening_the_ticket_marks_its_notifications_read(people, ticket) -> None:
     actions.assign(ticket, people.agent, by=Actor.staff(people.lead))
-    actions.add_note(ticket, "@alice please look", by=people.lead)
+    actions.add_note(ticket, "@alice please look", by=actions.Actor.staff(people.lead))
     assert Notification.objects.filter(user=people.agent, read_at=None).count() == 2
 
     assert notify.mark_read(people.agent, ticket=ticket) == 2

@@ -69,7 +69,7 @@ def mail_from(contact: Contact, subject: str = "[Sev 2] Export fails") -> Ticket
 
 def answered(people, contact: Contact | None = None) -> Ticket:
     ticket = mail_from(contact or people.client)
-    actions.reply(ticket, "We are looking into it.", by=people.agent)
+    actions.reply(ticket, "We are looking into it.", by=actions.Actor.staff(people.agent))
     return ticket
 
 
@@ -80,8 +80,10 @@ def test_the_resolution_is_mailed_in_the_clients_language_with_how_to_reopen(peo
     ticket = answered(people)
 
     message = actions.resolve(
-        ticket, "The export job had a full disk; it runs again.", by=people.agent
-    )
+        ticket,
+        "The export job had a full disk; it runs again.",
+        by=actions.Actor.staff(people.agent),
+    ).posted
 
     ticket.refresh_from_db()
     assert ticket.status == Status.RESOLVED
@@ -103,10 +105,10 @@ def test_the_resolution_is_mailed_in_the_clients_language_with_how_to_reopen(peo
 
 def test_a_ticket_without_a_public_reply_cannot_be_resolved(people):
     ticket = mail_from(people.client)
-    actions.add_note(ticket, "Looks like the disk again.", by=people.agent)
+    actions.add_note(ticket, "Looks like the disk again.", by=actions.Actor.staff(people.agent))
 
     with pytest.raises(ActionError) as refused:
-        actions.resolve(ticket, "Fixed.", by=people.agent)
+        actions.resolve(ticket, "Fixed.", by=actions.Actor.staff(people.agent))
 
     assert str(refused.value) == (
         f"{ticket.ref} has had no public reply: answer the client (a reply or proposed steps) "
@@ -120,9 +122,11 @@ def test_a_ticket_without_a_public_reply_cannot_be_resolved(people):
 
 def test_proposed_steps_count_as_a_public_reply(people):
     ticket = mail_from(people.client)
-    actions.propose_steps(ticket, "Restart the export service.", by=people.agent)
+    actions.propose_steps(
+        ticket, "Restart the export service.", by=actions.Actor.staff(people.agent)
+    )
 
-    actions.resolve(ticket, "The restart fixed it.", by=people.agent)
+    actions.resolve(ticket, "The restart fixed it.", by=actions.Actor.staff(people.agent))
 
     assert Ticket.objects.get(pk=ticket.pk).status == Status.RESOLVED
 
@@ -130,13 +134,13 @@ def test_proposed_steps_count_as_a_public_reply(people):
 def test_resolving_needs_a_resolution(people):
     ticket = answered(people)
     with pytest.raises(ActionError, match="Resolving needs a resolution"):
-        actions.resolve(ticket, "  \n", by=people.agent)
+        actions.resolve(ticket, "  \n", by=actions.Actor.staff(people.agent))
     assert Ticket.objects.get(pk=ticket.pk).status == Status.OPEN
 
 
 def test_an_agent_reopens_a_resolved_ticket(people):
     ticket = answered(people)
-    actions.resolve(ticket, "Fixed.", by=people.agent)
+    actions.resolve(ticket, "Fixed.", by=actions.Actor.staff(people.agent))
 
     actions.reopen(ticket, by=Actor.staff(people.second_agent), reason="It failed again tonight")
 
@@ -149,7 +153,7 @@ def test_an_agent_reopens_a_resolved_ticket(people):
 
 def test_the_clients_mail_answer_reopens_a_resolved_ticket(people):
     ticket = answered(people)
-    actions.resolve(ticket, "Fixed.", by=people.agent)
+    actions.resolve(ticket, "Fixed.", by=actions.Actor.staff(people.agent))
     resolution = OutboundMail.objects.get(purpose="resolved")
 
     result = ingest(
@@ -199,17 +203,19 @@ def test_a_text_for_the_client_is_refused_where_no_mail_goes(people):
 
 def test_a_resolved_ticket_can_still_be_closed(people):
     ticket = answered(people)
-    actions.resolve(ticket, "Fixed.", by=people.agent)
+    actions.resolve(ticket, "Fixed.", by=actions.Actor.staff(people.agent))
     actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
     assert Ticket.objects.get(pk=ticket.pk).status == Status.CLOSED
 
 
 def test_the_resolution_counts_as_a_public_reply_for_the_clocks(people):
     ticket = mail_from(people.client)
-    actions.reply(ticket, "We are looking into it.", by=people.agent)  # Monday 10:00
+    actions.reply(
+        ticket, "We are looking into it.", by=actions.Actor.staff(people.agent)
+    )  # Monday 10:00
     resolved_at = datetime(2026, 11, 23, 15, 0, tzinfo=BRUSSELS)
     with time_machine.travel(resolved_at, tick=False):
-        actions.resolve(ticket, "Fixed in release 4.2.", by=people.agent)
+        actions.resolve(ticket, "Fixed in release 4.2.", by=actions.Actor.staff(people.agent))
     with time_machine.travel(datetime(2026, 11, 24, 9, 30, tzinfo=BRUSSELS), tick=False):
         actions.reopen(ticket, by=Actor.staff(people.agent), reason="the client wrote")
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from deskside.accounts.access import staff_required
 from deskside.accounts.names import display_name
+from deskside.core.cooperation import RefusalSource
 from deskside.desk.views.ticket import can_work, make_form, render_ticket, ticket_or_404
 from deskside.tickets import actions
 from deskside.tickets.actions import ActionError, Actor
@@ -29,13 +30,13 @@ Run = Callable[[Ticket, Data, User], str]
 
 def _reply(ticket: Ticket, data: Data, user: User) -> str:
     files = new_files(data["attachments"])
-    actions.reply(ticket, data["text"], by=user, files=files)
+    actions.reply(ticket, data["text"], by=Actor.staff(user), files=files)
     with_files = f" with {len(files)} file{'s' if len(files) > 1 else ''}" if files else ""
     return f"Reply sent to {ticket.contact.email}{with_files}."
 
 
 def _note(ticket: Ticket, data: Data, user: User) -> str:
-    actions.add_note(ticket, data["text"], by=user)
+    actions.add_note(ticket, data["text"], by=Actor.staff(user))
     return "Internal note added."
 
 
@@ -75,7 +76,7 @@ def _reopen(ticket: Ticket, data: Data, user: User) -> str:
 
 
 def _resolve(ticket: Ticket, data: Data, user: User) -> str:
-    actions.resolve(ticket, data["resolution"], by=user)
+    actions.resolve(ticket, data["resolution"], by=Actor.staff(user))
     return (
         f"Marked resolved; the resolution is mailed to {ticket.contact.email}. "
         "Their answer reopens the ticket."
@@ -88,7 +89,7 @@ def _wait(ticket: Ticket, data: Data, user: User) -> str:
 
 
 def _propose(ticket: Ticket, data: Data, user: User) -> str:
-    actions.propose_steps(ticket, data["steps"], by=user)
+    actions.propose_steps(ticket, data["steps"], by=Actor.staff(user))
     return (
         f"Steps proposed to {ticket.contact.email}: the ticket waits on the client and its clocks "
         "are paused."
@@ -98,7 +99,11 @@ def _propose(ticket: Ticket, data: Data, user: User) -> str:
 def _refusal(ticket: Ticket, data: Data, user: User) -> str:
     message = ticket.messages.filter(pk=data["message"]).first()
     actions.record_refusal(
-        ticket, by=Actor.staff(user), reason=data["reason"], source="mail", message=message
+        ticket,
+        by=Actor.staff(user),
+        reason=data["reason"],
+        source=RefusalSource.MAIL,
+        message=message,
     )
     return "The mail is recorded as a refusal of the proposed steps."
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from deskside.accounts.access import staff_required
 from deskside.accounts.models import Organisation
+from deskside.core.levels import LEVELS
 from deskside.desk import queue as desk_queue
 from deskside.desk.forms import QueueFilterForm, assignable_choices
 from deskside.desk.queue import Bookmark
@@ -41,7 +42,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "counts": [
                 (level, counts.get(level, 0), _with(request, level=str(level), after=None))
-                for level in (1, 2, 3, 4)
+                for level in LEVELS
             ],
             "total": sum(counts.values()),
             "all_levels_query": _with(request, level=None, after=None),

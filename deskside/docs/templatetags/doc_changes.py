@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import template
 
-from deskside.docs.models import DOCUMENTATION_LEVEL, ChangeKind, DocChange
+from deskside.core.levels import DOCUMENTATION_LEVEL
+from deskside.docs.models import ChangeKind, DocChange
 from deskside.tickets.models import Ticket
 
 register = template.Library()

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 
 from deskside.accounts.access import visible_to_contact
 from deskside.accounts.models import Contact
+from deskside.core.cooperation import RefusalSource
 from deskside.portal.forms import ReplyForm, ReplyWithLevelForm
 from deskside.portal.labels import status_label
 from deskside.portal.session import contact_required
@@ -171,10 +172,12 @@ def _send_reply(
         )
         return redirect("portal:ticket", ref=new.ref)
     if step is None:
-        actions.receive_from_client(found, message)
+        actions.receive_from_client(found, message, by=actions.Actor.client(contact))
         messages.success(request, gettext("Your reply was added to the ticket."))
     else:
-        actions.reopen_by_client(found, message, contact=contact, level=data.get("level"))
+        actions.reopen_by_client(
+            found, message, by=actions.Actor.client(contact), level=data.get("level")
+        )
         messages.success(
             request, gettext("Your reply reopened the ticket. The support team has been told.")
         )
@@ -199,7 +202,7 @@ def refuse(request: HttpRequest, contact: Contact, ref: str) -> HttpResponse:
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
         actions.record_refusal(
-            found, by=actions.Actor.client(contact), reason=reason, source="portal"
+            found, by=actions.Actor.client(contact), reason=reason, source=RefusalSource.PORTAL
         )
     except actions.ActionError:
         messages.error(request, gettext("There are no proposed steps to refuse on this ticket."))
@@ -222,7 +225,7 @@ def steps_worked(request: HttpRequest, contact: Contact, ref: str) -> HttpRespon
     try:
         # Kept in the language the client reads the portal in, as their own words would be.
         actions.record_steps_worked(
-            found, contact=contact, text=gettext("The proposed steps worked.")
+            found, by=actions.Actor.client(contact), text=gettext("The proposed steps worked.")
         )
     except actions.ActionError:
         messages.error(request, gettext("There are no proposed steps to answer on this ticket."))

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from deskside.core.clocks import Clock
 from deskside.tickets.models.choices import EFFORT_RANK, Effort, Milestone
 
 BUSINESS_DAY = timedelta(hours=8)  # the Brussels opening hours of one day, 09:00-17:00
@@ -105,12 +106,12 @@ class SeverityLevel(models.Model):
         """Silence before the first reminder, the second, and the automatic close."""
         return (self.reminder_first_after, self.reminder_second_after, self.close_after)
 
-    def clock_targets(self) -> dict[str, timedelta | None]:
+    def clock_targets(self) -> dict[Clock, timedelta | None]:
         return {
-            "first_response": self.first_response,
-            "update": self.update_interval,
-            "goal": self.goal,
-            "documentation": self.documentation,
+            Clock.FIRST_RESPONSE: self.first_response,
+            Clock.NEXT_UPDATE: self.update_interval,
+            Clock.GOAL: self.goal,
+            Clock.DOCUMENTATION: self.documentation,
         }
 
 

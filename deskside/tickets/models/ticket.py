@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import ExpressionWrapper, F, Q
 
 from deskside.accounts.models import Contact, Language, Organisation
+from deskside.core.limits import HEADER_LINE
 from deskside.tickets.models.choices import (
     NO_EFFORT_RANK,
     PUBLIC_REPLY_KINDS,
@@ -28,7 +29,7 @@ NO_DUE_TIME = ExpressionWrapper(Q(nearest_due__isnull=True), output_field=models
 
 
 class Ticket(models.Model):
-    subject = models.CharField(max_length=998)
+    subject = models.CharField(max_length=HEADER_LINE)
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="tickets")
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
@@ -148,9 +149,20 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return f"{self.ref} {self.subject}"
 
+    # Not a column: the message the last action wrote on this object; see `posted`.
+    last_posted: Message | None = None
+
     @property
     def ref(self) -> str:
         return format_ref(self.pk)
+
+    @property
+    def posted(self) -> Message:
+        """The message the last action on this object wrote (a reply, the client's mail), for
+        the caller that links to it: every action returns the ticket, not the message."""
+        if self.last_posted is None:
+            raise LookupError(f"No action wrote a message on this object of {self.ref}.")
+        return self.last_posted
 
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
@@ -189,12 +201,12 @@ class Message(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    subject = models.CharField(max_length=998, blank=True)
+    subject = models.CharField(max_length=HEADER_LINE, blank=True)
     text = models.TextField(blank=True, help_text="The full text, quotes included.")
     visible_text = models.TextField(blank=True, help_text="The text with quotes folded away.")
     html = models.TextField(blank=True, help_text="Sanitised HTML, for display.")
-    message_id = models.CharField(max_length=998, blank=True, db_index=True)
-    in_reply_to = models.CharField(max_length=998, blank=True)
+    message_id = models.CharField(max_length=HEADER_LINE, blank=True, db_index=True)
+    in_reply_to = models.CharField(max_length=HEADER_LINE, blank=True)
     created_at = models.DateTimeField(db_index=True)
     authentication = models.CharField(
         max_length=200,
