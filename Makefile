@@ -48,7 +48,7 @@ check: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy deskside
+	$(BIN)/mypy deskside tests
 
 # Fails on a known vulnerability in uv.lock; exit 2 when no advisory service answers from here
 # (scripts/audit.sh), which `make ci` reports and lets pass: no service, no verdict either way.

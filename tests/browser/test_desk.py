@@ -152,7 +152,9 @@ def test_a_mail_arrives_an_agent_answers_and_the_client_receives_it(
     ]
     answer = next(m for m in delivered if m["Message-ID"] == f"<{reply.message_id}>")
     assert ticket.ref in str(answer["Subject"])
-    assert REPLY in answer.get_body(("plain",)).get_content()
+    body = answer.get_body(("plain",))
+    assert body is not None
+    assert REPLY in body.get_content()
 
 
 def test_the_queue_at_a_phones_width(live_server, page: Page, screenshot):

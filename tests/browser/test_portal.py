@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from deskside.outbox.models import OutboundMail
 from deskside.tickets import actions
@@ -71,7 +71,7 @@ def test_a_client_signs_in_opens_a_ticket_and_replies(
     page.get_by_label(re.compile(level_2.name_en)).check()
     page.get_by_label("Description").fill("Since Monday the export stops after 1000 rows.")
     page.get_by_label("Attachments").set_input_files(
-        files=[{"name": "export.csv", "mimeType": "text/csv", "buffer": b"id;total\n1;2\n"}]
+        files=[FilePayload(name="export.csv", mimeType="text/csv", buffer=b"id;total\n1;2\n")]
     )
     page.get_by_role("button", name="Open the ticket").click()
 

@@ -9,6 +9,7 @@ from email.utils import make_msgid
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 
 from deskside.accounts.models import Contact
 from deskside.mail import held, rawstore
@@ -58,7 +59,7 @@ def held_reply(
     return InboundMail.objects.get(message_id=result.message_id or "")
 
 
-def page(client, url: str, status: int = 200) -> str:
+def page(client: Client, url: str, status: int = 200) -> str:
     response = client.get(url)
     assert response.status_code == status, url
     return response.content.decode()

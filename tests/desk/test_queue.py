@@ -172,9 +172,9 @@ def test_pages_of_finished_tickets_follow_each_other(agent, people):
     first = queue(agent, status="closed")
     next_link = re.search(r'<a rel="next" href="\?([^"]+)"', first)
     assert next_link and "status=closed" in next_link.group(1)
-    second = queue(
-        agent, status="closed", after=re.search(r"after=([^&]+)", next_link.group(1)).group(1)
-    )
+    after = re.search(r"after=([^&]+)", next_link.group(1))
+    assert after is not None
+    second = queue(agent, status="closed", after=after.group(1))
 
     newest_first = [t.ref for t in reversed(tickets)]
     assert refs_in(first) == newest_first[:50]
@@ -243,7 +243,9 @@ def test_pages_of_fifty_follow_each_other_without_gaps(agent, people, time_machi
     assert len(first_refs) == 50
     next_link = re.search(r'<a rel="next" href="\?([^"]+)"', first)
     assert next_link
-    second = queue(agent, after=re.search(r"after=([^&]+)", next_link.group(1)).group(1))
+    after = re.search(r"after=([^&]+)", next_link.group(1))
+    assert after is not None
+    second = queue(agent, after=after.group(1))
     second_refs = refs_in(second)
 
     assert len(second_refs) == 10

@@ -117,7 +117,9 @@ def test_the_protocols_form_letters_are_not_searched(people):
         b"Paper is stuck in tray 2.\r\n",
         door=Door.PIPE,
     )
-    ticket = Ticket.objects.get(pk=parse_ref(mailed.ticket or ""))
+    pk = parse_ref(mailed.ticket or "")
+    assert pk is not None, mailed
+    ticket = Ticket.objects.get(pk=pk)
     letter = ticket.messages.get(kind=MessageKind.ACKNOWLEDGEMENT)
     assert "We hebben uw mail ontvangen" in letter.text  # Claire reads Dutch
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 
@@ -133,7 +134,12 @@ def test_a_read_receipt_is_automated_not_a_bounce() -> None:
     assert classify(parse(raw), envelope_sender="ann@client.example").kind == Kind.AUTOMATED
 
 
-OURS = {"support_addresses": ["Support@Deskside.test"], "message_id_domain": "deskside.test"}
+class Ours(TypedDict):
+    support_addresses: list[str]
+    message_id_domain: str
+
+
+OURS: Ours = {"support_addresses": ["Support@Deskside.test"], "message_id_domain": "deskside.test"}
 
 
 def test_our_own_mail_is_recognised_by_the_loop_header() -> None:

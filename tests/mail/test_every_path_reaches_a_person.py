@@ -198,6 +198,7 @@ def test_a_reply_to_a_solved_ticket_after_the_period_opens_a_new_one(people):
         end = reply(ticket, "Sev 3 - again")
     assert end.ticket != ticket
     on_an_open_ticket(end)
+    assert end.ticket is not None
     assert told(end.ticket, NotificationKind.CLIENT_MESSAGE) == ["alice"]
 
 

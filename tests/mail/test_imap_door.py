@@ -296,7 +296,7 @@ def test_idle_wakes_the_poller_for_a_new_mail_and_stop_is_prompt(
     real_start = IdleManager.start
 
     def start(manager: IdleManager) -> object:
-        result = real_start(manager)  # type: ignore[no-untyped-call]
+        result = real_start(manager)
         idling.set()
         return result
 

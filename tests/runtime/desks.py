@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -147,13 +147,18 @@ def start_desk(tmp_path) -> Iterator[Callable[..., Desk]]:
 
 
 @pytest.fixture
-def desk(start_desk) -> Desk:
+def desk(start_desk: Callable[..., Desk]) -> Desk:
     return start_desk()
 
 
-def send_mail(desk: Desk, subject: str, sender: str = "claire@acme.example", **extra: bytes) -> str:
-    """One mail through the desk's SMTP door; returns its Message-ID. `extra` attaches files
-    (name=bytes)."""
+def send_mail(
+    desk: Desk,
+    subject: str,
+    sender: str = "claire@acme.example",
+    files: Mapping[str, bytes] | None = None,
+) -> str:
+    """One mail through the desk's SMTP door; returns its Message-ID. `files` attaches files
+    (name: bytes)."""
     import smtplib
     from email.message import EmailMessage
     from email.utils import make_msgid
@@ -164,7 +169,7 @@ def send_mail(desk: Desk, subject: str, sender: str = "claire@acme.example", **e
     msg["Subject"] = subject
     msg["Message-ID"] = message_id = make_msgid(domain="client.example")
     msg.set_content("Hello, the export fails since this morning. Could you have a look? Thanks")
-    for name, payload in extra.items():
+    for name, payload in (files or {}).items():
         msg.add_attachment(payload, maintype="application", subtype="octet-stream", filename=name)
     with smtplib.SMTP("127.0.0.1", desk.smtp_port, timeout=30) as smtp:
         smtp.send_message(msg)

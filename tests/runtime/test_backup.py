@@ -13,6 +13,7 @@ import tarfile
 import threading
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -29,7 +30,7 @@ def deskside(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
     )
 
 
-def inventory(env: dict[str, str]) -> dict:
+def inventory(env: dict[str, str]) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-m", "tests.runtime.inventory"],
         env=env,
@@ -38,7 +39,7 @@ def inventory(env: dict[str, str]) -> dict:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return cast(dict[str, Any], json.loads(done.stdout))
 
 
 class Sender(threading.Thread):
@@ -58,11 +59,13 @@ class Sender(threading.Thread):
         number = 0
         while not self.stop.is_set():
             number += 1
-            files = {}
+            files: dict[str, bytes] = {}
             if number % 2:
                 size = 1_500_000 if number % 5 == 0 else 20_000
                 files[f"log-{number}.bin"] = self.rng.randbytes(size)
-            message_id = send_mail(self.desk, f"Sev {1 + number % 4} - export {number}", **files)
+            message_id = send_mail(
+                self.desk, f"Sev {1 + number % 4} - export {number}", files=files
+            )
             self.acknowledged.append((time.time(), message_id))
             self.files.update(files)
 
@@ -222,10 +225,19 @@ def test_on_postgresql_pg_dump_and_the_files_restore_the_desk(new_database, tmp_
     assert files.returncode == 0, files.stderr
     # Three attachments, the raw mail too large for the database, and the secret key.
     assert files.stdout.startswith("Backed up 5 files (3.1 MB), the secret key among them")
-    pg = {"capture_output": True, "text": True, "timeout": 300}
-    dumped = subprocess.run(["pg_dump", "--format=custom", f"--file={dump}", source_url], **pg)
+    dumped = subprocess.run(
+        ["pg_dump", "--format=custom", f"--file={dump}", source_url],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert dumped.returncode == 0, dumped.stderr
-    loaded = subprocess.run(["pg_restore", "--no-owner", f"--dbname={target_url}", str(dump)], **pg)
+    loaded = subprocess.run(
+        ["pg_restore", "--no-owner", f"--dbname={target_url}", str(dump)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert loaded.returncode == 0, loaded.stderr
 
     restored = env | {"DESKSIDE_DATA_DIR": str(tmp_path / "restored"), "DATABASE_URL": target_url}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.tasks import TaskResultStatus
+from django.test import Client
 from django_tasks_db.models import DBTaskResult
 from prometheus_client.parser import text_string_to_metric_families
 
 from deskside.mail import intake, quarantine
-from deskside.mail.intake import Result
 from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
+from deskside.mail.results import Result
 from deskside.outbox.models import OutboundMail, OutboundStatus
 from deskside.runtime import tally, tasks
 from deskside.tickets.tasks import sweep
@@ -217,8 +218,8 @@ def test_rows_are_counted_only_once_they_have_settled(people):
 # -- who may read them -------------------------------------------------------------------------
 
 
-def status_of(client, remote: str, **headers: str) -> int:
-    response = client.get("/metrics", HTTP_HOST="127.0.0.1", REMOTE_ADDR=remote, **headers)
+def status_of(client: Client, remote: str, headers: Mapping[str, str] | None = None) -> int:
+    response = client.get("/metrics", headers=headers, HTTP_HOST="127.0.0.1", REMOTE_ADDR=remote)
     return response.status_code
 
 
@@ -234,15 +235,15 @@ def test_this_machine_may_read_them_others_may_not(client):
 def test_behind_the_proxy_the_clients_own_address_counts(client):
     """nginx on this machine forwards a request from outside: its address is loopback, the
     client's (X-Forwarded-For, believed from a trusted proxy) is not."""
-    assert status_of(client, "127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9") == 403
-    assert status_of(client, "127.0.0.1", HTTP_X_FORWARDED_FOR="127.0.0.1") == 200
+    assert status_of(client, "127.0.0.1", {"X-Forwarded-For": "203.0.113.9"}) == 403
+    assert status_of(client, "127.0.0.1", {"X-Forwarded-For": "127.0.0.1"}) == 200
     # An untrusted sender's X-Forwarded-For is its own word, not a way in.
-    assert status_of(client, "203.0.113.9", HTTP_X_FORWARDED_FOR="127.0.0.1") == 403
+    assert status_of(client, "203.0.113.9", {"X-Forwarded-For": "127.0.0.1"}) == 403
 
 
 def test_the_bearer_token_lets_another_machine_read_them(client, settings):
     settings.DESKSIDE_METRICS_TOKEN = TOKEN
-    assert status_of(client, "203.0.113.9", HTTP_AUTHORIZATION=f"Bearer {TOKEN}") == 200
+    assert status_of(client, "203.0.113.9", {"Authorization": f"Bearer {TOKEN}"}) == 200
     wrong = client.get(
         "/metrics",
         HTTP_HOST="127.0.0.1",
@@ -252,7 +253,7 @@ def test_the_bearer_token_lets_another_machine_read_them(client, settings):
     assert wrong.status_code == 401
     assert wrong["WWW-Authenticate"] == 'Bearer realm="deskside metrics"'
     assert status_of(client, "203.0.113.9") == 401
-    assert status_of(client, "203.0.113.9", HTTP_AUTHORIZATION=TOKEN) == 401  # no "Bearer "
+    assert status_of(client, "203.0.113.9", {"Authorization": TOKEN}) == 401  # no "Bearer "
     assert status_of(client, "127.0.0.1") == 200  # this machine needs none
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -29,7 +30,7 @@ def _now() -> Iterator[None]:
 
 @pytest.fixture
 def web(client):
-    def ready() -> tuple[int, dict]:
+    def ready() -> tuple[int, dict[str, Any]]:
         response = client.get("/health/ready", HTTP_HOST="127.0.0.1")
         assert response["Content-Type"] == "application/json"
         assert "no-cache" in response["Cache-Control"]

@@ -4,6 +4,7 @@ job twice at once, and the task table keeps two weeks of history, not all of it.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.tasks import TaskResultStatus
@@ -17,7 +18,13 @@ pytestmark = pytest.mark.django_db
 SWEEP = "deskside.tickets.tasks.sweep_clocks"
 
 
-def run_of(path: str, status: str, *, started_ago=None, finished_ago=None) -> DBTaskResult:
+def run_of(
+    path: str,
+    status: TaskResultStatus,
+    *,
+    started_ago: timedelta | None = None,
+    finished_ago: timedelta | None = None,
+) -> DBTaskResult[Any, Any]:
     """A row as the worker leaves it: enqueued, then claimed, then (maybe) finished."""
     now = timezone.now()
     row = DBTaskResult.objects.get(pk=scheduler._task(path).enqueue().id)

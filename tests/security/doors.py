@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 import time_machine
 from django.core.management import call_command
 
-from deskside.mail.intake import Result, ingest
+from deskside.mail.intake import ingest
 from deskside.mail.models import Door, InboundMail, InboundStatus
+from deskside.mail.results import Result
 from deskside.outbox.models import OutboundMail
 from deskside.tickets import actions
 from deskside.tickets.actions import Actor

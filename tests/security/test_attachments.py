@@ -94,7 +94,9 @@ def mailed(people) -> Ticket:
     """A ticket opened by Claire's mail carrying every hostile file."""
     result = ingest(hostile_mail("Claire@Acme.example", "Sev 2 - files"), door=Door.PIPE)
     assert result.outcome == "created", result
-    return Ticket.objects.get(pk=parse_ref(result.ticket or ""))
+    pk = parse_ref(result.ticket or "")
+    assert pk is not None, result
+    return Ticket.objects.get(pk=pk)
 
 
 @pytest.fixture
@@ -281,7 +283,9 @@ def test_in_chromium_every_file_downloads_and_nothing_runs(live_server, page: Pa
     make_people()
     result = ingest(hostile_mail("Claire@Acme.example", "Sev 2 - files"), door=Door.PIPE,
                     received_at=MONDAY_10)  # fmt: skip
-    ticket = Ticket.objects.get(pk=parse_ref(result.ticket or ""))
+    pk = parse_ref(result.ticket or "")
+    assert pk is not None, result
+    ticket = Ticket.objects.get(pk=pk)
     problems: list[str] = []
     page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
     page.on("pageerror", lambda error: problems.append(str(error)))

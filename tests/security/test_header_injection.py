@@ -31,7 +31,7 @@ from deskside.outbox.models import OutboundMail, OutboundStatus
 from deskside.outbox.send import HeaderInjection, build, deliver_due, queue
 from deskside.portal.session import user_for
 from deskside.tickets import actions
-from deskside.tickets.models import Ticket
+from deskside.tickets.models import Direction, MessageKind, Ticket
 from deskside.tickets.models.ticket import parse_ref
 from deskside.tickets.tasks import sweep_cooperation
 from tests.desk.conftest import MONDAY_10, open_ticket
@@ -268,7 +268,9 @@ def test_staff_are_told_of_an_unreadable_mail_with_whole_headers(mailbox, people
 def hostile_ticket(people, subject: str = SUBJECTS["encoded-twice"]) -> Ticket:
     result = ingest(hostile_mail(subject=subject, sender="<claire@acme.example>"), door=Door.PIPE)
     assert result.ticket is not None, result
-    return Ticket.objects.get(pk=parse_ref(result.ticket))
+    pk = parse_ref(result.ticket)
+    assert pk is not None, result
+    return Ticket.objects.get(pk=pk)
 
 
 def test_an_agents_reply_keeps_every_header_whole(mailbox, people):
@@ -319,7 +321,10 @@ def test_staff_notifications_keep_every_header_whole(mailbox, people):
     actions.receive_from_client(
         ticket,
         actions.NewMessage(
-            direction="inbound", kind="mail", text="Still broken.", sender="claire@acme.example"
+            direction=Direction.INBOUND,
+            kind=MessageKind.MAIL,
+            text="Still broken.",
+            sender="claire@acme.example",
         ),
         by=actions.Actor.sender("claire@acme.example"),
     )
@@ -354,7 +359,9 @@ def test_visit_invitations_keep_every_header_whole(mailbox, people):
     for mail in arrived:
         for part in mail.message.walk():
             if part.get_content_type() == "text/calendar":
-                ics = part.get_payload(decode=True).decode()
+                payload = part.get_payload(decode=True)
+                assert isinstance(payload, bytes)
+                ics = payload.decode()
                 assert "\nX-INJECTED" not in ics.upper()
 
 

@@ -19,8 +19,8 @@ from django.urls import reverse
 from imap_tools import BaseMailBox
 
 from deskside.mail import imap, quarantine
-from deskside.mail.intake import Result
 from deskside.mail.models import InboundStatus, Outcome
+from deskside.mail.results import Result
 from deskside.tickets import actions, policy
 from deskside.tickets.actions import ActionError
 from deskside.tickets.models import Direction, NotificationKind, Status, Ticket
@@ -310,7 +310,7 @@ def checked(
 
 
 @pytest.fixture
-def our_mta(settings) -> str:  # type: ignore[no-untyped-def]
+def our_mta(settings) -> str:
     settings.DESKSIDE_AUTHSERV_ID = OUR_MTA
     return OUR_MTA
 
@@ -467,7 +467,7 @@ def test_a_forged_reply_through_the_smtp_listener_is_held(door: smtplib.SMTP, ou
 
 
 @pytest.mark.django_db(transaction=True)
-def test_gmails_verdict_through_imap_is_believed(box: BaseMailBox, settings) -> None:  # type: ignore[no-untyped-def]
+def test_gmails_verdict_through_imap_is_believed(box: BaseMailBox, settings) -> None:
     """A Gmail mailbox read over IMAP: Gmail's authserv-id is mx.google.com."""
     settings.DESKSIDE_AUTHSERV_ID = "mx.google.com"
     people = make_people()

@@ -34,7 +34,7 @@ def minimums() -> dict[tuple[int, int], tuple[int, ...]]:
     line = re.search(r"^MINIMUMS=\((.*)\)$", FIND_PYTHON.read_text(), re.M)
     assert line is not None
     versions = [tuple(int(p) for p in v.split(".")) for v in re.findall(r'"([\d.]+)"', line[1])]
-    return {v[:2]: v for v in versions}
+    return {(v[0], v[1]): v for v in versions}
 
 
 def patched_python_on_this_machine() -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -125,7 +126,7 @@ def upload_head(path: str, length: int, cookie: str = "") -> str:
 
 
 @pytest.fixture
-def web(start_web) -> Web:
+def web(start_web: Callable[..., Web]) -> Web:
     """A warm server: the worker loads Django's URLs and templates on its first requests."""
     server = start_web()
     for path in ("/health", "/portal/signin/", "/desk/login/"):

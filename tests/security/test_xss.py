@@ -23,13 +23,14 @@ from email.policy import SMTP
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import ConsoleMessage, Dialog, FilePayload, Page, expect
 
 from deskside.docs import actions as docs
 from deskside.mail.intake import ingest
 from deskside.mail.models import Door, InboundMail, InboundStatus
 from deskside.mail.parse import parse
 from deskside.onsite import actions as onsite
+from deskside.onsite.models import Visit
 from deskside.outbox.models import OutboundMail
 from deskside.tickets import actions
 from deskside.tickets.models import Message, Ticket
@@ -37,7 +38,7 @@ from deskside.tickets.models.ticket import parse_ref
 from tests.browser.conftest import browser_type_launch_args  # noqa: F401  (Debian's Chromium)
 from tests.browser.test_desk import sign_in
 from tests.browser.test_portal import sign_in_by_link
-from tests.people import make_people
+from tests.people import People, make_people
 
 SUBJECT = "Sev 2 <img src=x onerror=alert('subject')> \"><script>alert('subject')</script> {{7*7}}"
 NAME = "<img src=x onerror=alert('name')> \"><svg onload=alert('name')>"
@@ -119,11 +120,11 @@ class Watch:
         page.on("pageerror", lambda error: self.problems.append(f"script error: {error}"))
         page.on("console", self._console)
 
-    def _dialog(self, dialog) -> None:  # type: ignore[no-untyped-def]
+    def _dialog(self, dialog: Dialog) -> None:
         self.problems.append(f"dialog: {dialog.message}")
         dialog.dismiss()
 
-    def _console(self, message) -> None:  # type: ignore[no-untyped-def]
+    def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
             self.problems.append(f"console: {message.text}")
 
@@ -156,7 +157,7 @@ def hostile_mail(sender: str, subject: str, html: str, message_id: str) -> bytes
     return head.encode() + mail.as_bytes(policy=SMTP)
 
 
-def scene():  # type: ignore[no-untyped-def]
+def scene() -> tuple[People, Ticket, Ticket, Visit]:
     """Claire (whose display name is hostile) mails a hostile ticket; a stranger's reply to it is
     held; a level-4 ticket with a hostile subject plans a documentation change; a visit is
     scheduled on Claire's ticket. Every agent is told (level 2, held mail)."""
@@ -168,12 +169,16 @@ def scene():  # type: ignore[no-untyped-def]
     result = ingest(hostile_mail(f'"{quoted}" <Claire@Acme.example>', SUBJECT, html, "<x1@acme>"),
                     door=Door.PIPE)  # fmt: skip
     assert result.outcome == "created", result
-    ticket = Ticket.objects.get(pk=parse_ref(result.ticket or ""))
+    pk = parse_ref(result.ticket or "")
+    assert pk is not None, result
+    ticket = Ticket.objects.get(pk=pk)
     held = hostile_mail("mallory@evil.example", f"Re: [{ticket.ref}] {SUBJECT}", html, "<x2@evil>")
     assert ingest(held, door=Door.PIPE).outcome == "quarantined"
     level4 = ingest(hostile_mail("Claire@Acme.example", SUBJECT.replace("Sev 2", "Sev 4"), html,
                                  "<x3@acme>"), door=Door.PIPE)  # fmt: skip
-    doc_ticket = Ticket.objects.get(pk=parse_ref(level4.ticket or ""))
+    doc_pk = parse_ref(level4.ticket or "")
+    assert doc_pk is not None, level4
+    doc_ticket = Ticket.objects.get(pk=doc_pk)
     docs.add_change(doc_ticket, document="ops_doc", what=TEXT, where=NAME, by=people.agent)
     visit = onsite.request_visit(ticket, TEXT, by=people.agent)
     start = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
@@ -222,7 +227,9 @@ def test_the_desk_shows_hostile_mail_as_text_in_chromium(live_server, page: Page
     page.goto(f"{base}/desk/held/{held.pk}/")
     page.get_by_text("Show as HTML (sanitised)").click()
     assert page.evaluate(DOM_CHECK) == []
-    tom = page.context.browser.new_page()  # the technician's own visits
+    browser = page.context.browser
+    assert browser is not None
+    tom = browser.new_page()  # the technician's own visits
     tom_watch = Watch(tom)
     sign_in(tom, base, "tom")
     assert_inert(tom, tom_watch, f"{base}/desk/visits/", shows=(SEEN,))
@@ -246,7 +253,7 @@ def test_the_portal_shows_hostile_input_as_text_in_chromium(live_server, page: P
     page.get_by_label(re.compile("Major")).check()
     page.get_by_label("Description").fill(TEXT)
     page.get_by_label("Attachments").set_input_files(
-        files=[{"name": FILE_NAME, "mimeType": "text/html", "buffer": b"<script>x</script>"}]
+        files=[FilePayload(name=FILE_NAME, mimeType="text/html", buffer=b"<script>x</script>")]
     )
     page.get_by_role("button", name="Open the ticket").click()
     expect(page.get_by_role("heading", name=re.compile("CCS-"))).to_be_visible()
@@ -265,7 +272,9 @@ def test_the_portal_shows_hostile_input_as_text_in_chromium(live_server, page: P
         (f"/portal/ticket/{ticket.ref}/", (SUBJECT, TEXT, NAME, FILE_NAME)),
     ):
         assert_inert(page, watch, base + url, shows=shows)
-    agent = page.context.browser.new_page()
+    browser = page.context.browser
+    assert browser is not None
+    agent = browser.new_page()
     agent_watch = Watch(agent)
     sign_in(agent, base, "alice")
     assert_inert(agent, agent_watch, f"{base}/desk/ticket/{ticket.ref}/",

@@ -63,7 +63,9 @@ def test_explanation_says_why(people):
     ticket = open_at(people, received, level=1)
     from deskside.tickets.clocks import state
 
-    explain = state(ticket, received).explain
+    clocks = state(ticket, received)
+    assert clocks is not None
+    explain = clocks.explain
     assert explain[0] == (
         "Received Fri 27 Nov 16:45, 15 min before closing; first response within "
         "30 business minutes → Mon 30 Nov 09:15."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from io import StringIO
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,10 +21,10 @@ pytestmark = pytest.mark.django_db
 RECEIVED = datetime(2026, 11, 28, 11, 0, tzinfo=ZoneInfo("Europe/Brussels"))
 
 
-def show(ref: str) -> dict:
+def show(ref: str) -> dict[str, Any]:
     out = StringIO()
     call_command("ticket", "show", ref, stdout=out)
-    return json.loads(out.getvalue())
+    return cast(dict[str, Any], json.loads(out.getvalue()))
 
 
 def test_show_prints_the_stable_fields():
