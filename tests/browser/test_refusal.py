@@ -67,7 +67,7 @@ def test_a_client_says_the_proposed_steps_worked(live_server, page: Page):
     people = make_people()
     base = live_server.url
     ticket = open_ticket(people.client, subject="Export stops at 1000 rows", level=3)
-    actions.propose_steps(ticket, STEPS, by=people.agent)
+    actions.propose_steps(ticket, STEPS, by=actions.Actor.staff(people.agent))
 
     sign_in(page, base, user_for(people.client))
     page.goto(f"{base}/portal/ticket/{ticket.ref}/")
