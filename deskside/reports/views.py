@@ -101,7 +101,8 @@ def report_page(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "report": report,
-        "query": request.GET.urlencode(),
+        # Not "query": the desk's search box shows that one.
+        "report_query": request.GET.urlencode(),
         "previous_query": _shifted(request, report.period, -1),
         "next_query": _shifted(request, report.period, 1),
         "clock_rows": _clock_rows(report),
