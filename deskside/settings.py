@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "deskside.mail",
     "deskside.onsite",
     "deskside.docs",
+    "deskside.reports",
     "deskside.runtime",
     "deskside.desk",
     "deskside.portal",

@@ -34,6 +34,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("desk/visits/", include("deskside.onsite.urls")),
     path("desk/docs/", include("deskside.docs.urls")),
+    path("desk/reports/", include("deskside.reports.urls")),
     path("desk/", include("deskside.desk.urls")),
     path("portal/", include("deskside.portal.urls")),
 ]

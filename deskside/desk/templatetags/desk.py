@@ -6,10 +6,12 @@ from datetime import timedelta
 from html import escape
 
 from django import template
+from django.contrib.auth.models import AnonymousUser, User
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from deskside.accounts.names import display_name
+from deskside.accounts.roles import Role, has_role
 from deskside.core.clocks import short_duration, when_words
 from deskside.desk import navigation
 from deskside.desk.queue import Row
@@ -41,6 +43,12 @@ def unread_notifications(context: template.Context) -> int:
 def held_mail_count(context: template.Context) -> int:
     """The count of held mail beside Queue."""
     return _counts(context).held
+
+
+@register.filter
+def is_lead(user: User | AnonymousUser) -> bool:
+    """Whether the navigation shows Reports: leads (and administrators) only."""
+    return has_role(user, Role.LEAD, Role.ADMIN)
 
 
 @register.filter

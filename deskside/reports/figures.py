@@ -1,0 +1,451 @@
+"""The lead's report: every figure of a period, read (never written) from the tickets, their
+events, their public replies and their documentation changes.
+
+One rule for every figure: it is about the tickets *received* in the period (by the calendar's
+day, Brussels), judged as they stand at `now` (docs/reports.md). The reads are a fixed handful of
+queries whatever the period: the tickets, their events, their replies, their documentation
+changes, then pure Python (deskside/reports/clocks.py) does the business-time arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from math import ceil
+from typing import Any
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from deskside.core.business_time import Calendar
+from deskside.core.clocks import Targets
+from deskside.core.severity import Result, read_severity
+from deskside.docs.models import ChangeStatus, DocChange
+from deskside.reports.clocks import Facts, Judged, Outcome, Span, judge
+from deskside.reports.period import Period
+from deskside.tickets.models import (
+    CloseReason,
+    Direction,
+    Event,
+    EventKind,
+    Message,
+    MessageKind,
+    Status,
+    Ticket,
+)
+from deskside.tickets.models.choices import PUBLIC_REPLY_KINDS
+
+LEVELS = (1, 2, 3, 4)
+WITHOUT_LEVEL = (CloseReason.NO_SEVERITY, CloseReason.INVALID_SEVERITY)
+_KINDS = (
+    EventKind.CLOSED,
+    EventKind.RESOLVED,
+    EventKind.REOPENED,
+    EventKind.RESUMED,
+    EventKind.WAITING,
+    EventKind.MILESTONE,
+)
+_PAUSE_ENDS = (EventKind.RESUMED, EventKind.CLOSED, EventKind.REOPENED, EventKind.RESOLVED)
+_OPEN_ENDS = (EventKind.CLOSED, EventKind.RESOLVED)
+
+
+@dataclass(frozen=True)
+class Filters:
+    level: int | None = None
+    organisation: int | None = None
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    pk: int
+    subject: str
+    claimed: int | None
+    level: int | None
+    status: str
+    close_reason: str
+    received_at: datetime
+    door: str  # the first message's kind: "mail", "web", ...
+
+
+@dataclass(frozen=True)
+class ClockFigures:
+    level: int
+    clock: str
+    met: int
+    breached: int
+    pending: int
+    ended: int
+
+    @property
+    def judged(self) -> int:
+        return self.met + self.breached
+
+    @property
+    def share(self) -> float | None:
+        """Met among those met or breached; None when none was due yet."""
+        return self.met / self.judged if self.judged else None
+
+
+@dataclass(frozen=True)
+class Durations:
+    level: int
+    clock: str
+    count: int
+    median: timedelta | None
+    p90: timedelta | None
+
+
+@dataclass(frozen=True)
+class Breach:
+    ticket: int
+    subject: str
+    level: int
+    clock: str
+    due: datetime
+    done_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Refusals:
+    """New mail closed for want of a usable level, and how much of it came back with one."""
+
+    new_mail: int
+    closed: dict[str, int]  # "no" | "invalid" | "ambiguous" → tickets
+    came_back: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.closed.values())
+
+    @property
+    def share(self) -> float | None:
+        return self.total / self.new_mail if self.new_mail else None
+
+
+@dataclass(frozen=True)
+class DayLoad:
+    day: date
+    by_level: dict[int | None, int]  # None: no level
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_level.values())
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    filters: Filters
+    now: datetime
+    received: int
+    clocks: list[ClockFigures]
+    durations: list[Durations]
+    breaches: list[Breach]
+    refusals: Refusals
+    matrix: dict[tuple[int, int], int]  # (claimed, assessed) → tickets
+    closes: list[tuple[str, int]]
+    load: list[DayLoad]
+    levels: tuple[int, ...] = field(default=LEVELS)
+
+
+def report(
+    period: Period, filters: Filters, now: datetime, cal: Calendar, targets: dict[int, Targets]
+) -> Report:
+    """Every figure of the lead's report for `period`."""
+    cohort = _cohort(period, filters, cal)
+    tickets = _ticket_rows(cohort)
+    events = _events(cohort, now)
+    leveled = [t for t in tickets if filters.level is None or t.level == filters.level]
+    judged = _judged(
+        leveled, events, _replies(cohort, now), _documentation(cohort), targets, cal, now
+    )
+    subjects = {t.pk: t for t in tickets}
+    return Report(
+        period=period,
+        filters=filters,
+        now=now,
+        received=len(leveled),
+        clocks=clock_figures(judged, subjects),
+        durations=durations(judged, subjects),
+        breaches=breaches(judged, subjects),
+        refusals=refusals(tickets, events),
+        matrix=matrix(leveled),
+        closes=closes(leveled),
+        load=load(leveled, period, cal),
+    )
+
+
+# -- reads -----------------------------------------------------------------------------------
+
+
+def _cohort(period: Period, filters: Filters, cal: Calendar) -> QuerySet[Ticket]:
+    start, end = period.bounds(cal.tz)
+    cohort = Ticket.objects.filter(received_at__gte=start, received_at__lt=end)
+    if filters.organisation is not None:
+        cohort = cohort.filter(organisation_id=filters.organisation)
+    return cohort.order_by()
+
+
+def _ticket_rows(cohort: QuerySet[Ticket]) -> list[TicketRow]:
+    first_kind = (
+        Message.objects.filter(ticket=OuterRef("pk")).order_by("created_at", "id").values("kind")
+    )
+    rows = cohort.annotate(door=Subquery(first_kind[:1])).order_by("received_at", "id")
+    fields = ("pk", "subject", "claimed_severity", "severity", "status", "close_reason")
+    return [
+        TicketRow(pk, subject, claimed, level, status, reason, received, door or "")
+        for pk, subject, claimed, level, status, reason, received, door in rows.values_list(
+            *fields, "received_at", "door"
+        )
+    ]
+
+
+EventRow = tuple[str, datetime, dict[str, Any]]
+
+
+def _events(cohort: QuerySet[Ticket], now: datetime) -> dict[int, list[EventRow]]:
+    rows = (
+        Event.objects.filter(
+            ticket_id__in=cohort.values("pk"), kind__in=_KINDS, created_at__lte=now
+        )
+        .order_by("ticket_id", "created_at", "id")
+        .values_list("ticket_id", "kind", "created_at", "data")
+    )
+    found: dict[int, list[EventRow]] = defaultdict(list)
+    for ticket, kind, at, data in rows:
+        found[ticket].append((kind, at, data if isinstance(data, dict) else {}))
+    return found
+
+
+def _replies(cohort: QuerySet[Ticket], now: datetime) -> dict[int, list[datetime]]:
+    rows = (
+        Message.objects.filter(
+            ticket_id__in=cohort.values("pk"),
+            direction=Direction.OUTBOUND,
+            kind__in=PUBLIC_REPLY_KINDS,
+            created_at__lte=now,
+        )
+        .order_by("ticket_id", "created_at", "id")
+        .values_list("ticket_id", "created_at")
+    )
+    found: dict[int, list[datetime]] = defaultdict(list)
+    for ticket, at in rows:
+        found[ticket].append(at)
+    return found
+
+
+def _documentation(cohort: QuerySet[Ticket]) -> dict[int, datetime | None]:
+    """Per ticket with changes: when the last was done once all are done, else None."""
+    rows = DocChange.objects.filter(ticket_id__in=cohort.values("pk")).values_list(
+        "ticket_id", "status", "done_at"
+    )
+    changes: dict[int, list[tuple[str, datetime | None]]] = defaultdict(list)
+    for ticket, status, done_at in rows:
+        changes[ticket].append((status, done_at))
+    return {
+        ticket: None
+        if any(status != ChangeStatus.DONE for status, _ in found)
+        else max((d for _, d in found if d is not None), default=None)
+        for ticket, found in changes.items()
+    }
+
+
+# -- a ticket's facts, as tickets/clocks.py reads them for the desk ---------------------------
+
+
+def facts_of(
+    ticket: TicketRow,
+    events: list[EventRow],
+    replies: list[datetime],
+    documentation: dict[int, datetime | None],
+) -> Facts:
+    assert ticket.level is not None
+    return Facts(
+        ticket=ticket.pk,
+        level=ticket.level,
+        start=clock_start(ticket.received_at, events),
+        replies=tuple(replies),
+        milestones=tuple(
+            (at, str(data.get("milestone")))
+            for kind, at, data in events
+            if kind == EventKind.MILESTONE
+        ),
+        waits=waiting_spans(events),
+        open_spans=open_spans(ticket.received_at, events),
+        documentation_done_at=documentation.get(ticket.pk),
+        has_doc_changes=ticket.pk in documentation,
+    )
+
+
+def clock_start(received_at: datetime, events: list[EventRow]) -> datetime:
+    """A ticket that had no usable level starts its clocks when a reply gave it one."""
+    for kind, at, data in reversed(events):
+        if kind == EventKind.REOPENED and data.get("was") in WITHOUT_LEVEL:
+            return at
+    return received_at
+
+
+def waiting_spans(events: list[EventRow]) -> tuple[Span, ...]:
+    spans: list[Span] = []
+    started: datetime | None = None
+    for kind, at, _data in events:
+        if kind == EventKind.WAITING and started is None:
+            started = at
+        elif kind in _PAUSE_ENDS and started is not None:
+            spans.append((started, at))
+            started = None
+    return (*spans, (started, None)) if started is not None else tuple(spans)
+
+
+def open_spans(received_at: datetime, events: list[EventRow]) -> tuple[Span, ...]:
+    """When the ticket was new, open or waiting: from receipt to a close or a resolve, and
+    again from a reopening (or a client's answer to a resolved ticket)."""
+    spans: list[Span] = []
+    started: datetime | None = received_at
+    for kind, at, data in events:
+        if kind in _OPEN_ENDS and started is not None:
+            spans.append((started, at))
+            started = None
+        elif started is None and (
+            kind == EventKind.REOPENED
+            or (kind == EventKind.RESUMED and data.get("was") == Status.RESOLVED)
+        ):
+            started = at
+    return (*spans, (started, None)) if started is not None else tuple(spans)
+
+
+def _judged(
+    tickets: Iterable[TicketRow],
+    events: dict[int, list[EventRow]],
+    replies: dict[int, list[datetime]],
+    documentation: dict[int, datetime | None],
+    targets: dict[int, Targets],
+    cal: Calendar,
+    now: datetime,
+) -> list[Judged]:
+    judged: list[Judged] = []
+    for ticket in tickets:
+        if ticket.level is None or ticket.level not in targets:
+            continue  # no level, no clock
+        facts = facts_of(
+            ticket, events.get(ticket.pk, []), replies.get(ticket.pk, []), documentation
+        )
+        judged.extend(judge(facts, targets[ticket.level], cal, now))
+    return judged
+
+
+# -- figures ---------------------------------------------------------------------------------
+
+
+def clock_figures(judged: list[Judged], tickets: dict[int, TicketRow]) -> list[ClockFigures]:
+    counted: Counter[tuple[int, str, Outcome]] = Counter(
+        (_level(j, tickets), j.clock, j.outcome) for j in judged
+    )
+    kinds = sorted({(level, clock) for level, clock, _ in counted}, key=_clock_order)
+    return [
+        ClockFigures(level, clock, *(counted[(level, clock, o)] for o in Outcome))
+        for level, clock in kinds
+    ]
+
+
+def durations(judged: list[Judged], tickets: dict[int, TicketRow]) -> list[Durations]:
+    """Median and 90th percentile of the business time to the first response and to the goal,
+    over the clocks that were met or met late."""
+    found: dict[tuple[int, str], list[timedelta]] = defaultdict(list)
+    for j in judged:
+        if j.clock in ("first_response", "goal") and j.elapsed is not None:
+            found[(_level(j, tickets), j.clock)].append(j.elapsed)
+    return [
+        Durations(level, clock, len(values), nearest_rank(values, 0.5), nearest_rank(values, 0.9))
+        for (level, clock), values in sorted(found.items(), key=lambda item: _clock_order(item[0]))
+    ]
+
+
+def nearest_rank(values: list[timedelta], fraction: float) -> timedelta | None:
+    """The smallest value with at least `fraction` of the values at or below it: always one of
+    the values, so a lead can find the ticket behind it."""
+    if not values:
+        return None
+    return sorted(values)[max(ceil(fraction * len(values)), 1) - 1]
+
+
+def breaches(judged: list[Judged], tickets: dict[int, TicketRow]) -> list[Breach]:
+    found = [
+        Breach(j.ticket, tickets[j.ticket].subject, _level(j, tickets), j.clock, j.due, j.done_at)
+        for j in judged
+        if j.outcome == Outcome.BREACHED and j.due is not None
+    ]
+    return sorted(found, key=lambda b: (b.due, b.ticket, b.clock))
+
+
+def refusals(tickets: list[TicketRow], events: dict[int, list[EventRow]]) -> Refusals:
+    """Closed at once for no, an invalid or an ambiguous level (the level filter does not
+    apply: these tickets had none)."""
+    closed: Counter[str] = Counter()
+    came_back: Counter[str] = Counter()
+    new_mail = 0
+    for ticket in tickets:
+        if ticket.door != MessageKind.MAIL:
+            continue
+        new_mail += 1
+        why = _refused_for(ticket, events.get(ticket.pk, []))
+        if why is None:
+            continue
+        closed[why] += 1
+        if any(
+            k == EventKind.REOPENED and d.get("was") in WITHOUT_LEVEL
+            for k, _, d in events.get(ticket.pk, [])
+        ):
+            came_back[why] += 1
+    kinds = ("no", "invalid", "ambiguous")
+    return Refusals(new_mail, {k: closed[k] for k in kinds}, {k: came_back[k] for k in kinds})
+
+
+def _refused_for(ticket: TicketRow, events: list[EventRow]) -> str | None:
+    """Why the new mail was closed for its level, from the first close, if it was."""
+    first_close = next((d.get("reason") for k, _, d in events if k == EventKind.CLOSED), None)
+    if first_close == CloseReason.NO_SEVERITY:
+        return "no"
+    if first_close == CloseReason.INVALID_SEVERITY:
+        # One close reason for invalid and ambiguous: the subject, kept as given, tells which.
+        return (
+            "ambiguous" if read_severity(ticket.subject).result == Result.AMBIGUOUS else "invalid"
+        )
+    return None
+
+
+def matrix(tickets: list[TicketRow]) -> dict[tuple[int, int], int]:
+    """Claimed level × assessed level, for tickets that have both."""
+    counted = Counter(
+        (t.claimed, t.level) for t in tickets if t.claimed is not None and t.level is not None
+    )
+    return {(c, a): counted[(c, a)] for c in LEVELS for a in LEVELS}
+
+
+def closes(tickets: list[TicketRow]) -> list[tuple[str, int]]:
+    """Closed tickets by their reason, in the protocol's order of reasons."""
+    counted = Counter(t.close_reason for t in tickets if t.status == Status.CLOSED)
+    return [(reason, counted[reason]) for reason in CloseReason.values]
+
+
+def load(tickets: list[TicketRow], period: Period, cal: Calendar) -> list[DayLoad]:
+    """Tickets received per day of the period, by assessed level (None: no level)."""
+    counted: Counter[tuple[date, int | None]] = Counter(
+        (t.received_at.astimezone(cal.tz).date(), t.level) for t in tickets
+    )
+    return [
+        DayLoad(day, {level: counted[(day, level)] for level in (*LEVELS, None)})
+        for day in period.days()
+    ]
+
+
+def _level(judged: Judged, tickets: dict[int, TicketRow]) -> int:
+    level = tickets[judged.ticket].level
+    assert level is not None
+    return level
+
+
+def _clock_order(key: tuple[int, str]) -> tuple[int, int]:
+    order = ("first_response", "next_update", "goal", "documentation")
+    return key[0], order.index(key[1])

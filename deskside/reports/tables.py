@@ -1,0 +1,90 @@
+"""The report's tables as rows, for the CSV exports (deskside/core/csv.py writes them): the same
+figures as the page, one file per table, durations in business minutes and times in ISO 8601."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from deskside.reports.figures import LEVELS, Report
+from deskside.tickets.models import CloseReason
+from deskside.tickets.models.ticket import format_ref
+
+Table = tuple[Sequence[str], Sequence[Sequence[object]]]
+
+CLOCK_NAMES = {
+    "first_response": "First response",
+    "next_update": "Next update",
+    "goal": "Goal",
+    "documentation": "Documentation",
+}
+REFUSAL_NAMES = {"no": "No severity", "invalid": "Invalid severity", "ambiguous": "Ambiguous"}
+
+
+def minutes(value: timedelta | None) -> int | None:
+    return None if value is None else round(value.total_seconds() / 60)
+
+
+def share(value: float | None) -> float | None:
+    return None if value is None else round(100 * value, 1)
+
+
+def clocks(r: Report) -> Table:
+    header = ("level", "clock", "met", "breached", "pending", "ended", "met_percent")
+    rows = [
+        (c.level, c.clock, c.met, c.breached, c.pending, c.ended, share(c.share)) for c in r.clocks
+    ]
+    return header, rows
+
+
+def durations(r: Report) -> Table:
+    header = ("level", "clock", "tickets", "median_business_minutes", "p90_business_minutes")
+    rows = [(d.level, d.clock, d.count, minutes(d.median), minutes(d.p90)) for d in r.durations]
+    return header, rows
+
+
+def breaches(r: Report) -> Table:
+    header = ("ticket", "subject", "level", "clock", "due", "met_at")
+    rows = [
+        (format_ref(b.ticket), b.subject, b.level, b.clock, b.due, b.done_at) for b in r.breaches
+    ]
+    return header, rows
+
+
+def refusals(r: Report) -> Table:
+    header = ("severity", "closed", "came_back_with_a_level", "new_mail")
+    rows = [
+        (kind, r.refusals.closed[kind], r.refusals.came_back[kind], r.refusals.new_mail)
+        for kind in REFUSAL_NAMES
+    ]
+    return header, rows
+
+
+def matrix(r: Report) -> Table:
+    header = ("claimed", *(f"assessed_{a}" for a in LEVELS))
+    rows = [(c, *(r.matrix[(c, a)] for a in LEVELS)) for c in LEVELS]
+    return header, rows
+
+
+def closes(r: Report) -> Table:
+    labels = dict(CloseReason.choices)
+    return ("reason", "label", "tickets"), [
+        (reason, str(labels[reason]), n) for reason, n in r.closes
+    ]
+
+
+def load(r: Report) -> Table:
+    header = ("day", *(f"level_{lv}" for lv in LEVELS), "no_level", "total")
+    rows = [(d.day, *(d.by_level[lv] for lv in LEVELS), d.by_level[None], d.total) for d in r.load]
+    return header, rows
+
+
+TABLES: dict[str, Callable[[Report], Table]] = {
+    "clocks": clocks,
+    "durations": durations,
+    "breaches": breaches,
+    "refusals": refusals,
+    "matrix": matrix,
+    "closes": closes,
+    "load": load,
+}

@@ -1,0 +1,197 @@
+"""Desk → Reports: the lead's report of a period, and each of its tables as CSV. Thin: the
+figures are deskside/reports/figures.py; these views read the query, check the role, render."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from deskside.accounts.access import staff_required
+from deskside.accounts.models import Organisation
+from deskside.accounts.roles import Role, has_role
+from deskside.core import csv
+from deskside.core.business_time import Calendar
+from deskside.reports import figures, tables
+from deskside.reports.chart import load_chart
+from deskside.reports.period import Kind, Period, custom, period_of
+from deskside.tickets import policy
+from deskside.tickets.models import CloseReason
+from deskside.tickets.models.ticket import format_ref
+
+LOW_SHARE = 0.9  # a clock kept less often than this is marked on the page
+
+
+class ReportForm(forms.Form):
+    period = forms.ChoiceField(
+        label=_("Period"),
+        required=False,
+        choices=[
+            (Kind.WEEK, _("Week")),
+            (Kind.MONTH, _("Month")),
+            (Kind.QUARTER, _("Quarter")),
+            (Kind.CUSTOM, _("From – to")),
+        ],
+    )
+    day = forms.DateField(
+        label=_("Containing"), required=False, widget=forms.DateInput({"type": "date"})
+    )
+    first = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput({"type": "date"})
+    )
+    last = forms.DateField(label=_("To"), required=False, widget=forms.DateInput({"type": "date"}))
+    level = forms.TypedChoiceField(
+        label=_("Level"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[
+            ("", _("All levels")),
+            *((n, _("Level %(n)d") % {"n": n}) for n in figures.LEVELS),
+        ],
+    )
+    organisation = forms.TypedChoiceField(
+        label=_("Organisation"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, data: Any, organisations: list[tuple[int, str]]) -> None:
+        super().__init__(data)
+        field = self.fields["organisation"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", _("All organisations")), *organisations]
+
+    def chosen(self, today: date) -> tuple[Period, figures.Filters]:
+        """The period and filters asked for; a value that does not read falls back to the
+        current month and no filter, rather than an error page."""
+        data = self.cleaned_data if self.is_valid() else {}
+        kind = Kind(data.get("period") or Kind.MONTH)
+        if kind == Kind.CUSTOM:
+            period = custom(data.get("first") or today, data.get("last") or today)
+        else:
+            period = period_of(kind, data.get("day") or today)
+        return period, figures.Filters(data.get("level"), data.get("organisation"))
+
+
+def _lead_only(request: HttpRequest) -> None:
+    # Per-ticket deadlines of every client, and later per-agent figures: for whoever answers for
+    # the deadlines. Agents and technicians are refused in words, as held mail refuses clients.
+    if not has_role(request.user, Role.LEAD, Role.ADMIN):
+        raise PermissionDenied("the reports are for support leads")
+
+
+def _read(request: HttpRequest, cal: Calendar) -> tuple[ReportForm, figures.Report]:
+    organisations = list(Organisation.objects.order_by("name").values_list("pk", "name"))
+    form = ReportForm(request.GET, organisations)
+    now = timezone.now()
+    period, filters = form.chosen(now.astimezone(cal.tz).date())
+    return form, figures.report(period, filters, now, cal, policy.targets())
+
+
+@staff_required
+def report_page(request: HttpRequest) -> HttpResponse:
+    _lead_only(request)
+    cal = policy.calendar()
+    form, report = _read(request, cal)
+    context = {
+        "form": form,
+        "report": report,
+        # Not "query": the desk's search box shows that one.
+        "report_query": request.GET.urlencode(),
+        "previous_query": _shifted(request, report.period, -1),
+        "next_query": _shifted(request, report.period, 1),
+        "clock_rows": _clock_rows(report),
+        "duration_rows": report.durations,
+        "breach_rows": [(format_ref(b.ticket), b) for b in report.breaches],
+        "matrix_rows": _matrix_rows(report),
+        "close_rows": _close_rows(report),
+        "refusal_rows": _refusal_rows(report),
+        "refusal_percent": tables.share(report.refusals.share),
+        "chart": load_chart(report.load, f"Tickets received per day, {report.period.label()}"),
+        "levels": figures.LEVELS,
+    }
+    return render(request, "reports/report.html", context)
+
+
+@staff_required
+def report_csv(request: HttpRequest, table: str) -> HttpResponse:
+    _lead_only(request)
+    make = tables.TABLES.get(table)
+    if make is None:
+        raise Http404(f"no table {table}")
+    cal = policy.calendar()
+    _form, report = _read(request, cal)
+    header, rows = make(report)
+    period = report.period
+    # A table of a report is small (a row per day, level or breach): written whole, so that
+    # the response has a length and passes the desk's middleware like any page.
+    response = HttpResponse(
+        "".join(csv.rows(header, rows, tz=cal.tz)), content_type="text/csv; charset=utf-8"
+    )
+    name = f"deskside-{table}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _shifted(request: HttpRequest, period: Period, step: int) -> str:
+    other = period.shifted(step)
+    query = request.GET.copy()
+    for key in ("day", "first", "last"):
+        query.pop(key, None)
+    if other.kind == Kind.CUSTOM:
+        query["first"], query["last"] = other.first.isoformat(), other.last.isoformat()
+    else:
+        query["day"] = other.first.isoformat()
+    query["period"] = other.kind.value
+    return query.urlencode()
+
+
+def _clock_rows(report: figures.Report) -> list[dict[str, object]]:
+    return [
+        {
+            "figures": c,
+            "name": tables.CLOCK_NAMES[c.clock],
+            "percent": tables.share(c.share),
+            "low": c.share is not None and c.share < LOW_SHARE,
+        }
+        for c in report.clocks
+    ]
+
+
+def _matrix_rows(report: figures.Report) -> list[tuple[int, list[dict[str, object]]]]:
+    """The claimed × assessed table; a cell's shade is its share of the busiest cell."""
+    peak = max(report.matrix.values(), default=0) or 1
+    return [
+        (
+            claimed,
+            [
+                {
+                    "n": report.matrix[(claimed, assessed)],
+                    "heat": _heat(report.matrix[(claimed, assessed)], peak),
+                    "diagonal": claimed == assessed,
+                    "assessed": assessed,
+                }
+                for assessed in figures.LEVELS
+            ],
+        )
+        for claimed in figures.LEVELS
+    ]
+
+
+def _heat(n: int, peak: int) -> str:
+    return f"heat-{0 if n == 0 else max(1, round(5 * n / peak))}"
+
+
+def _close_rows(report: figures.Report) -> list[tuple[str, str, int]]:
+    labels = dict(CloseReason.choices)
+    return [(reason, str(labels[reason]), n) for reason, n in report.closes]
+
+
+def _refusal_rows(report: figures.Report) -> list[tuple[str, int, int]]:
+    r = report.refusals
+    return [(tables.REFUSAL_NAMES[k], r.closed[k], r.came_back[k]) for k in tables.REFUSAL_NAMES]

@@ -1,0 +1,160 @@
+"""The report's figures recomputed the slow, obvious way, to check deskside/reports against.
+
+Business time here is a list of the calendar's business minutes, each minute's opening read in
+Brussels wall time through zoneinfo and the `holidays` package: no Calendar, no bisecting of
+compiled years. A clock's due time is the end of its target-th business minute outside waits.
+Each ticket is read on its own, through the desk's per-ticket reader (tickets/clocks.history).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from math import ceil
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from deskside.core.severity import Result, read_severity
+from deskside.docs.models import DocChange
+from deskside.tickets import clocks, policy
+from deskside.tickets.models import CloseReason, EventKind, Status, Ticket
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+MINUTE = timedelta(minutes=1)
+
+
+def business_minutes(first: date, last: date) -> list[datetime]:
+    """Every minute in which the desk is open, from `first` to `last` (local dates)."""
+    closed = holidays.country_holidays("BE", years=range(first.year, last.year + 1))
+    t = datetime.combine(first, datetime.min.time(), tzinfo=BRUSSELS).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=BRUSSELS)
+    found = []
+    while t < end:
+        local = t.astimezone(BRUSSELS)
+        if local.weekday() < 5 and 9 <= local.hour < 17 and local.date() not in closed:
+            found.append(t)
+        t += MINUTE
+    return found
+
+
+def _in(t: datetime, spans) -> bool:
+    return any(s <= t and (e is None or t < e) for s, e in spans)
+
+
+def judge_clock(minutes, started, target, done, waits, open_spans, now):
+    """(outcome, due, elapsed) of one clock."""
+    until = done or now
+    counted = [m for m in minutes if m >= started and not _in(m, waits)]
+    need = round(target / MINUTE)
+    reached = [m for m in counted if m < until][:need]
+    elapsed = timedelta(minutes=sum(1 for m in counted if m < until)) if done else None
+    # Due at the end of the target-th business minute: a reply a minute after closing time,
+    # with no business time between, is still after it (the desk says "0 min late").
+    due = reached[-1] + MINUTE if len(reached) == need else None
+    if done is not None and (due is None or done <= due):
+        return "met", due, elapsed
+    if due is None:
+        return "pending", None, elapsed
+    if any(s <= until and (e is None or e > due) for s, e in open_spans):
+        return "breached", due, elapsed
+    return "ended", due, elapsed
+
+
+def opens_of(ticket: Ticket) -> list[tuple[datetime, datetime | None]]:
+    spans: list[tuple[datetime, datetime | None]] = []
+    since: datetime | None = ticket.received_at
+    for e in ticket.events.order_by("created_at", "id"):
+        if e.kind in (EventKind.CLOSED, EventKind.RESOLVED) and since is not None:
+            spans.append((since, e.created_at))
+            since = None
+        elif since is None and (
+            e.kind == EventKind.REOPENED
+            or (e.kind == EventKind.RESUMED and e.data.get("was") == Status.RESOLVED)
+        ):
+            since = e.created_at
+    return [*spans, (since, None)] if since else spans
+
+
+def clocks_of(ticket: Ticket, minutes, now):
+    """[(clock, outcome, due, elapsed)] of one ticket."""
+    assert ticket.severity is not None
+    target = policy.targets()[ticket.severity]
+    h = clocks.history(ticket)
+    opens = opens_of(ticket)
+    waits = list(h.waiting_periods)
+    goal_at = min((t for t, m in h.milestones if m in target.goal_milestones), default=None)
+    replies = sorted(h.public_replies)
+    out = []
+
+    def add(name, started, duration, done, spans=opens):
+        out.append((name, *judge_clock(minutes, started, duration, done, waits, spans, now)))
+
+    add("first_response", h.received_at, target.first_response, replies[0] if replies else None)
+    if target.next_update:
+        for i, r in enumerate(replies):
+            if goal_at and r >= goal_at:
+                break
+            stops = [t for t in (replies[i + 1] if i + 1 < len(replies) else None, goal_at) if t]
+            add("next_update", r, target.next_update, min(stops, default=None))
+    add("goal", h.received_at, target.goal, goal_at)
+    if target.documentation:
+        owed = DocChange.objects.filter(ticket=ticket).exists()
+        spans = [(h.received_at, None)] if owed else opens
+        add("documentation", h.received_at, target.documentation, h.documentation_done_at, spans)
+    return out
+
+
+def nearest_rank(values, fraction):
+    return sorted(values)[max(ceil(fraction * len(values)), 1) - 1] if values else None
+
+
+def figures(tickets: list[Ticket], minutes, now, tz=BRUSSELS):
+    """Everything the report shows, as plain dicts and sets."""
+    outcomes: Counter[tuple[int, str, str]] = Counter()
+    breaches: set[tuple[int, str, datetime]] = set()
+    elapsed: dict[tuple[int, str], list[float]] = {}
+    for t in tickets:
+        if t.severity is None:
+            continue
+        for name, outcome, due, spent in clocks_of(t, minutes, now):
+            outcomes[(t.severity, name, outcome)] += 1
+            if outcome == "breached":
+                breaches.add((t.pk, name, due))
+            if name in ("first_response", "goal") and spent is not None:
+                elapsed.setdefault((t.severity, name), []).append(spent)
+    return {
+        "outcomes": outcomes,
+        "breaches": breaches,
+        "durations": {
+            k: (len(v), nearest_rank(v, 0.5), nearest_rank(v, 0.9)) for k, v in elapsed.items()
+        },
+        "load": Counter((t.received_at.astimezone(tz).date(), t.severity) for t in tickets),
+        "matrix": Counter(
+            (t.claimed_severity, t.severity) for t in tickets if t.claimed_severity and t.severity
+        ),
+        "closes": Counter(t.close_reason for t in tickets if t.status == Status.CLOSED),
+        "refusals": refusals(tickets),
+    }
+
+
+def refusals(tickets: list[Ticket]):
+    closed: Counter[str] = Counter()
+    back: Counter[str] = Counter()
+    new_mail = 0
+    for t in tickets:
+        first = t.messages.order_by("created_at", "id").first()
+        if first is None or first.kind != "mail":
+            continue
+        new_mail += 1
+        first_close = t.events.filter(kind=EventKind.CLOSED).order_by("created_at", "id").first()
+        reason = first_close.data.get("reason") if first_close else None
+        if reason not in (CloseReason.NO_SEVERITY, CloseReason.INVALID_SEVERITY):
+            continue
+        why = "no" if reason == CloseReason.NO_SEVERITY else "invalid"
+        if why == "invalid" and read_severity(t.subject).result == Result.AMBIGUOUS:
+            why = "ambiguous"
+        closed[why] += 1
+        if t.events.filter(kind=EventKind.REOPENED, data__was=reason).exists():
+            back[why] += 1
+    return new_mail, closed, back

@@ -1,0 +1,214 @@
+"""The report's figures equal a brute-force recomputation from each ticket's events
+(tests/reports/brute.py), for generated histories over a DST change and a Belgian holiday:
+replies, proposed steps and answers (pauses), milestones, reassessments, resolutions, closes,
+reopenings, documentation changes, and mail closed for want of a level that comes back."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from datetime import datetime, timedelta
+from functools import cache
+from itertools import count
+
+import pytest
+import time_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from deskside.accounts.models import Contact, Organisation
+from deskside.docs import actions as docs
+from deskside.reports import figures
+from deskside.reports.period import Kind, Period, custom
+from deskside.tickets import actions, policy
+from deskside.tickets.actions import ActionError, Actor, NewMessage
+from deskside.tickets.models import CloseReason, Direction, MessageKind, Ticket
+from tests.people import make_people
+from tests.reports import brute
+
+BRUSSELS = brute.BRUSSELS
+# Two fortnights: the spring DST change (Sun 29 Mar 2026) and Easter Monday (6 Apr); the autumn
+# change (Sun 25 Oct) and Armistice Day (Wed 11 Nov) with All Saints' on a Sunday.
+SCENARIOS = {
+    "spring": datetime(2026, 3, 23, 0, 0, tzinfo=BRUSSELS),
+    "autumn": datetime(2026, 10, 19, 0, 0, tzinfo=BRUSSELS),
+}
+DAYS = 14
+STEPS = (
+    "reply",
+    "propose",
+    "answer",
+    "wait",
+    "milestone",
+    "reassess",
+    "resolve",
+    "close",
+    "reopen",
+    "doc_done",
+    "doc_planned",
+)
+_orgs = count()
+
+
+@cache
+def minutes_of(scenario: str) -> list[datetime]:
+    start = SCENARIOS[scenario].date()
+    return brute.business_minutes(start, start + timedelta(days=70))
+
+
+ticket_plans = st.lists(
+    st.tuples(
+        st.integers(0, 10 * 24 * 60 - 1),  # received, in minutes after the scenario's start
+        st.sampled_from([1, 2, 3, 4, "no", "invalid", "ambiguous"]),
+        st.lists(st.tuples(st.integers(1, 3 * 24 * 60), st.sampled_from(STEPS)), max_size=7),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+SUBJECTS = {
+    "no": "Export fails",
+    "invalid": "Severity 5 export fails",
+    "ambiguous": "Sev 1 or Sev 3? export fails",
+}
+
+
+@pytest.fixture
+def people(db):
+    return make_people()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(scenario=st.sampled_from(sorted(SCENARIOS)), plans=ticket_plans, now_days=st.integers(3, 20))
+def test_figures_equal_the_brute_force(people, scenario, plans, now_days):
+    policy.clear()
+    start = SCENARIOS[scenario]
+    now = start + timedelta(days=now_days, hours=11, minutes=7)
+    organisation = Organisation.objects.create(name=f"Org {next(_orgs)}")
+    contact = Contact.objects.create(
+        email=f"c{organisation.pk}@org.example", organisation=organisation
+    )
+    tickets = play(people, contact, start, plans, now)
+    period = custom(start.date(), start.date() + timedelta(days=DAYS - 1))
+    report = figures.report(
+        period,
+        figures.Filters(organisation=organisation.pk),
+        now,
+        policy.calendar(),
+        policy.targets(),
+    )
+    expected = brute.figures(tickets, minutes_of(scenario), now)
+    assert_same(report, expected)
+
+
+def play(people, contact, start, plans, now) -> list[Ticket]:
+    """Open each ticket and run its steps in time order, up to `now`; a step the desk refuses
+    (a milestone on a closed ticket, ...) is skipped, as a person would be refused."""
+    timeline = []
+    for index, (offset, level, steps) in enumerate(plans):
+        at = start + timedelta(minutes=offset)
+        timeline.append((at, index, "open", level))
+        for gap, step in steps:
+            at += timedelta(minutes=gap)
+            timeline.append((at, index, step, level))
+    pks: dict[int, int] = {}
+    for at, index, step, level in sorted(timeline, key=lambda x: (x[0], x[1])):
+        if at > now:
+            break
+        with time_machine.travel(at, tick=False):
+            if step == "open":
+                pks[index] = open_one(contact, at, level).pk
+            elif index in pks:
+                with contextlib.suppress(ActionError):
+                    act(people, Ticket.objects.get(pk=pks[index]), step, index)
+    return list(Ticket.objects.filter(pk__in=pks.values()).order_by("pk"))
+
+
+def open_one(contact, at, level) -> Ticket:
+    problem = None
+    if not isinstance(level, int):
+        problem = CloseReason.NO_SEVERITY if level == "no" else CloseReason.INVALID_SEVERITY
+    subject = f"[Sev {level}] Export fails" if isinstance(level, int) else SUBJECTS[level]
+    return actions.open_ticket(
+        contact=contact,
+        subject=subject,
+        claimed_severity=level if isinstance(level, int) else None,
+        received_at=at,
+        problem=problem,
+        message=NewMessage(
+            direction=Direction.INBOUND, kind=MessageKind.MAIL, text="Help", sender=contact.email
+        ),
+    )
+
+
+def act(people, ticket: Ticket, step: str, index: int) -> None:
+    agent, by = people.agent, Actor.staff(people.agent)
+    if step == "reply":
+        actions.reply(ticket, "An answer.", by=by)
+    elif step == "propose":
+        actions.propose_steps(ticket, "Please try this.", by=by)
+    elif step == "answer":
+        message = NewMessage(
+            direction=Direction.INBOUND,
+            kind=MessageKind.MAIL,
+            text="Done.",
+            sender=ticket.contact.email,
+            created_at=datetime.now(tz=BRUSSELS),
+        )
+        actions.receive_from_client(ticket, message, by=Actor.client(ticket.contact))
+    elif step == "wait":
+        actions.wait_on_client(ticket, by=by)
+    elif step == "milestone" and ticket.severity:
+        actions.record_milestone(ticket, policy.level(ticket.severity).goal_milestones[0], by=by)
+    elif step == "reassess":
+        actions.reassess(ticket, 1 + (index + (ticket.severity or 0)) % 4, reason="Impact.", by=by)
+    elif step == "resolve":
+        actions.resolve(ticket, "Fixed.", by=by)
+    elif step == "close":
+        actions.close(ticket, CloseReason.DUPLICATE if index % 2 else CloseReason.WITHDRAWN, by=by)
+    elif step == "reopen":
+        level = ticket.severity or 1 + index % 4
+        actions.reopen(ticket, by=Actor.client(ticket.contact), reason="Again.", severity=level)
+    elif step in ("doc_done", "doc_planned"):
+        status = "done" if step == "doc_done" else "planned"
+        docs.add_change(ticket, document="ops_doc", what="Section 2", status=status, by=agent)
+
+
+def assert_same(report: figures.Report, expected) -> None:
+    outcomes: Counter[tuple[int, str, str]] = Counter()
+    for c in report.clocks:
+        for outcome in ("met", "breached", "pending", "ended"):
+            if getattr(c, outcome):
+                outcomes[(c.level, c.clock, outcome)] = getattr(c, outcome)
+    assert outcomes == expected["outcomes"]
+    assert {(b.ticket, b.clock, b.due) for b in report.breaches} == expected["breaches"]
+    assert {(d.level, d.clock): (d.count, d.median, d.p90) for d in report.durations} == expected[
+        "durations"
+    ]
+    load = Counter({(d.day, lv): n for d in report.load for lv, n in d.by_level.items() if n})
+    assert load == expected["load"]
+    assert Counter({k: n for k, n in report.matrix.items() if n}) == expected["matrix"]
+    assert Counter({r: n for r, n in report.closes if n}) == expected["closes"]
+    new_mail, closed, back = expected["refusals"]
+    assert report.refusals.new_mail == new_mail
+    assert Counter({k: n for k, n in report.refusals.closed.items() if n}) == closed
+    assert Counter({k: n for k, n in report.refusals.came_back.items() if n}) == back
+
+
+def test_due_times_cross_the_dst_change_and_easter_monday(people):
+    """Level 3 at Fri 27 Mar 16:00: first response (8 h) due Mon 30 Mar 16:00, summer time.
+    Level 2 at Fri 3 Apr 16:00: (2 h) due Tue 7 Apr 10:00, Easter Monday closed."""
+    contact = people.client
+    dst = open_one(contact, datetime(2026, 3, 27, 16, 0, tzinfo=BRUSSELS), 3)
+    easter = open_one(contact, datetime(2026, 4, 3, 16, 0, tzinfo=BRUSSELS), 2)
+    now = datetime(2026, 4, 20, 12, 0, tzinfo=BRUSSELS)
+    period = Period(Kind.CUSTOM, datetime(2026, 3, 23).date(), datetime(2026, 4, 5).date())
+    report = figures.report(period, figures.Filters(), now, policy.calendar(), policy.targets())
+    dues = {(b.ticket, b.clock): b.due.astimezone(BRUSSELS) for b in report.breaches}
+    assert dues[(dst.pk, "first_response")] == datetime(2026, 3, 30, 16, 0, tzinfo=BRUSSELS)
+    assert dues[(easter.pk, "first_response")] == datetime(2026, 4, 7, 10, 0, tzinfo=BRUSSELS)
+    assert dues[(dst.pk, "first_response")].utcoffset() == timedelta(hours=2)

@@ -1,0 +1,108 @@
+"""Desk → Reports: for leads only, in a bounded number of queries, with CSV exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from deskside.tickets import actions
+from deskside.tickets.actions import Actor
+from deskside.tickets.models import CloseReason
+from tests.desk.conftest import open_ticket
+from tests.people import make_people
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=BRUSSELS)
+NOVEMBER = "/desk/reports/?period=month&day=2026-11-01"
+
+
+@pytest.fixture
+def people(db):
+    return make_people()
+
+
+@pytest.fixture
+def history(people):
+    """A few tickets of November 2026: one answered in time, one late, one duplicate."""
+    with time_machine.travel(MONDAY_10, tick=False):
+        kept = open_ticket(people, 2, "[Sev 2] Export fails", received_at=MONDAY_10)
+        late = open_ticket(people, 1, '=HYPERLINK("x") Sev 1 down', received_at=MONDAY_10)
+        dup = open_ticket(people, 3, "[Sev 3] Same again", received_at=MONDAY_10)
+    with time_machine.travel(MONDAY_10 + timedelta(minutes=20), tick=False):
+        actions.reply(kept, "On it.", by=people.agent)
+    with time_machine.travel(MONDAY_10 + timedelta(hours=2), tick=False):
+        actions.reply(late, "Sorry for the wait.", by=people.agent)
+        actions.close(dup, CloseReason.DUPLICATE, by=Actor.staff(people.agent))
+    return kept, late, dup
+
+
+def test_a_lead_sees_the_report_in_few_queries(
+    client, people, history, django_assert_max_num_queries
+):
+    client.force_login(people.lead)
+    with django_assert_max_num_queries(20):
+        page = client.get(NOVEMBER)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "November 2026" in html
+    _kept, late, _dup = history
+    assert f'href="/desk/ticket/{late.ref}/"' in html  # the breach links to its ticket
+    assert '<svg class="load-chart"' in html and "style=" not in html.split("<main")[1]
+
+
+def test_the_navigation_offers_reports_to_leads_only(client, people):
+    client.force_login(people.lead)
+    assert 'href="/desk/reports/"' in client.get("/desk/").content.decode()
+    client.force_login(people.agent)
+    assert 'href="/desk/reports/"' not in client.get("/desk/").content.decode()
+
+
+@pytest.mark.parametrize("who", ["agent", "technician"])
+def test_agents_and_technicians_are_refused(client, people, who):
+    client.force_login(getattr(people, who))
+    assert client.get(NOVEMBER).status_code == 403
+    assert client.get("/desk/reports/clocks.csv").status_code == 403
+
+
+def test_a_client_is_not_shown_the_page(client, people):
+    assert client.get(NOVEMBER).status_code == 302  # to the desk's sign-in
+
+
+def test_csv_is_utf8_with_bom_iso_dates_and_no_formulas(client, people, history):
+    client.force_login(people.lead)
+    response = client.get("/desk/reports/breaches.csv?period=month&day=2026-11-01")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"]
+    body = response.content.decode("utf-8")
+    assert body.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
+    assert rows[0] == ["ticket", "subject", "level", "clock", "due", "met_at"]
+    late = history[1]
+    row = next(r for r in rows if r[0] == late.ref)
+    assert row[1].startswith("'=HYPERLINK")  # a subject never becomes a formula
+    assert row[3] == "first_response"
+    assert row[4] == "2026-11-23T10:30:00+01:00" and row[5] == "2026-11-23T12:00:00+01:00"
+
+
+def test_every_table_downloads(client, people, history):
+    client.force_login(people.lead)
+    for table in ("clocks", "durations", "breaches", "refusals", "matrix", "closes", "load"):
+        response = client.get(f"/desk/reports/{table}.csv?period=week&day=2026-11-23")
+        assert response.status_code == 200, table
+        assert response.content.startswith("\ufeff".encode())
+    assert client.get("/desk/reports/secrets.csv").status_code == 404
+
+
+def test_figures_of_the_small_history(client, people, history):
+    client.force_login(people.lead)
+    load = client.get("/desk/reports/load.csv?period=week&day=2026-11-23").content.decode()
+    assert "\r\n2026-11-23,1,1,1,0,0,3\r\n" in load
+    clocks = client.get("/desk/reports/clocks.csv?period=week&day=2026-11-23").content.decode()
+    assert "1,first_response,0,1,0,0,0.0" in clocks
+    assert "2,first_response,1,0,0,0,100.0" in clocks
+    assert "3,first_response,0,0,0,1," in clocks  # the duplicate ended before its due time
