@@ -34,9 +34,9 @@ def history(people):
         late = open_ticket(people, 1, '=HYPERLINK("x") Sev 1 down', received_at=MONDAY_10)
         dup = open_ticket(people, 3, "[Sev 3] Same again", received_at=MONDAY_10)
     with time_machine.travel(MONDAY_10 + timedelta(minutes=20), tick=False):
-        actions.reply(kept, "On it.", by=people.agent)
+        actions.reply(kept, "On it.", by=Actor.staff(people.agent))
     with time_machine.travel(MONDAY_10 + timedelta(hours=2), tick=False):
-        actions.reply(late, "Sorry for the wait.", by=people.agent)
+        actions.reply(late, "Sorry for the wait.", by=Actor.staff(people.agent))
         actions.close(dup, CloseReason.DUPLICATE, by=Actor.staff(people.agent))
     return kept, late, dup
 
