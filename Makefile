@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test test-sqlite test-postgres check audit ci-audit format bench screenshots ci system-deps postgres image
+.PHONY: help setup setup-tests run test test-sqlite test-postgres check audit ci-audit format bench screenshots ci system-deps postgres image
 
 help:
 	@echo "make run      set up and start the whole desk on SQLite (http://127.0.0.1:8000/)"
@@ -31,16 +31,23 @@ $(VENV)/.synced: pyproject.toml uv.lock scripts/find-python.sh | $(UV)
 
 setup: $(VENV)/.synced
 
+# What the browser tests use beside Python: axe-core (package-lock.json pins it).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
+setup-tests: setup node_modules/.installed
+
 run: setup
 	$(BIN)/deskside run
 
 test: system-deps setup test-sqlite
 
-test-sqlite: setup
+test-sqlite: setup-tests
 	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
 
 # The same suite on PostgreSQL; fails when the server cannot be started.
-test-postgres: setup
+test-postgres: setup-tests
 	source <(scripts/postgres-test.sh start | head -1 | sed 's/^/export /') && \
 	  DESKSIDE_REQUIRE_POSTGRES=1 $(BIN)/pytest $(PYTEST_ARGS)
 

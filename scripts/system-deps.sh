@@ -3,6 +3,8 @@
 set -euo pipefail
 wanted=(postgresql dovecot-imapd chromium)
 missing=()
+# npm installs axe-core for the browser tests' accessibility check (package-lock.json).
+command -v npm >/dev/null || wanted+=(npm)
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
