@@ -301,3 +301,11 @@ def test_the_untaken_banner_names_twenty_and_counts_the_rest(agent, people):
     assert named[0] == untaken[0].ref  # level 1, due first: the queue's order
     assert "and 3 more." in banner
     assert taken.ref not in banner and closed.ref not in banner
+
+
+def test_the_untaken_banner_is_a_region_a_screen_reader_does_not_announce_again(agent, people):
+    open_ticket(people, 1)
+    html = queue(agent)
+    start = html.index('aria-label="Untaken urgent tickets"')
+    tag = html[html.rindex("<div", 0, start) : html.index(">", start)]
+    assert 'role="region"' in tag and 'role="alert"' not in tag  # an alert speaks at each load
