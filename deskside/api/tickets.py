@@ -7,13 +7,14 @@ do. A ticket the caller may not see is a 404, exactly as one that does not exist
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
+from ninja import Status as Answer
 
 from deskside.accounts.addresses import contact_by_address
 from deskside.accounts.models import Contact
@@ -55,11 +56,11 @@ WRITE = {**COMMON, 403: Problem}
 
 class ListQuery(Schema):
     status: Status | None = None
-    level: Literal[1, 2, 3, 4] | None = None
-    assignee: str | None = None  # "me", "unassigned" or a staff username
+    level: int | None = Field(default=None, ge=1, le=4)
+    assignee: str | None = Field(default=None, description='"me", "unassigned" or a username.')
     organisation: int | None = None
     cursor: str | None = None
-    limit: int = PAGE_SIZE
+    limit: int = Field(default=PAGE_SIZE, ge=1, le=200)
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -74,7 +75,7 @@ def list_tickets(request: HttpRequest, query: Query[ListQuery]) -> dict[str, Any
     after = Bookmark.decode(query.cursor) if query.cursor else None
     if query.cursor and after is None:
         raise ApiProblem(422, "invalid_request", "The cursor is not one this API gave.")
-    limit = max(1, min(query.limit, 200))
+    limit = query.limit
     tickets, order = _listed(who, filters, after)
     found = list(tickets.order_by(*order)[: limit + 1])
     shown = found[:limit]
@@ -131,7 +132,7 @@ def _visible(who: Caller, ref: str) -> Ticket:
 
 
 @router.post("/tickets", response={201: TicketDetail, **WRITE}, summary="Open a ticket")
-def create_ticket(request: HttpRequest, body: TicketIn) -> tuple[int, dict[str, Any]]:
+def create_ticket(request: HttpRequest, body: TicketIn) -> Answer[dict[str, Any]]:
     """A level is required, as in a mail's subject: without a valid one, the ticket is opened
     closed (`no_severity` or `invalid_severity`) and the client mailed the protocol's
     explanation, whose reply with a level reopens it."""
@@ -157,7 +158,7 @@ def create_ticket(request: HttpRequest, body: TicketIn) -> tuple[int, dict[str, 
             note="opened through the API",
         )
         _answer(who, ticket, contact, body.level, problem)
-    return 201, detail(ticket, staff=who.is_staff)
+    return Answer(201, detail(ticket, staff=who.is_staff))
 
 
 def _contact_for(who: Caller, address: str | None) -> Contact:
@@ -201,7 +202,7 @@ def _answer(
 
 
 @router.post("/tickets/{ref}/replies", response={201: TicketDetail, **WRITE}, summary="Reply")
-def post_reply(request: HttpRequest, ref: str, body: ClientReplyIn) -> tuple[int, dict[str, Any]]:
+def post_reply(request: HttpRequest, ref: str, body: ClientReplyIn) -> Answer[dict[str, Any]]:
     """Staff: a reply mailed to the client. A client token: the client's message, which
     reopens a closed ticket as in the portal (`level` where the ticket needs one)."""
     who = caller(request)
@@ -211,7 +212,7 @@ def post_reply(request: HttpRequest, ref: str, body: ClientReplyIn) -> tuple[int
         ticket = actions.reply(ticket, body.text, by=who.actor)
     else:
         ticket = _client_message(ticket, who.contact, body)
-    return 201, detail(ticket, staff=who.is_staff)
+    return Answer(201, detail(ticket, staff=who.is_staff))
 
 
 def _client_message(ticket: Ticket, contact: Contact, body: ClientReplyIn) -> Ticket:
@@ -252,13 +253,13 @@ def _closed(ticket: Ticket) -> bool:
 
 
 @router.post("/tickets/{ref}/notes", response={201: TicketDetail, **WRITE}, summary="Note")
-def post_note(request: HttpRequest, ref: str, body: TextIn) -> tuple[int, dict[str, Any]]:
+def post_note(request: HttpRequest, ref: str, body: TextIn) -> Answer[dict[str, Any]]:
     """An internal note: staff only, never shown to the client."""
     who = caller(request)
     ticket = _visible(who, ref)
     who.require_staff()
     ticket = actions.add_note(ticket, body.text, by=who.actor)
-    return 201, detail(ticket, staff=True)
+    return Answer(201, detail(ticket, staff=True))
 
 
 # -- actions ----------------------------------------------------------------------------------
