@@ -17,7 +17,7 @@ def reference(request: HttpRequest) -> HttpResponse:
     context = {
         "info": schema["info"],
         "operations": operations(schema),
-        "schemas": sorted(schema.get("components", {}).get("schemas", {}).items()),
+        "schemas": models(schema),
         "codes": sorted(CODES.items()),
     }
     return render(request, "api/reference.html", context)
@@ -45,6 +45,29 @@ def operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
                 }
             )
     return found
+
+
+def models(schema: dict[str, Any]) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """Each model with its fields: name, type, description. Made here, not in the template,
+    where `properties.items` would read a field named "items" instead of the dict's items."""
+    found = []
+    for name, model in sorted(schema.get("components", {}).get("schemas", {}).items()):
+        fields = [
+            (field, _type_of(spec), str(spec.get("description", "")))
+            for field, spec in model.get("properties", {}).items()
+        ]
+        found.append((name, fields))
+    return found
+
+
+def _type_of(spec: dict[str, Any]) -> str:
+    if "$ref" in spec:
+        return _ref_name(spec)
+    if "anyOf" in spec:
+        return " or ".join(_type_of(option) for option in spec["anyOf"])
+    if spec.get("type") == "array":
+        return f"array of {_type_of(spec.get('items', {}))}"
+    return str(spec.get("type", "any"))
 
 
 def _json(answer: dict[str, Any]) -> dict[str, Any]:
