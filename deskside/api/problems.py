@@ -19,17 +19,36 @@ from deskside.tickets.actions import ActionError
 CONTENT_TYPE = "application/problem+json"
 REFERENCE = "/api/v1/reference"
 
-# Every code the API answers with, and what it means (shown on the reference page).
-CODES: dict[str, str] = {
-    "not_authenticated": "No valid token or session: a missing, unknown or revoked token.",
-    "csrf_failed": "A session request that changes something came without its CSRF token.",
-    "read_only": "The token's scope is read, or its owner may read tickets but not change them.",
-    "staff_only": "Only a member of staff may do this (a client token may not).",
-    "not_found": "Nothing by that name that you may see.",
-    "invalid_request": "The request does not match the schema; `errors` says where.",
-    "action_refused": "The protocol does not allow this change now; `detail` says why.",
-    "rate_limited": "Too many requests with this token this minute; see Retry-After.",
-    "method_not_allowed": "The path exists, not with this method.",
+# Every code the API answers with: its title (the same for every occurrence, RFC 9457 3.1.3)
+# and what it means (shown on the reference page).
+CODES: dict[str, tuple[str, str]] = {
+    "not_authenticated": (
+        "Not authenticated",
+        "No valid token or session: a missing, unknown or revoked token.",
+    ),
+    "csrf_failed": (
+        "CSRF check failed",
+        "A session request that changes something came without its CSRF token.",
+    ),
+    "read_only": (
+        "Read only",
+        "The token's scope is read, or its owner may read tickets but not change them.",
+    ),
+    "staff_only": ("Staff only", "Only a member of staff may do this (a client token may not)."),
+    "not_found": ("Not found", "Nothing by that name that you may see."),
+    "invalid_request": (
+        "Invalid request",
+        "The request does not match the schema; `errors` says where.",
+    ),
+    "action_refused": (
+        "Action refused",
+        "The protocol does not allow this change now; `detail` says why.",
+    ),
+    "rate_limited": (
+        "Rate limited",
+        "Too many requests with this token this minute; see Retry-After.",
+    ),
+    "method_not_allowed": ("Method not allowed", "The path exists, not with this method."),
 }
 
 
@@ -58,7 +77,8 @@ class RateLimited(ApiProblem):
 def response(status: int, code: str, detail: str, **extra: Any) -> HttpResponse:
     body = {
         "type": f"{REFERENCE}#problem-{code}",
-        "title": HTTPStatus(status).phrase,
+        # A code the table does not know yet (an action's own) still gets a stable title.
+        "title": CODES[code][0] if code in CODES else HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
         "code": code,

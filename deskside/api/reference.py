@@ -18,7 +18,7 @@ def reference(request: HttpRequest) -> HttpResponse:
         "info": schema["info"],
         "operations": operations(schema),
         "schemas": models(schema),
-        "codes": sorted(CODES.items()),
+        "codes": [(code, title, words) for code, (title, words) in sorted(CODES.items())],
     }
     return render(request, "api/reference.html", context)
 

@@ -80,7 +80,7 @@ def test_problem_details_shape(people, agent_api: Api) -> None:
     assert answer["Content-Type"] == "application/problem+json"
     body = answer.json()
     assert set(body) >= {"type", "title", "status", "detail", "code"}
-    assert body["status"] == 404 and body["title"] == "Not Found" and body["code"] == "not_found"
+    assert body["status"] == 404 and body["title"] == "Not found" and body["code"] == "not_found"
     assert body["type"] == "/api/v1/reference#problem-not_found"
 
 
