@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "deskside.runtime",
     "deskside.desk",
     "deskside.portal",
+    "deskside.api",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from deskside.accounts.signin import LimitedAdminAuthenticationForm, admin_login
+from deskside.api import urls as api
 from deskside.runtime import views as runtime
 
 
@@ -35,6 +36,8 @@ urlpatterns = [
     path("desk/visits/", include("deskside.onsite.urls")),
     path("desk/docs/", include("deskside.docs.urls")),
     path("desk/reports/", include("deskside.reports.urls")),
+    path("desk/api-tokens/", include(api.desk_urlpatterns)),
     path("desk/", include("deskside.desk.urls")),
     path("portal/", include("deskside.portal.urls")),
+    path("api/v1/", include(api.urlpatterns)),
 ]

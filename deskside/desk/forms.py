@@ -15,9 +15,9 @@ from django.utils.safestring import SafeString
 from deskside.accounts.names import display_name
 from deskside.accounts.roles import Role
 from deskside.core.levels import LEVELS
-from deskside.desk.queue import Filters
 from deskside.tickets import policy
 from deskside.tickets.models import CloseReason, Milestone, Status
+from deskside.tickets.queue import Filters
 from deskside.tickets.uploads import (
     MOST_BYTES_PER_MESSAGE,
     MOST_FILES_PER_MESSAGE,

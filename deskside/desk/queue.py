@@ -10,66 +10,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Q, QuerySet, Window
+from django.db.models import Count, Window
 from django.urls import reverse
 
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import WARN_FRACTION, Clock, Targets
 from deskside.core.levels import ESCALATED_LEVELS, LEVELS
 from deskside.tickets import policy
-from deskside.tickets.models import Status, Ticket
-from deskside.tickets.models.ticket import NO_DUE_TIME, format_ref
+from deskside.tickets.models import Ticket
+from deskside.tickets.models.ticket import format_ref
+
+# The filters, the order and the bookmarks are the API's too (deskside/tickets/queue.py).
+from deskside.tickets.queue import (
+    QUEUE_ORDER,
+    Bookmark,
+    Filters,
+    after_bookmark,
+    finished_tickets,
+    open_tickets,
+)
 
 PAGE_SIZE = 50
-FINISHED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 UNTAKEN_SHOWN = 20  # refs named in the queue's banner; more are counted
 WARN_LEFT = 1 - WARN_FRACTION  # a clock is marked at 75% used: 25% of its target left
-
-
-@dataclass(frozen=True)
-class Filters:
-    level: int | None = None
-    status: str | None = None
-    assignee: str | None = None  # "me", "unassigned", or a user id
-    organisation: int | None = None
-    waiting: bool = False
-    breached: bool = False
-
-    def active(self) -> bool:
-        return self != Filters()
-
-    def finished(self) -> bool:
-        """Whether these filters list resolved or closed tickets rather than the open queue."""
-        return self.status in FINISHED_STATUSES
-
-
-@dataclass(frozen=True)
-class Bookmark:
-    """Where a page starts: just after the ticket with this sort key."""
-
-    effort_rank: int
-    nearest_due: datetime | None
-    ticket_id: int
-
-    def encode(self) -> str:
-        due = "-" if self.nearest_due is None else str(_micros(self.nearest_due))
-        return f"{self.effort_rank}.{due}.{self.ticket_id}"
-
-    @classmethod
-    def decode(cls, text: str) -> Bookmark | None:
-        try:
-            rank, due, pk = text.split(".")
-            return cls(int(rank), None if due == "-" else _from_micros(int(due)), int(pk))
-        except (ValueError, OverflowError):
-            return None
-
-    @classmethod
-    def of(cls, ticket: Ticket) -> Bookmark:
-        return cls(ticket.effort_rank, ticket.nearest_due, ticket.pk)
 
 
 @dataclass(frozen=True)
@@ -111,45 +78,6 @@ ROW_FIELDS = (
     *("assignee__username", "assignee__first_name", "assignee__last_name"),
 )
 
-# The queue's order, as the index `ticket_queue` holds it (after in_queue).
-QUEUE_ORDER = ("effort_rank", NO_DUE_TIME.asc(), "nearest_due", "id")
-
-
-def open_tickets(filters: Filters, user: User, now: datetime) -> QuerySet[Ticket]:
-    tickets = Ticket.objects.filter(in_queue=True)
-    if filters.level is not None:
-        tickets = tickets.filter(severity=filters.level)
-    return _filter(tickets, filters, user, now)
-
-
-def _filter(
-    tickets: QuerySet[Ticket], filters: Filters, user: User, now: datetime
-) -> QuerySet[Ticket]:
-    if filters.status:
-        tickets = tickets.filter(status=filters.status)
-    if filters.waiting:
-        tickets = tickets.filter(status=Status.WAITING_ON_CLIENT)
-    if filters.assignee == "me":
-        tickets = tickets.filter(assignee=user)
-    elif filters.assignee == "unassigned":
-        tickets = tickets.filter(assignee__isnull=True)
-    elif filters.assignee:
-        tickets = tickets.filter(assignee_id=int(filters.assignee))
-    if filters.organisation is not None:
-        tickets = tickets.filter(organisation_id=filters.organisation)
-    if filters.breached:
-        tickets = tickets.filter(nearest_due__lt=now)
-    return tickets
-
-
-def finished_tickets(filters: Filters, user: User, now: datetime) -> QuerySet[Ticket]:
-    """Resolved or closed tickets under the filters: the index `ticket_finished` holds them
-    (its condition, `in_queue = false`, is repeated so that SQLite uses it)."""
-    tickets = Ticket.objects.filter(in_queue=False)
-    if filters.level is not None:
-        tickets = tickets.filter(severity=filters.level)
-    return _filter(tickets, filters, user, now)
-
 
 def page(filters: Filters, user: User, now: datetime, after: Bookmark | None) -> Page:
     """One page of the queue (one query: PAGE_SIZE + 1 rows tell whether a next page exists).
@@ -166,7 +94,7 @@ def page(filters: Filters, user: User, now: datetime, after: Bookmark | None) ->
     else:
         tickets = open_tickets(filters, user, now)
         if after is not None:
-            tickets = tickets.filter(_after(after))
+            tickets = tickets.filter(after_bookmark(after))
         order = QUEUE_ORDER
     chosen = tickets.order_by(*order).values("pk")[: PAGE_SIZE + 1]
     ordered = Ticket.objects.filter(pk__in=chosen).order_by(*order)
@@ -191,26 +119,6 @@ def untaken_urgent() -> tuple[list[str], int]:
     found = list(untaken.order_by(*QUEUE_ORDER).values_list("pk", "total")[:UNTAKEN_SHOWN])
     total = found[0][1] if found else 0
     return [format_ref(pk) for pk, _total in found], total - len(found)
-
-
-def _after(mark: Bookmark) -> Q:
-    """Rows that sort after `mark` in (effort_rank, nearest_due nulls last, id).
-
-    The leading `effort_rank >= rank` lets the database start its index walk at the mark."""
-    later_rank = Q(effort_rank__gt=mark.effort_rank)
-    same_rank = Q(effort_rank=mark.effort_rank)
-    if mark.nearest_due is None:
-        after = later_rank | (same_rank & Q(nearest_due__isnull=True, id__gt=mark.ticket_id))
-    else:
-        after = later_rank | (
-            same_rank
-            & (
-                Q(nearest_due__gt=mark.nearest_due)
-                | Q(nearest_due=mark.nearest_due, id__gt=mark.ticket_id)
-                | Q(nearest_due__isnull=True)
-            )
-        )
-    return Q(effort_rank__gte=mark.effort_rank) & after
 
 
 def level_counts(filters: Filters, user: User, now: datetime) -> dict[int | None, int]:
@@ -282,14 +190,3 @@ def clocks_of(
             mark = "due-warn"
         found.append(ClockLeft(name=clock.words.capitalize(), due=due, left=left, mark=mark))
     return found
-
-
-def _micros(t: datetime) -> int:
-    return int((t - _EPOCH) / timedelta(microseconds=1))
-
-
-def _from_micros(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

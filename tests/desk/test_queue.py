@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from deskside.desk.queue import Bookmark
 from deskside.tickets import actions, policy
 from deskside.tickets.actions import Actor
 from deskside.tickets.models import CloseReason
+from deskside.tickets.queue import Bookmark
 from tests.desk.conftest import MONDAY_10, open_ticket, refs_in
 
 pytestmark = pytest.mark.django_db
@@ -198,7 +198,7 @@ def test_a_finished_list_reads_its_own_index(people):
     from django.contrib.auth.models import User
     from django.db import connection
 
-    from deskside.desk.queue import Filters, finished_tickets
+    from deskside.tickets.queue import Filters, finished_tickets
 
     query = finished_tickets(Filters(status="closed"), User(), MONDAY_10).order_by("-id")
     sql, params = query.values("pk")[:51].query.sql_with_params()

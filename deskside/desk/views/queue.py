@@ -12,7 +12,7 @@ from deskside.accounts.models import Organisation
 from deskside.core.levels import LEVELS
 from deskside.desk import queue as desk_queue
 from deskside.desk.forms import QueueFilterForm, assignable_choices
-from deskside.desk.queue import Bookmark
+from deskside.tickets.queue import Bookmark
 
 
 @staff_required

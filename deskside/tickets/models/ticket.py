@@ -82,7 +82,7 @@ class Ticket(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [
-            # The queue's order (see deskside.desk.queue.QUEUE_ORDER), as an index to walk.
+            # The queue's order (see deskside.tickets.queue.QUEUE_ORDER), as an index to walk.
             models.Index(
                 F("effort_rank"),
                 NO_DUE_TIME,
@@ -123,7 +123,7 @@ class Ticket(models.Model):
                 condition=Q(in_queue=True),
             ),
             # Resolved and closed tickets, newest first, for the queue's status filter: a page
-            # walks this index from the end (see deskside.desk.queue.finished_tickets).
+            # walks this index from the end (see deskside.tickets.queue.finished_tickets).
             models.Index(
                 fields=["status", "id"],
                 name="ticket_finished",

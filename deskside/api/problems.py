@@ -1,0 +1,105 @@
+"""Errors as RFC 9457 problem details: `application/problem+json` with type, title, status,
+detail and a stable `code` that a program can branch on (docs/api.md, Errors).
+
+`type` is a URI reference to the code's entry on the API's reference page, relative to the
+site, so that a person who meets a problem can read what it means.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from django.http import HttpResponse
+from ninja import Schema
+
+from deskside.tickets.actions import ActionError
+
+CONTENT_TYPE = "application/problem+json"
+REFERENCE = "/api/v1/reference"
+
+# Every code the API answers with: its title (the same for every occurrence, RFC 9457 3.1.3)
+# and what it means (shown on the reference page).
+CODES: dict[str, tuple[str, str]] = {
+    "not_authenticated": (
+        "Not authenticated",
+        "No valid token or session: a missing, unknown or revoked token.",
+    ),
+    "csrf_failed": (
+        "CSRF check failed",
+        "A session request that changes something came without its CSRF token.",
+    ),
+    "read_only": (
+        "Read only",
+        "The token's scope is read, or its owner may read tickets but not change them.",
+    ),
+    "staff_only": ("Staff only", "Only a member of staff may do this (a client token may not)."),
+    "not_found": ("Not found", "Nothing by that name that you may see."),
+    "invalid_request": (
+        "Invalid request",
+        "The request does not match the schema; `errors` says where.",
+    ),
+    "action_refused": (
+        "Action refused",
+        "The protocol does not allow this change now; `detail` says why.",
+    ),
+    "rate_limited": (
+        "Rate limited",
+        "Too many requests with this token this minute; see Retry-After.",
+    ),
+    "method_not_allowed": ("Method not allowed", "The path exists, not with this method."),
+}
+
+
+class Problem(Schema):
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+
+
+class ApiProblem(Exception):
+    """Raised by a view to answer with a problem (other than the ones below)."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+
+
+class RateLimited(ApiProblem):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(429, "rate_limited", f"Too many requests: try again in {retry_after} s.")
+        self.retry_after = retry_after
+
+
+def response(status: int, code: str, detail: str, **extra: Any) -> HttpResponse:
+    body = {
+        "type": f"{REFERENCE}#problem-{code}",
+        # A code the table does not know yet (an action's own) still gets a stable title.
+        "title": CODES[code][0] if code in CODES else HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return HttpResponse(json.dumps(body), status=status, content_type=CONTENT_TYPE)
+
+
+def of_action_error(error: ActionError) -> HttpResponse:
+    """A refused action: its sentence, and its stable code once actions carry one (until then
+    every refusal is `action_refused`)."""
+    code = getattr(error, "code", None)
+    return response(422, code if isinstance(code, str) and code else "action_refused", str(error))
+
+
+def of_api_problem(problem: ApiProblem) -> HttpResponse:
+    answer = response(problem.status, problem.code, problem.detail)
+    if isinstance(problem, RateLimited):
+        answer["Retry-After"] = str(problem.retry_after)
+    return answer
+
+
+# For the schema: every operation may answer with these.
+COMMON: dict[int, type[Problem]] = {401: Problem, 404: Problem, 422: Problem, 429: Problem}

@@ -1,0 +1,177 @@
+"""What the API reads and writes, as pydantic models: the validation, the serialiser and the
+OpenAPI schema at once. Built from the rows by the functions below, explicitly, so that a field
+a client may not see is left out by code that says so."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+from deskside.core.limits import HEADER_LINE
+from deskside.tickets import clocks
+from deskside.tickets.models import Direction, Event, Message, Ticket
+
+# What a client sees of the conversation, as in the portal: no internal notes, no system rows.
+PUBLIC = (Direction.INBOUND, Direction.OUTBOUND)
+
+
+class ContactOut(Schema):
+    email: str
+    name: str
+
+
+class OrganisationOut(Schema):
+    id: int
+    name: str
+
+
+class TicketSummary(Schema):
+    ref: str
+    subject: str
+    status: str
+    severity: int | None = Field(description="The assessed level, which sets the clocks.")
+    claimed_severity: int | None = Field(description="The level the client gave.")
+    close_reason: str | None
+    assignee: str | None = Field(description="Username; not shown to client tokens.")
+    contact: ContactOut
+    organisation: OrganisationOut | None
+    received_at: datetime
+    nearest_due: datetime | None
+    clocks_paused: bool
+
+
+class TicketPage(Schema):
+    items: list[TicketSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last.")
+
+
+class ClocksOut(Schema):
+    first_response_due: datetime | None
+    next_update_due: datetime | None
+    goal_due: datetime | None
+    documentation_due: datetime | None
+    paused: bool
+    explain: list[str] = Field(description="Why each clock says what it says, in sentences.")
+
+
+class MessageOut(Schema):
+    id: int
+    direction: str
+    kind: str
+    sender: str
+    subject: str
+    text: str
+    created_at: datetime
+
+
+class EventOut(Schema):
+    kind: str
+    actor: str
+    created_at: datetime
+    data: dict[str, Any]
+
+
+class TicketDetail(TicketSummary):
+    language: str
+    created_at: datetime
+    clocks: ClocksOut
+    messages: list[MessageOut]
+    history: list[EventOut] = Field(description="The audit trail; empty for client tokens.")
+
+
+class TicketIn(Schema):
+    subject: str = Field(min_length=1, max_length=HEADER_LINE)
+    text: str = Field(min_length=1, max_length=1_000_000)
+    level: int | None = Field(
+        default=None,
+        description="1 to 4. Without one (or with another number) the ticket is opened closed "
+        "and the client is mailed the protocol's explanation, as for a mail.",
+    )
+    contact: str | None = Field(
+        default=None,
+        description="The client's address. Staff: required, a known contact. Client tokens: "
+        "a contact of their organisation (default: the token's own).",
+    )
+
+
+class TextIn(Schema):
+    text: str = Field(min_length=1, max_length=1_000_000)
+
+
+class ClientReplyIn(TextIn):
+    level: int | None = Field(
+        default=None, description="Only to a ticket closed for want of a level, or past reopening."
+    )
+
+
+class AssignIn(Schema):
+    assignee: str | None = Field(description="A staff username; null unassigns.")
+
+
+class CloseIn(Schema):
+    reason: str = Field(description="A close reason, e.g. duplicate, out_of_scope.")
+    note: str = Field(default="", description="For the history; the client never sees it.")
+    client_text: str = Field(default="", description="Mailed to the client (out_of_scope only).")
+
+
+class ReopenIn(Schema):
+    reason: str = Field(min_length=1)
+    level: int | None = None
+
+
+def summary(ticket: Ticket, *, staff: bool) -> dict[str, Any]:
+    org = ticket.organisation
+    return {
+        "ref": ticket.ref,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "severity": ticket.severity,
+        "claimed_severity": ticket.claimed_severity,
+        "close_reason": ticket.close_reason or None,
+        "assignee": ticket.assignee.get_username() if staff and ticket.assignee else None,
+        "contact": {"email": ticket.contact.email, "name": ticket.contact.name},
+        "organisation": {"id": org.pk, "name": org.name} if org else None,
+        "received_at": ticket.received_at,
+        "nearest_due": ticket.nearest_due,
+        "clocks_paused": ticket.clocks_paused,
+    }
+
+
+def detail(ticket: Ticket, *, staff: bool) -> dict[str, Any]:
+    current = clocks.state(ticket)
+    messages = ticket.messages.order_by("created_at", "id")
+    if not staff:
+        messages = messages.filter(direction__in=PUBLIC)
+    history = ticket.events.order_by("created_at", "id") if staff else Event.objects.none()
+    return {
+        **summary(ticket, staff=staff),
+        "language": ticket.language,
+        "created_at": ticket.created_at,
+        "clocks": {
+            "first_response_due": ticket.first_response_due,
+            "next_update_due": ticket.next_update_due,
+            "goal_due": ticket.goal_due,
+            "documentation_due": ticket.documentation_due,
+            "paused": ticket.clocks_paused,
+            "explain": list(current.explain) if current else [],
+        },
+        "messages": [_message(m) for m in messages],
+        "history": [
+            {"kind": e.kind, "actor": e.actor_label, "created_at": e.created_at, "data": e.data}
+            for e in history
+        ],
+    }
+
+
+def _message(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.pk,
+        "direction": m.direction,
+        "kind": m.kind,
+        "sender": m.sender,
+        "subject": m.subject,
+        "text": m.text,
+        "created_at": m.created_at,
+    }

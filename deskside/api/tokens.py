@@ -1,0 +1,99 @@
+"""Issuing, checking, using and revoking API tokens.
+
+A token reads `dsk_<prefix>_<secret>`: the prefix finds the row, the SHA-256 of the whole token
+is compared with the stored digest. A plain hash suffices (no slow password hash): the secret is
+256 random bits, which no dictionary guesses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import User
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+
+from deskside.accounts.models import Contact
+from deskside.api.models import ApiToken, Scope
+
+MARK = "dsk"
+# Requests a token may make per minute; past it the API answers 429 until the next minute.
+# Counted in the database, not in a cache: `deskside run` starts several web workers.
+RATE_PER_MINUTE = 600
+WINDOW = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Issued:
+    token: ApiToken
+    text: str  # shown once, never stored
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def issue(
+    name: str, scope: Scope, *, user: User | None = None, contact: Contact | None = None
+) -> Issued:
+    prefix = secrets.token_hex(6)
+    text = f"{MARK}_{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken.objects.create(
+        name=name, scope=scope, user=user, contact=contact, prefix=prefix, digest=digest(text)
+    )
+    return Issued(token, text)
+
+
+def fill(token: ApiToken) -> str:
+    """Give a new row (the admin's form) its prefix and digest; the text, to show once."""
+    token.prefix = secrets.token_hex(6)
+    text = f"{MARK}_{token.prefix}_{secrets.token_urlsafe(32)}"
+    token.digest = digest(text)
+    return text
+
+
+def find(text: str) -> ApiToken | None:
+    """The active token `text` is, or None (unknown, malformed, revoked)."""
+    mark, _, rest = text.partition("_")
+    prefix, _, secret = rest.partition("_")
+    if mark != MARK or not prefix or not secret:
+        return None
+    token = (
+        ApiToken.objects.select_related("user", "contact__organisation")
+        .filter(prefix=prefix, revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not hmac.compare_digest(token.digest, digest(text)):
+        return None
+    return token
+
+
+def use(token: ApiToken, now: datetime) -> int:
+    """Record a use; the number of requests in this minute, this one included.
+
+    One UPDATE counts and records the last use together; its expressions all read the row as it
+    was, so that two workers counting at once each add one."""
+    window = now.replace(second=0, microsecond=0)
+    ApiToken.objects.filter(pk=token.pk).update(
+        last_used_at=now,
+        window_count=Case(When(window_start=window, then=F("window_count") + 1), default=Value(1)),
+        window_start=window,
+    )
+    counted = ApiToken.objects.filter(pk=token.pk).values_list("window_count", flat=True).get()
+    return int(counted)
+
+
+def retry_after(now: datetime) -> int:
+    """Seconds until the next window opens."""
+    start = now.replace(second=0, microsecond=0)
+    return max(1, int((start + WINDOW - now).total_seconds() + 0.999))
+
+
+def revoke(token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
