@@ -14,23 +14,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from math import ceil
-from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import Targets
 from deskside.core.severity import Result, read_severity
 from deskside.docs.models import ChangeStatus, DocChange
+from deskside.reports.agents import AgentFigures, per_agent
 from deskside.reports.clocks import Facts, Judged, Outcome, Span, judge
 from deskside.reports.period import Period
+from deskside.reports.rows import EventRow, Reply, TicketRow, door_of
+from deskside.reports.rows import Filters as Filters  # re-exported: the views and tests use it
 from deskside.tickets.models import (
     CloseReason,
     Direction,
     Event,
     EventKind,
     Message,
-    MessageKind,
     Status,
     Ticket,
 )
@@ -48,24 +49,6 @@ _KINDS = (
 )
 _PAUSE_ENDS = (EventKind.RESUMED, EventKind.CLOSED, EventKind.REOPENED, EventKind.RESOLVED)
 _OPEN_ENDS = (EventKind.CLOSED, EventKind.RESOLVED)
-
-
-@dataclass(frozen=True)
-class Filters:
-    level: int | None = None
-    organisation: int | None = None
-
-
-@dataclass(frozen=True)
-class TicketRow:
-    pk: int
-    subject: str
-    claimed: int | None
-    level: int | None
-    status: str
-    close_reason: str
-    received_at: datetime
-    door: str  # the first message's kind: "mail", "web", ...
 
 
 @dataclass(frozen=True)
@@ -146,6 +129,7 @@ class Report:
     matrix: dict[tuple[int, int], int]  # (claimed, assessed) → tickets
     closes: list[tuple[str, int]]
     load: list[DayLoad]
+    agents: list[AgentFigures]
     levels: tuple[int, ...] = field(default=LEVELS)
 
 
@@ -153,13 +137,12 @@ def report(
     period: Period, filters: Filters, now: datetime, cal: Calendar, targets: dict[int, Targets]
 ) -> Report:
     """Every figure of the lead's report for `period`."""
-    cohort = _cohort(period, filters, cal)
+    cohort = _cohort(period, filters, cal, now)
     tickets = _ticket_rows(cohort)
     events = _events(cohort, now)
+    replies = _replies(cohort, now)
     leveled = [t for t in tickets if filters.level is None or t.level == filters.level]
-    judged = _judged(
-        leveled, events, _replies(cohort, now), _documentation(cohort), targets, cal, now
-    )
+    judged = _judged(leveled, events, replies, _documentation(cohort), targets, cal, now)
     subjects = {t.pk: t for t in tickets}
     return Report(
         period=period,
@@ -173,18 +156,34 @@ def report(
         matrix=matrix(leveled),
         closes=closes(leveled),
         load=load(leveled, period, cal),
+        agents=per_agent(leveled, replies, judged),
     )
 
 
 # -- reads -----------------------------------------------------------------------------------
 
 
-def _cohort(period: Period, filters: Filters, cal: Calendar) -> QuerySet[Ticket]:
+def _cohort(period: Period, filters: Filters, cal: Calendar, now: datetime) -> QuerySet[Ticket]:
     start, end = period.bounds(cal.tz)
     cohort = Ticket.objects.filter(received_at__gte=start, received_at__lt=end)
+    return filtered(cohort, filters, now).order_by()
+
+
+def filtered(tickets: QuerySet[Ticket], filters: Filters, now: datetime) -> QuerySet[Ticket]:
+    """The organisation and agent filters (the level filter is applied in Python: the refusals
+    are about tickets without a level)."""
     if filters.organisation is not None:
-        cohort = cohort.filter(organisation_id=filters.organisation)
-    return cohort.order_by()
+        tickets = tickets.filter(organisation_id=filters.organisation)
+    if filters.agent is not None:
+        replied = _public_replies(now).filter(author_id=filters.agent).values("ticket_id")
+        tickets = tickets.filter(Q(assignee_id=filters.agent) | Q(pk__in=replied))
+    return tickets
+
+
+def _public_replies(now: datetime) -> QuerySet[Message]:
+    return Message.objects.filter(
+        direction=Direction.OUTBOUND, kind__in=PUBLIC_REPLY_KINDS, created_at__lte=now
+    )
 
 
 def _ticket_rows(cohort: QuerySet[Ticket]) -> list[TicketRow]:
@@ -194,14 +193,11 @@ def _ticket_rows(cohort: QuerySet[Ticket]) -> list[TicketRow]:
     rows = cohort.annotate(door=Subquery(first_kind[:1])).order_by("received_at", "id")
     fields = ("pk", "subject", "claimed_severity", "severity", "status", "close_reason")
     return [
-        TicketRow(pk, subject, claimed, level, status, reason, received, door or "")
-        for pk, subject, claimed, level, status, reason, received, door in rows.values_list(
-            *fields, "received_at", "door"
+        TicketRow(pk, subject, claimed, level, status, reason, at, door_of(door or ""), assignee)
+        for pk, subject, claimed, level, status, reason, at, door, assignee in rows.values_list(
+            *fields, "received_at", "door", "assignee_id"
         )
     ]
-
-
-EventRow = tuple[str, datetime, dict[str, Any]]
 
 
 def _events(cohort: QuerySet[Ticket], now: datetime) -> dict[int, list[EventRow]]:
@@ -218,20 +214,16 @@ def _events(cohort: QuerySet[Ticket], now: datetime) -> dict[int, list[EventRow]
     return found
 
 
-def _replies(cohort: QuerySet[Ticket], now: datetime) -> dict[int, list[datetime]]:
+def _replies(cohort: QuerySet[Ticket], now: datetime) -> dict[int, list[Reply]]:
     rows = (
-        Message.objects.filter(
-            ticket_id__in=cohort.values("pk"),
-            direction=Direction.OUTBOUND,
-            kind__in=PUBLIC_REPLY_KINDS,
-            created_at__lte=now,
-        )
+        _public_replies(now)
+        .filter(ticket_id__in=cohort.values("pk"))
         .order_by("ticket_id", "created_at", "id")
-        .values_list("ticket_id", "created_at")
+        .values_list("ticket_id", "created_at", "author_id")
     )
-    found: dict[int, list[datetime]] = defaultdict(list)
-    for ticket, at in rows:
-        found[ticket].append(at)
+    found: dict[int, list[Reply]] = defaultdict(list)
+    for ticket, at, author in rows:
+        found[ticket].append((at, author))
     return found
 
 
@@ -257,7 +249,7 @@ def _documentation(cohort: QuerySet[Ticket]) -> dict[int, datetime | None]:
 def facts_of(
     ticket: TicketRow,
     events: list[EventRow],
-    replies: list[datetime],
+    replies: list[Reply],
     documentation: dict[int, datetime | None],
 ) -> Facts:
     assert ticket.level is not None
@@ -265,7 +257,7 @@ def facts_of(
         ticket=ticket.pk,
         level=ticket.level,
         start=clock_start(ticket.received_at, events),
-        replies=tuple(replies),
+        replies=tuple(at for at, _author in replies),
         milestones=tuple(
             (at, str(data.get("milestone")))
             for kind, at, data in events
@@ -318,7 +310,7 @@ def open_spans(received_at: datetime, events: list[EventRow]) -> tuple[Span, ...
 def _judged(
     tickets: Iterable[TicketRow],
     events: dict[int, list[EventRow]],
-    replies: dict[int, list[datetime]],
+    replies: dict[int, list[Reply]],
     documentation: dict[int, datetime | None],
     targets: dict[int, Targets],
     cal: Calendar,
@@ -386,7 +378,7 @@ def refusals(tickets: list[TicketRow], events: dict[int, list[EventRow]]) -> Ref
     came_back: Counter[str] = Counter()
     new_mail = 0
     for ticket in tickets:
-        if ticket.door != MessageKind.MAIL:
+        if ticket.door != "mail":
             continue
         new_mail += 1
         why = _refused_for(ticket, events.get(ticket.pk, []))

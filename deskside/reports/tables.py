@@ -79,6 +79,14 @@ def load(r: Report) -> Table:
     return header, rows
 
 
+def agents(r: Report) -> Table:
+    header = ("agent", "tickets_handled", "public_replies", "met", "breached", "met_percent")
+    rows = [
+        (a.name, len(a.handled), a.replies, a.met, a.breached, share(a.share)) for a in r.agents
+    ]
+    return header, rows
+
+
 TABLES: dict[str, Callable[[Report], Table]] = {
     "clocks": clocks,
     "durations": durations,
@@ -87,4 +95,5 @@ TABLES: dict[str, Callable[[Report], Table]] = {
     "matrix": matrix,
     "closes": closes,
     "load": load,
+    "agents": agents,
 }

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from deskside.accounts.access import staff_required
 from deskside.accounts.models import Organisation
+from deskside.accounts.names import display_name
 from deskside.accounts.roles import Role, has_role
 from deskside.core import csv
 from deskside.core.business_time import Calendar
@@ -59,12 +61,19 @@ class ReportForm(forms.Form):
     organisation = forms.TypedChoiceField(
         label=_("Organisation"), required=False, coerce=int, empty_value=None
     )
+    agent = forms.TypedChoiceField(label=_("Agent"), required=False, coerce=int, empty_value=None)
 
-    def __init__(self, data: Any, organisations: list[tuple[int, str]]) -> None:
+    def __init__(
+        self, data: Any, organisations: list[tuple[int, str]], agents: list[tuple[int, str]]
+    ) -> None:
         super().__init__(data)
-        field = self.fields["organisation"]
-        assert isinstance(field, forms.TypedChoiceField)
-        field.choices = [("", _("All organisations")), *organisations]
+        for name, everyone, choices in (
+            ("organisation", _("All organisations"), organisations),
+            ("agent", _("All agents"), agents),
+        ):
+            field = self.fields[name]
+            assert isinstance(field, forms.TypedChoiceField)
+            field.choices = [("", everyone), *choices]
 
     def chosen(self, today: date) -> tuple[Period, figures.Filters]:
         """The period and filters asked for; a value that does not read falls back to the
@@ -75,7 +84,9 @@ class ReportForm(forms.Form):
             period = custom(data.get("first") or today, data.get("last") or today)
         else:
             period = period_of(kind, data.get("day") or today)
-        return period, figures.Filters(data.get("level"), data.get("organisation"))
+        return period, figures.Filters(
+            data.get("level"), data.get("organisation"), data.get("agent")
+        )
 
 
 def _lead_only(request: HttpRequest) -> None:
@@ -85,9 +96,17 @@ def _lead_only(request: HttpRequest) -> None:
         raise PermissionDenied("the reports are for support leads")
 
 
+def _agents() -> list[tuple[int, str]]:
+    """Whoever can handle a ticket at the desk, for the agent filter."""
+    staff = User.objects.filter(
+        groups__name__in=(Role.AGENT, Role.LEAD, Role.ADMIN), is_active=True
+    ).distinct()
+    return sorted(((u.pk, display_name(u)) for u in staff), key=lambda a: a[1].casefold())
+
+
 def _read(request: HttpRequest, cal: Calendar) -> tuple[ReportForm, figures.Report]:
     organisations = list(Organisation.objects.order_by("name").values_list("pk", "name"))
-    form = ReportForm(request.GET, organisations)
+    form = ReportForm(request.GET, organisations, _agents())
     now = timezone.now()
     period, filters = form.chosen(now.astimezone(cal.tz).date())
     return form, figures.report(period, filters, now, cal, policy.targets())
@@ -114,6 +133,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
         "refusal_percent": tables.share(report.refusals.share),
         "chart": load_chart(report.load, f"Tickets received per day, {report.period.label()}"),
         "levels": figures.LEVELS,
+        "agent_rows": [(a, tables.share(a.share)) for a in report.agents],
     }
     return render(request, "reports/report.html", context)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from math import ceil
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -18,7 +19,15 @@ import holidays
 from deskside.core.severity import Result, read_severity
 from deskside.docs.models import DocChange
 from deskside.tickets import clocks, policy
-from deskside.tickets.models import CloseReason, EventKind, Status, Ticket
+from deskside.tickets.models import (
+    CloseReason,
+    Direction,
+    EventKind,
+    Message,
+    Status,
+    Ticket,
+)
+from deskside.tickets.models.choices import PUBLIC_REPLY_KINDS
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 MINUTE = timedelta(minutes=1)
@@ -135,7 +144,39 @@ def figures(tickets: list[Ticket], minutes, now, tz=BRUSSELS):
         ),
         "closes": Counter(t.close_reason for t in tickets if t.status == Status.CLOSED),
         "refusals": refusals(tickets),
+        "agents": agents(tickets, minutes, now),
     }
+
+
+def handled_by(t: Ticket) -> set[int]:
+    """The agents who handled a ticket: its assignee now, and whoever replied publicly."""
+    who = {t.assignee_id} if t.assignee_id else set()
+    return who | {m.author_id for m in public_replies(t) if m.author_id}
+
+
+def public_replies(t: Ticket) -> list[Message]:
+    return [
+        m
+        for m in t.messages.all()
+        if m.direction == Direction.OUTBOUND and m.kind in PUBLIC_REPLY_KINDS
+    ]
+
+
+def agents(tickets: list[Ticket], minutes, now):
+    """{agent: (tickets handled, public replies, met, breached)}."""
+    found: dict[int, list[Any]] = {}
+    for t in tickets:
+        for agent in handled_by(t):
+            found.setdefault(agent, [set(), 0, 0, 0])[0].add(t.pk)
+        for m in public_replies(t):
+            if m.author_id:
+                found[m.author_id][1] += 1
+        if t.severity is None or t.assignee_id is None:
+            continue
+        for _name, outcome, _due, _spent in clocks_of(t, minutes, now):
+            if outcome in ("met", "breached"):
+                found[t.assignee_id][2 if outcome == "met" else 3] += 1
+    return {a: (frozenset(v[0]), v[1], v[2], v[3]) for a, v in found.items()}
 
 
 def refusals(tickets: list[Ticket]):

@@ -46,6 +46,7 @@ STEPS = (
     "reopen",
     "doc_done",
     "doc_planned",
+    "assign",
 )
 _orgs = count()
 
@@ -103,6 +104,14 @@ def test_figures_equal_the_brute_force(people, scenario, plans, now_days):
     )
     expected = brute.figures(tickets, minutes_of(scenario), now)
     assert_same(report, expected)
+    assert_agent_filter(people.second_agent, organisation, period, now, tickets)
+
+
+def assert_agent_filter(agent, organisation, period, now, tickets) -> None:
+    """Filtered by an agent, the report is about the tickets that agent handled."""
+    only = figures.Filters(organisation=organisation.pk, agent=agent.pk)
+    report = figures.report(period, only, now, policy.calendar(), policy.targets())
+    assert report.received == sum(1 for t in tickets if agent.pk in brute.handled_by(t))
 
 
 def play(people, contact, start, plans, now) -> list[Ticket]:
@@ -148,7 +157,11 @@ def open_one(contact, at, level) -> Ticket:
 def act(people, ticket: Ticket, step: str, index: int) -> None:
     agent, by = people.agent, Actor.staff(people.agent)
     if step == "reply":
-        actions.reply(ticket, "An answer.", by=by)
+        # Replies by either agent, so that the per-agent figures have two agents to tell apart.
+        replier = people.second_agent if index % 2 else people.agent
+        actions.reply(ticket, "An answer.", by=Actor.staff(replier))
+    elif step == "assign":
+        actions.assign(ticket, people.second_agent if index % 3 else agent, by=by)
     elif step == "propose":
         actions.propose_steps(ticket, "Please try this.", by=by)
     elif step == "answer":
@@ -197,6 +210,9 @@ def assert_same(report: figures.Report, expected) -> None:
     assert report.refusals.new_mail == new_mail
     assert Counter({k: n for k, n in report.refusals.closed.items() if n}) == closed
     assert Counter({k: n for k, n in report.refusals.came_back.items() if n}) == back
+    assert {a.agent: (a.handled, a.replies, a.met, a.breached) for a in report.agents} == expected[
+        "agents"
+    ]
 
 
 def test_due_times_cross_the_dst_change_and_easter_monday(people):

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from deskside.reports import tables
 from deskside.tickets import actions
 from deskside.tickets.actions import Actor
 from deskside.tickets.models import CloseReason
@@ -91,7 +92,7 @@ def test_csv_is_utf8_with_bom_iso_dates_and_no_formulas(client, people, history)
 
 def test_every_table_downloads(client, people, history):
     client.force_login(people.lead)
-    for table in ("clocks", "durations", "breaches", "refusals", "matrix", "closes", "load"):
+    for table in tables.TABLES:
         response = client.get(f"/desk/reports/{table}.csv?period=week&day=2026-11-23")
         assert response.status_code == 200, table
         assert response.content.startswith("\ufeff".encode())
@@ -106,3 +107,18 @@ def test_figures_of_the_small_history(client, people, history):
     assert "1,first_response,0,1,0,0,0.0" in clocks
     assert "2,first_response,1,0,0,0,100.0" in clocks
     assert "3,first_response,0,0,0,1," in clocks  # the duplicate ended before its due time
+
+
+def test_per_agent_figures_and_the_agent_filter(
+    client, people, history, django_assert_max_num_queries
+):
+    client.force_login(people.lead)
+    agents = client.get("/desk/reports/agents.csv?period=week&day=2026-11-23").content.decode()
+    # Alice replied to two tickets; none is assigned, so no clock is hers.
+    assert "\r\nAlice,2,2,0,0,\r\n" in agents
+    query = f"{NOVEMBER}&agent={people.agent.pk}"
+    with django_assert_max_num_queries(20):
+        page = client.get(query)
+    assert "2 tickets received in the period" in page.content.decode()
+    page = client.get(f"{NOVEMBER}&agent={people.second_agent.pk}").content.decode()
+    assert "0 tickets received in the period" in page
