@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from math import ceil
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
 
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import Targets
@@ -23,8 +23,9 @@ from deskside.core.severity import Result, read_severity
 from deskside.docs.models import ChangeStatus, DocChange
 from deskside.reports.agents import AgentFigures, per_agent
 from deskside.reports.clocks import Facts, Judged, Outcome, Span, judge
+from deskside.reports.load import DayBacklog, backlog
 from deskside.reports.period import Period
-from deskside.reports.rows import EventRow, Reply, TicketRow, door_of
+from deskside.reports.rows import DOORS, EventRow, Reply, TicketRow, door_of
 from deskside.reports.rows import Filters as Filters  # re-exported: the views and tests use it
 from deskside.tickets.models import (
     CloseReason,
@@ -49,6 +50,8 @@ _KINDS = (
 )
 _PAUSE_ENDS = (EventKind.RESUMED, EventKind.CLOSED, EventKind.REOPENED, EventKind.RESOLVED)
 _OPEN_ENDS = (EventKind.CLOSED, EventKind.RESOLVED)
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING_ON_CLIENT)
+OLDEST = 10  # open tickets listed, the longest waiting first
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,7 @@ class Refusals:
 class DayLoad:
     day: date
     by_level: dict[int | None, int]  # None: no level
+    by_door: dict[str, int] = field(default_factory=dict)  # rows.DOORS
 
     @property
     def total(self) -> int:
@@ -130,7 +134,13 @@ class Report:
     closes: list[tuple[str, int]]
     load: list[DayLoad]
     agents: list[AgentFigures]
+    backlog: list[DayBacklog]
+    oldest: list[TicketRow]  # open now, the longest waiting first
     levels: tuple[int, ...] = field(default=LEVELS)
+
+    @property
+    def doors(self) -> dict[str, int]:
+        return {door: sum(d.by_door[door] for d in self.load) for door in DOORS}
 
 
 def report(
@@ -138,7 +148,7 @@ def report(
 ) -> Report:
     """Every figure of the lead's report for `period`."""
     cohort = _cohort(period, filters, cal, now)
-    tickets = _ticket_rows(cohort)
+    tickets = _ticket_rows(cohort.order_by("received_at", "id"))
     events = _events(cohort, now)
     replies = _replies(cohort, now)
     leveled = [t for t in tickets if filters.level is None or t.level == filters.level]
@@ -157,6 +167,8 @@ def report(
         closes=closes(leveled),
         load=load(leveled, period, cal),
         agents=per_agent(leveled, replies, judged),
+        backlog=_backlog(period, filters, cal, now),
+        oldest=_oldest(filters, now),
     )
 
 
@@ -186,11 +198,12 @@ def _public_replies(now: datetime) -> QuerySet[Message]:
     )
 
 
-def _ticket_rows(cohort: QuerySet[Ticket]) -> list[TicketRow]:
+def _ticket_rows(cohort: QuerySet[Ticket], *, door: bool = True) -> list[TicketRow]:
     first_kind = (
         Message.objects.filter(ticket=OuterRef("pk")).order_by("created_at", "id").values("kind")
     )
-    rows = cohort.annotate(door=Subquery(first_kind[:1])).order_by("received_at", "id")
+    # The caller orders: the oldest open tickets are a slice, which cannot be reordered.
+    rows = cohort.annotate(door=Subquery(first_kind[:1]) if door else Value(""))
     fields = ("pk", "subject", "claimed_severity", "severity", "status", "close_reason")
     return [
         TicketRow(pk, subject, claimed, level, status, reason, at, door_of(door or ""), assignee)
@@ -241,6 +254,36 @@ def _documentation(cohort: QuerySet[Ticket]) -> dict[int, datetime | None]:
         else max((d for _, d in found if d is not None), default=None)
         for ticket, found in changes.items()
     }
+
+
+def _open_tickets(tickets: QuerySet[Ticket], filters: Filters, now: datetime) -> QuerySet[Ticket]:
+    tickets = filtered(tickets.filter(received_at__lte=now), filters, now)
+    if filters.level is not None:
+        tickets = tickets.filter(severity=filters.level)
+    return tickets.order_by()
+
+
+def _backlog(period: Period, filters: Filters, cal: Calendar, now: datetime) -> list[DayBacklog]:
+    """Every ticket that may have been open at some time in the period: open now, or closed or
+    resolved since its start; their events say when exactly (two queries)."""
+    start, end = period.bounds(cal.tz)
+    ended = Event.objects.filter(kind__in=_OPEN_ENDS, created_at__gte=start).values("ticket_id")
+    candidates = _open_tickets(
+        Ticket.objects.filter(received_at__lt=end).filter(
+            Q(status__in=OPEN_STATUSES) | Q(pk__in=ended)
+        ),
+        filters,
+        now,
+    )
+    rows = _ticket_rows(candidates, door=False)  # in no order: counted
+    events = _events(candidates, now)
+    spans = {t.pk: open_spans(t.received_at, events.get(t.pk, [])) for t in rows}
+    return backlog(rows, spans, period, cal, now)
+
+
+def _oldest(filters: Filters, now: datetime) -> list[TicketRow]:
+    found = _open_tickets(Ticket.objects.filter(status__in=OPEN_STATUSES), filters, now)
+    return _ticket_rows(found.order_by("received_at", "id")[:OLDEST], door=False)
 
 
 # -- a ticket's facts, as tickets/clocks.py reads them for the desk ---------------------------
@@ -426,8 +469,15 @@ def load(tickets: list[TicketRow], period: Period, cal: Calendar) -> list[DayLoa
     counted: Counter[tuple[date, int | None]] = Counter(
         (t.received_at.astimezone(cal.tz).date(), t.level) for t in tickets
     )
+    doors: Counter[tuple[date, str]] = Counter(
+        (t.received_at.astimezone(cal.tz).date(), t.door) for t in tickets
+    )
     return [
-        DayLoad(day, {level: counted[(day, level)] for level in (*LEVELS, None)})
+        DayLoad(
+            day,
+            {level: counted[(day, level)] for level in (*LEVELS, None)},
+            {door: doors[(day, door)] for door in DOORS},
+        )
         for day in period.days()
     ]
 

@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from deskside.reports.figures import LEVELS, Report
+from deskside.reports.load import LEVEL_KEYS
+from deskside.reports.rows import DOORS
 from deskside.tickets.models import CloseReason
 from deskside.tickets.models.ticket import format_ref
 
@@ -87,6 +89,24 @@ def agents(r: Report) -> Table:
     return header, rows
 
 
+def doors(r: Report) -> Table:
+    header = ("day", *DOORS, "total")
+    rows = [(d.day, *(d.by_door[door] for door in DOORS), d.total) for d in r.load]
+    return header, rows
+
+
+def backlog(r: Report) -> Table:
+    header = ("day", "at", *(f"level_{lv}" for lv in LEVELS), "no_level", "total")
+    rows = [(d.day, d.at, *(d.count(lv) for lv in LEVEL_KEYS), d.total) for d in r.backlog]
+    return header, rows
+
+
+def oldest(r: Report) -> Table:
+    header = ("ticket", "subject", "level", "status", "received_at")
+    rows = [(format_ref(t.pk), t.subject, t.level, t.status, t.received_at) for t in r.oldest]
+    return header, rows
+
+
 TABLES: dict[str, Callable[[Report], Table]] = {
     "clocks": clocks,
     "durations": durations,
@@ -96,4 +116,7 @@ TABLES: dict[str, Callable[[Report], Table]] = {
     "closes": closes,
     "load": load,
     "agents": agents,
+    "doors": doors,
+    "backlog": backlog,
+    "oldest": oldest,
 }

@@ -21,12 +21,13 @@ from deskside.accounts.roles import Role, has_role
 from deskside.core import csv
 from deskside.core.business_time import Calendar
 from deskside.reports import figures, tables
-from deskside.reports.chart import load_chart
+from deskside.reports.chart import backlog_chart, load_chart
 from deskside.reports.period import Kind, Period, custom, period_of
 from deskside.tickets import policy
 from deskside.tickets.models import CloseReason
 from deskside.tickets.models.ticket import format_ref
 
+DOOR_NAMES = {"mail": _("Mail"), "portal": _("Portal"), "desk": _("Desk (phone)"), "api": _("API")}
 LOW_SHARE = 0.9  # a clock kept less often than this is marked on the page
 
 
@@ -133,6 +134,11 @@ def report_page(request: HttpRequest) -> HttpResponse:
         "refusal_percent": tables.share(report.refusals.share),
         "chart": load_chart(report.load, f"Tickets received per day, {report.period.label()}"),
         "levels": figures.LEVELS,
+        "backlog_chart": backlog_chart(
+            report.backlog, f"Open tickets at the end of each day, {report.period.label()}"
+        ),
+        "door_rows": [(DOOR_NAMES[d], n) for d, n in report.doors.items()],
+        "oldest_rows": [(format_ref(t.pk), t) for t in report.oldest],
         "agent_rows": [(a, tables.share(a.share)) for a in report.agents],
     }
     return render(request, "reports/report.html", context)

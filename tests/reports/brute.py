@@ -9,7 +9,7 @@ Each ticket is read on its own, through the desk's per-ticket reader (tickets/cl
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from math import ceil
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -199,3 +199,28 @@ def refusals(tickets: list[Ticket]):
         if t.events.filter(kind=EventKind.REOPENED, data__was=reason).exists():
             back[why] += 1
     return new_mail, closed, back
+
+
+def door(t: Ticket) -> str:
+    first = t.messages.order_by("created_at", "id").first()
+    kind = first.kind if first else ""
+    return {"mail": "mail", "web": "portal"}.get(kind, "desk")
+
+
+def load_figures(tickets: list[Ticket], first: date, last: date, now: datetime, tz=BRUSSELS):
+    """Doors per day, the backlog at each day's end (now for today) and the oldest open."""
+    backlog: Counter[tuple[date, int | None]] = Counter()
+    day = first
+    while day <= last and datetime.combine(day, time(0), tzinfo=tz) <= now:
+        at = min(datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz), now)
+        for t in tickets:
+            if _in(at, opens_of(t)):
+                backlog[(day, t.severity)] += 1
+        day += timedelta(days=1)
+    still_open = [t for t in tickets if t.status in ("new", "open", "waiting_on_client")]
+    return {
+        "doors": Counter((t.received_at.astimezone(tz).date(), door(t)) for t in tickets),
+        "backlog": backlog,
+        "backlog_days": (day - first).days,
+        "oldest": [t.pk for t in sorted(still_open, key=lambda t: (t.received_at, t.pk))][:10],
+    }

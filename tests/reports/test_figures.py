@@ -104,7 +104,19 @@ def test_figures_equal_the_brute_force(people, scenario, plans, now_days):
     )
     expected = brute.figures(tickets, minutes_of(scenario), now)
     assert_same(report, expected)
+    assert_same_load(report, brute.load_figures(tickets, period.first, period.last, now))
     assert_agent_filter(people.second_agent, organisation, period, now, tickets)
+
+
+def assert_same_load(report: figures.Report, expected) -> None:
+    doors = Counter({(d.day, door): n for d in report.load for door, n in d.by_door.items() if n})
+    assert doors == expected["doors"]
+    backlog = Counter(
+        {(d.day, lv): len(ts) for d in report.backlog for lv, ts in d.by_level.items() if ts}
+    )
+    assert backlog == expected["backlog"]
+    assert len(report.backlog) == expected["backlog_days"]
+    assert [t.pk for t in report.oldest] == expected["oldest"]
 
 
 def assert_agent_filter(agent, organisation, period, now, tickets) -> None:

@@ -122,3 +122,16 @@ def test_per_agent_figures_and_the_agent_filter(
     assert "2 tickets received in the period" in page.content.decode()
     page = client.get(f"{NOVEMBER}&agent={people.second_agent.pk}").content.decode()
     assert "0 tickets received in the period" in page
+
+
+def test_doors_backlog_and_oldest_open(client, people, history):
+    client.force_login(people.lead)
+    week = "period=week&day=2026-11-23"
+    doors = client.get(f"/desk/reports/doors.csv?{week}").content.decode()
+    assert "\r\n2026-11-23,3,0,0,0,3\r\n" in doors  # three mails
+    backlog = client.get(f"/desk/reports/backlog.csv?{week}").content.decode()
+    # At the end of Monday: the level-1 and level-2 tickets are open, the duplicate is closed.
+    assert "\r\n2026-11-23,2026-11-24T00:00:00+01:00,1,1,0,0,0,2\r\n" in backlog
+    oldest = client.get(f"/desk/reports/oldest.csv?{week}").content.decode()
+    kept, late, dup = history
+    assert kept.ref in oldest and late.ref in oldest and dup.ref not in oldest
