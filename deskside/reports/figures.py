@@ -21,10 +21,12 @@ from deskside.core.business_time import Calendar
 from deskside.core.clocks import Targets
 from deskside.core.severity import Result, read_severity
 from deskside.docs.models import ChangeStatus, DocChange
+from deskside.onsite.models import Visit
 from deskside.reports.agents import AgentFigures, per_agent
 from deskside.reports.clocks import Facts, Judged, Outcome, Span, judge
 from deskside.reports.load import DayBacklog, backlog
 from deskside.reports.period import Period
+from deskside.reports.protocol import ChangeRow, Protocol, VisitRow, protocol
 from deskside.reports.rows import DOORS, EventRow, Reply, TicketRow, door_of
 from deskside.reports.rows import Filters as Filters  # re-exported: the views and tests use it
 from deskside.tickets.models import (
@@ -47,6 +49,8 @@ _KINDS = (
     EventKind.RESUMED,
     EventKind.WAITING,
     EventKind.MILESTONE,
+    EventKind.REMINDER,
+    EventKind.REFUSED,
 )
 _PAUSE_ENDS = (EventKind.RESUMED, EventKind.CLOSED, EventKind.REOPENED, EventKind.RESOLVED)
 _OPEN_ENDS = (EventKind.CLOSED, EventKind.RESOLVED)
@@ -136,6 +140,7 @@ class Report:
     agents: list[AgentFigures]
     backlog: list[DayBacklog]
     oldest: list[TicketRow]  # open now, the longest waiting first
+    protocol: Protocol
     levels: tuple[int, ...] = field(default=LEVELS)
 
     @property
@@ -152,7 +157,8 @@ def report(
     events = _events(cohort, now)
     replies = _replies(cohort, now)
     leveled = [t for t in tickets if filters.level is None or t.level == filters.level]
-    judged = _judged(leveled, events, replies, _documentation(cohort), targets, cal, now)
+    changes = _changes(cohort)
+    judged = _judged(leveled, events, replies, documentation_done(changes), targets, cal, now)
     subjects = {t.pk: t for t in tickets}
     return Report(
         period=period,
@@ -169,6 +175,7 @@ def report(
         agents=per_agent(leveled, replies, judged),
         backlog=_backlog(period, filters, cal, now),
         oldest=_oldest(filters, now),
+        protocol=protocol(leveled, events, _visits(cohort), changes),
     )
 
 
@@ -240,13 +247,20 @@ def _replies(cohort: QuerySet[Ticket], now: datetime) -> dict[int, list[Reply]]:
     return found
 
 
-def _documentation(cohort: QuerySet[Ticket]) -> dict[int, datetime | None]:
+def _changes(cohort: QuerySet[Ticket]) -> list[ChangeRow]:
+    rows = DocChange.objects.filter(ticket_id__in=cohort.values("pk")).order_by("ticket_id", "id")
+    return list(rows.values_list("ticket_id", "kind", "status", "done_at"))
+
+
+def _visits(cohort: QuerySet[Ticket]) -> list[VisitRow]:
+    rows = Visit.objects.filter(ticket_id__in=cohort.values("pk")).order_by("ticket_id", "id")
+    return list(rows.values_list("ticket_id", "status", "refusal", "time_spent"))
+
+
+def documentation_done(rows: list[ChangeRow]) -> dict[int, datetime | None]:
     """Per ticket with changes: when the last was done once all are done, else None."""
-    rows = DocChange.objects.filter(ticket_id__in=cohort.values("pk")).values_list(
-        "ticket_id", "status", "done_at"
-    )
     changes: dict[int, list[tuple[str, datetime | None]]] = defaultdict(list)
-    for ticket, status, done_at in rows:
+    for ticket, _kind, status, done_at in rows:
         changes[ticket].append((status, done_at))
     return {
         ticket: None

@@ -107,6 +107,49 @@ def oldest(r: Report) -> Table:
     return header, rows
 
 
+COOPERATION_NAMES = {
+    "reminders": "Reminders sent",
+    "refusals": "Proposed steps refused",
+    "client_unavailable": "Closed: client unavailable",
+    "client_refused": "Closed: client refused the steps",
+    "client_uncooperative": "Closed: client did not cooperate",
+}
+VISIT_NAMES = {
+    "requested": "Requested",
+    "refused": "Refused",
+    "refused_abroad": "Refused: outside Belgium",
+    "done": "Done",
+}
+DOCUMENTATION_NAMES = {
+    "changes_planned": "Changes planned",
+    "changes_done": "Changes done",
+    "no_change": "No change needed",
+}
+
+
+def cooperation(r: Report) -> Table:
+    found = r.protocol.cooperation
+    return ("outcome", "count", "tickets"), [
+        (key, found[key].count, len(found[key].tickets)) for key in COOPERATION_NAMES
+    ]
+
+
+def visits(r: Report) -> Table:
+    found = r.protocol.visits
+    rows: list[tuple[object, ...]] = [
+        (key, found[key].count, len(found[key].tickets)) for key in VISIT_NAMES
+    ]
+    rows.append(("time_spent_minutes", minutes(r.protocol.visit_time), None))
+    return ("visits", "count", "tickets"), rows
+
+
+def documentation(r: Report) -> Table:
+    found = r.protocol.documentation
+    return ("changes", "count", "tickets"), [
+        (key, found[key].count, len(found[key].tickets)) for key in DOCUMENTATION_NAMES
+    ]
+
+
 TABLES: dict[str, Callable[[Report], Table]] = {
     "clocks": clocks,
     "durations": durations,
@@ -119,4 +162,7 @@ TABLES: dict[str, Callable[[Report], Table]] = {
     "doors": doors,
     "backlog": backlog,
     "oldest": oldest,
+    "cooperation": cooperation,
+    "visits": visits,
+    "documentation": documentation,
 }

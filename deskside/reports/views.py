@@ -23,6 +23,7 @@ from deskside.core.business_time import Calendar
 from deskside.reports import figures, tables
 from deskside.reports.chart import backlog_chart, load_chart
 from deskside.reports.period import Kind, Period, custom, period_of
+from deskside.reports.protocol import Tally
 from deskside.tickets import policy
 from deskside.tickets.models import CloseReason
 from deskside.tickets.models.ticket import format_ref
@@ -139,6 +140,11 @@ def report_page(request: HttpRequest) -> HttpResponse:
         ),
         "door_rows": [(DOOR_NAMES[d], n) for d, n in report.doors.items()],
         "oldest_rows": [(format_ref(t.pk), t) for t in report.oldest],
+        "cooperation_rows": _tally_rows(report.protocol.cooperation, tables.COOPERATION_NAMES),
+        "visit_rows": _tally_rows(report.protocol.visits, tables.VISIT_NAMES),
+        "documentation_rows": _tally_rows(
+            report.protocol.documentation, tables.DOCUMENTATION_NAMES
+        ),
         "agent_rows": [(a, tables.share(a.share)) for a in report.agents],
     }
     return render(request, "reports/report.html", context)
@@ -221,3 +227,7 @@ def _close_rows(report: figures.Report) -> list[tuple[str, str, int]]:
 def _refusal_rows(report: figures.Report) -> list[tuple[str, int, int]]:
     r = report.refusals
     return [(tables.REFUSAL_NAMES[k], r.closed[k], r.came_back[k]) for k in tables.REFUSAL_NAMES]
+
+
+def _tally_rows(found: dict[str, Tally], names: dict[str, str]) -> list[tuple[str, str, Tally]]:
+    return [(key, names[key], found[key]) for key in names]

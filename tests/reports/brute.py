@@ -224,3 +224,33 @@ def load_figures(tickets: list[Ticket], first: date, last: date, now: datetime, 
         "backlog_days": (day - first).days,
         "oldest": [t.pk for t in sorted(still_open, key=lambda t: (t.received_at, t.pk))][:10],
     }
+
+
+def protocol_figures(tickets: list[Ticket]):
+    """{figure: (count, tickets)} of cooperation, visits and documentation, and the time spent."""
+    found: dict[str, list[int]] = {}
+
+    def add(key: str, pk: int) -> None:
+        found.setdefault(key, []).append(pk)
+
+    spent = timedelta(0)
+    for t in tickets:
+        for e in t.events.all():
+            if e.kind == EventKind.REMINDER:
+                add("reminders", t.pk)
+            elif e.kind == EventKind.REFUSED:
+                add("refusals", t.pk)
+        if t.status == Status.CLOSED and t.close_reason.startswith("client_"):
+            add(t.close_reason, t.pk)
+        for v in t.visits.all():
+            add("requested", t.pk)
+            if v.status == "refused":
+                add("refused", t.pk)
+                if v.refusal in ("not_belgium", "bad_country"):
+                    add("refused_abroad", t.pk)
+            elif v.status == "done":
+                add("done", t.pk)
+                spent += v.time_spent
+        for c in t.doc_changes.all():
+            add("no_change" if c.kind == "no_change" else f"changes_{c.status}", t.pk)
+    return {k: (len(v), frozenset(v)) for k, v in found.items()}, spent
