@@ -250,7 +250,7 @@ def protocol_figures(tickets: list[Ticket]):
                     add("refused_abroad", t.pk)
             elif v.status == "done":
                 add("done", t.pk)
-                spent += v.time_spent
+                spent += v.time_spent or timedelta(0)
         for c in t.doc_changes.all():
             add("no_change" if c.kind == "no_change" else f"changes_{c.status}", t.pk)
     return {k: (len(v), frozenset(v)) for k, v in found.items()}, spent
