@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from math import ceil
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
@@ -103,6 +103,7 @@ class Refusals:
     new_mail: int
     closed: dict[str, int]  # "no" | "invalid" | "ambiguous" → tickets
     came_back: dict[str, int]
+    behind: dict[str, frozenset[int]] = field(default_factory=dict)  # "closed:no", "back:no"...
 
     @property
     def total(self) -> int:
@@ -141,6 +142,9 @@ class Report:
     backlog: list[DayBacklog]
     oldest: list[TicketRow]  # open now, the longest waiting first
     protocol: Protocol
+    tickets: list[TicketRow]  # received in the period, at the level filtered
+    judged: list[Judged]  # every clock of them
+    tz: tzinfo  # the calendar's: a ticket's day of receipt
     levels: tuple[int, ...] = field(default=LEVELS)
 
     @property
@@ -176,6 +180,9 @@ def report(
         backlog=_backlog(period, filters, cal, now),
         oldest=_oldest(filters, now),
         protocol=protocol(leveled, events, _visits(cohort), changes),
+        tickets=leveled,
+        judged=judged,
+        tz=cal.tz,
     )
 
 
@@ -431,24 +438,27 @@ def breaches(judged: list[Judged], tickets: dict[int, TicketRow]) -> list[Breach
 def refusals(tickets: list[TicketRow], events: dict[int, list[EventRow]]) -> Refusals:
     """Closed at once for no, an invalid or an ambiguous level (the level filter does not
     apply: these tickets had none)."""
-    closed: Counter[str] = Counter()
-    came_back: Counter[str] = Counter()
-    new_mail = 0
+    behind: dict[str, set[int]] = defaultdict(set)
     for ticket in tickets:
         if ticket.door != "mail":
             continue
-        new_mail += 1
+        behind["new_mail"].add(ticket.pk)
         why = _refused_for(ticket, events.get(ticket.pk, []))
         if why is None:
             continue
-        closed[why] += 1
+        behind[f"closed:{why}"].add(ticket.pk)
         if any(
             k == EventKind.REOPENED and d.get("was") in WITHOUT_LEVEL
             for k, _, d in events.get(ticket.pk, [])
         ):
-            came_back[why] += 1
+            behind[f"back:{why}"].add(ticket.pk)
     kinds = ("no", "invalid", "ambiguous")
-    return Refusals(new_mail, {k: closed[k] for k in kinds}, {k: came_back[k] for k in kinds})
+    return Refusals(
+        len(behind["new_mail"]),
+        {k: len(behind[f"closed:{k}"]) for k in kinds},
+        {k: len(behind[f"back:{k}"]) for k in kinds},
+        {key: frozenset(pks) for key, pks in behind.items()},
+    )
 
 
 def _refused_for(ticket: TicketRow, events: list[EventRow]) -> str | None:

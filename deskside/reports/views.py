@@ -20,12 +20,12 @@ from deskside.accounts.names import display_name
 from deskside.accounts.roles import Role, has_role
 from deskside.core import csv
 from deskside.core.business_time import Calendar
-from deskside.reports import figures, tables
+from deskside.reports import behind, figures, tables
 from deskside.reports.chart import backlog_chart, load_chart
 from deskside.reports.period import Kind, Period, custom, period_of
 from deskside.reports.protocol import Tally
 from deskside.tickets import policy
-from deskside.tickets.models import CloseReason
+from deskside.tickets.models import CloseReason, Ticket
 from deskside.tickets.models.ticket import format_ref
 
 DOOR_NAMES = {"mail": _("Mail"), "portal": _("Portal"), "desk": _("Desk (phone)"), "api": _("API")}
@@ -138,7 +138,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
         "backlog_chart": backlog_chart(
             report.backlog, f"Open tickets at the end of each day, {report.period.label()}"
         ),
-        "door_rows": [(DOOR_NAMES[d], n) for d, n in report.doors.items()],
+        "door_rows": [(d, DOOR_NAMES[d], n) for d, n in report.doors.items()],
         "oldest_rows": [(format_ref(t.pk), t) for t in report.oldest],
         "cooperation_rows": _tally_rows(report.protocol.cooperation, tables.COOPERATION_NAMES),
         "visit_rows": _tally_rows(report.protocol.visits, tables.VISIT_NAMES),
@@ -168,6 +168,36 @@ def report_csv(request: HttpRequest, table: str) -> HttpResponse:
     name = f"deskside-{table}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+DRILL_LIMIT = 500  # tickets listed behind one figure
+
+
+@staff_required
+def tickets_behind(request: HttpRequest) -> HttpResponse:
+    """The tickets behind one figure of the report: the same period and filters, and the
+    figure's key (deskside/reports/behind.py)."""
+    _lead_only(request)
+    _form, report = _read(request, policy.calendar())
+    figure = request.GET.get("figure", "")
+    found = behind.tickets_behind(report, figure)
+    if found is None:
+        raise Http404(f"no figure {figure}")
+    rows = Ticket.objects.filter(pk__in=found).order_by("received_at", "id")[:DRILL_LIMIT]
+    query = request.GET.copy()
+    query.pop("figure", None)
+    context = {
+        "report": report,
+        "figure": figure,
+        "count": len(found),
+        "limit": DRILL_LIMIT,
+        "rows": [
+            {**row, "ref": format_ref(row["pk"])}
+            for row in rows.values("pk", "subject", "severity", "status", "received_at")
+        ],
+        "back_query": query.urlencode(),
+    }
+    return render(request, "reports/tickets.html", context)
 
 
 def _shifted(request: HttpRequest, period: Period, step: int) -> str:
@@ -224,9 +254,9 @@ def _close_rows(report: figures.Report) -> list[tuple[str, str, int]]:
     return [(reason, str(labels[reason]), n) for reason, n in report.closes]
 
 
-def _refusal_rows(report: figures.Report) -> list[tuple[str, int, int]]:
+def _refusal_rows(report: figures.Report) -> list[tuple[str, str, int, int]]:
     r = report.refusals
-    return [(tables.REFUSAL_NAMES[k], r.closed[k], r.came_back[k]) for k in tables.REFUSAL_NAMES]
+    return [(k, tables.REFUSAL_NAMES[k], r.closed[k], r.came_back[k]) for k in tables.REFUSAL_NAMES]
 
 
 def _tally_rows(found: dict[str, Tally], names: dict[str, str]) -> list[tuple[str, str, Tally]]:

@@ -121,6 +121,7 @@ def nearest_rank(values, fraction):
 def figures(tickets: list[Ticket], minutes, now, tz=BRUSSELS):
     """Everything the report shows, as plain dicts and sets."""
     outcomes: Counter[tuple[int, str, str]] = Counter()
+    behind: dict[tuple[int, str, str], set[int]] = {}
     breaches: set[tuple[int, str, datetime]] = set()
     elapsed: dict[tuple[int, str], list[float]] = {}
     for t in tickets:
@@ -128,12 +129,14 @@ def figures(tickets: list[Ticket], minutes, now, tz=BRUSSELS):
             continue
         for name, outcome, due, spent in clocks_of(t, minutes, now):
             outcomes[(t.severity, name, outcome)] += 1
+            behind.setdefault((t.severity, name, outcome), set()).add(t.pk)
             if outcome == "breached":
                 breaches.add((t.pk, name, due))
             if name in ("first_response", "goal") and spent is not None:
                 elapsed.setdefault((t.severity, name), []).append(spent)
     return {
         "outcomes": outcomes,
+        "behind": behind,
         "breaches": breaches,
         "durations": {
             k: (len(v), nearest_rank(v, 0.5), nearest_rank(v, 0.9)) for k, v in elapsed.items()

@@ -22,7 +22,9 @@ from deskside.docs import actions as docs
 from deskside.onsite import actions as onsite
 from deskside.onsite.models import VisitStatus
 from deskside.reports import figures
+from deskside.reports.behind import key, tickets_behind
 from deskside.reports.period import Kind, Period, custom
+from deskside.reports.rows import DOORS
 from deskside.tickets import actions, policy
 from deskside.tickets.actions import ActionError, Actor, NewMessage
 from deskside.tickets.models import CloseReason, Direction, MessageKind, Ticket
@@ -124,6 +126,7 @@ def test_figures_equal_the_brute_force(people, scenario, plans, now_days, addres
     assert_same(report, expected)
     assert_same_load(report, brute.load_figures(tickets, period.first, period.last, now))
     assert_same_protocol(report, brute.protocol_figures(tickets))
+    assert_same_behind(report, expected, tickets)
     assert_agent_filter(people.second_agent, organisation, period, now, tickets)
 
 
@@ -136,6 +139,20 @@ def assert_same_load(report: figures.Report, expected) -> None:
     assert backlog == expected["backlog"]
     assert len(report.backlog) == expected["backlog_days"]
     assert [t.pk for t in report.oldest] == expected["oldest"]
+
+
+def assert_same_behind(report: figures.Report, expected, tickets: list[Ticket]) -> None:
+    """The tickets a figure links to are the brute force's tickets behind it."""
+    for (level, clock, outcome), pks in expected["behind"].items():
+        assert tickets_behind(report, key("clock", level, clock, outcome)) == frozenset(pks)
+    for door in DOORS:
+        assert tickets_behind(report, key("door", door)) == frozenset(
+            t.pk for t in tickets if brute.door(t) == door
+        )
+    for reason in CloseReason.values:
+        assert tickets_behind(report, key("close", reason)) == frozenset(
+            t.pk for t in tickets if t.status == "closed" and t.close_reason == reason
+        )
 
 
 def assert_same_protocol(report: figures.Report, expected) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -135,3 +137,33 @@ def test_doors_backlog_and_oldest_open(client, people, history):
     oldest = client.get(f"/desk/reports/oldest.csv?{week}").content.decode()
     kept, late, dup = history
     assert kept.ref in oldest and late.ref in oldest and dup.ref not in oldest
+
+
+def test_every_figure_links_to_the_tickets_behind_it(
+    client, people, history, django_assert_max_num_queries
+):
+    client.force_login(people.lead)
+    html = client.get(NOVEMBER).content.decode()
+    assert "<section" not in html.split("<main")[0]  # the page's head holds no section
+    links = set(re.findall(r'href="(/desk/reports/tickets/\?[^"]+)"', html))
+    assert len(links) >= 10
+    for link in links:
+        with django_assert_max_num_queries(20):
+            page = client.get(unescape(link))
+        assert page.status_code == 200, link
+    _kept, late, dup = history
+    breached = (
+        "/desk/reports/tickets/?period=month&day=2026-11-01&figure=clock:1:first_response:breached"
+    )
+    listed = client.get(breached).content.decode()
+    assert f'href="/desk/ticket/{late.ref}/"' in listed and dup.ref not in listed
+    closes = client.get(f"{NOVEMBER.replace('/?', '/tickets/?')}&figure=close:duplicate")
+    assert dup.ref in closes.content.decode() and late.ref not in closes.content.decode()
+
+
+def test_a_figure_that_does_not_exist_is_not_found(client, people):
+    client.force_login(people.lead)
+    for figure in ("nothing", "clock:x", "backlog:2030-01-01", "agent:999"):
+        assert client.get(f"/desk/reports/tickets/?figure={figure}").status_code == 404
+    client.force_login(people.agent)
+    assert client.get("/desk/reports/tickets/?figure=received").status_code == 403
