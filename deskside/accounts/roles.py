@@ -61,6 +61,10 @@ _LEAD = [
     "accounts.change_organisation",
     "onsite.report_visit",
     "onsite.view_visitevent",
+    "reports.view_monthlymail",
+    "reports.add_monthlymail",
+    "reports.change_monthlymail",
+    "reports.delete_monthlymail",
 ]
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.AGENT: _AGENT,

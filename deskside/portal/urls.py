@@ -1,6 +1,6 @@
 from django.urls import path
 
-from deskside.portal.views import language, new, signin, tickets
+from deskside.portal.views import language, new, report, signin, tickets
 
 app_name = "portal"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("ticket/<str:ref>/worked/", tickets.steps_worked, name="steps_worked"),
     path("file/<str:token>/", tickets.attachment, name="attachment"),
     path("new/", new.new_ticket, name="new"),
+    path("report/", report.monthly_report, name="report"),
     path("signin/", signin.signin, name="signin"),
     path("signin/sent/", signin.link_sent, name="link_sent"),
     path("signin/password/", signin.password_signin, name="password_signin"),

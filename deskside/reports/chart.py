@@ -10,6 +10,7 @@ from html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from deskside.reports.figures import LEVELS, DayLoad
+from deskside.reports.load import LEVEL_KEYS, DayBacklog
 
 HEIGHT = 180
 TOP = 10
@@ -88,4 +89,49 @@ def _scale(peak: int, width: int) -> list[str]:
         f'<line class="axis" x1="{LEFT}" y1="{bottom}" x2="{width}" y2="{bottom}"/>',
         f'<text class="scale" x="{LEFT - 4}" y="{TOP + 4}" text-anchor="end">{peak}</text>',
         f'<text class="scale" x="{LEFT - 4}" y="{bottom}" text-anchor="end">0</text>',
+    ]
+
+
+def backlog_chart(days: list[DayBacklog], label: str) -> SafeString:
+    """A line per level (and one for tickets without a level) of the tickets open at each day's
+    end; each point has a <title> with its figure."""
+    peak = max((day.count(level) for day in days for level in LEVEL_KEYS), default=0) or 1
+    step = BAR + GAP
+    width = LEFT + max(len(days), 1) * step + GAP
+    parts = [
+        f'<svg class="load-chart backlog-chart" role="img" aria-label="{escape(label)}" '
+        f'viewBox="0 0 {width} {HEIGHT}" width="{width}" height="{HEIGHT}" '
+        'xmlns="http://www.w3.org/2000/svg">',
+        *_scale(peak, width),
+    ]
+    for level in LEVEL_KEYS:
+        points = [
+            (LEFT + GAP + i * step + BAR // 2, _y(d.count(level), peak)) for i, d in enumerate(days)
+        ]
+        if not any(d.count(level) for d in days):
+            continue
+        css = f"level-{level or 'none'}"
+        line = " ".join(f"{x},{y}" for x, y in points)
+        parts.append(f'<polyline class="{css}" points="{line}"/>')
+        name = f"level {level}" if level else "no level"
+        parts.extend(
+            f'<circle class="{css}" cx="{x}" cy="{y}" r="2"><title>'
+            f"{escape(f'{d.day.isoformat()}: {d.count(level)} open at {name}')}</title></circle>"
+            for (x, y), d in zip(points, days, strict=True)
+        )
+    parts.extend(_day_labels(days, step))
+    parts.append("</svg>")
+    return mark_safe("".join(parts))
+
+
+def _y(count: int, peak: int) -> int:
+    return HEIGHT - BOTTOM - round(count * (HEIGHT - TOP - BOTTOM) / peak)
+
+
+def _day_labels(days: list[DayBacklog], step: int) -> list[str]:
+    return [
+        f'<text class="day" x="{LEFT + GAP + i * step + BAR // 2}" y="{HEIGHT - 8}" '
+        f'text-anchor="middle">{d.day.day}</text>'
+        for i, d in enumerate(days)
+        if len(days) <= 31 or d.day.day == 1
     ]

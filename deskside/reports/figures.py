@@ -12,25 +12,29 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from math import ceil
-from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
 
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import Targets
 from deskside.core.severity import Result, read_severity
 from deskside.docs.models import ChangeStatus, DocChange
+from deskside.onsite.models import Visit
+from deskside.reports.agents import AgentFigures, per_agent
 from deskside.reports.clocks import Facts, Judged, Outcome, Span, judge
+from deskside.reports.load import DayBacklog, backlog
 from deskside.reports.period import Period
+from deskside.reports.protocol import ChangeRow, Protocol, VisitRow, protocol
+from deskside.reports.rows import DOORS, EventRow, Reply, TicketRow, door_of
+from deskside.reports.rows import Filters as Filters  # re-exported: the views and tests use it
 from deskside.tickets.models import (
     CloseReason,
     Direction,
     Event,
     EventKind,
     Message,
-    MessageKind,
     Status,
     Ticket,
 )
@@ -45,27 +49,13 @@ _KINDS = (
     EventKind.RESUMED,
     EventKind.WAITING,
     EventKind.MILESTONE,
+    EventKind.REMINDER,
+    EventKind.REFUSED,
 )
 _PAUSE_ENDS = (EventKind.RESUMED, EventKind.CLOSED, EventKind.REOPENED, EventKind.RESOLVED)
 _OPEN_ENDS = (EventKind.CLOSED, EventKind.RESOLVED)
-
-
-@dataclass(frozen=True)
-class Filters:
-    level: int | None = None
-    organisation: int | None = None
-
-
-@dataclass(frozen=True)
-class TicketRow:
-    pk: int
-    subject: str
-    claimed: int | None
-    level: int | None
-    status: str
-    close_reason: str
-    received_at: datetime
-    door: str  # the first message's kind: "mail", "web", ...
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING_ON_CLIENT)
+OLDEST = 10  # open tickets listed, the longest waiting first
 
 
 @dataclass(frozen=True)
@@ -113,6 +103,7 @@ class Refusals:
     new_mail: int
     closed: dict[str, int]  # "no" | "invalid" | "ambiguous" → tickets
     came_back: dict[str, int]
+    behind: dict[str, frozenset[int]] = field(default_factory=dict)  # "closed:no", "back:no"...
 
     @property
     def total(self) -> int:
@@ -127,6 +118,7 @@ class Refusals:
 class DayLoad:
     day: date
     by_level: dict[int | None, int]  # None: no level
+    by_door: dict[str, int] = field(default_factory=dict)  # rows.DOORS
 
     @property
     def total(self) -> int:
@@ -146,20 +138,31 @@ class Report:
     matrix: dict[tuple[int, int], int]  # (claimed, assessed) → tickets
     closes: list[tuple[str, int]]
     load: list[DayLoad]
+    agents: list[AgentFigures]
+    backlog: list[DayBacklog]
+    oldest: list[TicketRow]  # open now, the longest waiting first
+    protocol: Protocol
+    tickets: list[TicketRow]  # received in the period, at the level filtered
+    judged: list[Judged]  # every clock of them
+    tz: tzinfo  # the calendar's: a ticket's day of receipt
     levels: tuple[int, ...] = field(default=LEVELS)
+
+    @property
+    def doors(self) -> dict[str, int]:
+        return {door: sum(d.by_door[door] for d in self.load) for door in DOORS}
 
 
 def report(
     period: Period, filters: Filters, now: datetime, cal: Calendar, targets: dict[int, Targets]
 ) -> Report:
     """Every figure of the lead's report for `period`."""
-    cohort = _cohort(period, filters, cal)
-    tickets = _ticket_rows(cohort)
+    cohort = _cohort(period, filters, cal, now)
+    tickets = _ticket_rows(cohort.order_by("received_at", "id"))
     events = _events(cohort, now)
+    replies = _replies(cohort, now)
     leveled = [t for t in tickets if filters.level is None or t.level == filters.level]
-    judged = _judged(
-        leveled, events, _replies(cohort, now), _documentation(cohort), targets, cal, now
-    )
+    changes = _changes(cohort)
+    judged = _judged(leveled, events, replies, documentation_done(changes), targets, cal, now)
     subjects = {t.pk: t for t in tickets}
     return Report(
         period=period,
@@ -173,35 +176,55 @@ def report(
         matrix=matrix(leveled),
         closes=closes(leveled),
         load=load(leveled, period, cal),
+        agents=per_agent(leveled, replies, judged),
+        backlog=_backlog(period, filters, cal, now),
+        oldest=_oldest(filters, now),
+        protocol=protocol(leveled, events, _visits(cohort), changes),
+        tickets=leveled,
+        judged=judged,
+        tz=cal.tz,
     )
 
 
 # -- reads -----------------------------------------------------------------------------------
 
 
-def _cohort(period: Period, filters: Filters, cal: Calendar) -> QuerySet[Ticket]:
+def _cohort(period: Period, filters: Filters, cal: Calendar, now: datetime) -> QuerySet[Ticket]:
     start, end = period.bounds(cal.tz)
     cohort = Ticket.objects.filter(received_at__gte=start, received_at__lt=end)
+    return filtered(cohort, filters, now).order_by()
+
+
+def filtered(tickets: QuerySet[Ticket], filters: Filters, now: datetime) -> QuerySet[Ticket]:
+    """The organisation and agent filters (the level filter is applied in Python: the refusals
+    are about tickets without a level)."""
     if filters.organisation is not None:
-        cohort = cohort.filter(organisation_id=filters.organisation)
-    return cohort.order_by()
+        tickets = tickets.filter(organisation_id=filters.organisation)
+    if filters.agent is not None:
+        replied = _public_replies(now).filter(author_id=filters.agent).values("ticket_id")
+        tickets = tickets.filter(Q(assignee_id=filters.agent) | Q(pk__in=replied))
+    return tickets
 
 
-def _ticket_rows(cohort: QuerySet[Ticket]) -> list[TicketRow]:
+def _public_replies(now: datetime) -> QuerySet[Message]:
+    return Message.objects.filter(
+        direction=Direction.OUTBOUND, kind__in=PUBLIC_REPLY_KINDS, created_at__lte=now
+    )
+
+
+def _ticket_rows(cohort: QuerySet[Ticket], *, door: bool = True) -> list[TicketRow]:
     first_kind = (
         Message.objects.filter(ticket=OuterRef("pk")).order_by("created_at", "id").values("kind")
     )
-    rows = cohort.annotate(door=Subquery(first_kind[:1])).order_by("received_at", "id")
+    # The caller orders: the oldest open tickets are a slice, which cannot be reordered.
+    rows = cohort.annotate(door=Subquery(first_kind[:1]) if door else Value(""))
     fields = ("pk", "subject", "claimed_severity", "severity", "status", "close_reason")
     return [
-        TicketRow(pk, subject, claimed, level, status, reason, received, door or "")
-        for pk, subject, claimed, level, status, reason, received, door in rows.values_list(
-            *fields, "received_at", "door"
+        TicketRow(pk, subject, claimed, level, status, reason, at, door_of(door or ""), assignee)
+        for pk, subject, claimed, level, status, reason, at, door, assignee in rows.values_list(
+            *fields, "received_at", "door", "assignee_id"
         )
     ]
-
-
-EventRow = tuple[str, datetime, dict[str, Any]]
 
 
 def _events(cohort: QuerySet[Ticket], now: datetime) -> dict[int, list[EventRow]]:
@@ -218,30 +241,33 @@ def _events(cohort: QuerySet[Ticket], now: datetime) -> dict[int, list[EventRow]
     return found
 
 
-def _replies(cohort: QuerySet[Ticket], now: datetime) -> dict[int, list[datetime]]:
+def _replies(cohort: QuerySet[Ticket], now: datetime) -> dict[int, list[Reply]]:
     rows = (
-        Message.objects.filter(
-            ticket_id__in=cohort.values("pk"),
-            direction=Direction.OUTBOUND,
-            kind__in=PUBLIC_REPLY_KINDS,
-            created_at__lte=now,
-        )
+        _public_replies(now)
+        .filter(ticket_id__in=cohort.values("pk"))
         .order_by("ticket_id", "created_at", "id")
-        .values_list("ticket_id", "created_at")
+        .values_list("ticket_id", "created_at", "author_id")
     )
-    found: dict[int, list[datetime]] = defaultdict(list)
-    for ticket, at in rows:
-        found[ticket].append(at)
+    found: dict[int, list[Reply]] = defaultdict(list)
+    for ticket, at, author in rows:
+        found[ticket].append((at, author))
     return found
 
 
-def _documentation(cohort: QuerySet[Ticket]) -> dict[int, datetime | None]:
+def _changes(cohort: QuerySet[Ticket]) -> list[ChangeRow]:
+    rows = DocChange.objects.filter(ticket_id__in=cohort.values("pk")).order_by("ticket_id", "id")
+    return list(rows.values_list("ticket_id", "kind", "status", "done_at"))
+
+
+def _visits(cohort: QuerySet[Ticket]) -> list[VisitRow]:
+    rows = Visit.objects.filter(ticket_id__in=cohort.values("pk")).order_by("ticket_id", "id")
+    return list(rows.values_list("ticket_id", "status", "refusal", "time_spent"))
+
+
+def documentation_done(rows: list[ChangeRow]) -> dict[int, datetime | None]:
     """Per ticket with changes: when the last was done once all are done, else None."""
-    rows = DocChange.objects.filter(ticket_id__in=cohort.values("pk")).values_list(
-        "ticket_id", "status", "done_at"
-    )
     changes: dict[int, list[tuple[str, datetime | None]]] = defaultdict(list)
-    for ticket, status, done_at in rows:
+    for ticket, _kind, status, done_at in rows:
         changes[ticket].append((status, done_at))
     return {
         ticket: None
@@ -251,13 +277,43 @@ def _documentation(cohort: QuerySet[Ticket]) -> dict[int, datetime | None]:
     }
 
 
+def _open_tickets(tickets: QuerySet[Ticket], filters: Filters, now: datetime) -> QuerySet[Ticket]:
+    tickets = filtered(tickets.filter(received_at__lte=now), filters, now)
+    if filters.level is not None:
+        tickets = tickets.filter(severity=filters.level)
+    return tickets.order_by()
+
+
+def _backlog(period: Period, filters: Filters, cal: Calendar, now: datetime) -> list[DayBacklog]:
+    """Every ticket that may have been open at some time in the period: open now, or closed or
+    resolved since its start; their events say when exactly (two queries)."""
+    start, end = period.bounds(cal.tz)
+    ended = Event.objects.filter(kind__in=_OPEN_ENDS, created_at__gte=start).values("ticket_id")
+    candidates = _open_tickets(
+        Ticket.objects.filter(received_at__lt=end).filter(
+            Q(status__in=OPEN_STATUSES) | Q(pk__in=ended)
+        ),
+        filters,
+        now,
+    )
+    rows = _ticket_rows(candidates, door=False)  # in no order: counted
+    events = _events(candidates, now)
+    spans = {t.pk: open_spans(t.received_at, events.get(t.pk, [])) for t in rows}
+    return backlog(rows, spans, period, cal, now)
+
+
+def _oldest(filters: Filters, now: datetime) -> list[TicketRow]:
+    found = _open_tickets(Ticket.objects.filter(status__in=OPEN_STATUSES), filters, now)
+    return _ticket_rows(found.order_by("received_at", "id")[:OLDEST], door=False)
+
+
 # -- a ticket's facts, as tickets/clocks.py reads them for the desk ---------------------------
 
 
 def facts_of(
     ticket: TicketRow,
     events: list[EventRow],
-    replies: list[datetime],
+    replies: list[Reply],
     documentation: dict[int, datetime | None],
 ) -> Facts:
     assert ticket.level is not None
@@ -265,7 +321,7 @@ def facts_of(
         ticket=ticket.pk,
         level=ticket.level,
         start=clock_start(ticket.received_at, events),
-        replies=tuple(replies),
+        replies=tuple(at for at, _author in replies),
         milestones=tuple(
             (at, str(data.get("milestone")))
             for kind, at, data in events
@@ -318,7 +374,7 @@ def open_spans(received_at: datetime, events: list[EventRow]) -> tuple[Span, ...
 def _judged(
     tickets: Iterable[TicketRow],
     events: dict[int, list[EventRow]],
-    replies: dict[int, list[datetime]],
+    replies: dict[int, list[Reply]],
     documentation: dict[int, datetime | None],
     targets: dict[int, Targets],
     cal: Calendar,
@@ -382,24 +438,27 @@ def breaches(judged: list[Judged], tickets: dict[int, TicketRow]) -> list[Breach
 def refusals(tickets: list[TicketRow], events: dict[int, list[EventRow]]) -> Refusals:
     """Closed at once for no, an invalid or an ambiguous level (the level filter does not
     apply: these tickets had none)."""
-    closed: Counter[str] = Counter()
-    came_back: Counter[str] = Counter()
-    new_mail = 0
+    behind: dict[str, set[int]] = defaultdict(set)
     for ticket in tickets:
-        if ticket.door != MessageKind.MAIL:
+        if ticket.door != "mail":
             continue
-        new_mail += 1
+        behind["new_mail"].add(ticket.pk)
         why = _refused_for(ticket, events.get(ticket.pk, []))
         if why is None:
             continue
-        closed[why] += 1
+        behind[f"closed:{why}"].add(ticket.pk)
         if any(
             k == EventKind.REOPENED and d.get("was") in WITHOUT_LEVEL
             for k, _, d in events.get(ticket.pk, [])
         ):
-            came_back[why] += 1
+            behind[f"back:{why}"].add(ticket.pk)
     kinds = ("no", "invalid", "ambiguous")
-    return Refusals(new_mail, {k: closed[k] for k in kinds}, {k: came_back[k] for k in kinds})
+    return Refusals(
+        len(behind["new_mail"]),
+        {k: len(behind[f"closed:{k}"]) for k in kinds},
+        {k: len(behind[f"back:{k}"]) for k in kinds},
+        {key: frozenset(pks) for key, pks in behind.items()},
+    )
 
 
 def _refused_for(ticket: TicketRow, events: list[EventRow]) -> str | None:
@@ -434,8 +493,15 @@ def load(tickets: list[TicketRow], period: Period, cal: Calendar) -> list[DayLoa
     counted: Counter[tuple[date, int | None]] = Counter(
         (t.received_at.astimezone(cal.tz).date(), t.level) for t in tickets
     )
+    doors: Counter[tuple[date, str]] = Counter(
+        (t.received_at.astimezone(cal.tz).date(), t.door) for t in tickets
+    )
     return [
-        DayLoad(day, {level: counted[(day, level)] for level in (*LEVELS, None)})
+        DayLoad(
+            day,
+            {level: counted[(day, level)] for level in (*LEVELS, None)},
+            {door: doors[(day, door)] for door in DOORS},
+        )
         for day in period.days()
     ]
 

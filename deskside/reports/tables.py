@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from deskside.reports.figures import LEVELS, Report
+from deskside.reports.load import LEVEL_KEYS
+from deskside.reports.rows import DOORS
 from deskside.tickets.models import CloseReason
 from deskside.tickets.models.ticket import format_ref
 
@@ -79,6 +81,75 @@ def load(r: Report) -> Table:
     return header, rows
 
 
+def agents(r: Report) -> Table:
+    header = ("agent", "tickets_handled", "public_replies", "met", "breached", "met_percent")
+    rows = [
+        (a.name, len(a.handled), a.replies, a.met, a.breached, share(a.share)) for a in r.agents
+    ]
+    return header, rows
+
+
+def doors(r: Report) -> Table:
+    header = ("day", *DOORS, "total")
+    rows = [(d.day, *(d.by_door[door] for door in DOORS), d.total) for d in r.load]
+    return header, rows
+
+
+def backlog(r: Report) -> Table:
+    header = ("day", "at", *(f"level_{lv}" for lv in LEVELS), "no_level", "total")
+    rows = [(d.day, d.at, *(d.count(lv) for lv in LEVEL_KEYS), d.total) for d in r.backlog]
+    return header, rows
+
+
+def oldest(r: Report) -> Table:
+    header = ("ticket", "subject", "level", "status", "received_at")
+    rows = [(format_ref(t.pk), t.subject, t.level, t.status, t.received_at) for t in r.oldest]
+    return header, rows
+
+
+COOPERATION_NAMES = {
+    "reminders": "Reminders sent",
+    "refusals": "Proposed steps refused",
+    "client_unavailable": "Closed: client unavailable",
+    "client_refused": "Closed: client refused the steps",
+    "client_uncooperative": "Closed: client did not cooperate",
+}
+VISIT_NAMES = {
+    "requested": "Requested",
+    "refused": "Refused",
+    "refused_abroad": "Refused: outside Belgium",
+    "done": "Done",
+}
+DOCUMENTATION_NAMES = {
+    "changes_planned": "Changes planned",
+    "changes_done": "Changes done",
+    "no_change": "No change needed",
+}
+
+
+def cooperation(r: Report) -> Table:
+    found = r.protocol.cooperation
+    return ("outcome", "count", "tickets"), [
+        (key, found[key].count, len(found[key].tickets)) for key in COOPERATION_NAMES
+    ]
+
+
+def visits(r: Report) -> Table:
+    found = r.protocol.visits
+    rows: list[tuple[object, ...]] = [
+        (key, found[key].count, len(found[key].tickets)) for key in VISIT_NAMES
+    ]
+    rows.append(("time_spent_minutes", minutes(r.protocol.visit_time), None))
+    return ("visits", "count", "tickets"), rows
+
+
+def documentation(r: Report) -> Table:
+    found = r.protocol.documentation
+    return ("changes", "count", "tickets"), [
+        (key, found[key].count, len(found[key].tickets)) for key in DOCUMENTATION_NAMES
+    ]
+
+
 TABLES: dict[str, Callable[[Report], Table]] = {
     "clocks": clocks,
     "durations": durations,
@@ -87,4 +158,11 @@ TABLES: dict[str, Callable[[Report], Table]] = {
     "matrix": matrix,
     "closes": closes,
     "load": load,
+    "agents": agents,
+    "doors": doors,
+    "backlog": backlog,
+    "oldest": oldest,
+    "cooperation": cooperation,
+    "visits": visits,
+    "documentation": documentation,
 }

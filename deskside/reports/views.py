@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -15,16 +16,19 @@ from django.utils.translation import gettext_lazy as _
 
 from deskside.accounts.access import staff_required
 from deskside.accounts.models import Organisation
+from deskside.accounts.names import display_name
 from deskside.accounts.roles import Role, has_role
 from deskside.core import csv
 from deskside.core.business_time import Calendar
-from deskside.reports import figures, tables
-from deskside.reports.chart import load_chart
+from deskside.reports import behind, figures, tables
+from deskside.reports.chart import backlog_chart, load_chart
 from deskside.reports.period import Kind, Period, custom, period_of
+from deskside.reports.protocol import Tally
 from deskside.tickets import policy
-from deskside.tickets.models import CloseReason
+from deskside.tickets.models import CloseReason, Ticket
 from deskside.tickets.models.ticket import format_ref
 
+DOOR_NAMES = {"mail": _("Mail"), "portal": _("Portal"), "desk": _("Desk (phone)"), "api": _("API")}
 LOW_SHARE = 0.9  # a clock kept less often than this is marked on the page
 
 
@@ -59,12 +63,19 @@ class ReportForm(forms.Form):
     organisation = forms.TypedChoiceField(
         label=_("Organisation"), required=False, coerce=int, empty_value=None
     )
+    agent = forms.TypedChoiceField(label=_("Agent"), required=False, coerce=int, empty_value=None)
 
-    def __init__(self, data: Any, organisations: list[tuple[int, str]]) -> None:
+    def __init__(
+        self, data: Any, organisations: list[tuple[int, str]], agents: list[tuple[int, str]]
+    ) -> None:
         super().__init__(data)
-        field = self.fields["organisation"]
-        assert isinstance(field, forms.TypedChoiceField)
-        field.choices = [("", _("All organisations")), *organisations]
+        for name, everyone, choices in (
+            ("organisation", _("All organisations"), organisations),
+            ("agent", _("All agents"), agents),
+        ):
+            field = self.fields[name]
+            assert isinstance(field, forms.TypedChoiceField)
+            field.choices = [("", everyone), *choices]
 
     def chosen(self, today: date) -> tuple[Period, figures.Filters]:
         """The period and filters asked for; a value that does not read falls back to the
@@ -75,7 +86,9 @@ class ReportForm(forms.Form):
             period = custom(data.get("first") or today, data.get("last") or today)
         else:
             period = period_of(kind, data.get("day") or today)
-        return period, figures.Filters(data.get("level"), data.get("organisation"))
+        return period, figures.Filters(
+            data.get("level"), data.get("organisation"), data.get("agent")
+        )
 
 
 def _lead_only(request: HttpRequest) -> None:
@@ -85,9 +98,17 @@ def _lead_only(request: HttpRequest) -> None:
         raise PermissionDenied("the reports are for support leads")
 
 
+def _agents() -> list[tuple[int, str]]:
+    """Whoever can handle a ticket at the desk, for the agent filter."""
+    staff = User.objects.filter(
+        groups__name__in=(Role.AGENT, Role.LEAD, Role.ADMIN), is_active=True
+    ).distinct()
+    return sorted(((u.pk, display_name(u)) for u in staff), key=lambda a: a[1].casefold())
+
+
 def _read(request: HttpRequest, cal: Calendar) -> tuple[ReportForm, figures.Report]:
     organisations = list(Organisation.objects.order_by("name").values_list("pk", "name"))
-    form = ReportForm(request.GET, organisations)
+    form = ReportForm(request.GET, organisations, _agents())
     now = timezone.now()
     period, filters = form.chosen(now.astimezone(cal.tz).date())
     return form, figures.report(period, filters, now, cal, policy.targets())
@@ -114,6 +135,17 @@ def report_page(request: HttpRequest) -> HttpResponse:
         "refusal_percent": tables.share(report.refusals.share),
         "chart": load_chart(report.load, f"Tickets received per day, {report.period.label()}"),
         "levels": figures.LEVELS,
+        "backlog_chart": backlog_chart(
+            report.backlog, f"Open tickets at the end of each day, {report.period.label()}"
+        ),
+        "door_rows": [(d, DOOR_NAMES[d], n) for d, n in report.doors.items()],
+        "oldest_rows": [(format_ref(t.pk), t) for t in report.oldest],
+        "cooperation_rows": _tally_rows(report.protocol.cooperation, tables.COOPERATION_NAMES),
+        "visit_rows": _tally_rows(report.protocol.visits, tables.VISIT_NAMES),
+        "documentation_rows": _tally_rows(
+            report.protocol.documentation, tables.DOCUMENTATION_NAMES
+        ),
+        "agent_rows": [(a, tables.share(a.share)) for a in report.agents],
     }
     return render(request, "reports/report.html", context)
 
@@ -136,6 +168,36 @@ def report_csv(request: HttpRequest, table: str) -> HttpResponse:
     name = f"deskside-{table}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+DRILL_LIMIT = 500  # tickets listed behind one figure
+
+
+@staff_required
+def tickets_behind(request: HttpRequest) -> HttpResponse:
+    """The tickets behind one figure of the report: the same period and filters, and the
+    figure's key (deskside/reports/behind.py)."""
+    _lead_only(request)
+    _form, report = _read(request, policy.calendar())
+    figure = request.GET.get("figure", "")
+    found = behind.tickets_behind(report, figure)
+    if found is None:
+        raise Http404(f"no figure {figure}")
+    rows = Ticket.objects.filter(pk__in=found).order_by("received_at", "id")[:DRILL_LIMIT]
+    query = request.GET.copy()
+    query.pop("figure", None)
+    context = {
+        "report": report,
+        "figure": figure,
+        "count": len(found),
+        "limit": DRILL_LIMIT,
+        "rows": [
+            {**row, "ref": format_ref(row["pk"])}
+            for row in rows.values("pk", "subject", "severity", "status", "received_at")
+        ],
+        "back_query": query.urlencode(),
+    }
+    return render(request, "reports/tickets.html", context)
 
 
 def _shifted(request: HttpRequest, period: Period, step: int) -> str:
@@ -192,6 +254,10 @@ def _close_rows(report: figures.Report) -> list[tuple[str, str, int]]:
     return [(reason, str(labels[reason]), n) for reason, n in report.closes]
 
 
-def _refusal_rows(report: figures.Report) -> list[tuple[str, int, int]]:
+def _refusal_rows(report: figures.Report) -> list[tuple[str, str, int, int]]:
     r = report.refusals
-    return [(tables.REFUSAL_NAMES[k], r.closed[k], r.came_back[k]) for k in tables.REFUSAL_NAMES]
+    return [(k, tables.REFUSAL_NAMES[k], r.closed[k], r.came_back[k]) for k in tables.REFUSAL_NAMES]
+
+
+def _tally_rows(found: dict[str, Tally], names: dict[str, str]) -> list[tuple[str, str, Tally]]:
+    return [(key, names[key], found[key]) for key in names]

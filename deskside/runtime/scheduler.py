@@ -44,6 +44,8 @@ JOBS = (
     Job("deskside.mail.tasks.finish_stored_mail", 30.0),
     Job("deskside.runtime.tasks.prune_task_results", 3600.0),
     Job("deskside.runtime.tasks.tally_counts", 30.0),  # the counters of /metrics
+    # The monthly report by mail: due on the first business day of a month, sent once.
+    Job("deskside.reports.tasks.send_monthly_reports", 3600.0),
 )
 # Every job finishes in seconds (deliver: 100 mails at most, each within the SMTP timeout); a
 # run RUNNING for this long has no worker left.

@@ -27,6 +27,11 @@ PAGES = {
         "fr": "Choisissez le niveau",
         "de": "Wählen Sie die Stufe",
     },
+    "/portal/report/": {
+        "nl": "Wat we beloofden",
+        "fr": "Ce que nous avons promis",
+        "de": "Was wir versprochen",
+    },
     "TICKET": {"nl": "Alle tickets", "fr": "Tous les tickets", "de": "Alle Tickets"},
     "/portal/password/": {
         "nl": "Kies een wachtwoord",

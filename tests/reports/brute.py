@@ -9,8 +9,9 @@ Each ticket is read on its own, through the desk's per-ticket reader (tickets/cl
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from math import ceil
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -18,7 +19,15 @@ import holidays
 from deskside.core.severity import Result, read_severity
 from deskside.docs.models import DocChange
 from deskside.tickets import clocks, policy
-from deskside.tickets.models import CloseReason, EventKind, Status, Ticket
+from deskside.tickets.models import (
+    CloseReason,
+    Direction,
+    EventKind,
+    Message,
+    Status,
+    Ticket,
+)
+from deskside.tickets.models.choices import PUBLIC_REPLY_KINDS
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 MINUTE = timedelta(minutes=1)
@@ -112,6 +121,7 @@ def nearest_rank(values, fraction):
 def figures(tickets: list[Ticket], minutes, now, tz=BRUSSELS):
     """Everything the report shows, as plain dicts and sets."""
     outcomes: Counter[tuple[int, str, str]] = Counter()
+    behind: dict[tuple[int, str, str], set[int]] = {}
     breaches: set[tuple[int, str, datetime]] = set()
     elapsed: dict[tuple[int, str], list[float]] = {}
     for t in tickets:
@@ -119,12 +129,14 @@ def figures(tickets: list[Ticket], minutes, now, tz=BRUSSELS):
             continue
         for name, outcome, due, spent in clocks_of(t, minutes, now):
             outcomes[(t.severity, name, outcome)] += 1
+            behind.setdefault((t.severity, name, outcome), set()).add(t.pk)
             if outcome == "breached":
                 breaches.add((t.pk, name, due))
             if name in ("first_response", "goal") and spent is not None:
                 elapsed.setdefault((t.severity, name), []).append(spent)
     return {
         "outcomes": outcomes,
+        "behind": behind,
         "breaches": breaches,
         "durations": {
             k: (len(v), nearest_rank(v, 0.5), nearest_rank(v, 0.9)) for k, v in elapsed.items()
@@ -135,7 +147,39 @@ def figures(tickets: list[Ticket], minutes, now, tz=BRUSSELS):
         ),
         "closes": Counter(t.close_reason for t in tickets if t.status == Status.CLOSED),
         "refusals": refusals(tickets),
+        "agents": agents(tickets, minutes, now),
     }
+
+
+def handled_by(t: Ticket) -> set[int]:
+    """The agents who handled a ticket: its assignee now, and whoever replied publicly."""
+    who = {t.assignee_id} if t.assignee_id else set()
+    return who | {m.author_id for m in public_replies(t) if m.author_id}
+
+
+def public_replies(t: Ticket) -> list[Message]:
+    return [
+        m
+        for m in t.messages.all()
+        if m.direction == Direction.OUTBOUND and m.kind in PUBLIC_REPLY_KINDS
+    ]
+
+
+def agents(tickets: list[Ticket], minutes, now):
+    """{agent: (tickets handled, public replies, met, breached)}."""
+    found: dict[int, list[Any]] = {}
+    for t in tickets:
+        for agent in handled_by(t):
+            found.setdefault(agent, [set(), 0, 0, 0])[0].add(t.pk)
+        for m in public_replies(t):
+            if m.author_id:
+                found[m.author_id][1] += 1
+        if t.severity is None or t.assignee_id is None:
+            continue
+        for _name, outcome, _due, _spent in clocks_of(t, minutes, now):
+            if outcome in ("met", "breached"):
+                found[t.assignee_id][2 if outcome == "met" else 3] += 1
+    return {a: (frozenset(v[0]), v[1], v[2], v[3]) for a, v in found.items()}
 
 
 def refusals(tickets: list[Ticket]):
@@ -158,3 +202,58 @@ def refusals(tickets: list[Ticket]):
         if t.events.filter(kind=EventKind.REOPENED, data__was=reason).exists():
             back[why] += 1
     return new_mail, closed, back
+
+
+def door(t: Ticket) -> str:
+    first = t.messages.order_by("created_at", "id").first()
+    kind = first.kind if first else ""
+    return {"mail": "mail", "web": "portal"}.get(kind, "desk")
+
+
+def load_figures(tickets: list[Ticket], first: date, last: date, now: datetime, tz=BRUSSELS):
+    """Doors per day, the backlog at each day's end (now for today) and the oldest open."""
+    backlog: Counter[tuple[date, int | None]] = Counter()
+    day = first
+    while day <= last and datetime.combine(day, time(0), tzinfo=tz) <= now:
+        at = min(datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz), now)
+        for t in tickets:
+            if _in(at, opens_of(t)):
+                backlog[(day, t.severity)] += 1
+        day += timedelta(days=1)
+    still_open = [t for t in tickets if t.status in ("new", "open", "waiting_on_client")]
+    return {
+        "doors": Counter((t.received_at.astimezone(tz).date(), door(t)) for t in tickets),
+        "backlog": backlog,
+        "backlog_days": (day - first).days,
+        "oldest": [t.pk for t in sorted(still_open, key=lambda t: (t.received_at, t.pk))][:10],
+    }
+
+
+def protocol_figures(tickets: list[Ticket]):
+    """{figure: (count, tickets)} of cooperation, visits and documentation, and the time spent."""
+    found: dict[str, list[int]] = {}
+
+    def add(key: str, pk: int) -> None:
+        found.setdefault(key, []).append(pk)
+
+    spent = timedelta(0)
+    for t in tickets:
+        for e in t.events.all():
+            if e.kind == EventKind.REMINDER:
+                add("reminders", t.pk)
+            elif e.kind == EventKind.REFUSED:
+                add("refusals", t.pk)
+        if t.status == Status.CLOSED and t.close_reason.startswith("client_"):
+            add(t.close_reason, t.pk)
+        for v in t.visits.all():
+            add("requested", t.pk)
+            if v.status == "refused":
+                add("refused", t.pk)
+                if v.refusal in ("not_belgium", "bad_country"):
+                    add("refused_abroad", t.pk)
+            elif v.status == "done":
+                add("done", t.pk)
+                spent += v.time_spent or timedelta(0)
+        for c in t.doc_changes.all():
+            add("no_change" if c.kind == "no_change" else f"changes_{c.status}", t.pk)
+    return {k: (len(v), frozenset(v)) for k, v in found.items()}, spent

@@ -17,9 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deskside.accounts.models import Contact, Organisation
+from deskside.core.cooperation import RefusalSource
 from deskside.docs import actions as docs
+from deskside.onsite import actions as onsite
+from deskside.onsite.models import VisitStatus
 from deskside.reports import figures
+from deskside.reports.behind import key, tickets_behind
 from deskside.reports.period import Kind, Period, custom
+from deskside.reports.rows import DOORS
 from deskside.tickets import actions, policy
 from deskside.tickets.actions import ActionError, Actor, NewMessage
 from deskside.tickets.models import CloseReason, Direction, MessageKind, Ticket
@@ -46,8 +51,19 @@ STEPS = (
     "reopen",
     "doc_done",
     "doc_planned",
+    "assign",
+    "remind",
+    "refuse",
+    "visit",
+    "visit_done",
 )
 _orgs = count()
+# Where the client is decides an on-site visit: in Belgium, abroad, or no address at all.
+ADDRESSES: list[dict[str, str]] = [
+    {"address_line1": "Meir 1", "postal_code": "2000", "city": "Antwerpen", "country": "BE"},
+    {"address_line1": "Rue 1", "postal_code": "69001", "city": "Lyon", "country": "FR"},
+    {},
+]
 
 
 @cache
@@ -83,12 +99,17 @@ def people(db):
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(scenario=st.sampled_from(sorted(SCENARIOS)), plans=ticket_plans, now_days=st.integers(3, 20))
-def test_figures_equal_the_brute_force(people, scenario, plans, now_days):
+@given(
+    scenario=st.sampled_from(sorted(SCENARIOS)),
+    plans=ticket_plans,
+    now_days=st.integers(3, 20),
+    address=st.sampled_from(ADDRESSES),
+)
+def test_figures_equal_the_brute_force(people, scenario, plans, now_days, address):
     policy.clear()
     start = SCENARIOS[scenario]
     now = start + timedelta(days=now_days, hours=11, minutes=7)
-    organisation = Organisation.objects.create(name=f"Org {next(_orgs)}")
+    organisation = Organisation.objects.create(name=f"Org {next(_orgs)}", **address)
     contact = Contact.objects.create(
         email=f"c{organisation.pk}@org.example", organisation=organisation
     )
@@ -103,6 +124,50 @@ def test_figures_equal_the_brute_force(people, scenario, plans, now_days):
     )
     expected = brute.figures(tickets, minutes_of(scenario), now)
     assert_same(report, expected)
+    assert_same_load(report, brute.load_figures(tickets, period.first, period.last, now))
+    assert_same_protocol(report, brute.protocol_figures(tickets))
+    assert_same_behind(report, expected, tickets)
+    assert_agent_filter(people.second_agent, organisation, period, now, tickets)
+
+
+def assert_same_load(report: figures.Report, expected) -> None:
+    doors = Counter({(d.day, door): n for d in report.load for door, n in d.by_door.items() if n})
+    assert doors == expected["doors"]
+    backlog = Counter(
+        {(d.day, lv): len(ts) for d in report.backlog for lv, ts in d.by_level.items() if ts}
+    )
+    assert backlog == expected["backlog"]
+    assert len(report.backlog) == expected["backlog_days"]
+    assert [t.pk for t in report.oldest] == expected["oldest"]
+
+
+def assert_same_behind(report: figures.Report, expected, tickets: list[Ticket]) -> None:
+    """The tickets a figure links to are the brute force's tickets behind it."""
+    for (level, clock, outcome), pks in expected["behind"].items():
+        assert tickets_behind(report, key("clock", level, clock, outcome)) == frozenset(pks)
+    for door in DOORS:
+        assert tickets_behind(report, key("door", door)) == frozenset(
+            t.pk for t in tickets if brute.door(t) == door
+        )
+    for reason in CloseReason.values:
+        assert tickets_behind(report, key("close", reason)) == frozenset(
+            t.pk for t in tickets if t.status == "closed" and t.close_reason == reason
+        )
+
+
+def assert_same_protocol(report: figures.Report, expected) -> None:
+    found, spent = expected
+    p = report.protocol
+    tallies = {**p.cooperation, **p.visits, **p.documentation}
+    assert {k: (t.count, t.tickets) for k, t in tallies.items() if t.count} == found
+    assert p.visit_time == spent
+
+
+def assert_agent_filter(agent, organisation, period, now, tickets) -> None:
+    """Filtered by an agent, the report is about the tickets that agent handled."""
+    only = figures.Filters(organisation=organisation.pk, agent=agent.pk)
+    report = figures.report(period, only, now, policy.calendar(), policy.targets())
+    assert report.received == sum(1 for t in tickets if agent.pk in brute.handled_by(t))
 
 
 def play(people, contact, start, plans, now) -> list[Ticket]:
@@ -148,7 +213,11 @@ def open_one(contact, at, level) -> Ticket:
 def act(people, ticket: Ticket, step: str, index: int) -> None:
     agent, by = people.agent, Actor.staff(people.agent)
     if step == "reply":
-        actions.reply(ticket, "An answer.", by=by)
+        # Replies by either agent, so that the per-agent figures have two agents to tell apart.
+        replier = people.second_agent if index % 2 else people.agent
+        actions.reply(ticket, "An answer.", by=Actor.staff(replier))
+    elif step == "assign":
+        actions.assign(ticket, people.second_agent if index % 3 else agent, by=by)
     elif step == "propose":
         actions.propose_steps(ticket, "Please try this.", by=by)
     elif step == "answer":
@@ -173,9 +242,38 @@ def act(people, ticket: Ticket, step: str, index: int) -> None:
     elif step == "reopen":
         level = ticket.severity or 1 + index % 4
         actions.reopen(ticket, by=Actor.client(ticket.contact), reason="Again.", severity=level)
+    elif step == "remind":
+        actions.remind_or_close(ticket, datetime.now(tz=BRUSSELS))
+    elif step == "refuse":
+        refuse(ticket, by, close=index % 2 == 1)
+    elif step in ("visit", "visit_done"):
+        visit(people, ticket, step == "visit_done")
     elif step in ("doc_done", "doc_planned"):
         status = "done" if step == "doc_done" else "planned"
         docs.add_change(ticket, document="ops_doc", what="Section 2", status=status, by=agent)
+
+
+def refuse(ticket: Ticket, by: Actor, *, close: bool) -> None:
+    """Steps proposed and refused by the client in the portal; then, maybe, the close."""
+    actions.propose_steps(ticket, "Please try this.", by=by)
+    actions.record_refusal(
+        ticket, by=Actor.client(ticket.contact), source=RefusalSource.PORTAL, reason="No."
+    )
+    if close:
+        actions.close(ticket, CloseReason.CLIENT_REFUSED, by=by)
+
+
+def visit(people, ticket: Ticket, report: bool) -> None:
+    """Ask for a visit; to report, schedule it the next business day and report on it."""
+    with contextlib.suppress(onsite.VisitError):
+        onsite.request_visit(ticket, "The disk must be replaced.", by=people.agent)
+    asked = ticket.visits.filter(status=VisitStatus.REQUESTED).first()
+    if not report or asked is None:
+        return
+    start = policy.calendar().next_opening(datetime.now(tz=BRUSSELS) + timedelta(days=1))
+    hour = timedelta(hours=1)
+    onsite.schedule(asked, technician=people.technician, start=start, duration=hour, by=people.lead)
+    onsite.report(asked, outcome="Replaced.", time_spent=hour * 1.5, solved=True, by=people.lead)
 
 
 def assert_same(report: figures.Report, expected) -> None:
@@ -197,6 +295,9 @@ def assert_same(report: figures.Report, expected) -> None:
     assert report.refusals.new_mail == new_mail
     assert Counter({k: n for k, n in report.refusals.closed.items() if n}) == closed
     assert Counter({k: n for k, n in report.refusals.came_back.items() if n}) == back
+    assert {a.agent: (a.handled, a.replies, a.met, a.breached) for a in report.agents} == expected[
+        "agents"
+    ]
 
 
 def test_due_times_cross_the_dst_change_and_easter_monday(people):
@@ -212,3 +313,27 @@ def test_due_times_cross_the_dst_change_and_easter_monday(people):
     assert dues[(dst.pk, "first_response")] == datetime(2026, 3, 30, 16, 0, tzinfo=BRUSSELS)
     assert dues[(easter.pk, "first_response")] == datetime(2026, 4, 7, 10, 0, tzinfo=BRUSSELS)
     assert dues[(dst.pk, "first_response")].utcoffset() == timedelta(hours=2)
+
+
+def test_visits_done_and_refused_abroad_and_documentation(people):
+    """The rarer paths of the protocol's figures, told apart by hand and by the brute force."""
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=BRUSSELS)
+    with time_machine.travel(at, tick=False):
+        here = open_one(people.client, at, 2)
+        abroad = open_one(people.other_client, at, 3)
+        documented = open_one(people.client, at, 4)
+        visit(people, here, True)
+        visit(people, abroad, False)
+        docs.add_change(
+            documented, document="ops_doc", what="S 2", status="planned", by=people.lead
+        )
+        docs.add_change(documented, document="ops_doc", what="S 3", status="done", by=people.lead)
+    period = Period(Kind.WEEK, at.date(), at.date() + timedelta(days=6))
+    now = at + timedelta(days=2)
+    report = figures.report(period, figures.Filters(), now, policy.calendar(), policy.targets())
+    p = report.protocol
+    assert p.visits["done"].tickets == frozenset({here.pk})
+    assert p.visits["refused_abroad"].tickets == frozenset({abroad.pk})
+    assert p.visit_time == timedelta(minutes=90)
+    assert p.documentation["changes_planned"].count == p.documentation["changes_done"].count == 1
+    assert_same_protocol(report, brute.protocol_figures([here, abroad, documented]))

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
+from deskside.reports import tables
 from deskside.tickets import actions
 from deskside.tickets.actions import Actor
 from deskside.tickets.models import CloseReason
@@ -91,7 +94,7 @@ def test_csv_is_utf8_with_bom_iso_dates_and_no_formulas(client, people, history)
 
 def test_every_table_downloads(client, people, history):
     client.force_login(people.lead)
-    for table in ("clocks", "durations", "breaches", "refusals", "matrix", "closes", "load"):
+    for table in tables.TABLES:
         response = client.get(f"/desk/reports/{table}.csv?period=week&day=2026-11-23")
         assert response.status_code == 200, table
         assert response.content.startswith("\ufeff".encode())
@@ -106,3 +109,61 @@ def test_figures_of_the_small_history(client, people, history):
     assert "1,first_response,0,1,0,0,0.0" in clocks
     assert "2,first_response,1,0,0,0,100.0" in clocks
     assert "3,first_response,0,0,0,1," in clocks  # the duplicate ended before its due time
+
+
+def test_per_agent_figures_and_the_agent_filter(
+    client, people, history, django_assert_max_num_queries
+):
+    client.force_login(people.lead)
+    agents = client.get("/desk/reports/agents.csv?period=week&day=2026-11-23").content.decode()
+    # Alice replied to two tickets; none is assigned, so no clock is hers.
+    assert "\r\nAlice,2,2,0,0,\r\n" in agents
+    query = f"{NOVEMBER}&agent={people.agent.pk}"
+    with django_assert_max_num_queries(20):
+        page = client.get(query)
+    assert "2 tickets received in the period" in page.content.decode()
+    page = client.get(f"{NOVEMBER}&agent={people.second_agent.pk}").content.decode()
+    assert "0 tickets received in the period" in page
+
+
+def test_doors_backlog_and_oldest_open(client, people, history):
+    client.force_login(people.lead)
+    week = "period=week&day=2026-11-23"
+    doors = client.get(f"/desk/reports/doors.csv?{week}").content.decode()
+    assert "\r\n2026-11-23,3,0,0,0,3\r\n" in doors  # three mails
+    backlog = client.get(f"/desk/reports/backlog.csv?{week}").content.decode()
+    # At the end of Monday: the level-1 and level-2 tickets are open, the duplicate is closed.
+    assert "\r\n2026-11-23,2026-11-24T00:00:00+01:00,1,1,0,0,0,2\r\n" in backlog
+    oldest = client.get(f"/desk/reports/oldest.csv?{week}").content.decode()
+    kept, late, dup = history
+    assert kept.ref in oldest and late.ref in oldest and dup.ref not in oldest
+
+
+def test_every_figure_links_to_the_tickets_behind_it(
+    client, people, history, django_assert_max_num_queries
+):
+    client.force_login(people.lead)
+    html = client.get(NOVEMBER).content.decode()
+    assert "<section" not in html.split("<main")[0]  # the page's head holds no section
+    links = set(re.findall(r'href="(/desk/reports/tickets/\?[^"]+)"', html))
+    assert len(links) >= 10
+    for link in links:
+        with django_assert_max_num_queries(20):
+            page = client.get(unescape(link))
+        assert page.status_code == 200, link
+    _kept, late, dup = history
+    breached = (
+        "/desk/reports/tickets/?period=month&day=2026-11-01&figure=clock:1:first_response:breached"
+    )
+    listed = client.get(breached).content.decode()
+    assert f'href="/desk/ticket/{late.ref}/"' in listed and dup.ref not in listed
+    closes = client.get(f"{NOVEMBER.replace('/?', '/tickets/?')}&figure=close:duplicate")
+    assert dup.ref in closes.content.decode() and late.ref not in closes.content.decode()
+
+
+def test_a_figure_that_does_not_exist_is_not_found(client, people):
+    client.force_login(people.lead)
+    for figure in ("nothing", "clock:x", "backlog:2030-01-01", "agent:999"):
+        assert client.get(f"/desk/reports/tickets/?figure={figure}").status_code == 404
+    client.force_login(people.agent)
+    assert client.get("/desk/reports/tickets/?figure=received").status_code == 403

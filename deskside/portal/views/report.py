@@ -1,0 +1,54 @@
+"""The organisation's monthly report in the portal (issue 16): its tickets by level, what the
+protocol promised and what was delivered per clock, and its open tickets, in the client's
+language. The figures are the lead's (deskside/reports/figures.py), always filtered to the
+signed-in contact's own organisation: no parameter of the request can name another."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from deskside.accounts.models import Contact
+from deskside.portal.labels import status_label
+from deskside.portal.session import contact_required
+from deskside.reports import client, figures
+from deskside.reports.period import Kind, Period, period_of
+from deskside.tickets import policy
+from deskside.tickets.models.ticket import format_ref
+
+
+@require_http_methods(["GET"])
+@contact_required
+def monthly_report(request: HttpRequest, contact: Contact) -> HttpResponse:
+    if contact.organisation_id is None:
+        raise Http404("a report is for an organisation")
+    cal = policy.calendar()
+    now = timezone.now()
+    month = _month(request.GET.get("month", ""), now.astimezone(cal.tz).date())
+    targets = policy.targets()
+    only = figures.Filters(organisation=contact.organisation_id)
+    report = figures.report(month, only, now, cal, targets)
+    context = {
+        "contact": contact,
+        "month": month.first,
+        "previous": month.shifted(-1).first.strftime("%Y-%m"),
+        "next": month.shifted(1).first.strftime("%Y-%m"),
+        "by_level": client.by_level(report),
+        "promises": client.promises(report, targets),
+        "open_rows": [(format_ref(t.pk), t, status_label(t.status)) for t in report.oldest],
+        "received": len(report.tickets),
+    }
+    return render(request, "portal/report.html", context)
+
+
+def _month(text: str, today: date) -> Period:
+    """The month asked for as YYYY-MM; the current one when it does not read."""
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        return period_of(Kind.MONTH, date(year, month, 1))
+    except ValueError:
+        return period_of(Kind.MONTH, today)

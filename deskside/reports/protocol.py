@@ -1,0 +1,103 @@
+"""The protocol's own outcomes, in pure Python: how cooperation ended (reminders, refusals,
+closes for want of the client), on-site visits, and level-4 documentation changes, for the
+tickets received in the period (docs/reports.md, The protocol itself).
+
+Each figure keeps the tickets behind it, so that the page can list them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from deskside.core.postal import Refusal
+from deskside.docs.models import ChangeKind, ChangeStatus
+from deskside.onsite.models import VisitStatus
+from deskside.reports.rows import EventRow, TicketRow
+from deskside.tickets.models import CloseReason, EventKind, Status
+
+COOPERATION_CLOSES = (
+    CloseReason.CLIENT_UNAVAILABLE,
+    CloseReason.CLIENT_REFUSED,
+    CloseReason.CLIENT_UNCOOPERATIVE,
+)
+# Refused because the address is not in Belgium (a missing or unreadable address is the other
+# reason a visit is refused).
+ABROAD = (Refusal.NOT_BELGIUM, Refusal.BAD_COUNTRY)
+
+VisitRow = tuple[int, str, str, timedelta | None]  # ticket, status, refusal, time spent
+ChangeRow = tuple[int, str, str, datetime | None]  # ticket, kind, status, done at
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A count (of events, visits or changes) and the tickets behind it."""
+
+    count: int
+    tickets: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Protocol:
+    cooperation: dict[str, Tally]  # "reminders", "refusals", then the close reasons
+    visits: dict[str, Tally]  # "requested", "refused", "refused_abroad", "done"
+    visit_time: timedelta  # time spent on the visits done
+    documentation: dict[str, Tally]  # "changes_planned", "changes_done", "no_change"
+
+
+def protocol(
+    tickets: list[TicketRow],
+    events: dict[int, list[EventRow]],
+    visits: list[VisitRow],
+    changes: list[ChangeRow],
+) -> Protocol:
+    wanted = {t.pk for t in tickets}
+    done = [v for v in visits if v[0] in wanted and v[1] == VisitStatus.DONE]
+    return Protocol(
+        cooperation=cooperation(tickets, events),
+        visits=visit_figures([v for v in visits if v[0] in wanted]),
+        visit_time=sum((v[3] for v in done if v[3] is not None), timedelta(0)),
+        documentation=documentation([c for c in changes if c[0] in wanted]),
+    )
+
+
+def cooperation(tickets: list[TicketRow], events: dict[int, list[EventRow]]) -> dict[str, Tally]:
+    found: dict[str, list[int]] = defaultdict(list)
+    for t in tickets:
+        for kind, _at, _data in events.get(t.pk, []):
+            if kind == EventKind.REMINDER:
+                found["reminders"].append(t.pk)
+            elif kind == EventKind.REFUSED:
+                found["refusals"].append(t.pk)
+        if t.status == Status.CLOSED and t.close_reason in COOPERATION_CLOSES:
+            found[t.close_reason].append(t.pk)
+    return _tallies(found, ("reminders", "refusals", *COOPERATION_CLOSES))
+
+
+def visit_figures(visits: list[VisitRow]) -> dict[str, Tally]:
+    found: dict[str, list[int]] = defaultdict(list)
+    for ticket, status, refusal, _spent in visits:
+        found["requested"].append(ticket)
+        if status == VisitStatus.REFUSED:
+            found["refused"].append(ticket)
+            if refusal in ABROAD:
+                found["refused_abroad"].append(ticket)
+        elif status == VisitStatus.DONE:
+            found["done"].append(ticket)
+    return _tallies(found, ("requested", "refused", "refused_abroad", "done"))
+
+
+def documentation(changes: list[ChangeRow]) -> dict[str, Tally]:
+    found: dict[str, list[int]] = defaultdict(list)
+    for ticket, kind, status, _done_at in changes:
+        if kind == ChangeKind.NO_CHANGE:
+            found["no_change"].append(ticket)
+        else:
+            done = status == ChangeStatus.DONE
+            found["changes_done" if done else "changes_planned"].append(ticket)
+    return _tallies(found, ("changes_planned", "changes_done", "no_change"))
+
+
+def _tallies(found: dict[str, list[int]], keys: Iterable[str]) -> dict[str, Tally]:
+    return {key: Tally(len(found[key]), frozenset(found[key])) for key in keys}
