@@ -110,6 +110,12 @@ def test_every_portal_page_meets_wcag_21_aa(live_server, page: Page) -> None:
     base = live_server.url
     found = check(page, f"{base}/portal/signin/")
     sign_in_by_session(page, base, user_for(people.client))
-    for path in ("/portal/", f"/portal/ticket/{ref}/", "/portal/new/", "/portal/password/"):
+    for path in (
+        "/portal/",
+        f"/portal/ticket/{ref}/",
+        "/portal/new/",
+        "/portal/password/",
+        "/portal/report/",
+    ):
         found += check(page, base + path) + too_wide(page, base + path)
     assert found == []
