@@ -8,23 +8,33 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from deskside import db
 from deskside.accounts.models import Contact
 from deskside.accounts.names import display_name
+from deskside.core.errors import ErrorCode
 from deskside.core.levels import LEVELS
 from deskside.core.limits import HEADER_LINE
 from deskside.outbox.send import new_message_id
 from deskside.tickets import clocks, notices, storage
-from deskside.tickets.models import Direction, Event, EventKind, Message, MessageKind, Ticket
+from deskside.tickets.errors import ActionError
+from deskside.tickets.models import (
+    Direction,
+    Event,
+    EventKind,
+    Message,
+    MessageKind,
+    Status,
+    Ticket,
+)
 
-
-class ActionError(Exception):
-    """A change the protocol does not allow; the message says why, for a person."""
+if TYPE_CHECKING:  # the type of gettext_lazy's result exists in the stubs only
+    from django.utils.functional import _StrPromise
 
 
 @dataclass(frozen=True)
@@ -84,20 +94,30 @@ class NewMessage:
 
 def check_level(level: object) -> int:
     if not isinstance(level, int) or isinstance(level, bool) or level not in LEVELS:
-        raise ActionError(f"Severity must be 1, 2, 3 or 4, not {level!r}.")
+        raise ActionError(
+            ErrorCode.LEVEL_OUT_OF_RANGE,
+            _("Severity must be 1, 2, 3 or 4, not %(level)s."),
+            level=repr(level),
+        )
     return level
 
 
-def check_open(ticket: Ticket, doing: str) -> None:
+def check_open(ticket: Ticket, doing: _StrPromise) -> None:
+    """`doing`: what cannot be done, a lazy phrase that completes "cannot …" (the portal shows
+    some of these refusals to clients, in their language)."""
+    if ticket.status == Status.RESOLVED:
+        why = _("%(ref)s is resolved: cannot %(doing)s.")
+        raise ActionError(ErrorCode.TICKET_RESOLVED, why, ref=ticket.ref, doing=doing)
     if not ticket.is_open():
-        raise ActionError(f"{ticket.ref} is {ticket.get_status_display().lower()}: cannot {doing}.")
+        why = _("%(ref)s is closed: cannot %(doing)s.")
+        raise ActionError(ErrorCode.TICKET_CLOSED, why, ref=ticket.ref, doing=doing)
 
 
-def staff_user(by: Actor, doing: str) -> User:
+def staff_user(by: Actor, doing: _StrPromise) -> User:
     """The staff user behind `by`: what only a person of the desk writes (a reply, a note, a
     resolution, proposed steps) carries their name as its author."""
     if by.user is None:
-        raise ActionError(f"Only an agent can {doing}.")
+        raise ActionError(ErrorCode.STAFF_ONLY, _("Only an agent can %(doing)s."), doing=doing)
     return by.user
 
 

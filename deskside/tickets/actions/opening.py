@@ -7,14 +7,15 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from deskside import db
 from deskside.accounts.models import Contact
+from deskside.core.errors import ErrorCode
 from deskside.core.limits import HEADER_LINE
 from deskside.tickets import clocks, notices
 from deskside.tickets.actions._base import (
     SYSTEM,
-    ActionError,
     Actor,
     NewMessage,
     add_message,
@@ -24,6 +25,7 @@ from deskside.tickets.actions._base import (
     record,
 )
 from deskside.tickets.actions.alerts import escalate
+from deskside.tickets.errors import ActionError
 from deskside.tickets.models import (
     CloseReason,
     EventKind,
@@ -60,7 +62,11 @@ def open_ticket(
     if problem is None:
         check_level(claimed_severity)
     elif problem not in (CloseReason.NO_SEVERITY, CloseReason.INVALID_SEVERITY):
-        raise ActionError(f"A new ticket cannot be closed as {problem.label!r}.")
+        raise ActionError(
+            ErrorCode.OPENED_CLOSED_AS,
+            _("A new ticket cannot be closed as %(reason)s."),
+            reason=repr(problem.label),
+        )
     ticket = Ticket(
         subject=subject[:HEADER_LINE],
         contact=contact,
