@@ -24,6 +24,7 @@ from deskside.core.severity import Result, read_severity
 from deskside.docs.models import ChangeStatus, DocChange
 from deskside.reports.clocks import Facts, Judged, Outcome, Span, judge
 from deskside.reports.period import Period
+from deskside.tickets.events import MilestoneReached, Reopened, Resumed, read
 from deskside.tickets.models import (
     CloseReason,
     Direction,
@@ -267,7 +268,7 @@ def facts_of(
         start=clock_start(ticket.received_at, events),
         replies=tuple(replies),
         milestones=tuple(
-            (at, str(data.get("milestone")))
+            (at, str(read(data, MilestoneReached).get("milestone")))
             for kind, at, data in events
             if kind == EventKind.MILESTONE
         ),
@@ -281,7 +282,7 @@ def facts_of(
 def clock_start(received_at: datetime, events: list[EventRow]) -> datetime:
     """A ticket that had no usable level starts its clocks when a reply gave it one."""
     for kind, at, data in reversed(events):
-        if kind == EventKind.REOPENED and data.get("was") in WITHOUT_LEVEL:
+        if kind == EventKind.REOPENED and read(data, Reopened).get("was") in WITHOUT_LEVEL:
             return at
     return received_at
 
@@ -309,7 +310,7 @@ def open_spans(received_at: datetime, events: list[EventRow]) -> tuple[Span, ...
             started = None
         elif started is None and (
             kind == EventKind.REOPENED
-            or (kind == EventKind.RESUMED and data.get("was") == Status.RESOLVED)
+            or (kind == EventKind.RESUMED and read(data, Resumed).get("was") == Status.RESOLVED)
         ):
             started = at
     return (*spans, (started, None)) if started is not None else tuple(spans)

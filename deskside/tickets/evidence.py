@@ -15,6 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from deskside.core.errors import ErrorCode
 from deskside.tickets.errors import ActionError
+from deskside.tickets.events import Refused as RefusedData
+from deskside.tickets.events import Reminder as ReminderData
+from deskside.tickets.events import read
 from deskside.tickets.models import CloseReason, Direction, EventKind, MessageKind, Ticket
 
 EVIDENCE_REASONS = (
@@ -113,13 +116,14 @@ def evidence_of(ticket: Ticket) -> Evidence:
     )
     for kind, at, data, actor in events.values_list("kind", "created_at", "data", "actor_label"):
         if kind == EventKind.REMINDER:
-            reminders.append(Reminder(at=at, number=int(data.get("number", 0))))
+            reminders.append(Reminder(at=at, number=read(data, ReminderData).get("number", 0)))
         else:
+            refused = read(data, RefusedData)
             refusals.append(
                 Refusal(
                     at=at,
-                    reason=str(data.get("reason", "")),
-                    source=str(data.get("source", "")),
+                    reason=refused.get("reason", ""),
+                    source=refused.get("source", ""),
                     by=actor,
                 )
             )

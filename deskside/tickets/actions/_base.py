@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Unpack
 
 from django.contrib.auth.models import User
 from django.utils import timezone
@@ -21,11 +21,11 @@ from deskside.core.errors import ErrorCode
 from deskside.core.levels import LEVELS
 from deskside.core.limits import HEADER_LINE
 from deskside.outbox.send import new_message_id
-from deskside.tickets import clocks, notices, storage
+from deskside.tickets import clocks, events, notices, storage
+from deskside.tickets.actions._record import record
 from deskside.tickets.errors import ActionError
 from deskside.tickets.models import (
     Direction,
-    Event,
     EventKind,
     Message,
     MessageKind,
@@ -146,32 +146,6 @@ def save(ticket: Ticket, *fields: str) -> None:
     ticket.save(update_fields=[*fields, *clock_fields, "updated_at"])
 
 
-# -- the history ------------------------------------------------------------------------------
-
-
-def event(
-    ticket: Ticket, kind: EventKind, by: Actor, *, at: datetime | None = None, **data: Any
-) -> Event:
-    """`at`: when it happened for the protocol, if not now (a client's mail counts from when it
-    arrived, however late Deskside got to it)."""
-    return Event(
-        ticket=ticket,
-        kind=kind,
-        actor=by.user,
-        actor_label=by.label,
-        data=data,
-        created_at=at or timezone.now(),
-    )
-
-
-def record(
-    ticket: Ticket, kind: EventKind, by: Actor, *, at: datetime | None = None, **data: Any
-) -> Event:
-    written = event(ticket, kind, by, at=at, **data)
-    db.insert(written)
-    return written
-
-
 # -- the conversation -------------------------------------------------------------------------
 
 
@@ -200,7 +174,12 @@ def add_message(ticket: Ticket, new: NewMessage, author: User | None = None) -> 
 
 
 def post(
-    ticket: Ticket, new: NewMessage, by: Actor, *, author: User | None = None, **data: Any
+    ticket: Ticket,
+    new: NewMessage,
+    by: Actor,
+    *,
+    author: User | None = None,
+    **data: Unpack[events.MessageMarks],
 ) -> Message:
     """Add a message to the conversation with the Event that shows it in the history (`data`
     marks what the message means beyond its words, such as steps_worked)."""

@@ -23,11 +23,11 @@ from deskside.tickets.actions._base import (
     filed,
     lock,
     post,
-    record,
     save,
     staff_user,
     to_client,
 )
+from deskside.tickets.actions._record import record
 from deskside.tickets.actions.messages import take_in
 from deskside.tickets.actions.state import closing
 from deskside.tickets.errors import ActionError

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Unpack
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -20,7 +20,7 @@ from deskside.core.clocks import short_duration
 from deskside.core.errors import ErrorCode
 from deskside.core.levels import ESCALATED_LEVELS
 from deskside.core.limits import MAX_REFERENCES
-from deskside.tickets import closed, notices, policy
+from deskside.tickets import closed, events, notices, policy
 from deskside.tickets.actions._base import (
     Actor,
     NewFile,
@@ -30,11 +30,11 @@ from deskside.tickets.actions._base import (
     done,
     lock,
     post,
-    record,
     save,
     staff_user,
     to_client,
 )
+from deskside.tickets.actions._record import record
 from deskside.tickets.actions.state import reopening
 from deskside.tickets.errors import ActionError
 from deskside.tickets.models import Direction, EventKind, Message, MessageKind, Status, Ticket
@@ -61,11 +61,16 @@ def receive_from_client(
 
 
 def take_in(
-    ticket: Ticket, new: NewMessage, by: Actor, *, counts_as_answer: bool, **data: Any
+    ticket: Ticket,
+    new: NewMessage,
+    by: Actor,
+    *,
+    counts_as_answer: bool,
+    **marks: Unpack[events.MessageMarks],
 ) -> Message:
     """The client's message on a locked ticket; an answer ends a wait and reopens a resolved
     ticket (shared by the replies, the reopening and the cooperation actions)."""
-    message = post(ticket, new, by, **data)
+    message = post(ticket, new, by, **marks)
     changed: list[str] = []
     if counts_as_answer and ticket.status in (Status.WAITING_ON_CLIENT, Status.RESOLVED):
         record(ticket, EventKind.RESUMED, by, at=message.created_at, was=ticket.status)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,7 +12,7 @@ from deskside import db
 from deskside.accounts.models import Contact
 from deskside.core.errors import ErrorCode
 from deskside.core.limits import HEADER_LINE
-from deskside.tickets import clocks, notices
+from deskside.tickets import clocks, events, notices
 from deskside.tickets.actions._base import (
     SYSTEM,
     Actor,
@@ -21,9 +20,8 @@ from deskside.tickets.actions._base import (
     add_message,
     check_level,
     done,
-    event,
-    record,
 )
+from deskside.tickets.actions._record import record
 from deskside.tickets.actions.alerts import escalate
 from deskside.tickets.errors import ActionError
 from deskside.tickets.models import (
@@ -97,16 +95,12 @@ def open_ticket(
 
 def _record_creation(ticket: Ticket, by: Actor, problem: CloseReason | None, note: str) -> None:
     """The CREATED event, and the CLOSED one when the subject had no usable level."""
-    about: dict[str, Any] = {"note": note} if note else {}
-    events = [
-        event(
-            ticket, EventKind.CREATED, by, severity=ticket.severity, subject=ticket.subject, **about
-        )
-    ]
+    created: events.Created = {"severity": ticket.severity, "subject": ticket.subject}
+    if note:  # stored only when there is one, as before
+        created["note"] = note
+    record(ticket, EventKind.CREATED, by, **created)
     if problem:
-        events.append(event(ticket, EventKind.CLOSED, by, reason=problem.value))
-    for written in events:
-        db.insert(written)
+        record(ticket, EventKind.CLOSED, by, reason=problem.value)
 
 
 def _follow_up(ticket: Ticket, old: Ticket, first: Message, by: Actor) -> None:

@@ -4,7 +4,7 @@ which level, and which milestone it reached."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Unpack
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from deskside.core.errors import ErrorCode
 from deskside.core.limits import MAX_REFERENCES
-from deskside.tickets import hooks, notices, policy
+from deskside.tickets import events, hooks, notices, policy
 from deskside.tickets.actions._base import (
     SYSTEM,
     Actor,
@@ -24,11 +24,11 @@ from deskside.tickets.actions._base import (
     filed,
     lock,
     post,
-    record,
     save,
     staff_user,
     to_client,
 )
+from deskside.tickets.actions._record import record
 from deskside.tickets.actions.alerts import escalate
 from deskside.tickets.errors import ActionError
 from deskside.tickets.evidence import evidence_of
@@ -85,12 +85,14 @@ def _check_close(ticket: Ticket, reason: CloseReason | str, client_text: str) ->
         raise refused
 
 
-def closing(ticket: Ticket, reason: CloseReason, by: Actor, **data: Any) -> None:
+def closing(
+    ticket: Ticket, reason: CloseReason, by: Actor, **notes: Unpack[events.CloseNotes]
+) -> None:
     """Close the locked row, unchecked: `close` checks first, the cooperation sweep need not."""
     ticket.status = Status.CLOSED
     ticket.close_reason = reason
     ticket.closed_at = timezone.now()
-    record(ticket, EventKind.CLOSED, by, reason=ticket.close_reason, **data)
+    record(ticket, EventKind.CLOSED, by, reason=ticket.close_reason, **notes)
     save(ticket, "status", "close_reason", "closed_at")
 
 
