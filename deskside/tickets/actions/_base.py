@@ -1,6 +1,6 @@
-"""What every action shares: who acts, what a new message says, the row lock, the Event row,
-the save with fresh clocks. Private to deskside.tickets.actions; its names carry no underscore
-because the module itself is private.
+"""What every action shares: who acts, what a new message says, the checks, the row lock, the
+save with fresh clocks (the Event row is _record.py's, typed by its kind). Private to
+deskside.tickets.actions; its names carry no underscore because the module itself is private.
 """
 
 from __future__ import annotations
