@@ -8,7 +8,6 @@ site, so that a person who meets a problem can read what it means.
 from __future__ import annotations
 
 import json
-from http import HTTPStatus
 from typing import Any
 
 from django.http import HttpResponse
@@ -42,7 +41,8 @@ CODES: dict[str, tuple[str, str]] = {
     ),
     "action_refused": (
         "Action refused",
-        "The protocol does not allow this change now; `detail` says why.",
+        "The protocol does not allow this change now; `code` names the rule (e.g. "
+        "`already_closed`, `no_severity`) and `detail` says why.",
     ),
     "rate_limited": (
         "Rate limited",
@@ -75,10 +75,12 @@ class RateLimited(ApiProblem):
 
 
 def response(status: int, code: str, detail: str, **extra: Any) -> HttpResponse:
+    known = code in CODES
     body = {
-        "type": f"{REFERENCE}#problem-{code}",
-        # A code the table does not know yet (an action's own) still gets a stable title.
-        "title": CODES[code][0] if code in CODES else HTTPStatus(status).phrase,
+        # An action's own code (deskside/core/errors.py) is one of the refusals the reference
+        # lists under action_refused; its title is the code in words, as stable as the code.
+        "type": f"{REFERENCE}#problem-{code if known else 'action_refused'}",
+        "title": CODES[code][0] if known else code.replace("_", " ").capitalize(),
         "status": status,
         "detail": detail,
         "code": code,
@@ -88,10 +90,8 @@ def response(status: int, code: str, detail: str, **extra: Any) -> HttpResponse:
 
 
 def of_action_error(error: ActionError) -> HttpResponse:
-    """A refused action: its sentence, and its stable code once actions carry one (until then
-    every refusal is `action_refused`)."""
-    code = getattr(error, "code", None)
-    return response(422, code if isinstance(code, str) and code else "action_refused", str(error))
+    """A refused action: the stable code of the rule that refused it, and its sentence."""
+    return response(422, str(error.code), str(error))
 
 
 def of_api_problem(problem: ApiProblem) -> HttpResponse:

@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Answer
 
@@ -32,6 +33,7 @@ from deskside.api.schemas import (
     detail,
     summary,
 )
+from deskside.core.errors import ErrorCode
 from deskside.core.levels import LEVELS
 from deskside.core.severity import Result, SeverityReading
 from deskside.mail import answers
@@ -228,7 +230,11 @@ def _client_message(ticket: Ticket, contact: Contact, body: ClientReplyIn) -> Ti
     level = body.level if body.level in LEVELS else None
     step = closed.next_for(ticket, arrived=now, level=level) if _closed(ticket) else None
     if step in (closed.Next.EXPLAIN, closed.Next.NEW_TICKET) and level is None:
-        raise actions.ActionError(f"{ticket.ref} is closed: give a `level` (1 to 4) to go on.")
+        raise actions.ActionError(
+            ErrorCode.NO_SEVERITY,
+            _("%(ref)s is closed: give a `level` (1 to 4) to go on."),
+            ref=ticket.ref,
+        )
     with transaction.atomic():
         if step == closed.Next.NEW_TICKET:
             return actions.open_ticket(

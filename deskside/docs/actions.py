@@ -10,8 +10,13 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from deskside.core.errors import ErrorCode
 from deskside.core.levels import DOCUMENTATION_LEVEL
+
+# DocError lives beside the close guard, which returns one; the actions raise it too.
+from deskside.docs.guards import DocError as DocError
 from deskside.docs.guards import check_close
 from deskside.docs.models import (
     ChangeKind,
@@ -20,12 +25,8 @@ from deskside.docs.models import (
     Document,
 )
 from deskside.tickets import actions
-from deskside.tickets.actions import ActionError, Actor
+from deskside.tickets.actions import Actor
 from deskside.tickets.models import CloseReason, Direction, MessageKind, Ticket
-
-
-class DocError(ActionError):
-    """A documentation change that is not allowed; the message says why, for a person."""
 
 
 @transaction.atomic
@@ -42,7 +43,11 @@ def add_change(
     document, status = _document(document), _status(status)
     what, where = _what(what), where.strip()
     if ticket.doc_changes.filter(kind=ChangeKind.NO_CHANGE).exists():
-        raise DocError(f"{ticket.ref} says no documentation change is needed: withdraw that first.")
+        raise DocError(
+            ErrorCode.NO_CHANGE_RECORDED,
+            _("%(ref)s says no documentation change is needed: withdraw that first."),
+            ref=ticket.ref,
+        )
     now = timezone.now()
     change = DocChange.objects.create(
         ticket=ticket,
@@ -71,7 +76,9 @@ def edit_change(
 ) -> DocChange:
     change = DocChange.objects.select_for_update().select_related("ticket").get(pk=change.pk)
     if change.kind != ChangeKind.CHANGE:
-        raise DocError("This is a 'no change needed': edit its reason instead.")
+        raise DocError(
+            ErrorCode.IS_NO_CHANGE, _("This is a 'no change needed': edit its reason instead.")
+        )
     status = _status(status)
     was_done = change.status == ChangeStatus.DONE
     change.document, change.what, change.where = _document(document), _what(what), where.strip()
@@ -94,10 +101,12 @@ def record_no_change(ticket: Ticket, reason: str, *, by: User) -> DocChange:
     _check_level(ticket)
     reason = reason.strip()
     if not reason:
-        raise DocError("Say why no documentation change is needed.")
+        raise DocError(ErrorCode.REASON_REQUIRED, _("Say why no documentation change is needed."))
     if ticket.doc_changes.exists():
         raise DocError(
-            f"{ticket.ref} already has documentation changes: mark them done, or edit them."
+            ErrorCode.CHANGES_RECORDED,
+            _("%(ref)s already has documentation changes: mark them done, or edit them."),
+            ref=ticket.ref,
         )
     change = DocChange.objects.create(
         ticket=ticket,
@@ -116,9 +125,11 @@ def record_no_change(ticket: Ticket, reason: str, *, by: User) -> DocChange:
 def edit_no_change(change: DocChange, reason: str, *, by: User) -> DocChange:
     change = DocChange.objects.select_for_update().get(pk=change.pk)
     if change.kind != ChangeKind.NO_CHANGE:
-        raise DocError("This is a documentation change, not a 'no change needed'.")
+        raise DocError(
+            ErrorCode.IS_CHANGE, _("This is a documentation change, not a 'no change needed'.")
+        )
     if not reason.strip():
-        raise DocError("Say why no documentation change is needed.")
+        raise DocError(ErrorCode.REASON_REQUIRED, _("Say why no documentation change is needed."))
     change.reason, change.updated_by = reason.strip(), by
     change.save()
     return change
@@ -129,7 +140,10 @@ def withdraw_no_change(change: DocChange, *, by: User) -> None:
     """Take back a "no change needed" (the ticket does change the documentation after all)."""
     change = DocChange.objects.select_for_update().select_related("ticket").get(pk=change.pk)
     if change.kind != ChangeKind.NO_CHANGE:
-        raise DocError("Only a 'no change needed' can be withdrawn; mark changes planned or done.")
+        raise DocError(
+            ErrorCode.IS_CHANGE,
+            _("Only a 'no change needed' can be withdrawn; mark changes planned or done."),
+        )
     ticket = change.ticket
     change.delete()
     _note(ticket, by, "'No documentation change needed' withdrawn.")
@@ -140,33 +154,41 @@ def close_answered(ticket: Ticket, *, by: Actor, note: str = "") -> Ticket:
     """Close a ticket as answered, refused for a level-4 ticket without its documentation."""
     refusal = check_close(ticket, CloseReason.ANSWERED)
     if refusal:
-        raise DocError(refusal)
+        raise refusal
     return actions.close(ticket, CloseReason.ANSWERED, by=by, note=note)
 
 
 def _check_level(ticket: Ticket) -> None:
     if ticket.severity != DOCUMENTATION_LEVEL:
         raise DocError(
-            f"{ticket.ref} is level {ticket.severity or '—'}: documentation changes are recorded "
-            f"on level-{DOCUMENTATION_LEVEL} tickets."
+            ErrorCode.DOCS_LEVEL_ONLY,
+            _(
+                "%(ref)s is level %(level)s: documentation changes are recorded on "
+                "level-%(docs_level)s tickets."
+            ),
+            ref=ticket.ref,
+            level=ticket.severity or "—",
+            docs_level=DOCUMENTATION_LEVEL,
         )
 
 
 def _document(value: str) -> Document:
     if value not in Document.values:
-        raise DocError("Choose the design doc or the ops doc.")
+        raise DocError(ErrorCode.UNKNOWN_DOCUMENT, _("Choose the design doc or the ops doc."))
     return Document(value)
 
 
 def _status(value: str) -> ChangeStatus:
     if value not in ChangeStatus.values:
-        raise DocError("A documentation change is planned or done.")
+        raise DocError(
+            ErrorCode.UNKNOWN_CHANGE_STATUS, _("A documentation change is planned or done.")
+        )
     return ChangeStatus(value)
 
 
 def _what(value: str) -> str:
     if not value.strip():
-        raise DocError("Say what changes in the document.")
+        raise DocError(ErrorCode.EMPTY_CHANGE, _("Say what changes in the document."))
     return value.strip()
 
 

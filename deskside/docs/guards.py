@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
+from deskside.core.errors import ErrorCode
 from deskside.core.levels import DOCUMENTATION_LEVEL
 from deskside.docs.models import DocChange
+from deskside.tickets.errors import ActionError
 from deskside.tickets.models import CloseReason, Ticket
 
 
-def check_close(ticket: Ticket, reason: CloseReason | str) -> str | None:
+class DocError(ActionError):
+    """A documentation change that is not allowed; the message says why, for a person."""
+
+
+def check_close(ticket: Ticket, reason: CloseReason | str) -> DocError | None:
     """Why `ticket` may not close for `reason`, or None when it may.
 
     A level-4 ticket ends with the documentation it changed (docs/protocol.md, Documentation
@@ -18,8 +26,12 @@ def check_close(ticket: Ticket, reason: CloseReason | str) -> str | None:
         return None
     if DocChange.objects.filter(ticket=ticket).exists():
         return None
-    return (
-        f"{ticket.ref} is a level-4 ticket: before closing it as answered, record the "
-        "documentation changes it leads to (design doc or ops doc), or that no change is "
-        "needed and why."
+    return DocError(
+        ErrorCode.DOCS_REQUIRED,
+        _(
+            "%(ref)s is a level-4 ticket: before closing it as answered, record the "
+            "documentation changes it leads to (design doc or ops doc), or that no change is "
+            "needed and why."
+        ),
+        ref=ticket.ref,
     )

@@ -21,10 +21,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from deskside import db
 from deskside.accounts import addresses
 from deskside.accounts.models import Contact
+from deskside.core.errors import ErrorCode
 from deskside.core.limits import HEADER_LINE
 from deskside.core.severity import Result as Reading
 from deskside.core.severity import SeverityReading, read_severity, strip_reply_prefixes
@@ -135,18 +137,27 @@ def open_as_new_ticket(inbound: InboundMail, raw: bytes, *, by: User) -> Result:
         mail = parse(raw)
     except MailRejected as rejected:
         raise actions.ActionError(
-            f"Mail {inbound.pk} cannot become a ticket: {rejected.reason}."
+            ErrorCode.MAIL_UNREADABLE,
+            _("Mail %(mail)s cannot become a ticket: %(problem)s."),
+            mail=inbound.pk,
+            problem=rejected.reason,
         ) from None
     mail = received.without_nul(mail)
     if not mail.from_address or len(mail.from_address) > received.MAX_ADDRESS_LENGTH:
         raise actions.ActionError(
-            f"Mail {inbound.pk} cannot become a ticket: it has no usable sender address."
+            ErrorCode.NO_SENDER_ADDRESS,
+            _("Mail %(mail)s cannot become a ticket: it has no usable sender address."),
+            mail=inbound.pk,
         )
     if mail.sender_problem:
         raise actions.ActionError(
-            f"Mail {inbound.pk} cannot become a ticket: its sender is ambiguous "
-            f"({mail.sender_problem}), and a ticket needs one contact. Attach it as an internal "
-            "note, or discard it."
+            ErrorCode.SENDER_AMBIGUOUS,
+            _(
+                "Mail %(mail)s cannot become a ticket: its sender is ambiguous (%(problem)s), and "
+                "a ticket needs one contact. Attach it as an internal note, or discard it."
+            ),
+            mail=inbound.pk,
+            problem=mail.sender_problem,
         )
     _record(inbound, mail)
     kind = classify(mail, envelope_sender=received.envelope_sender(inbound))

@@ -12,10 +12,12 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from deskside import db
 from deskside.accounts import addresses
 from deskside.accounts.models import Contact, Organisation
+from deskside.core.errors import ErrorCode
 from deskside.mail import decide, held, intake, rawstore, received
 from deskside.mail.models import InboundMail, InboundStatus, Outcome
 from deskside.mail.parse import MailRejected, ParsedMail
@@ -33,8 +35,13 @@ def _note(inbound: InboundMail, by: User, what: str) -> str:
 def _check_quarantined(inbound: InboundMail) -> None:
     if inbound.status != InboundStatus.QUARANTINED:
         raise ActionError(
-            f"Mail {inbound.pk} is not in quarantine ({inbound.get_status_display()}): "
-            "someone has decided on it already."
+            ErrorCode.MAIL_DECIDED,
+            _(
+                "Mail %(mail)s is not in quarantine (%(status)s): someone has decided on it "
+                "already."
+            ),
+            mail=inbound.pk,
+            status=inbound.get_status_display(),
         )
 
 
@@ -49,8 +56,13 @@ def _claimed(inbound: InboundMail, mail: ParsedMail, doing: str) -> Ticket:
     ticket = held.claimed(inbound, mail)
     if ticket is None:
         raise ActionError(
-            f"Mail {inbound.pk} names no ticket, so it cannot {doing}: open it as a new ticket "
-            "or discard it."
+            ErrorCode.MAIL_NAMES_NO_TICKET,
+            _(
+                "Mail %(mail)s names no ticket, so it cannot %(doing)s: open it as a new ticket "
+                "or discard it."
+            ),
+            mail=inbound.pk,
+            doing=doing,
         )
     return Ticket.objects.select_related("organisation").get(pk=ticket.pk)
 
@@ -60,8 +72,14 @@ def _readable(inbound: InboundMail, doing: str) -> ParsedMail:
         return held.read(inbound)
     except MailRejected as rejected:
         raise ActionError(
-            f"Mail {inbound.pk} cannot {doing}: {rejected.reason}. Discard it, or download it "
-            "and forward it."
+            ErrorCode.MAIL_UNREADABLE,
+            _(
+                "Mail %(mail)s cannot %(doing)s: %(problem)s. Discard it, or download it and "
+                "forward it."
+            ),
+            mail=inbound.pk,
+            doing=doing,
+            problem=rejected.reason,
         ) from None
 
 
@@ -89,8 +107,13 @@ def add_sender_and_attach(inbound: InboundMail, *, by: User) -> Result:
     organisation = ticket.organisation
     if organisation is None:
         raise ActionError(
-            f"{ticket.ref} belongs to no organisation to add {mail.from_address} to: attach the "
-            "mail as an internal note, or open it as a new ticket."
+            ErrorCode.NO_ORGANISATION,
+            _(
+                "%(ref)s belongs to no organisation to add %(address)s to: attach the mail as an "
+                "internal note, or open it as a new ticket."
+            ),
+            ref=ticket.ref,
+            address=mail.from_address,
         )
     contact = _join(organisation, mail)
     InboundMail.objects.filter(pk=inbound.pk).update(
@@ -102,7 +125,8 @@ def add_sender_and_attach(inbound: InboundMail, *, by: User) -> Result:
     result = intake.process(inbound.pk, vouched=True)
     if result.outcome == Outcome.QUARANTINED:
         still = (result.reason or "").strip().splitlines()[-1:] or ["no reason given"]
-        raise ActionError(f"Mail {inbound.pk} would still be held: {still[0]}")
+        why = _("Mail %(mail)s would still be held: %(problem)s")
+        raise ActionError(ErrorCode.STILL_HELD, why, mail=inbound.pk, problem=still[0])
     actions.record_held_mail(
         ticket,
         by=Actor.staff(by),
@@ -118,7 +142,10 @@ def _join(organisation: Organisation, mail: ParsedMail) -> Contact:
     there: moving them would change whose tickets they see in the portal."""
     address = mail.from_address
     if not address or len(address) > received.MAX_ADDRESS_LENGTH:
-        raise ActionError("The mail has no usable sender address to add as a contact.")
+        raise ActionError(
+            ErrorCode.NO_SENDER_ADDRESS,
+            _("The mail has no usable sender address to add as a contact."),
+        )
     contact = addresses.contact_by_address(address)
     if contact is None:
         new = Contact(
@@ -138,8 +165,14 @@ def _join(organisation: Organisation, mail: ParsedMail) -> Contact:
     elif contact.organisation_id != organisation.pk:
         other = Organisation.objects.get(pk=contact.organisation_id)
         raise ActionError(
-            f"{contact.email} is a contact of {other.name}, not of {organisation.name}: if they "
-            "moved, change that in the admin first; or attach the mail as an internal note."
+            ErrorCode.CONTACT_OF_OTHER_ORGANISATION,
+            _(
+                "%(address)s is a contact of %(other)s, not of %(organisation)s: if they moved, "
+                "change that in the admin first; or attach the mail as an internal note."
+            ),
+            address=contact.email,
+            other=other.name,
+            organisation=organisation.name,
         )
     return contact
 

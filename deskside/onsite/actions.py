@@ -15,11 +15,13 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from deskside.accounts.names import display_name
 from deskside.accounts.roles import Role
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import short_duration
+from deskside.core.errors import ErrorCode
 from deskside.core.postal import check_address
 from deskside.onsite import notices
 from deskside.onsite.models import (
@@ -33,7 +35,7 @@ from deskside.outbox.models import CalendarMethod
 from deskside.outbox.send import message_id_domain
 from deskside.tickets import policy
 from deskside.tickets.actions import ActionError, Actor
-from deskside.tickets.models import Ticket
+from deskside.tickets.models import Status, Ticket
 from deskside.tickets.notices import long_date
 
 LONGEST_VISIT = timedelta(hours=8)
@@ -61,16 +63,26 @@ def request_visit(ticket: Ticket, reason: str, *, by: User) -> Visit:
     be scheduled; elsewhere it is refused, recorded, and the client is told why."""
     reason = reason.strip()
     if not reason:
-        raise VisitError("Say why the problem cannot be solved remotely.")
+        raise VisitError(
+            ErrorCode.REASON_REQUIRED, _("Say why the problem cannot be solved remotely.")
+        )
     # Under the ticket's row lock: two agents asking at once get one visit, not two, since the
     # second sees the first's visit once it may go on.
     ticket = (
         Ticket.objects.select_for_update(of=("self",)).select_related("contact").get(pk=ticket.pk)
     )
     if not ticket.is_open():
-        raise VisitError(f"{ticket.ref} is {ticket.get_status_display().lower()}: reopen it first.")
+        raise VisitError(
+            ErrorCode.TICKET_RESOLVED
+            if ticket.status == Status.RESOLVED
+            else ErrorCode.TICKET_CLOSED,
+            _("%(ref)s is %(status)s: reopen it first."),
+            ref=ticket.ref,
+            status=ticket.get_status_display().lower(),
+        )
     if Visit.objects.filter(ticket=ticket, status__in=ACTIVE_STATUSES).exists():
-        raise VisitError(f"{ticket.ref} already has a visit requested or scheduled.")
+        why = _("%(ref)s already has a visit requested or scheduled.")
+        raise VisitError(ErrorCode.VISIT_ACTIVE, why, ref=ticket.ref)
     address = ticket.contact.postal_address()
     decision = check_address(address.country, address.postal_code)
     visit = Visit.objects.create(
@@ -122,26 +134,39 @@ def check_business_hours(start: datetime, duration: timedelta, calendar: Calenda
     """A visit lies wholly inside opening hours: open at its start, and every minute of it is
     business time (so never on a weekend or holiday, nor across closing or lunch)."""
     if start.tzinfo is None:
-        raise VisitError("A visit's start needs a time zone.")
+        raise VisitError(ErrorCode.NAIVE_START, _("A visit's start needs a time zone."))
     if duration <= timedelta(0):
-        raise VisitError("A visit needs a duration.")
+        raise VisitError(ErrorCode.NO_DURATION, _("A visit needs a duration."))
     if duration > LONGEST_VISIT:
-        raise VisitError(f"A visit lasts at most {short_duration(LONGEST_VISIT)}.")
+        raise VisitError(
+            ErrorCode.VISIT_TOO_LONG,
+            _("A visit lasts at most %(longest)s."),
+            longest=short_duration(LONGEST_VISIT),
+        )
     # In UTC: adding to a local time would keep the wall clock across a DST change.
     start = start.astimezone(UTC)
     end = start + duration
     if not calendar.is_open(start):
         raise VisitError(
-            f"{long_date(start, 'en')} is outside business hours (no visits in the evening, "
-            "at weekends or on public holidays); the next opening is "
-            f"{long_date(calendar.next_opening(start), 'en')}."
+            ErrorCode.OUTSIDE_BUSINESS_HOURS,
+            _(
+                "%(start)s is outside business hours (no visits in the evening, at weekends or "
+                "on public holidays); the next opening is %(next)s."
+            ),
+            start=long_date(start, "en"),
+            next=long_date(calendar.next_opening(start), "en"),
         )
     if calendar.between(start, end) != duration:
         closing = calendar.next_closing(start)
         raise VisitError(
-            f"A visit of {short_duration(duration)} from {long_date(start, 'en')} would run "
-            f"past closing at {timezone.localtime(closing).strftime('%H:%M')}: start earlier, "
-            "make it shorter, or split it over two days."
+            ErrorCode.PAST_CLOSING,
+            _(
+                "A visit of %(duration)s from %(start)s would run past closing at %(closing)s: "
+                "start earlier, make it shorter, or split it over two days."
+            ),
+            duration=short_duration(duration),
+            start=long_date(start, "en"),
+            closing=timezone.localtime(closing).strftime("%H:%M"),
         )
 
 
@@ -154,14 +179,18 @@ def schedule(
     visit = _locked(visit)
     if visit.status not in ACTIVE_STATUSES:
         raise VisitError(
-            f"This visit is {visit.get_status_display().lower()}: it cannot be planned."
+            ErrorCode.VISIT_NOT_ACTIVE,
+            _("This visit is %(status)s: it cannot be planned."),
+            status=visit.get_status_display().lower(),
         )
     if not technicians().filter(pk=technician.pk).exists():
-        raise VisitError(f"{display_name(technician)} is not an active technician.")
+        why = _("%(name)s is not an active technician.")
+        raise VisitError(ErrorCode.NOT_A_TECHNICIAN, why, name=display_name(technician))
     if not technician.email:
-        raise VisitError(f"{display_name(technician)} has no e-mail address for the invitation.")
+        why = _("%(name)s has no e-mail address for the invitation.")
+        raise VisitError(ErrorCode.NO_TECHNICIAN_EMAIL, why, name=display_name(technician))
     if start < timezone.now():
-        raise VisitError("A visit cannot be scheduled in the past.")
+        raise VisitError(ErrorCode.IN_THE_PAST, _("A visit cannot be scheduled in the past."))
     check_business_hours(start, duration, policy.calendar())
     previous = visit.technician if visit.status == VisitStatus.SCHEDULED else None
     rescheduled = visit.invitations_sent > 0
@@ -193,9 +222,13 @@ def cancel(visit: Visit, *, reason: str, by: User) -> Visit:
     visit = _locked(visit)
     reason = reason.strip()
     if not reason:
-        raise VisitError("Say why the visit is cancelled.")
+        raise VisitError(ErrorCode.REASON_REQUIRED, _("Say why the visit is cancelled."))
     if visit.status not in ACTIVE_STATUSES:
-        raise VisitError(f"This visit is {visit.get_status_display().lower()}: nothing to cancel.")
+        raise VisitError(
+            ErrorCode.VISIT_NOT_ACTIVE,
+            _("This visit is %(status)s: nothing to cancel."),
+            status=visit.get_status_display().lower(),
+        )
     was_scheduled = visit.status == VisitStatus.SCHEDULED
     if was_scheduled:
         visit.sequence += 1
@@ -222,13 +255,20 @@ def report(visit: Visit, *, outcome: str, time_spent: timedelta, solved: bool, b
     visit = _locked(visit)
     outcome = outcome.strip()
     if not may_report(visit, by):
-        raise VisitError("Only the visit's technician (or a lead) reports on it.")
+        raise VisitError(
+            ErrorCode.NOT_THE_TECHNICIAN,
+            _("Only the visit's technician (or a lead) reports on it."),
+        )
     if visit.status != VisitStatus.SCHEDULED:
-        raise VisitError(f"This visit is {visit.get_status_display().lower()}: no report is due.")
+        raise VisitError(
+            ErrorCode.VISIT_NOT_SCHEDULED,
+            _("This visit is %(status)s: no report is due."),
+            status=visit.get_status_display().lower(),
+        )
     if not outcome:
-        raise VisitError("The report needs the outcome of the visit.")
+        raise VisitError(ErrorCode.NO_OUTCOME, _("The report needs the outcome of the visit."))
     if time_spent <= timedelta(0):
-        raise VisitError("The report needs the time spent.")
+        raise VisitError(ErrorCode.NO_TIME_SPENT, _("The report needs the time spent."))
     visit.status = VisitStatus.DONE
     visit.outcome, visit.time_spent, visit.solved = outcome, time_spent, solved
     visit.reported_at, visit.reported_by = timezone.now(), by

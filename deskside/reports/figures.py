@@ -29,6 +29,7 @@ from deskside.reports.period import Period
 from deskside.reports.protocol import ChangeRow, Protocol, VisitRow, protocol
 from deskside.reports.rows import DOORS, EventRow, Reply, TicketRow, door_of
 from deskside.reports.rows import Filters as Filters  # re-exported: the views and tests use it
+from deskside.tickets.events import MilestoneReached, Reopened, Resumed, read
 from deskside.tickets.models import (
     CloseReason,
     Direction,
@@ -323,7 +324,7 @@ def facts_of(
         start=clock_start(ticket.received_at, events),
         replies=tuple(at for at, _author in replies),
         milestones=tuple(
-            (at, str(data.get("milestone")))
+            (at, str(read(data, MilestoneReached).get("milestone")))
             for kind, at, data in events
             if kind == EventKind.MILESTONE
         ),
@@ -337,7 +338,7 @@ def facts_of(
 def clock_start(received_at: datetime, events: list[EventRow]) -> datetime:
     """A ticket that had no usable level starts its clocks when a reply gave it one."""
     for kind, at, data in reversed(events):
-        if kind == EventKind.REOPENED and data.get("was") in WITHOUT_LEVEL:
+        if kind == EventKind.REOPENED and read(data, Reopened).get("was") in WITHOUT_LEVEL:
             return at
     return received_at
 
@@ -365,7 +366,7 @@ def open_spans(received_at: datetime, events: list[EventRow]) -> tuple[Span, ...
             started = None
         elif started is None and (
             kind == EventKind.REOPENED
-            or (kind == EventKind.RESUMED and data.get("was") == Status.RESOLVED)
+            or (kind == EventKind.RESUMED and read(data, Resumed).get("was") == Status.RESOLVED)
         ):
             started = at
     return (*spans, (started, None)) if started is not None else tuple(spans)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from deskside import db
 from deskside.core import clocks as core_clocks
 from deskside.tickets import hooks, policy
+from deskside.tickets.events import MilestoneReached, Reassessed, Reopened, read
 from deskside.tickets.models import Direction, Event, EventKind, Message, Ticket
 from deskside.tickets.models.choices import NO_EFFORT_RANK, PUBLIC_REPLY_KINDS, CloseReason
 
@@ -75,12 +76,16 @@ def history(ticket: Ticket) -> core_clocks.History:
         received_at=_clock_start(ticket, events),
         claimed_severity=_first_level(ticket, events),
         reassessments=tuple(
-            (at, int(data["level"])) for kind, at, data in events if kind == EventKind.REASSESSED
+            (at, read(data, Reassessed)["level"])
+            for kind, at, data in events
+            if kind == EventKind.REASSESSED
         ),
         public_replies=replies,
         documentation_done_at=_documentation_done(ticket),
         milestones=tuple(
-            (at, str(data["milestone"])) for kind, at, data in events if kind == EventKind.MILESTONE
+            (at, read(data, MilestoneReached)["milestone"])
+            for kind, at, data in events
+            if kind == EventKind.MILESTONE
         ),
         waiting_periods=_waiting_periods(events),
     )
@@ -95,7 +100,7 @@ def _documentation_done(ticket: Ticket) -> datetime | None:
 def _clock_start(ticket: Ticket, events: list[tuple[str, datetime, dict[str, object]]]) -> datetime:
     """Clocks start at receipt; a ticket that had no usable level starts when it got one."""
     for kind, at, data in reversed(events):
-        if kind == EventKind.REOPENED and data.get("was") in (
+        if kind == EventKind.REOPENED and read(data, Reopened).get("was") in (
             CloseReason.NO_SEVERITY,
             CloseReason.INVALID_SEVERITY,
         ):
@@ -105,8 +110,9 @@ def _clock_start(ticket: Ticket, events: list[tuple[str, datetime, dict[str, obj
 
 def _first_level(ticket: Ticket, events: list[tuple[str, datetime, dict[str, object]]]) -> int:
     for kind, _at, data in events:
-        if kind == EventKind.REASSESSED:
-            return int(str(data["was"])) if data.get("was") else int(str(data["level"]))
+        if kind == EventKind.REASSESSED:  # the level before the first reassessment
+            reassessed = read(data, Reassessed)
+            return reassessed.get("was") or reassessed["level"]
     return int(ticket.claimed_severity or ticket.severity or 0)
 
 

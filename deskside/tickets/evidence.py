@@ -11,6 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext_lazy as _
+
+from deskside.core.errors import ErrorCode
+from deskside.tickets.errors import ActionError
+from deskside.tickets.events import Refused as RefusedData
+from deskside.tickets.events import Reminder as ReminderData
+from deskside.tickets.events import read
 from deskside.tickets.models import CloseReason, Direction, EventKind, MessageKind, Ticket
 
 EVIDENCE_REASONS = (
@@ -60,20 +67,29 @@ class Evidence:
             )
         )
 
-    def missing_for(self, reason: str) -> str | None:
+    def missing_for(self, reason: str) -> ActionError | None:
         """Why `reason` cannot close the ticket on this evidence, or None when it can."""
         if reason == CloseReason.CLIENT_REFUSED and not self.refusals:
-            return (
-                "Closing as client_refused needs a refusal recorded: the client refuses in the "
-                "portal, or an agent marks the client's mail as a refusal; "
-                f"this ticket has {self.summary()}."
+            return ActionError(
+                ErrorCode.NO_REFUSAL_RECORDED,
+                _(
+                    "Closing as client_refused needs a refusal recorded: the client refuses in "
+                    "the portal, or an agent marks the client's mail as a refusal; this ticket "
+                    "has %(evidence)s."
+                ),
+                evidence=self.summary(),
             )
         if reason in (CloseReason.CLIENT_UNCOOPERATIVE, CloseReason.CLIENT_UNAVAILABLE) and not (
             self.proposals and self.reminders
         ):
-            return (
-                f"Closing as {reason} needs evidence: at least one proposal of steps and one "
-                f"reminder; this ticket has {self.summary()}."
+            return ActionError(
+                ErrorCode.NO_COOPERATION_EVIDENCE,
+                _(
+                    "Closing as %(reason)s needs evidence: at least one proposal of steps and one "
+                    "reminder; this ticket has %(evidence)s."
+                ),
+                reason=reason,
+                evidence=self.summary(),
             )
         return None
 
@@ -100,13 +116,14 @@ def evidence_of(ticket: Ticket) -> Evidence:
     )
     for kind, at, data, actor in events.values_list("kind", "created_at", "data", "actor_label"):
         if kind == EventKind.REMINDER:
-            reminders.append(Reminder(at=at, number=int(data.get("number", 0))))
+            reminders.append(Reminder(at=at, number=read(data, ReminderData).get("number", 0)))
         else:
+            refused = read(data, RefusedData)
             refusals.append(
                 Refusal(
                     at=at,
-                    reason=str(data.get("reason", "")),
-                    source=str(data.get("source", "")),
+                    reason=refused.get("reason", ""),
+                    source=refused.get("source", ""),
                     by=actor,
                 )
             )

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from deskside.tickets.errors import ActionError
 from deskside.tickets.models import Ticket
 
-# Why `ticket` may not close for `reason` (a sentence for the person), or None when it may.
-CloseGuard = Callable[[Ticket, str], str | None]
+# Why `ticket` may not close for `reason` (the refusal to raise), or None when it may.
+CloseGuard = Callable[[Ticket, str], ActionError | None]
 # When the ticket's documentation changes were all done, or None.
 DocumentationDone = Callable[[Ticket], datetime | None]
 
@@ -31,7 +32,7 @@ def set_documentation_done(reader: DocumentationDone) -> None:
     _documentation_done[:] = [reader]
 
 
-def close_refusal(ticket: Ticket, reason: str) -> str | None:
+def close_refusal(ticket: Ticket, reason: str) -> ActionError | None:
     """The first guard's objection to closing `ticket` for `reason`, if any."""
     return next((why for guard in _close_guards if (why := guard(ticket, reason))), None)
 

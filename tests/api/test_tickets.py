@@ -137,7 +137,7 @@ def test_reply_note_assign_close_reopen(people, agent_api: Api) -> None:
     closed = agent_api.post(f"/tickets/{ref}/close", {"reason": "withdrawn", "note": "asked"})
     assert closed.json()["status"] == Status.CLOSED
     again = agent_api.post(f"/tickets/{ref}/close", {"reason": "withdrawn"})
-    assert again.status_code == 422 and again.json()["code"] == "action_refused"
+    assert again.status_code == 422 and again.json()["code"] == "already_closed"
     assert ref in again.json()["detail"]
     reopened = agent_api.post(f"/tickets/{ref}/reopen", {"reason": "client wrote"})
     assert reopened.json()["status"] != Status.CLOSED

@@ -111,7 +111,9 @@ def test_an_agent_files_a_colleagues_held_reply_on_the_clients_ticket(
             has_text="piet@acme.example"
         )
     ).to_contain_text(PIETS_REPLY)
-    expect(page.get_by_role("region", name="History")).to_contain_text("Held mail decided")
+    expect(page.get_by_role("region", name="History")).to_contain_text(
+        "from piet@acme.example: piet@acme.example added to Acme Antwerp"
+    )
     assert problems == []
 
     assert held.waiting() == 1

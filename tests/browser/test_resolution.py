@@ -147,7 +147,7 @@ def test_an_agent_reopens_a_resolved_ticket_from_the_desk(live_server, page: Pag
     expect(page.locator(".facts")).to_contain_text("Open")
     history = page.get_by_role("region", name="History")
     expect(history).to_contain_text("Claire phoned: it stopped again tonight")
-    expect(history).to_contain_text("was: resolved")
+    expect(history).to_contain_text("(it was resolved)")
     page.goto(f"{base}/desk/")
     expect(page.get_by_role("link", name=ticket.ref).first).to_be_visible()
     assert Ticket.objects.get(pk=ticket.pk).status == Status.OPEN

@@ -107,7 +107,7 @@ def test_the_close_form_keeps_the_note_and_the_text_for_the_client_apart(agent, 
     assert "niet de catering" in mail.text and "Asked for catering" not in mail.text
     html = page(agent, ticket)
     history = html[html.index('id="history-title"') :]
-    assert "note: Asked for catering again." in history
+    assert "Closed (Out of scope): Asked for catering again." in history
     closure = ticket.messages.get(kind=MessageKind.CLOSURE)
     assert "Asked for catering" not in closure.text
 

@@ -63,7 +63,7 @@ def test_header_shows_severities_effort_status_and_explained_clocks(agent, peopl
     assert "First response</strong> due Mon 23 Nov 10:30" in html
     assert "first response within 30 business minutes" in html  # the clock's explanation
     assert "The export fails since this morning." in html
-    assert "Severity reassessed" in html and "reason: Production is down" in html
+    assert "Reassessed from level 2 to level 1: Production is down" in html
 
 
 def test_quoted_text_is_folded_and_mail_html_is_shown(agent, people):
@@ -238,8 +238,8 @@ def test_history_lists_every_event(agent, ticket):
     post(agent, ticket, "note", text="Looking")
     html = page(agent, ticket)
     history = html[html.index('id="history-title"') :]
-    for label in ("Created", "Assigned", "Message added"):
-        assert label in history
+    for said in ("Opened at level", "Assigned to", "Internal note"):
+        assert said in history
     assert ticket.events.filter(kind=EventKind.ASSIGNED).exists()
 
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from deskside.core.errors import ErrorCode
 from deskside.docs import actions
-from deskside.docs.actions import DocError
 from deskside.docs.backlog import backlog, documentation_done_at
 from deskside.docs.guards import check_close
 from deskside.docs.models import ChangeKind, ChangeStatus, DocChange
@@ -19,6 +19,7 @@ from deskside.tickets.actions import Actor
 from deskside.tickets.models import CloseReason, Direction, Status
 from tests.desk.conftest import open_ticket
 from tests.people import make_people
+from tests.refusals import refused
 
 pytestmark = pytest.mark.django_db
 
@@ -90,30 +91,30 @@ def test_editing_a_change_to_done_stamps_it_and_back_to_planned_clears_it(people
 
 def test_changes_are_only_for_level_4_and_need_what_and_a_document(people):
     level2 = open_ticket(people, 2)
-    with pytest.raises(DocError, match="level-4 tickets"):
+    with refused(ErrorCode.DOCS_LEVEL_ONLY):
         planned(level2, people.agent)
     ticket = level4(people)
-    with pytest.raises(DocError, match="Say what changes"):
+    with refused(ErrorCode.EMPTY_CHANGE):
         actions.add_change(ticket, document="ops_doc", what=" ", by=people.agent)
-    with pytest.raises(DocError, match="design doc or the ops doc"):
+    with refused(ErrorCode.UNKNOWN_DOCUMENT):
         actions.add_change(ticket, document="wiki", what="x", by=people.agent)
     assert not DocChange.objects.exists()
 
 
 def test_no_change_needed_with_a_reason_and_not_beside_changes(people):
     ticket = level4(people)
-    with pytest.raises(DocError, match="Say why"):
+    with refused(ErrorCode.REASON_REQUIRED):
         actions.record_no_change(ticket, "", by=people.agent)
 
     none = actions.record_no_change(ticket, "The ops doc already says it.", by=people.agent)
 
     assert (none.kind, none.status) == (ChangeKind.NO_CHANGE, ChangeStatus.DONE)
     assert documentation_done_at(ticket) == WEDNESDAY
-    with pytest.raises(DocError, match="withdraw that first"):
+    with refused(ErrorCode.NO_CHANGE_RECORDED):
         planned(ticket, people.agent)
     actions.withdraw_no_change(none, by=people.agent)
     planned(ticket, people.agent)
-    with pytest.raises(DocError, match="already has documentation changes"):
+    with refused(ErrorCode.CHANGES_RECORDED):
         actions.record_no_change(ticket, "Nothing", by=people.agent)
 
 
@@ -124,8 +125,9 @@ def test_closing_a_level_4_ticket_as_answered_needs_its_documentation(people):
     ticket = level4(people)
 
     refusal = check_close(ticket, CloseReason.ANSWERED)
-    assert refusal is not None and "record the documentation changes" in refusal
-    with pytest.raises(DocError, match="before closing it as answered"):
+    assert refusal is not None and refusal.code == ErrorCode.DOCS_REQUIRED
+    assert "record the documentation changes" in str(refusal)
+    with refused(ErrorCode.DOCS_REQUIRED):
         actions.close_answered(ticket, by=Actor.staff(people.agent))
     ticket.refresh_from_db()
     assert ticket.status != Status.CLOSED

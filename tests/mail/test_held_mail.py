@@ -14,6 +14,7 @@ import time_machine
 from django.contrib.auth.models import Group
 
 from deskside.accounts.models import Contact
+from deskside.core.errors import ErrorCode
 from deskside.mail import held, quarantine
 from deskside.mail.intake import ingest
 from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
@@ -33,6 +34,7 @@ from deskside.tickets.models import (
     Ticket,
 )
 from tests.people import People, make_people
+from tests.refusals import refused
 
 pytestmark = pytest.mark.django_db
 
@@ -364,7 +366,7 @@ def test_adding_the_sender_is_all_or_nothing(people: People) -> None:
         queue(to=["piet@acme.example"], subject=f"n{n}", text=".", purpose="ack", automatic=True)
     held_mail = reply_of_piet(rejected)
 
-    with pytest.raises(ActionError, match="would still be held"):
+    with refused(ErrorCode.STILL_HELD):
         quarantine.add_sender_and_attach(held_mail, by=people.agent)
 
     assert not Contact.objects.filter(email="piet@acme.example").exists()
@@ -430,7 +432,7 @@ def test_a_mail_naming_no_ticket_cannot_be_attached(people: People) -> None:
     held_mail = hold(mail("Sev 2 - export", sender=""))
 
     for act in (quarantine.add_sender_and_attach, quarantine.attach_as_note):
-        with pytest.raises(ActionError, match="names no ticket"):
+        with refused(ErrorCode.MAIL_NAMES_NO_TICKET):
             act(held_mail, by=people.agent)
 
 
@@ -438,7 +440,7 @@ def test_two_decisions_on_one_mail_the_second_is_refused(people: People, ticket:
     held_mail = reply_of_piet(ticket)
     quarantine.attach_as_note(held_mail, by=people.agent)
 
-    with pytest.raises(ActionError, match="someone has decided on it already"):
+    with refused(ErrorCode.MAIL_DECIDED):
         quarantine.discard(held_mail, by=people.second_agent)
 
 

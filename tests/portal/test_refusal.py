@@ -4,7 +4,7 @@ clocks) or refuse them with an optional reason; a client of another organisation
 from __future__ import annotations
 
 from deskside.tickets import actions
-from deskside.tickets.models import EventKind, MessageKind, Status
+from deskside.tickets.models import CloseReason, EventKind, MessageKind, Status
 from tests.portal.conftest import open_ticket, signed_in
 
 STEPS = "Restart the export service and try again."
@@ -66,6 +66,16 @@ def test_refusing_when_nothing_was_proposed_says_so(people):
     assert not ticket.events.filter(kind=EventKind.REFUSED).exists()
 
 
+def test_refusing_on_a_ticket_closed_meanwhile_says_it_is_closed(people):
+    """The portal shows the action's real reason in the client's language, not "no steps"."""
+    ticket = proposed(people)
+    actions.close(ticket, CloseReason.DUPLICATE, by=actions.Actor.staff(people.agent))
+    answer = signed_in(people.client).post(f"/portal/ticket/{ticket.ref}/refuse/", {}, follow=True)
+    page = answer.content.decode()
+    assert f"{ticket.ref} is gesloten: een weigering doorgeven kan niet meer." in page
+    assert "Er zijn geen voorgestelde stappen" not in page
+
+
 def test_a_client_of_another_organisation_cannot_refuse(people):
     ticket = proposed(people)
     answer = signed_in(people.other_client).post(f"/portal/ticket/{ticket.ref}/refuse/", {})
@@ -122,7 +132,7 @@ def test_the_steps_worked_is_an_answer_in_the_clients_words_and_the_agent_is_tol
 def test_the_steps_worked_without_proposed_steps_says_so(people):
     ticket = open_ticket(people.client, level=3)
     answer = signed_in(people.client).post(f"/portal/ticket/{ticket.ref}/worked/", follow=True)
-    assert "Er zijn geen voorgestelde stappen om op te antwoorden bij dit ticket." in (
+    assert f"Er zijn geen voorgestelde stappen om op te antwoorden bij {ticket.ref}." in (
         answer.content.decode()
     )
     assert not ticket.messages.filter(kind=MessageKind.WEB).exists()
@@ -133,3 +143,12 @@ def test_a_client_of_another_organisation_cannot_say_the_steps_worked(people):
     answer = signed_in(people.other_client).post(f"/portal/ticket/{ticket.ref}/worked/")
     assert answer.status_code == 404
     assert signed_in(people.client).get(f"/portal/ticket/{ticket.ref}/worked/").status_code == 405
+
+
+def test_the_steps_worked_on_a_resolved_ticket_says_it_is_resolved(people):
+    ticket = proposed(people)
+    actions.resolve(ticket, "Restarted it for you.", by=actions.Actor.staff(people.agent))
+    answer = signed_in(people.client).post(f"/portal/ticket/{ticket.ref}/worked/", follow=True)
+    page = answer.content.decode()
+    assert f"{ticket.ref} is opgelost: melden dat de stappen werkten kan niet meer." in page
+    assert not ticket.messages.filter(kind=MessageKind.WEB).exists()

@@ -18,15 +18,16 @@ from django.test import Client
 from django.urls import reverse
 from imap_tools import BaseMailBox
 
+from deskside.core.errors import ErrorCode
 from deskside.mail import imap, quarantine
 from deskside.mail.models import InboundStatus, Outcome
 from deskside.mail.results import Result
 from deskside.tickets import actions, policy
-from deskside.tickets.actions import ActionError
 from deskside.tickets.models import Direction, NotificationKind, Status, Ticket
 from tests.mail.test_imap_door import PROCESSED
 from tests.mail.test_smtp_door import processed, send, stored_id
 from tests.people import People, make_people
+from tests.refusals import refused
 from tests.security.doors import (
     CLAIRE,
     MONDAY_10,
@@ -127,7 +128,7 @@ def test_a_held_ambiguous_mail_cannot_become_a_ticket_in_a_clients_name(people: 
     pipe(hostile("Sev 1 - production is down", sender=f"{CLAIRE}, {MALLORY}"))
     [held] = held_mail()
 
-    with pytest.raises(ActionError, match="sender is ambiguous"):
+    with refused(ErrorCode.SENDER_AMBIGUOUS):
         quarantine.make_ticket(held, by=people.lead)
     assert Ticket.objects.count() == 0
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from deskside.core.errors import ErrorCode
 from deskside.tickets import actions
 from deskside.tickets.actions import ActionError, Actor, NewMessage
 from deskside.tickets.evidence import EVIDENCE_REASONS
@@ -23,6 +24,7 @@ from deskside.tickets.models import (
     Ticket,
 )
 from tests.people import make_people
+from tests.refusals import refused
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=BRUSSELS)
@@ -81,13 +83,13 @@ def test_mail_without_a_valid_level_is_kept_closed(people, problem):
 
 @pytest.mark.parametrize("level", [0, 5, -1, None, "2", 2.0, True])
 def test_a_level_outside_1_to_4_is_refused(people, level):
-    with pytest.raises(ActionError, match="Severity must be 1, 2, 3 or 4"):
+    with refused(ErrorCode.LEVEL_OUT_OF_RANGE):
         first_mail(people, claimed_severity=level)
     assert Ticket.objects.count() == 0
 
 
 def test_a_new_ticket_cannot_be_closed_for_another_reason(people):
-    with pytest.raises(ActionError, match="cannot be closed as"):
+    with refused(ErrorCode.OPENED_CLOSED_AS):
         first_mail(people, claimed_severity=None, problem=CloseReason.SOLVED)
 
 
@@ -106,9 +108,9 @@ def test_agent_reply_opens_the_ticket_and_is_public(people):
 
 def test_empty_reply_and_note_are_refused(people):
     ticket = first_mail(people)
-    with pytest.raises(ActionError, match="needs some text"):
+    with refused(ErrorCode.EMPTY_REPLY):
         actions.reply(ticket, "  ", by=actions.Actor.staff(people.agent))
-    with pytest.raises(ActionError, match="needs some text"):
+    with refused(ErrorCode.EMPTY_NOTE):
         actions.add_note(ticket, "", by=actions.Actor.staff(people.agent))
 
 
@@ -124,7 +126,7 @@ def test_internal_note_is_internal_and_keeps_the_status(people):
 
 def test_close_needs_a_known_reason(people):
     ticket = first_mail(people)
-    with pytest.raises(ActionError, match="Closing needs a reason"):
+    with refused(ErrorCode.REASON_REQUIRED):
         actions.close(ticket, "", by=Actor.staff(people.agent))
     with pytest.raises(ActionError, match="'because' is not a close reason"):
         actions.close(ticket, "because", by=Actor.staff(people.agent))
@@ -150,7 +152,7 @@ def test_every_close_reason_closes_with_an_event(people, reason):
 def test_closing_twice_is_refused(people):
     ticket = first_mail(people)
     actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
-    with pytest.raises(ActionError, match="already closed"):
+    with refused(ErrorCode.ALREADY_CLOSED):
         actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
 
 
@@ -158,14 +160,14 @@ def test_closing_twice_is_refused(people):
 def test_only_a_closed_or_resolved_ticket_can_be_reopened(people, status):
     ticket = first_mail(people)
     Ticket.objects.filter(pk=ticket.pk).update(status=status)
-    with pytest.raises(ActionError, match="only a closed or resolved ticket can be reopened"):
+    with refused(ErrorCode.NOT_REOPENABLE):
         actions.reopen(ticket, by=Actor.staff(people.agent), reason="client asked")
 
 
 def test_reopen_needs_a_reason_and_clears_the_close_reason(people):
     ticket = first_mail(people)
     actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
-    with pytest.raises(ActionError, match="needs a reason"):
+    with refused(ErrorCode.REASON_REQUIRED):
         actions.reopen(ticket, by=Actor.staff(people.agent), reason=" ")
     actions.reopen(ticket, by=Actor.staff(people.agent), reason="problem is back")
     ticket.refresh_from_db()
@@ -177,9 +179,9 @@ def test_a_ticket_without_level_reopens_only_with_one(people):
     ticket = first_mail(
         people, subject="Help", claimed_severity=None, problem=CloseReason.NO_SEVERITY
     )
-    with pytest.raises(ActionError, match="has no severity"):
+    with refused(ErrorCode.NO_SEVERITY):
         actions.reopen(ticket, by=Actor.client(people.client), reason="reply")
-    with pytest.raises(ActionError, match="Severity must be"):
+    with refused(ErrorCode.LEVEL_OUT_OF_RANGE):
         actions.reopen(ticket, by=Actor.client(people.client), reason="reply", severity=7)
     actions.reopen(ticket, by=Actor.client(people.client), reason="reply with a level", severity=1)
     ticket.refresh_from_db()
@@ -188,11 +190,11 @@ def test_a_ticket_without_level_reopens_only_with_one(people):
 
 def test_reassess_keeps_the_claimed_level_and_needs_a_reason(people):
     ticket = first_mail(people)
-    with pytest.raises(ActionError, match="needs a reason"):
+    with refused(ErrorCode.REASON_REQUIRED):
         actions.reassess(ticket, 3, reason="", by=Actor.staff(people.agent))
-    with pytest.raises(ActionError, match="Severity must be"):
+    with refused(ErrorCode.LEVEL_OUT_OF_RANGE):
         actions.reassess(ticket, 5, reason="typo", by=Actor.staff(people.agent))
-    with pytest.raises(ActionError, match="already at level 2"):
+    with refused(ErrorCode.ALREADY_AT_LEVEL):
         actions.reassess(ticket, 2, reason="same", by=Actor.staff(people.agent))
     actions.reassess(ticket, 3, reason="one user only", by=Actor.staff(people.agent))
     ticket.refresh_from_db()
@@ -204,9 +206,9 @@ def test_reassess_keeps_the_claimed_level_and_needs_a_reason(people):
 def test_closed_ticket_cannot_be_reassessed_or_replied(people):
     ticket = first_mail(people)
     actions.close(ticket, CloseReason.OUT_OF_SCOPE, by=Actor.staff(people.agent))
-    with pytest.raises(ActionError, match="is closed: cannot reassess"):
+    with refused(ErrorCode.TICKET_CLOSED):
         actions.reassess(ticket, 1, reason="x", by=Actor.staff(people.agent))
-    with pytest.raises(ActionError, match="is closed: cannot reply"):
+    with refused(ErrorCode.TICKET_CLOSED):
         actions.reply(ticket, "hello", by=actions.Actor.staff(people.agent))
 
 
@@ -214,7 +216,7 @@ def test_milestone_must_fit_the_level(people):
     ticket = first_mail(people)  # level 2: solution or workaround
     with pytest.raises(ActionError, match="Level 2 goals are met by solution, workaround"):
         actions.record_milestone(ticket, Milestone.ANSWER, by=Actor.staff(people.agent))
-    with pytest.raises(ActionError, match="is not a milestone"):
+    with refused(ErrorCode.UNKNOWN_MILESTONE):
         actions.record_milestone(ticket, "party", by=Actor.staff(people.agent))
     actions.record_milestone(ticket, Milestone.WORKAROUND, by=Actor.staff(people.agent))
     ticket.refresh_from_db()
@@ -225,7 +227,7 @@ def test_wait_resume_and_resolve(people):
     ticket = first_mail(people)
     by = Actor.staff(people.agent)
     actions.wait_on_client(ticket, by=by, note="please restart the service")
-    with pytest.raises(ActionError, match="already waiting"):
+    with refused(ErrorCode.ALREADY_WAITING):
         actions.wait_on_client(ticket, by=by)
     ticket.refresh_from_db()
     assert ticket.status == Status.WAITING_ON_CLIENT
@@ -244,7 +246,7 @@ def test_wait_resume_and_resolve(people):
     )
     ticket.refresh_from_db()
     assert ticket.status == Status.RESOLVED
-    with pytest.raises(ActionError, match="is resolved: cannot resolve"):
+    with refused(ErrorCode.TICKET_RESOLVED):
         actions.resolve(ticket, "again", by=actions.Actor.staff(people.agent))
 
 
@@ -277,11 +279,11 @@ def test_client_message_on_a_closed_ticket_is_kept_and_does_not_reopen(people):
 def test_assign_take_and_unassign(people):
     ticket = first_mail(people)
     actions.assign(ticket, people.agent, by=Actor.staff(people.lead))
-    with pytest.raises(ActionError, match="already assigned"):
+    with refused(ErrorCode.ALREADY_ASSIGNED):
         actions.assign(ticket, people.agent, by=Actor.staff(people.lead))
     people.second_agent.is_active = False
     people.second_agent.save()
-    with pytest.raises(ActionError, match="not an active user"):
+    with refused(ErrorCode.INACTIVE_USER):
         actions.assign(ticket, people.second_agent, by=Actor.staff(people.lead))
     actions.assign(ticket, None, by=Actor.staff(people.agent))
     ticket.refresh_from_db()

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from deskside.core.errors import ErrorCode
 from deskside.outbox.models import OutboundMail
 from deskside.tickets import actions, policy
 from deskside.tickets.actions import ActionError, Actor, NewMessage
@@ -24,6 +25,7 @@ from deskside.tickets.models import (
 )
 from deskside.tickets.tasks import sweep_cooperation
 from tests.people import make_people
+from tests.refusals import refused
 
 BXL = ZoneInfo("Europe/Brussels")
 # Friday 6 November 2026. Wednesday 11 November (Armistice) is a Belgian public holiday.
@@ -131,11 +133,11 @@ def test_proposing_steps_mails_them_in_the_clients_language_and_pauses_the_clock
 
 def test_proposal_on_a_closed_ticket_or_without_steps_is_refused(people):
     ticket = open_at(people)
-    with pytest.raises(ActionError, match="Proposed steps need some text"):
+    with refused(ErrorCode.EMPTY_STEPS):
         propose(ticket, people, steps="   ")
     with time_machine.travel(FRIDAY_10, tick=False):
         actions.close(ticket, CloseReason.SOLVED, by=Actor.staff(people.agent))
-    with pytest.raises(ActionError, match="is closed: cannot propose steps"):
+    with refused(ErrorCode.TICKET_CLOSED):
         propose(ticket, people)
 
 
@@ -329,10 +331,10 @@ def test_an_agent_marks_a_mail_as_a_refusal(people):
         "message": mail.pk,
     }
     assert event.actor == people.agent
-    with pytest.raises(ActionError, match="already marked as a refusal"):
+    with refused(ErrorCode.ALREADY_MARKED_REFUSAL):
         actions.record_refusal(ticket, by=Actor.staff(people.agent), source="mail", message=mail)
     proposal = ticket.messages.get(kind=MessageKind.PROPOSAL)
-    with pytest.raises(ActionError, match="Only a message from the client"):
+    with refused(ErrorCode.NOT_FROM_CLIENT):
         actions.record_refusal(
             ticket, by=Actor.staff(people.agent), source="mail", message=proposal
         )
@@ -340,7 +342,7 @@ def test_an_agent_marks_a_mail_as_a_refusal(people):
 
 def test_no_refusal_without_proposed_steps(people):
     ticket = open_at(people)
-    with pytest.raises(ActionError, match=f"{ticket.ref} has no proposed steps to refuse"):
+    with refused(ErrorCode.NO_PROPOSED_STEPS):
         actions.record_refusal(ticket, by=Actor.client(people.client), source="portal")
 
 

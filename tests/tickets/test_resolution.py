@@ -11,6 +11,7 @@ import pytest
 import time_machine
 
 from deskside.accounts.models import Contact
+from deskside.core.errors import ErrorCode
 from deskside.mail.intake import ingest
 from deskside.mail.models import Door
 from deskside.outbox.models import OutboundMail
@@ -25,6 +26,7 @@ from deskside.tickets.models import (
     Ticket,
 )
 from tests.people import make_people
+from tests.refusals import refused
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=BRUSSELS)
@@ -133,7 +135,7 @@ def test_proposed_steps_count_as_a_public_reply(people):
 
 def test_resolving_needs_a_resolution(people):
     ticket = answered(people)
-    with pytest.raises(ActionError, match="Resolving needs a resolution"):
+    with refused(ErrorCode.EMPTY_RESOLUTION):
         actions.resolve(ticket, "  \n", by=actions.Actor.staff(people.agent))
     assert Ticket.objects.get(pk=ticket.pk).status == Status.OPEN
 

@@ -132,22 +132,6 @@ def business_left(left: timedelta) -> str:
 register.filter("staff_name", display_name)
 
 
-_DETAIL_KEYS = ("reason", "was", "level", "to", "milestone", "note", "clock", "due", "message_kind")
-
-
-@register.filter
-def event_details(data: object) -> str:
-    """The facts of an Event worth a line in the history, e.g. 'reason: out_of_scope'."""
-    if not isinstance(data, dict):
-        return ""
-    parts = [
-        f"{key.replace('_', ' ')}: {data[key]}"
-        for key in _DETAIL_KEYS
-        if data.get(key) not in (None, "")
-    ]
-    return "; ".join(parts)
-
-
 @register.filter
 def is_folded(message: object) -> bool:
     """Whether intake folded quoted text or a signature away from the message."""

@@ -32,7 +32,7 @@ from deskside.desk.forms import (
 from deskside.desk.models import CannedReply
 from deskside.desk.queue import ClockLeft, clocks_of
 from deskside.mail.models import InboundMail, InboundStatus
-from deskside.tickets import clocks, closed, notify, policy
+from deskside.tickets import clocks, closed, history, notify, policy
 from deskside.tickets.models import Attachment, Message, Ticket
 from deskside.tickets.models.choices import EFFORT_RANK
 from deskside.tickets.models.ticket import parse_ref
@@ -100,7 +100,7 @@ def render_ticket(
     context = {
         "ticket": ticket,
         "conversation": _conversation(ticket),
-        "events": ticket.events.order_by("created_at", "id"),
+        "history": history.lines(ticket.events.order_by("created_at", "id")),
         "clock_state": clocks.state(ticket, now),
         "clocks": _clocks(ticket, now),
         "forms": {name: bound.get(name) or make_form(name) for name in FORMS},

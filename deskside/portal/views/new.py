@@ -52,7 +52,7 @@ def new_ticket(request: HttpRequest, contact: Contact) -> HttpResponse:
                 ),
             )
         except actions.ActionError as error:
-            form.add_error(None, str(error))
+            form.add_error(None, error.localized())
         else:
             messages.success(
                 request,

@@ -204,8 +204,9 @@ def refuse(request: HttpRequest, contact: Contact, ref: str) -> HttpResponse:
         actions.record_refusal(
             found, by=actions.Actor.client(contact), reason=reason, source=RefusalSource.PORTAL
         )
-    except actions.ActionError:
-        messages.error(request, gettext("There are no proposed steps to refuse on this ticket."))
+    except actions.ActionError as error:
+        # The real reason (no steps to refuse, or the ticket closed meanwhile), in their language.
+        messages.error(request, error.localized())
     else:
         messages.success(
             request,
@@ -227,8 +228,8 @@ def steps_worked(request: HttpRequest, contact: Contact, ref: str) -> HttpRespon
         actions.record_steps_worked(
             found, by=actions.Actor.client(contact), text=gettext("The proposed steps worked.")
         )
-    except actions.ActionError:
-        messages.error(request, gettext("There are no proposed steps to answer on this ticket."))
+    except actions.ActionError as error:
+        messages.error(request, error.localized())
     else:
         messages.success(
             request, gettext("Thank you: the support team has been told that the steps worked.")

@@ -3,7 +3,8 @@ messages (the conversation), state, alerts and cooperation.
 
 Each action checks that the change is allowed by the protocol's state machine, writes the
 change and its Event in one transaction, recomputes the clocks, and queues what must follow.
-A refused change raises ActionError with a sentence for the person who asked.
+A refused change raises ActionError with a stable code and a translatable sentence for the
+person who asked (deskside/tickets/errors.py).
 
 One convention: every action takes `by`, the Actor who makes the change (the actions Deskside
 itself takes default to SYSTEM), and returns the updated ticket, which the caller keeps: the
@@ -11,9 +12,9 @@ object passed in, brought up to date with the row as the action left it. When th
 a message (a reply, the client's mail), it is the ticket's `posted`.
 """
 
+from deskside.core.errors import ErrorCode
 from deskside.tickets.actions._base import (
     SYSTEM,
-    ActionError,
     Actor,
     NewFile,
     NewMessage,
@@ -48,11 +49,13 @@ from deskside.tickets.actions.state import (
     resolve,
     wait_on_client,
 )
+from deskside.tickets.errors import ActionError
 
 __all__ = [
     "SYSTEM",
     "ActionError",
     "Actor",
+    "ErrorCode",
     "NewFile",
     "NewMessage",
     "add_note",

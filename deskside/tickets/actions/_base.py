@@ -1,6 +1,6 @@
-"""What every action shares: who acts, what a new message says, the row lock, the Event row,
-the save with fresh clocks. Private to deskside.tickets.actions; its names carry no underscore
-because the module itself is private.
+"""What every action shares: who acts, what a new message says, the checks, the row lock, the
+save with fresh clocks (the Event row is _record.py's, typed by its kind). Private to
+deskside.tickets.actions; its names carry no underscore because the module itself is private.
 """
 
 from __future__ import annotations
@@ -8,23 +8,33 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Unpack
 
 from django.contrib.auth.models import User
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from deskside import db
 from deskside.accounts.models import Contact
 from deskside.accounts.names import display_name
+from deskside.core.errors import ErrorCode
 from deskside.core.levels import LEVELS
 from deskside.core.limits import HEADER_LINE
 from deskside.outbox.send import new_message_id
-from deskside.tickets import clocks, notices, storage
-from deskside.tickets.models import Direction, Event, EventKind, Message, MessageKind, Ticket
+from deskside.tickets import clocks, events, notices, storage
+from deskside.tickets.actions._record import record
+from deskside.tickets.errors import ActionError
+from deskside.tickets.models import (
+    Direction,
+    EventKind,
+    Message,
+    MessageKind,
+    Status,
+    Ticket,
+)
 
-
-class ActionError(Exception):
-    """A change the protocol does not allow; the message says why, for a person."""
+if TYPE_CHECKING:  # the type of gettext_lazy's result exists in the stubs only
+    from django.utils.functional import _StrPromise
 
 
 @dataclass(frozen=True)
@@ -84,20 +94,30 @@ class NewMessage:
 
 def check_level(level: object) -> int:
     if not isinstance(level, int) or isinstance(level, bool) or level not in LEVELS:
-        raise ActionError(f"Severity must be 1, 2, 3 or 4, not {level!r}.")
+        raise ActionError(
+            ErrorCode.LEVEL_OUT_OF_RANGE,
+            _("Severity must be 1, 2, 3 or 4, not %(level)s."),
+            level=repr(level),
+        )
     return level
 
 
-def check_open(ticket: Ticket, doing: str) -> None:
+def check_open(ticket: Ticket, doing: _StrPromise) -> None:
+    """`doing`: what cannot be done, a lazy phrase that completes "cannot …" (the portal shows
+    some of these refusals to clients, in their language)."""
+    if ticket.status == Status.RESOLVED:
+        why = _("%(ref)s is resolved: cannot %(doing)s.")
+        raise ActionError(ErrorCode.TICKET_RESOLVED, why, ref=ticket.ref, doing=doing)
     if not ticket.is_open():
-        raise ActionError(f"{ticket.ref} is {ticket.get_status_display().lower()}: cannot {doing}.")
+        why = _("%(ref)s is closed: cannot %(doing)s.")
+        raise ActionError(ErrorCode.TICKET_CLOSED, why, ref=ticket.ref, doing=doing)
 
 
-def staff_user(by: Actor, doing: str) -> User:
+def staff_user(by: Actor, doing: _StrPromise) -> User:
     """The staff user behind `by`: what only a person of the desk writes (a reply, a note, a
     resolution, proposed steps) carries their name as its author."""
     if by.user is None:
-        raise ActionError(f"Only an agent can {doing}.")
+        raise ActionError(ErrorCode.STAFF_ONLY, _("Only an agent can %(doing)s."), doing=doing)
     return by.user
 
 
@@ -124,32 +144,6 @@ def save(ticket: Ticket, *fields: str) -> None:
     """Save the changed fields together with freshly computed clocks."""
     clock_fields = clocks.refresh(ticket)
     ticket.save(update_fields=[*fields, *clock_fields, "updated_at"])
-
-
-# -- the history ------------------------------------------------------------------------------
-
-
-def event(
-    ticket: Ticket, kind: EventKind, by: Actor, *, at: datetime | None = None, **data: Any
-) -> Event:
-    """`at`: when it happened for the protocol, if not now (a client's mail counts from when it
-    arrived, however late Deskside got to it)."""
-    return Event(
-        ticket=ticket,
-        kind=kind,
-        actor=by.user,
-        actor_label=by.label,
-        data=data,
-        created_at=at or timezone.now(),
-    )
-
-
-def record(
-    ticket: Ticket, kind: EventKind, by: Actor, *, at: datetime | None = None, **data: Any
-) -> Event:
-    written = event(ticket, kind, by, at=at, **data)
-    db.insert(written)
-    return written
 
 
 # -- the conversation -------------------------------------------------------------------------
@@ -180,7 +174,12 @@ def add_message(ticket: Ticket, new: NewMessage, author: User | None = None) -> 
 
 
 def post(
-    ticket: Ticket, new: NewMessage, by: Actor, *, author: User | None = None, **data: Any
+    ticket: Ticket,
+    new: NewMessage,
+    by: Actor,
+    *,
+    author: User | None = None,
+    **data: Unpack[events.MessageMarks],
 ) -> Message:
     """Add a message to the conversation with the Event that shows it in the history (`data`
     marks what the message means beyond its words, such as steps_worked)."""

@@ -4,13 +4,19 @@ escalation of an urgent ticket to the agents on duty."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from django.db import transaction
 
 from deskside.core.levels import ESCALATED_LEVELS
 from deskside.tickets import clocks, notices
-from deskside.tickets.actions._base import SYSTEM, Actor, done, lock, record, save
+from deskside.tickets.actions._base import SYSTEM, Actor, done, lock, save
+from deskside.tickets.actions._record import record
+from deskside.tickets.events import ClockAlert, read
 from deskside.tickets.models import Event, EventKind, Ticket
+
+# The two kinds an alert is recorded as; both store an events.ClockAlert.
+AlertKind = Literal[EventKind.CLOCK_WARNING, EventKind.CLOCK_BREACH]
 
 
 @transaction.atomic
@@ -22,10 +28,11 @@ def record_clock_alerts(ticket: Ticket, now: datetime, *, by: Actor = SYSTEM) ->
     if current is not None:
         seen = _alerted(row)
         for deadline in current.deadlines:
-            for kind, at in (
+            marks: tuple[tuple[AlertKind, datetime], ...] = (
                 (EventKind.CLOCK_WARNING, deadline.warn_at),
                 (EventKind.CLOCK_BREACH, deadline.due),
-            ):
+            )
+            for kind, at in marks:
                 due = deadline.due.isoformat()
                 if at <= now and (kind, deadline.clock, due) not in seen:
                     record(row, kind, by, clock=deadline.clock, due=due)
@@ -37,10 +44,11 @@ def record_clock_alerts(ticket: Ticket, now: datetime, *, by: Actor = SYSTEM) ->
 
 def _alerted(ticket: Ticket) -> set[tuple[str, object, object]]:
     """The alerts already recorded, by kind, clock and due time: each is raised once."""
-    return {
-        (e.kind, e.data.get("clock"), e.data.get("due"))
-        for e in ticket.events.filter(kind__in=(EventKind.CLOCK_WARNING, EventKind.CLOCK_BREACH))
-    }
+    seen: set[tuple[str, object, object]] = set()
+    for e in ticket.events.filter(kind__in=(EventKind.CLOCK_WARNING, EventKind.CLOCK_BREACH)):
+        alert = read(e.data, ClockAlert)
+        seen.add((e.kind, alert.get("clock"), alert.get("due")))
+    return seen
 
 
 def escalate(ticket: Ticket, *, why: str) -> Event | None:

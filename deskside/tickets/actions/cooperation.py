@@ -7,13 +7,14 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from deskside.core.cooperation import RefusalSource
+from deskside.core.errors import ErrorCode
 from deskside.core.limits import MAX_REFERENCES
 from deskside.tickets import cooperation, notices, policy
 from deskside.tickets.actions._base import (
     SYSTEM,
-    ActionError,
     Actor,
     NewMessage,
     check_open,
@@ -22,13 +23,14 @@ from deskside.tickets.actions._base import (
     filed,
     lock,
     post,
-    record,
     save,
     staff_user,
     to_client,
 )
+from deskside.tickets.actions._record import record
 from deskside.tickets.actions.messages import take_in
 from deskside.tickets.actions.state import closing
+from deskside.tickets.errors import ActionError
 from deskside.tickets.models import (
     CloseReason,
     Direction,
@@ -47,10 +49,12 @@ def propose_steps(ticket: Ticket, steps: str, *, by: Actor) -> Ticket:
     reminders and, in the end, the close as client_unavailable (deskside/tickets/cooperation.py).
     A proposal counts as a public reply: it meets the first-response and update clocks."""
     row = lock(ticket)
-    check_open(row, "propose steps")
+    check_open(row, _("propose steps"))
     if not steps.strip():
-        raise ActionError("Proposed steps need some text: what should the client do?")
-    staff_user(by, "propose steps")
+        raise ActionError(
+            ErrorCode.EMPTY_STEPS, _("Proposed steps need some text: what should the client do?")
+        )
+    staff_user(by, _("propose steps"))
     thread = conversation(row)
     message = to_client(row, MessageKind.PROPOSAL, steps, by, thread)
     # A new proposal starts a new silence, even on a ticket that already waits: the WAITING
@@ -85,10 +89,15 @@ def record_refusal(
     decides what follows (other steps, or the close as client_refused)."""
     row = lock(ticket)
     if source not in RefusalSource:
-        raise ActionError(f"A refusal comes from the portal or a mail, not {source!r}.")
-    check_open(row, "record a refusal")
+        raise ActionError(
+            ErrorCode.UNKNOWN_REFUSAL_SOURCE,
+            _("A refusal comes from the portal or a mail, not %(source)s."),
+            source=repr(source),
+        )
+    check_open(row, _("record a refusal"))
     if not row.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.PROPOSAL).exists():
-        raise ActionError(f"{row.ref} has no proposed steps to refuse.")
+        why = _("%(ref)s has no proposed steps to refuse.")
+        raise ActionError(ErrorCode.NO_PROPOSED_STEPS, why, ref=row.ref)
     reason = reason.strip()[:2000]
     if source == RefusalSource.MAIL:
         refusal, reason = _check_marked(row, message, reason)
@@ -113,9 +122,10 @@ def record_steps_worked(ticket: Ticket, *, by: Actor, text: str) -> Ticket:
     language, kept as their message; the event marks it (steps_worked) so that the portal stops
     offering the same steps. The agent with the ticket, else the one who proposed, is told."""
     row = lock(ticket)
-    check_open(row, "say the steps worked")
+    check_open(row, _("say the steps worked"))
     if not row.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.PROPOSAL).exists():
-        raise ActionError(f"{row.ref} has no proposed steps.")
+        why = _("%(ref)s has no proposed steps.")
+        raise ActionError(ErrorCode.NO_PROPOSED_STEPS, why, ref=row.ref)
     new = NewMessage(
         direction=Direction.INBOUND,
         kind=MessageKind.WEB,
@@ -132,11 +142,19 @@ def _check_marked(ticket: Ticket, message: Message | None, reason: str) -> tuple
     """The client's mail an agent marks as a refusal, and the reason: the agent's, else the
     mail's own words. Refuses a mail that cannot be marked."""
     if message is None or message.ticket_id != ticket.pk:
-        raise ActionError(f"Choose a mail of {ticket.ref} from the client to mark.")
+        raise ActionError(
+            ErrorCode.MAIL_NOT_ON_TICKET,
+            _("Choose a mail of %(ref)s from the client to mark."),
+            ref=ticket.ref,
+        )
     if message.direction != Direction.INBOUND:
-        raise ActionError("Only a message from the client can be a refusal.")
+        raise ActionError(
+            ErrorCode.NOT_FROM_CLIENT, _("Only a message from the client can be a refusal.")
+        )
     if ticket.events.filter(kind=EventKind.REFUSED, data__message=message.pk).exists():
-        raise ActionError("This mail is already marked as a refusal.")
+        raise ActionError(
+            ErrorCode.ALREADY_MARKED_REFUSAL, _("This mail is already marked as a refusal.")
+        )
     return message, reason or " ".join((message.visible_text or message.text).split())[:500]
 
 

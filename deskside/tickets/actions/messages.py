@@ -6,21 +6,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Unpack
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from deskside.accounts.access import STAFF_ROLES
 from deskside.core.clocks import short_duration
+from deskside.core.errors import ErrorCode
 from deskside.core.levels import ESCALATED_LEVELS
 from deskside.core.limits import MAX_REFERENCES
-from deskside.tickets import closed, notices, policy
+from deskside.tickets import closed, events, notices, policy
 from deskside.tickets.actions._base import (
-    ActionError,
     Actor,
     NewFile,
     NewMessage,
@@ -29,12 +30,13 @@ from deskside.tickets.actions._base import (
     done,
     lock,
     post,
-    record,
     save,
     staff_user,
     to_client,
 )
+from deskside.tickets.actions._record import record
 from deskside.tickets.actions.state import reopening
+from deskside.tickets.errors import ActionError
 from deskside.tickets.models import Direction, EventKind, Message, MessageKind, Status, Ticket
 
 
@@ -59,11 +61,16 @@ def receive_from_client(
 
 
 def take_in(
-    ticket: Ticket, new: NewMessage, by: Actor, *, counts_as_answer: bool, **data: Any
+    ticket: Ticket,
+    new: NewMessage,
+    by: Actor,
+    *,
+    counts_as_answer: bool,
+    **marks: Unpack[events.MessageMarks],
 ) -> Message:
     """The client's message on a locked ticket; an answer ends a wait and reopens a resolved
     ticket (shared by the replies, the reopening and the cooperation actions)."""
-    message = post(ticket, new, by, **data)
+    message = post(ticket, new, by, **marks)
     changed: list[str] = []
     if counts_as_answer and ticket.status in (Status.WAITING_ON_CLIENT, Status.RESOLVED):
         record(ticket, EventKind.RESUMED, by, at=message.created_at, was=ticket.status)
@@ -116,10 +123,10 @@ def reply(
 ) -> Ticket:
     """A public reply from an agent to the client; the first one meets the first-response clock."""
     row = lock(ticket)
-    check_open(row, "reply")
+    check_open(row, _("reply"))
     if not text.strip():
-        raise ActionError("A reply needs some text.")
-    staff_user(by, "reply")
+        raise ActionError(ErrorCode.EMPTY_REPLY, _("A reply needs some text."))
+    staff_user(by, _("reply"))
     thread = conversation(row)
     message = to_client(row, MessageKind.REPLY, text, by, thread, html, files)
     notices.reply_to_client(row, message, thread[-MAX_REFERENCES:])
@@ -136,8 +143,8 @@ def add_note(ticket: Ticket, text: str, *, by: Actor) -> Ticket:
     """An internal note: agents see it, clients never do, clocks ignore it."""
     row = lock(ticket)
     if not text.strip():
-        raise ActionError("A note needs some text.")
-    author = staff_user(by, "add a note")
+        raise ActionError(ErrorCode.EMPTY_NOTE, _("A note needs some text."))
+    author = staff_user(by, _("add a note"))
     note = NewMessage(
         direction=Direction.INTERNAL, kind=MessageKind.NOTE, text=text, sender=by.label
     )
@@ -196,7 +203,10 @@ def file_held_mail_as_note(
     clients never do, clocks ignore it, and nobody it names with @ is told (it is not ours)."""
     row = lock(ticket)
     if note.direction != Direction.INTERNAL:
-        raise ActionError("A held mail is filed as an internal note here, never for the client.")
-    message = post(row, note, by, author=staff_user(by, "file a held mail"))
+        raise ActionError(
+            ErrorCode.HELD_MAIL_NOT_PUBLIC,
+            _("A held mail is filed as an internal note here, never for the client."),
+        )
+    message = post(row, note, by, author=staff_user(by, _("file a held mail")))
     record(row, EventKind.HELD_MAIL, by, note=what, mail=mail, message=message.pk)
     return done(row, ticket, posted=message)

@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from deskside import db
 from deskside.accounts.models import Contact
+from deskside.core.errors import ErrorCode
 from deskside.core.limits import HEADER_LINE
-from deskside.tickets import clocks, notices
+from deskside.tickets import clocks, events, notices
 from deskside.tickets.actions._base import (
     SYSTEM,
-    ActionError,
     Actor,
     NewMessage,
     add_message,
     check_level,
     done,
-    event,
-    record,
 )
+from deskside.tickets.actions._record import record
 from deskside.tickets.actions.alerts import escalate
+from deskside.tickets.errors import ActionError
 from deskside.tickets.models import (
     CloseReason,
     EventKind,
@@ -60,7 +60,11 @@ def open_ticket(
     if problem is None:
         check_level(claimed_severity)
     elif problem not in (CloseReason.NO_SEVERITY, CloseReason.INVALID_SEVERITY):
-        raise ActionError(f"A new ticket cannot be closed as {problem.label!r}.")
+        raise ActionError(
+            ErrorCode.OPENED_CLOSED_AS,
+            _("A new ticket cannot be closed as %(reason)s."),
+            reason=repr(problem.label),
+        )
     ticket = Ticket(
         subject=subject[:HEADER_LINE],
         contact=contact,
@@ -91,16 +95,12 @@ def open_ticket(
 
 def _record_creation(ticket: Ticket, by: Actor, problem: CloseReason | None, note: str) -> None:
     """The CREATED event, and the CLOSED one when the subject had no usable level."""
-    about: dict[str, Any] = {"note": note} if note else {}
-    events = [
-        event(
-            ticket, EventKind.CREATED, by, severity=ticket.severity, subject=ticket.subject, **about
-        )
-    ]
+    created: events.Created = {"severity": ticket.severity, "subject": ticket.subject}
+    if note:  # stored only when there is one, as before
+        created["note"] = note
+    record(ticket, EventKind.CREATED, by, **created)
     if problem:
-        events.append(event(ticket, EventKind.CLOSED, by, reason=problem.value))
-    for written in events:
-        db.insert(written)
+        record(ticket, EventKind.CLOSED, by, reason=problem.value)
 
 
 def _follow_up(ticket: Ticket, old: Ticket, first: Message, by: Actor) -> None:
