@@ -171,17 +171,29 @@ def _send_reply(
             % {"new": new.ref, "old": found.ref},
         )
         return redirect("portal:ticket", ref=new.ref)
+    try:
+        _add_reply(request, found, contact, message, step, data.get("level"))
+    except actions.ActionError as error:  # e.g. the ticket changed since the page was shown
+        messages.error(request, error.localized())
+    return redirect(reverse("portal:ticket", args=[found.ref]) + "#reply")
+
+
+def _add_reply(
+    request: HttpRequest,
+    found: Ticket,
+    contact: Contact,
+    message: actions.NewMessage,
+    step: closed.Next | None,
+    level: int | None,
+) -> None:
     if step is None:
         actions.receive_from_client(found, message, by=actions.Actor.client(contact))
         messages.success(request, gettext("Your reply was added to the ticket."))
     else:
-        actions.reopen_by_client(
-            found, message, by=actions.Actor.client(contact), level=data.get("level")
-        )
+        actions.reopen_by_client(found, message, by=actions.Actor.client(contact), level=level)
         messages.success(
             request, gettext("Your reply reopened the ticket. The support team has been told.")
         )
-    return redirect(reverse("portal:ticket", args=[found.ref]) + "#reply")
 
 
 class RefusalForm(forms.Form):
