@@ -11,7 +11,7 @@ from ninja import Field, Schema
 
 from deskside.core.limits import HEADER_LINE
 from deskside.tickets import clocks
-from deskside.tickets.models import Direction, Event, Message, Ticket
+from deskside.tickets.models import Direction, Event, Message, Milestone, Ticket
 
 # What a client sees of the conversation, as in the portal: no internal notes, no system rows.
 PUBLIC = (Direction.INBOUND, Direction.OUTBOUND)
@@ -119,6 +119,19 @@ class CloseIn(Schema):
 class ReopenIn(Schema):
     reason: str = Field(min_length=1)
     level: int | None = None
+
+
+class WaitIn(Schema):
+    note: str = Field(default="", description="For the history; the client never sees it.")
+
+
+class ReassessIn(Schema):
+    level: int = Field(ge=1, le=4, description="The assessed level, 1 to 4; it sets the clocks.")
+    reason: str = Field(min_length=1, description="Why, for the history.")
+
+
+class MilestoneIn(Schema):
+    milestone: Milestone = Field(description="One of the goal milestones of the ticket's level.")
 
 
 def summary(ticket: Ticket, *, staff: bool) -> dict[str, Any]:

@@ -25,11 +25,14 @@ from deskside.api.schemas import (
     AssignIn,
     ClientReplyIn,
     CloseIn,
+    MilestoneIn,
+    ReassessIn,
     ReopenIn,
     TextIn,
     TicketDetail,
     TicketIn,
     TicketPage,
+    WaitIn,
     detail,
     summary,
 )
@@ -311,3 +314,43 @@ def reopen(request: HttpRequest, ref: str, body: ReopenIn) -> dict[str, Any]:
     who, ticket, _user = _staff_action(request, ref)
     ticket = actions.reopen(ticket, by=who.actor, reason=body.reason, severity=body.level)
     return detail(ticket, staff=True)
+
+
+@router.post("/tickets/{ref}/resolve", response={200: TicketDetail, **WRITE}, summary="Resolve")
+def resolve(request: HttpRequest, ref: str, body: TextIn) -> dict[str, Any]:
+    """Mark it resolved and mail the client `text`, the resolution, with how to reopen it. The
+    client must have had a public reply first (`no_public_reply`)."""
+    who, ticket, _user = _staff_action(request, ref)
+    return detail(actions.resolve(ticket, body.text, by=who.actor), staff=True)
+
+
+@router.post("/tickets/{ref}/wait", response={200: TicketDetail, **WRITE}, summary="Wait")
+def wait(request: HttpRequest, ref: str, body: WaitIn) -> dict[str, Any]:
+    """The ticket waits on the client: every clock pauses until the client answers."""
+    who, ticket, _user = _staff_action(request, ref)
+    return detail(actions.wait_on_client(ticket, by=who.actor, note=body.note), staff=True)
+
+
+@router.post("/tickets/{ref}/reassess", response={200: TicketDetail, **WRITE}, summary="Reassess")
+def reassess(request: HttpRequest, ref: str, body: ReassessIn) -> dict[str, Any]:
+    """Change the assessed level (the client's claimed one stays); raised to 1 or 2 it alerts
+    the agents on duty."""
+    who, ticket, _user = _staff_action(request, ref)
+    ticket = actions.reassess(ticket, body.level, reason=body.reason, by=who.actor)
+    return detail(ticket, staff=True)
+
+
+@router.post("/tickets/{ref}/milestone", response={200: TicketDetail, **WRITE}, summary="Milestone")
+def milestone(request: HttpRequest, ref: str, body: MilestoneIn) -> dict[str, Any]:
+    """Record the milestone reached: one that meets the goal of the ticket's level
+    (`milestone_not_a_goal` otherwise)."""
+    who, ticket, _user = _staff_action(request, ref)
+    return detail(actions.record_milestone(ticket, body.milestone, by=who.actor), staff=True)
+
+
+@router.post("/tickets/{ref}/steps", response={200: TicketDetail, **WRITE}, summary="Propose steps")
+def propose_steps(request: HttpRequest, ref: str, body: TextIn) -> dict[str, Any]:
+    """Mail the client steps to take; the ticket waits on the client, with reminders and in
+    the end a close as client_unavailable if they stay silent."""
+    who, ticket, _user = _staff_action(request, ref)
+    return detail(actions.propose_steps(ticket, body.text, by=who.actor), staff=True)

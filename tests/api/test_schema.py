@@ -23,6 +23,11 @@ PATHS = {
     "/api/v1/tickets/{ref}/take": {"post"},
     "/api/v1/tickets/{ref}/close": {"post"},
     "/api/v1/tickets/{ref}/reopen": {"post"},
+    "/api/v1/tickets/{ref}/resolve": {"post"},
+    "/api/v1/tickets/{ref}/wait": {"post"},
+    "/api/v1/tickets/{ref}/reassess": {"post"},
+    "/api/v1/tickets/{ref}/milestone": {"post"},
+    "/api/v1/tickets/{ref}/steps": {"post"},
 }
 
 
