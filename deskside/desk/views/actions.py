@@ -124,6 +124,13 @@ RUN: dict[str, Run] = {
 }
 
 
+def _asks_first(ticket: Ticket, request: HttpRequest) -> bool:
+    """Taking a colleague's ticket is asked first: the page answers with the question, and only a
+    second POST with confirm=1 takes it (no JavaScript needed)."""
+    taken_by_other = ticket.assignee_id is not None and ticket.assignee_id != request.user.pk
+    return taken_by_other and request.POST.get("confirm") != "1"
+
+
 @staff_required
 @require_POST
 def act(request: HttpRequest, ref: str, action: str) -> HttpResponse:
@@ -135,6 +142,8 @@ def act(request: HttpRequest, ref: str, action: str) -> HttpResponse:
     if not can_work(request.user):
         form.add_error(None, "You can read tickets but not change them.")
         return render_ticket(request, ticket, failed=(action, form), status=403)
+    if action == "take" and _asks_first(ticket, request):
+        return render_ticket(request, ticket, confirm_take=True)
     if form.is_valid():
         try:
             done = RUN[action](ticket, form.cleaned_data, request.user)

@@ -92,8 +92,11 @@ def render_ticket(
     ticket: Ticket,
     failed: tuple[str, forms.Form] | None = None,
     status: int = 200,
+    *,
+    confirm_take: bool = False,
 ) -> HttpResponse:
-    """The page; `failed` is the action form that was refused, shown with its errors."""
+    """The page; `failed` is the action form that was refused, shown with its errors;
+    `confirm_take` asks whether to take the ticket from its assignee."""
     assert isinstance(request.user, User)
     now = timezone.now()
     bound = {failed[0]: failed[1]} if failed else {}
@@ -105,6 +108,7 @@ def render_ticket(
         "clocks": _clocks(ticket, now),
         "forms": {name: bound.get(name) or make_form(name) for name in FORMS},
         "failed": failed[0] if failed else "",
+        "confirm_take": confirm_take,
         "can_work": can_work(request.user),
         "others": presence.others(ticket, request.user, now),
         "canned": [(c.pk, c.title, c.text_in(ticket.language)) for c in CannedReply.objects.all()],

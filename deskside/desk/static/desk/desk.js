@@ -32,13 +32,33 @@
     return rows().findIndex(function (row) { return row.classList.contains("selected"); });
   }
 
+  // -- ? shows the page's shortcuts (the <dialog id="keys-help"> of desk/base.html); a shortcut
+  // listed there with data-focus moves the focus to that field, opening its <details> if closed.
+  function help() { return document.getElementById("keys-help"); }
+
+  function focusFor(key) {
+    var dialog = help();
+    if (!dialog) return false;
+    var entry = Array.prototype.slice.call(dialog.querySelectorAll("[data-key][data-focus]"))
+      .find(function (item) { return item.getAttribute("data-key") === key; });
+    var field = entry && document.getElementById(entry.getAttribute("data-focus"));
+    if (!field) return false;
+    var details = field.closest("details");
+    if (details) details.open = true;
+    field.focus();
+    if (field.select && field.tagName === "INPUT") field.select();
+    return true;
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
-    if (event.key === "/") {
-      var search = document.getElementById("desk-search");
-      if (search) { event.preventDefault(); search.focus(); search.select(); }
+    var dialog = help();
+    if (dialog && dialog.open) return;  // Escape closes it (the browser does)
+    if (event.key === "?") {
+      if (dialog) { event.preventDefault(); dialog.showModal(); }
       return;
     }
+    if (focusFor(event.key)) { event.preventDefault(); return; }
     if (!rows().length) return;
     var current = selectedIndex();
     if (event.key === "j") { select(current + 1); event.preventDefault(); }
