@@ -32,6 +32,36 @@
     return rows().findIndex(function (row) { return row.classList.contains("selected"); });
   }
 
+  // -- j/k on a ticket page: the next/previous ticket of the list the agent came from. A queue or
+  // search page remembers its order for this tab (sessionStorage); a ticket not in it has no j/k.
+  var ORDER_KEY = "deskside:queue-order";
+
+  function rememberOrder() {
+    if (!document.querySelector("table[data-queue]")) return;
+    var order = rows().map(function (row) { return row.getAttribute("data-href"); });
+    try { window.sessionStorage.setItem(ORDER_KEY, JSON.stringify(order)); } catch (e) { /* storage off */ }
+  }
+
+  function storedOrder() {
+    try { return JSON.parse(window.sessionStorage.getItem(ORDER_KEY) || "[]"); } catch (e) { return []; }
+  }
+
+  function neighbour(step) {
+    var order = storedOrder();
+    var here = order.indexOf(window.location.pathname);
+    return here < 0 ? null : order[here + step] || null;
+  }
+
+  function showTicketOrderKeys() {
+    var entry = document.querySelector("[data-ticket-order]");
+    if (entry) entry.hidden = storedOrder().indexOf(window.location.pathname) < 0;
+  }
+
+  rememberOrder();
+  showTicketOrderKeys();
+  document.addEventListener("deskside:queue-refreshed", rememberOrder);
+  document.addEventListener("htmx:afterSettle", showTicketOrderKeys);
+
   // -- ? shows the page's shortcuts (the <dialog id="keys-help"> of desk/base.html); a shortcut
   // listed there with data-focus moves the focus to that field, opening its <details> if closed.
   function help() { return document.getElementById("keys-help"); }
@@ -59,7 +89,11 @@
       return;
     }
     if (focusFor(event.key)) { event.preventDefault(); return; }
-    if (!rows().length) return;
+    if (!rows().length) {
+      var next = event.key === "j" ? neighbour(1) : event.key === "k" ? neighbour(-1) : null;
+      if (next) { event.preventDefault(); window.location.assign(next); }
+      return;
+    }
     var current = selectedIndex();
     if (event.key === "j") { select(current + 1); event.preventDefault(); }
     else if (event.key === "k") { select(current < 0 ? 0 : current - 1); event.preventDefault(); }
