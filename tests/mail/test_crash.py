@@ -43,7 +43,6 @@ from pathlib import Path
 
 import pytest
 
-from deskside.config import MailServer
 from deskside.mail import imap
 from tests.mail import test_imap_door as door
 from tests.mail.crash_support import (
@@ -85,21 +84,11 @@ def test_every_mail_is_one_ticket_or_message_when_poller_and_worker_are_killed(
     database = Database(tmp_path / "data")
     sink = Sink(door.free_port())
     sink.start()
-    server = MailServer(
-        "imap",
-        dovecot["IMAP_HOST"],
-        int(dovecot["IMAP_PORT"]),
-        dovecot["IMAP_USER"],
-        dovecot["IMAP_PASSWORD"],
-        "INBOX",
-    )
+    server = door.mailbox_of(dovecot)
     env = dict(os.environ) | {
         "DESKSIDE_DATA_DIR": str(tmp_path / "data"),
         "DATABASE_URL": database.url,
-        "DESKSIDE_IMAP_URL": (
-            f"imap://{server.username.replace('@', '%40')}:{server.password}"
-            f"@{server.host}:{server.port}/INBOX"
-        ),
+        "DESKSIDE_IMAP_URL": door.imap_url(server),
         "DESKSIDE_SUPPORT_ADDRESS": SUPPORT,
         "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}",
     }

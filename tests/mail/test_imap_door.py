@@ -86,8 +86,8 @@ def stop_dovecot(env: dict[str, str]) -> None:
     shutil.rmtree(env["DOVECOT_TEST_DIR"], ignore_errors=True)
 
 
-@pytest.fixture
-def server(dovecot: dict[str, str]) -> MailServer:
+def mailbox_of(dovecot: dict[str, str]) -> MailServer:
+    """The throw-away Dovecot's inbox, as the poller's settings name it."""
     return MailServer(
         "imap",
         dovecot["IMAP_HOST"],
@@ -96,6 +96,17 @@ def server(dovecot: dict[str, str]) -> MailServer:
         dovecot["IMAP_PASSWORD"],
         "INBOX",
     )
+
+
+def imap_url(server: MailServer) -> str:
+    """DESKSIDE_IMAP_URL for `server`, for the processes a test starts."""
+    user = server.username.replace("@", "%40")
+    return f"imap://{user}:{server.password}@{server.host}:{server.port}/INBOX"
+
+
+@pytest.fixture
+def server(dovecot: dict[str, str]) -> MailServer:
+    return mailbox_of(dovecot)
 
 
 @pytest.fixture

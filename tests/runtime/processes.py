@@ -3,6 +3,8 @@ once they have lost their parent."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -67,3 +69,15 @@ def wait_until_gone(pids: set[int], timeout: float) -> list[int]:
     while (left := [pid for pid in pids if alive(pid)]) and time.monotonic() < deadline:
         time.sleep(0.05)
     return left
+
+
+def deskside(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """One `deskside` command in a child process with `env`; its output captured, its exit
+    code left to the caller to judge."""
+    return subprocess.run(
+        [sys.executable, "-m", "deskside.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

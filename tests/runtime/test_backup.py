@@ -18,16 +18,7 @@ from typing import Any, cast
 import pytest
 
 from tests.runtime.desks import Desk, send_mail
-
-
-def deskside(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deskside.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from tests.runtime.processes import deskside
 
 
 def inventory(env: dict[str, str]) -> dict[str, Any]:

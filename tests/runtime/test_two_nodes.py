@@ -77,8 +77,9 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> floa
     return time.monotonic() - started
 
 
-def node_of(desks: dict[str, Desk], pid: int) -> str:
-    return next(name for name, desk in desks.items() if pid in descendants(desk.proc.pid))
+def node_of(desks: dict[str, Desk], pid: int) -> str | None:
+    """The node whose process `pid` is; None once that node is gone."""
+    return next((name for name, desk in desks.items() if pid in descendants(desk.proc.pid)), None)
 
 
 def test_two_nodes_share_the_work_and_the_survivor_takes_over(
@@ -87,20 +88,10 @@ def test_two_nodes_share_the_work_and_the_survivor_takes_over(
     database = Shared(new_database())
     sink = Sink(door.free_port())
     sink.start()
-    server = MailServer(
-        "imap",
-        dovecot["IMAP_HOST"],
-        int(dovecot["IMAP_PORT"]),
-        dovecot["IMAP_USER"],
-        dovecot["IMAP_PASSWORD"],
-        "INBOX",
-    )
+    server = door.mailbox_of(dovecot)
     env = {
         "DATABASE_URL": database.url,
-        "DESKSIDE_IMAP_URL": (
-            f"imap://{server.username.replace('@', '%40')}:{server.password}"
-            f"@{server.host}:{server.port}/INBOX"
-        ),
+        "DESKSIDE_IMAP_URL": door.imap_url(server),
         "DESKSIDE_SUPPORT_ADDRESS": SUPPORT,
         "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}",
     }
@@ -189,6 +180,4 @@ def takeover(
 
 def node_of_holder(desks: dict[str, Desk], database: Shared, lease: str) -> str | None:
     pid = database.holders().get(lease)
-    if pid is None:
-        return None
-    return next((name for name, d in desks.items() if pid in descendants(d.proc.pid)), None)
+    return None if pid is None else node_of(desks, pid)

@@ -14,19 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.runtime.processes import deskside
+
 ENQUEUE = "from deskside.outbox.send import deliver; print(deliver.enqueue().id)"
 STATUS = "SELECT status FROM django_tasks_database_dbtaskresult WHERE id = {}"
-
-
-def deskside(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deskside.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
 
 
 def status_reader(url: str, data: Path) -> Callable[[str], str]:
@@ -60,7 +51,7 @@ def test_a_task_enqueued_elsewhere_wakes_the_worker_at_once(vendor, new_database
     env = dict(os.environ) | {"DESKSIDE_DATA_DIR": str(data), "DATABASE_URL": url}
     if not url:
         del env["DATABASE_URL"]  # SQLite in the data directory
-    deskside(env, "migrate", "-v0")
+    assert deskside(env, "migrate", "-v0").returncode == 0
     status = status_reader(url, data)
     worker = subprocess.Popen(
         [sys.executable, "-m", "deskside.cli", "worker", "--interval", "60", "--worker-id", "w"],
@@ -73,7 +64,9 @@ def test_a_task_enqueued_elsewhere_wakes_the_worker_at_once(vendor, new_database
         time.sleep(3)  # started and waiting (a first look finds nothing to do)
         assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
         for _ in range(2):  # twice: a worker woken once is waiting again afterwards
-            task = deskside(env, "shell", "-v0", "-c", ENQUEUE).stdout.split()[-1]
+            enqueued_by = deskside(env, "shell", "-v0", "-c", ENQUEUE)
+            assert enqueued_by.returncode == 0, enqueued_by.stderr
+            task = enqueued_by.stdout.split()[-1]
             enqueued = time.monotonic()
             while status(task) != "SUCCESSFUL":
                 assert time.monotonic() - enqueued < 20, f"still {status(task)!r}: not woken"

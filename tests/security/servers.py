@@ -15,11 +15,10 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from tests.runtime.processes import command, using_data_under, wait_until_gone
+from tests.runtime.processes import command, deskside, using_data_under, wait_until_gone
 
 SECRET = "a-test-secret-key-that-is-long-enough-for-check-deploy-0123456789"
 _WEB_ARGV = (
@@ -55,16 +54,6 @@ def environment(data: Path, port: int, **extra: str) -> dict[str, str]:
     # (and `check --deploy` rightly refuses it).
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return env | extra
-
-
-def deskside(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deskside.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def prepare(folder: Path) -> Path:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.servers import SECRET, Web, deskside, environment, fetch, free_port
+from tests.runtime.processes import deskside
+from tests.security.servers import SECRET, Web, environment, fetch, free_port
 
 PRODUCTION = {"DESKSIDE_BASE_URL": "https://desk.example.com", "SECRET_KEY": SECRET}
 YEAR = 365 * 24 * 3600
