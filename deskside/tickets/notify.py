@@ -210,7 +210,6 @@ def rewrite(notification: Notification, *, title: str, text: str, path: str) -> 
     notification.save(update_fields=["title", "text", "path"])
 
 
-@transaction.atomic
 def mark_read(
     user: User, *, ticket: Ticket | None = None, kind: NotificationKind | None = None
 ) -> int:

@@ -35,7 +35,7 @@ from deskside.mail.models import InboundMail, InboundStatus
 from deskside.tickets import clocks, closed, history, notify, policy
 from deskside.tickets.models import Attachment, Message, Ticket
 from deskside.tickets.models.choices import EFFORT_RANK
-from deskside.tickets.models.ticket import parse_ref
+from deskside.tickets.models.ticket import links_of, parse_ref
 
 EFFORT_BY_RANK = {rank: effort.label for effort, rank in EFFORT_RANK.items()}
 
@@ -100,6 +100,7 @@ def render_ticket(
     assert isinstance(request.user, User)
     now = timezone.now()
     bound = {failed[0]: failed[1]} if failed else {}
+    links_out, links_in = links_of(ticket)
     context = {
         "ticket": ticket,
         "conversation": _conversation(ticket),
@@ -114,8 +115,8 @@ def render_ticket(
         "canned": [(c.pk, c.title, c.text_in(ticket.language)) for c in CannedReply.objects.all()],
         "goal_milestones": _goal_milestones(ticket),
         "effort": EFFORT_BY_RANK.get(ticket.effort_rank),
-        "links_out": ticket.links_out.select_related("target"),
-        "links_in": ticket.links_in.select_related("source"),
+        "links_out": links_out,
+        "links_in": links_in,
         "reopen_until": closed.reopen_until(ticket),
         "held": list(
             InboundMail.objects.filter(

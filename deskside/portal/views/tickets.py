@@ -40,7 +40,7 @@ from deskside.tickets.models import (
     Status,
     Ticket,
 )
-from deskside.tickets.models.ticket import parse_ref
+from deskside.tickets.models.ticket import links_of, parse_ref
 from deskside.tickets.storage import download
 from deskside.tickets.uploads import new_files
 
@@ -277,6 +277,7 @@ def _ticket_context(
         .order_by("created_at", "id")
     )
     names = level_names()
+    follows, follow_ups = links_of(found)
     return {
         "contact": contact,
         "ticket": found,
@@ -289,8 +290,8 @@ def _ticket_context(
         "refusal_form": RefusalForm(auto_id="id_refusal_%s"),
         "after_close": step,
         "reopen_until": closed.reopen_until(found),
-        "follow_ups": found.links_in.select_related("source"),
-        "follows": found.links_out.select_related("target"),
+        "follows": follows,
+        "follow_ups": follow_ups,
     }
 
 

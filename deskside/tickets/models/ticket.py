@@ -279,3 +279,14 @@ class TicketLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id} {self.kind} {self.target_id}"
+
+
+def links_of(ticket: Ticket) -> tuple[list[TicketLink], list[TicketLink]]:
+    """The links from `ticket` (what it follows) and to it (what follows it), in one query, for
+    the pages that show both."""
+    both = TicketLink.objects.filter(models.Q(source=ticket) | models.Q(target=ticket))
+    links = list(both.select_related("source", "target").order_by("created_at", "id"))
+    return (
+        [link for link in links if link.source_id == ticket.pk],
+        [link for link in links if link.target_id == ticket.pk],
+    )
