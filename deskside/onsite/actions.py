@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal, Unpack, overload
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -23,6 +23,7 @@ from deskside.core.business_time import Calendar
 from deskside.core.clocks import short_duration
 from deskside.core.errors import ErrorCode
 from deskside.core.postal import check_address
+from deskside.onsite import events as ev
 from deskside.onsite import notices
 from deskside.onsite.models import (
     ACTIVE_STATUSES,
@@ -200,7 +201,9 @@ def schedule(
     visit.technician, visit.start, visit.duration = technician, start, duration
     visit.invitations_sent += 1
     visit.save()
-    kind = VisitEventKind.RESCHEDULED if rescheduled else VisitEventKind.SCHEDULED
+    kind: Literal[_Kind.SCHEDULED, _Kind.RESCHEDULED] = (
+        VisitEventKind.RESCHEDULED if rescheduled else VisitEventKind.SCHEDULED
+    )
     _record(
         visit,
         kind,
@@ -298,7 +301,34 @@ def _locked(visit: Visit) -> Visit:
     )
 
 
-def _record(visit: Visit, kind: VisitEventKind, by: User, **data: object) -> VisitEvent:
+_Kind = VisitEventKind
+
+
+@overload
+def _record(
+    visit: Visit, kind: Literal[_Kind.REQUESTED], by: User, **data: Unpack[ev.Requested]
+) -> VisitEvent: ...
+@overload
+def _record(
+    visit: Visit, kind: Literal[_Kind.REFUSED], by: User, **data: Unpack[ev.Refused]
+) -> VisitEvent: ...
+@overload
+def _record(
+    visit: Visit,
+    kind: Literal[_Kind.SCHEDULED, _Kind.RESCHEDULED],
+    by: User,
+    **data: Unpack[ev.Scheduled],
+) -> VisitEvent: ...
+@overload
+def _record(
+    visit: Visit, kind: Literal[_Kind.CANCELLED], by: User, **data: Unpack[ev.Cancelled]
+) -> VisitEvent: ...
+@overload
+def _record(
+    visit: Visit, kind: Literal[_Kind.REPORTED], by: User, **data: Unpack[ev.Reported]
+) -> VisitEvent: ...
+def _record(visit: Visit, kind: VisitEventKind, by: User, **data: Any) -> VisitEvent:
+    """One VisitEvent, its `data` typed by its kind (deskside/onsite/events.py)."""
     return VisitEvent.objects.create(
         visit=visit, kind=kind, actor=by, actor_label=Actor.staff(by).label, data=data
     )
