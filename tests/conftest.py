@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import os
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.people import People
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -51,7 +54,20 @@ def seed_protocol() -> None:
     from django.apps import apps
 
     from deskside.accounts.roles import sync_role_groups
+    from deskside.tickets import seeds
 
-    importlib.import_module("deskside.tickets.migrations.0002_seed_protocol").seed(apps, None)
-    importlib.import_module("deskside.tickets.migrations.0007_public_holidays").seed(apps, None)
+    seeds.protocol(apps)
+    seeds.public_holidays(apps)
     sync_role_groups()
+
+
+@pytest.fixture
+def people(db: None) -> People:
+    """The named people of tests/people.py. What the policy cached before they existed (who is
+    on duty) is dropped."""
+    from deskside.tickets import policy
+    from tests.people import make_people
+
+    made = make_people()
+    policy.clear()
+    return made

@@ -1,13 +1,19 @@
-"""The named people of the tests: two agents, a lead, a technician, clients and a stranger."""
+"""The named people of the tests (two agents, a lead, a technician, clients and a stranger),
+and tickets opened as a client's mail opens them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from deskside.accounts.models import Contact, Organisation
 from deskside.accounts.roles import Role
+from deskside.tickets import actions
+from deskside.tickets.actions import NewFile, NewMessage
+from deskside.tickets.models import Direction, MessageKind, Ticket
 
 
 @dataclass
@@ -64,4 +70,34 @@ def make_people() -> People:
             email="olivier@globex.example", name="Olivier", language="fr", organisation=other
         ),
         stranger_email="mallory@elsewhere.example",
+    )
+
+
+def open_ticket(
+    contact: Contact,
+    subject: str = "Export fails",
+    level: int = 2,
+    text: str = "It fails.",
+    *,
+    visible_text: str = "",
+    html: str = "",
+    files: tuple[NewFile, ...] = (),
+    received_at: datetime | None = None,
+) -> Ticket:
+    """A ticket opened by `contact`'s mail at `level` (claimed), through the actions layer."""
+    return actions.open_ticket(
+        contact=contact,
+        subject=subject,
+        claimed_severity=level,
+        received_at=received_at or timezone.now(),
+        message=NewMessage(
+            direction=Direction.INBOUND,
+            kind=MessageKind.MAIL,
+            text=text,
+            visible_text=visible_text,
+            html=html,
+            sender=contact.email,
+            subject=subject,
+            files=files,
+        ),
     )

@@ -8,10 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from deskside.tickets import actions, policy
-from deskside.tickets.actions import NewFile, NewMessage
-from deskside.tickets.models import Direction, MessageKind, Ticket
-from tests.people import make_people
+import tests.people
+from deskside.accounts.models import Contact
+from deskside.tickets import policy
+from deskside.tickets.actions import NewFile
+from deskside.tickets.models import Ticket
+from tests.people import People
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=BRUSSELS)  # a working Monday, in hours
@@ -24,45 +26,33 @@ def _fresh_policy():
 
 
 @pytest.fixture
-def people(db):
-    return make_people()
-
-
-@pytest.fixture
 def agent(client, people):
     client.force_login(people.agent)
     return client
 
 
 def open_ticket(
-    people,
+    people: People,
     level: int = 2,
     subject: str | None = None,
     *,
-    contact=None,
+    contact: Contact | None = None,
     text: str = "The export fails since this morning.",
     visible_text: str = "",
     html: str = "",
     files: tuple[NewFile, ...] = (),
     received_at: datetime = MONDAY_10,
 ) -> Ticket:
-    subject = subject or f"[Sev {level}] Export fails"
-    contact = contact or people.client
-    return actions.open_ticket(
-        contact=contact,
-        subject=subject,
-        claimed_severity=level,
+    """The client's ticket at `level`, received on a working Monday morning."""
+    return tests.people.open_ticket(
+        contact or people.client,
+        subject or f"[Sev {level}] Export fails",
+        level,
+        text,
+        visible_text=visible_text,
+        html=html,
+        files=files,
         received_at=received_at,
-        message=NewMessage(
-            direction=Direction.INBOUND,
-            kind=MessageKind.MAIL,
-            text=text,
-            visible_text=visible_text,
-            html=html,
-            sender=contact.email,
-            subject=subject,
-            files=files,
-        ),
     )
 
 

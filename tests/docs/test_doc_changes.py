@@ -18,7 +18,6 @@ from deskside.tickets import policy
 from deskside.tickets.actions import Actor
 from deskside.tickets.models import CloseReason, Direction, Status
 from tests.desk.conftest import open_ticket
-from tests.people import make_people
 from tests.refusals import refused
 
 pytestmark = pytest.mark.django_db
@@ -31,11 +30,6 @@ WEDNESDAY = datetime(2026, 11, 25, 11, 0, tzinfo=BRUSSELS)
 def _wednesday(time_machine):
     policy.clear()
     time_machine.move_to(WEDNESDAY, tick=False)
-
-
-@pytest.fixture
-def people(db):
-    return make_people()
 
 
 def level4(people, subject="[Sev 4] How do I rotate the backups?", received_at=None):

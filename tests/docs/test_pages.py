@@ -11,7 +11,6 @@ from deskside.docs import actions
 from deskside.docs.models import DocChange
 from deskside.tickets import policy
 from tests.desk.conftest import open_ticket
-from tests.people import make_people
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +22,6 @@ WEDNESDAY = datetime(2026, 11, 25, 11, 0, tzinfo=BRUSSELS)
 def _wednesday(time_machine):
     policy.clear()
     time_machine.move_to(WEDNESDAY, tick=False)
-
-
-@pytest.fixture
-def people(db):
-    return make_people()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from deskside.tickets import actions
 from deskside.tickets.actions import Actor
 from deskside.tickets.models import Direction, EventKind, Status
 from tests.mail.test_intake import mail, run, ticket_of
-from tests.people import People, make_people
+from tests.people import People
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +22,6 @@ BXL = ZoneInfo("Europe/Brussels")
 THURSDAY_10 = datetime(2026, 3, 5, 10, 0, tzinfo=BXL)
 FRIDAY_16_30 = datetime(2026, 3, 6, 16, 30, tzinfo=BXL)
 MONDAY_14_03 = datetime(2026, 3, 9, 14, 3, tzinfo=BXL)
-
-
-@pytest.fixture
-def people() -> People:
-    return make_people()
 
 
 def test_a_level_added_on_friday_and_processed_on_monday_counts_from_friday(

@@ -18,7 +18,7 @@ from django.test import Client
 from deskside.mail.models import InboundMail, InboundStatus, Outcome
 from deskside.outbox.models import OutboundMail
 from deskside.portal.session import user_for
-from deskside.tickets import actions, policy
+from deskside.tickets import actions
 from deskside.tickets.actions import Actor
 from deskside.tickets.models import (
     CloseReason,
@@ -27,19 +27,13 @@ from deskside.tickets.models import (
     Ticket,
 )
 from tests.mail.test_intake import dsn, mail, run, ticket_of
-from tests.people import People, make_people
+from tests.people import People
 
 pytestmark = pytest.mark.django_db
 
 BXL = ZoneInfo("Europe/Brussels")
 MONDAY_10 = datetime(2026, 3, 2, 10, 0, tzinfo=BXL)
 CLAIRE = "claire@acme.example"
-
-
-@pytest.fixture
-def people() -> People:
-    policy.clear()
-    return make_people()
 
 
 @pytest.fixture(autouse=True)

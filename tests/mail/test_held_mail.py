@@ -33,7 +33,7 @@ from deskside.tickets.models import (
     Status,
     Ticket,
 )
-from tests.people import People, make_people
+from tests.people import People
 from tests.refusals import refused
 
 pytestmark = pytest.mark.django_db
@@ -55,11 +55,6 @@ def _monday_morning() -> Iterator[time_machine.Traveller]:
 @pytest.fixture(autouse=True)
 def _fresh_duty() -> None:
     policy.clear()  # the duty list is cached per process
-
-
-@pytest.fixture
-def people() -> People:
-    return make_people()
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from deskside.tickets.models import (
     Status,
     Ticket,
 )
-from tests.people import People, make_people
+from tests.people import People
 
 pytestmark = pytest.mark.django_db
 
@@ -58,11 +58,6 @@ SAMPLES = {
     "viele Grüße",
     "en": "Hello, the export is failing since this morning. Could you please have a look? Thanks",
 }
-
-
-@pytest.fixture
-def people() -> People:
-    return make_people()
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,6 @@ from deskside.accounts.models import Contact, Organisation
 from deskside.mail.models import Door, InboundMail
 from deskside.mail.threads import find_ticket
 from deskside.outbox.models import OutboundMail
-from deskside.outbox.send import automatic_answers_since
 from deskside.tickets.models import Event, EventKind, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -145,14 +144,7 @@ def test_prepared_rows_read_what_values_list_reads_in_order() -> None:
         (NOW + timedelta(minutes=1), EventKind.CREATED, {"severity": 3}, other),
     ]:
         Event.objects.create(ticket=on, kind=kind, actor_label="x", data=data, created_at=at)
-    rows = db.Rows(
-        Event,
-        ("kind", "created_at", "data"),
-        "{ticket} = %s ORDER BY {created_at}, {id}",
-        params=("ticket",),
-    )
-
-    read = rows.all(ticket.pk)
+    read = Event.objects.history_rows(ticket.pk)
 
     expected = list(
         Event.objects.filter(ticket=ticket)
@@ -162,7 +154,7 @@ def test_prepared_rows_read_what_values_list_reads_in_order() -> None:
     assert read == expected
     assert read[0][1] == NOW and read[0][1].tzinfo is not None  # aware, also on SQLite
     assert read[1][2] == {"level": 1, "was": 2}  # JSON decoded
-    assert rows.all(-1) == []
+    assert Event.objects.history_rows(-1) == []
 
 
 def test_a_reference_in_the_subject_finds_its_ticket_with_every_field() -> None:
@@ -191,25 +183,40 @@ def test_a_statement_counts_and_updates_like_the_orm() -> None:
     with time_machine.travel(NOW - timedelta(hours=2), tick=False):
         db.insert(outbound("3@deskside.test"))
 
-    assert automatic_answers_since("Claire@ACME.example", NOW - timedelta(hours=1)) == 1
-    assert automatic_answers_since("claire@acme.example", NOW - timedelta(hours=3)) == 2
-    assert automatic_answers_since("jan@acme.example", NOW - timedelta(hours=3)) == 0
+    answers = OutboundMail.objects
+    assert answers.automatic_to("Claire@ACME.example", NOW - timedelta(hours=1)) == 1
+    assert answers.automatic_to("claire@acme.example", NOW - timedelta(hours=3)) == 2
+    assert answers.automatic_to("jan@acme.example", NOW - timedelta(hours=3)) == 0
 
     touch = db.Statement(
         InboundMail,
-        "UPDATE {table} SET {attempts} = {attempts} + 1, {reason} = %s WHERE {door} = %s",
-        params=("reason", "door"),
+        "UPDATE {table} SET {attempts} = {attempts} + 1, {reason} = %(reason)s "
+        "WHERE {door} = %(door)s AND {reason} <> %(reason)s",
     )
     InboundMail.objects.create(
         door=Door.PIPE, content_hash="h", raw_sha256="h", size=1, received_at=NOW
     )
-    assert touch.run("retried", Door.IMAP) == 0
-    assert touch.run("retried", Door.PIPE) == 1
+    assert touch.run(reason="retried", door=Door.IMAP) == 0
+    assert touch.run(reason="retried", door=Door.PIPE) == 1
+    assert touch.run(reason="retried", door=Door.PIPE) == 0  # one name, used twice
     assert InboundMail.objects.values_list("attempts", "reason").get() == (1, "retried")
 
 
+def test_a_count_stops_at_its_limit() -> None:
+    contact = Contact.objects.create(email="claire@acme.example")
+    for n in range(5):
+        Ticket.objects.create(subject=f"T{n}", contact=contact, received_at=NOW, severity=3)
+
+    recent = Ticket.objects.recent_of_contact(contact.pk, NOW - timedelta(hours=1), most=3)
+
+    assert [subject for _pk, subject in recent] == ["T0", "T1", "T2"]
+    assert Ticket.objects.recent_of_contact(contact.pk, NOW + timedelta(seconds=1), most=3) == []
+
+
 def test_statements_are_written_for_the_database_in_use() -> None:
-    count = db.Statement(OutboundMail, "SELECT COUNT(*) FROM {table} WHERE {ticket_ref} = %s")
+    count = db.Statement(
+        OutboundMail, "SELECT COUNT(*) FROM {table} WHERE {ticket_ref} = %(ticket_ref)s"
+    )
     sql, _fields = count._prepared("default")
     quote = connection.ops.quote_name
     assert sql == (

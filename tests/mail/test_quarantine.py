@@ -31,7 +31,7 @@ from deskside.tickets.models import (
     Status,
     Ticket,
 )
-from tests.people import People, make_people
+from tests.people import People
 from tests.refusals import refused
 
 pytestmark = pytest.mark.django_db
@@ -44,11 +44,6 @@ STRANGER = "Mallory <mallory@elsewhere.example>"
 def _monday_morning() -> Iterator[None]:
     with time_machine.travel(MONDAY_10, tick=False):
         yield
-
-
-@pytest.fixture
-def people() -> People:
-    return make_people()
 
 
 @pytest.fixture

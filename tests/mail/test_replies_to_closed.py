@@ -30,7 +30,7 @@ from deskside.tickets.models import (
 )
 from tests.core.test_suggested_subject import REFUSED
 from tests.mail.test_intake import mail, run, ticket_of
-from tests.people import People, make_people
+from tests.people import People
 
 pytestmark = pytest.mark.django_db
 
@@ -39,12 +39,6 @@ MONDAY_10 = datetime(2026, 3, 2, 10, 0, tzinfo=BXL)
 TUESDAY_10 = datetime(2026, 3, 3, 10, 0, tzinfo=BXL)
 # Ten business days after Monday 2 March 11:00 is Monday 16 March 11:00.
 TUESDAY_17_MARCH = datetime(2026, 3, 17, 10, 0, tzinfo=BXL)
-
-
-@pytest.fixture
-def people() -> People:
-    policy.clear()
-    return make_people()
 
 
 @pytest.fixture(autouse=True)

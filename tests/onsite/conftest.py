@@ -13,18 +13,12 @@ from deskside.outbox.models import OutboundMail
 from deskside.outbox.send import build
 from deskside.tickets import policy as ticket_policy
 from tests.desk.conftest import MONDAY_10
-from tests.people import make_people
 
 
 @pytest.fixture(autouse=True)
 def _monday(time_machine):
     ticket_policy.clear()
     time_machine.move_to(MONDAY_10, tick=False)
-
-
-@pytest.fixture
-def people(db):
-    return make_people()
 
 
 def sent_to(address: str) -> list[OutboundMail]:

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from functools import cache
 from itertools import count
 
-import pytest
 import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,7 +27,6 @@ from deskside.reports.rows import DOORS
 from deskside.tickets import actions, policy
 from deskside.tickets.actions import ActionError, Actor, NewMessage
 from deskside.tickets.models import CloseReason, Direction, MessageKind, Ticket
-from tests.people import make_people
 from tests.reports import brute
 
 BRUSSELS = brute.BRUSSELS
@@ -87,11 +85,6 @@ SUBJECTS = {
     "invalid": "Severity 5 export fails",
     "ambiguous": "Sev 1 or Sev 3? export fails",
 }
-
-
-@pytest.fixture
-def people(db):
-    return make_people()
 
 
 @settings(

@@ -15,16 +15,11 @@ from deskside.reports.admin import MonthlyMailForm
 from deskside.reports.models import MonthlyMail
 from deskside.runtime.scheduler import JOBS
 from deskside.tickets import policy
-from tests.people import People, make_people
+from tests.people import People
 from tests.portal.conftest import open_ticket
 from tests.reports.brute import BRUSSELS
 
 DECEMBER_7 = datetime(2026, 12, 7, 10, 0, tzinfo=BRUSSELS)
-
-
-@pytest.fixture
-def people(db) -> People:
-    return make_people()
 
 
 @pytest.fixture

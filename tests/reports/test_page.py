@@ -17,16 +17,10 @@ from deskside.tickets import actions
 from deskside.tickets.actions import Actor
 from deskside.tickets.models import CloseReason
 from tests.desk.conftest import open_ticket
-from tests.people import make_people
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=BRUSSELS)
 NOVEMBER = "/desk/reports/?period=month&day=2026-11-01"
-
-
-@pytest.fixture
-def people(db):
-    return make_people()
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from deskside.mail.results import Result
 from deskside.outbox.models import OutboundMail, OutboundStatus
 from deskside.runtime import tally, tasks
 from deskside.tickets.tasks import sweep
-from tests.people import People, make_people
 
 pytestmark = pytest.mark.django_db
 BXL = ZoneInfo("Europe/Brussels")
@@ -34,11 +33,6 @@ MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=BXL)
 TOKEN = "a-metrics-token-of-at-least-32-characters"
 
 type Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-@pytest.fixture
-def people() -> People:
-    return make_people()
 
 
 @pytest.fixture(autouse=True)

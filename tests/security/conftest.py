@@ -11,13 +11,7 @@ from django.test import Client
 
 from tests.mail.test_imap_door import box, dovecot, server  # noqa: F401 (fixtures: real IMAP)
 from tests.mail.test_smtp_door import door, start_listener  # noqa: F401 (fixtures: real SMTP)
-from tests.people import People, make_people
 from tests.security.servers import Web, prepare
-
-
-@pytest.fixture
-def people(db: None) -> People:
-    return make_people()
 
 
 def from_address(ip: str) -> Client:

@@ -85,11 +85,6 @@ def assert_download(response, payload: bytes, filename: str) -> None:
 
 
 @pytest.fixture
-def people(db):
-    return make_people()
-
-
-@pytest.fixture
 def mailed(people) -> Ticket:
     """A ticket opened by Claire's mail carrying every hostile file."""
     result = ingest(hostile_mail("Claire@Acme.example", "Sev 2 - files"), door=Door.PIPE)

@@ -24,7 +24,7 @@ from deskside.mail import imap, quarantine
 from deskside.mail.intake import ingest_many
 from deskside.mail.models import Door, Outcome
 from deskside.outbox.models import OutboundMail
-from deskside.tickets import floods, policy
+from deskside.tickets import floods
 from deskside.tickets.models import FloodAlarm, Notification, NotificationKind, Ticket
 from tests.mail.test_imap_door import PROCESSED
 from tests.mail.test_smtp_door import processed, send, stored_id
@@ -35,12 +35,6 @@ from tests.security.doors import CLAIRE, MONDAY_10, held_mail, hostile, mailed_t
 pytestmark = pytest.mark.django_db
 
 ONE_HOUR_LATER = MONDAY_10 + timedelta(hours=1, minutes=1)
-
-
-@pytest.fixture
-def people() -> People:
-    policy.clear()
-    return make_people()
 
 
 @pytest.fixture(autouse=True)

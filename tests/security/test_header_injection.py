@@ -35,7 +35,6 @@ from deskside.tickets.models import Direction, MessageKind, Ticket
 from deskside.tickets.models.ticket import parse_ref
 from deskside.tickets.tasks import sweep_cooperation
 from tests.desk.conftest import MONDAY_10, open_ticket
-from tests.people import make_people
 from tests.security.hostile import Arrived, Mailbox, hostile_mail, mailbox
 
 __all__ = ["mailbox"]  # the fixture, used by name
@@ -107,11 +106,6 @@ def sent(mailbox: Mailbox, purpose: str | None = None) -> list[Arrived]:
         for m in OutboundMail.objects.filter(purpose=purpose).values_list("message_id", flat=True)
     }
     return [a for a in mailbox.arrived if a.message["Message-ID"] in ids]
-
-
-@pytest.fixture
-def people(db):
-    return make_people()
 
 
 @pytest.fixture(autouse=True)

@@ -22,7 +22,7 @@ from deskside.core.errors import ErrorCode
 from deskside.mail import imap, quarantine
 from deskside.mail.models import InboundStatus, Outcome
 from deskside.mail.results import Result
-from deskside.tickets import actions, policy
+from deskside.tickets import actions
 from deskside.tickets.models import Direction, NotificationKind, Status, Ticket
 from tests.mail.test_imap_door import PROCESSED
 from tests.mail.test_smtp_door import processed, send, stored_id
@@ -44,12 +44,6 @@ pytestmark = pytest.mark.django_db
 
 MALLORY = "mallory@evil.example"
 TUESDAY_10 = MONDAY_10.replace(day=3)
-
-
-@pytest.fixture
-def people() -> People:
-    policy.clear()
-    return make_people()
 
 
 @pytest.fixture(autouse=True)

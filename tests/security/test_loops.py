@@ -23,7 +23,7 @@ from deskside.mail import imap
 from deskside.mail.models import InboundMail, InboundStatus, Outcome
 from deskside.outbox.models import OutboundMail, OutboundStatus
 from deskside.outbox.send import deliver_due
-from deskside.tickets import actions, policy
+from deskside.tickets import actions
 from deskside.tickets.models import NotificationKind, Ticket
 from tests.mail.test_imap_door import PROCESSED
 from tests.mail.test_intake import dsn
@@ -41,12 +41,6 @@ from tests.security.doors import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people() -> People:
-    policy.clear()
-    return make_people()
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,6 @@ from deskside.accounts.models import Contact
 from deskside.mail import imap
 from deskside.mail.models import Outcome
 from deskside.outbox.models import OutboundMail
-from deskside.tickets import policy
 from deskside.tickets.models import Status, Ticket
 from tests.mail.test_imap_door import PROCESSED
 from tests.mail.test_smtp_door import processed, send, stored_id
@@ -32,12 +31,6 @@ pytestmark = pytest.mark.django_db
 KELVIN = "\u212a"  # KELVIN SIGN: str.lower() and PostgreSQL's LOWER() under C.UTF-8 give "k"
 DOTTED_I = "\u0130"  # LATIN CAPITAL LETTER I WITH DOT ABOVE: LOWER() gives "i" there
 CYRILLIC_A = "\u0430"  # CYRILLIC SMALL LETTER A, drawn as a Latin "a"
-
-
-@pytest.fixture
-def people() -> People:
-    policy.clear()
-    return make_people()
 
 
 @pytest.fixture(autouse=True)

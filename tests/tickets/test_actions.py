@@ -23,18 +23,12 @@ from deskside.tickets.models import (
     Status,
     Ticket,
 )
-from tests.people import make_people
 from tests.refusals import refused
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=BRUSSELS)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people():
-    return make_people()
 
 
 def first_mail(people, subject="[Sev 2] Export fails", **kwargs):

@@ -14,15 +14,9 @@ from deskside.tickets import actions
 from deskside.tickets.actions import Actor, NewMessage
 from deskside.tickets.models import Direction, EventKind, MessageKind
 from deskside.tickets.tasks import sweep
-from tests.people import make_people
 
 BXL = ZoneInfo("Europe/Brussels")
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people():
-    return make_people()
 
 
 def open_at(people, received: datetime, level: int):

@@ -24,7 +24,6 @@ from deskside.tickets.models import (
     Ticket,
 )
 from deskside.tickets.tasks import sweep_cooperation
-from tests.people import make_people
 from tests.refusals import refused
 
 BXL = ZoneInfo("Europe/Brussels")
@@ -43,11 +42,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _fresh_policy():
     policy.clear()
-
-
-@pytest.fixture
-def people():
-    return make_people()
 
 
 def open_at(people, at=FRIDAY_10 - timedelta(minutes=30), level=3, contact=None, language=None):

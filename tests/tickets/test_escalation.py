@@ -17,7 +17,6 @@ from deskside.tickets.actions import Actor, NewMessage
 from deskside.tickets.models import CloseReason, Direction, EventKind, MessageKind, Ticket
 from deskside.tickets.notices import DUTY_GROUP
 from deskside.tickets.tasks import sweep
-from tests.people import make_people
 
 BXL = ZoneInfo("Europe/Brussels")
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=BXL)
@@ -28,11 +27,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _fresh_policy():
     policy.clear()
-
-
-@pytest.fixture
-def people():
-    return make_people()
 
 
 def mail_at(people, level: int | None, subject: str = "Payroll is down", problem=None):

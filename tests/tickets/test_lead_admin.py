@@ -26,17 +26,12 @@ from deskside.tickets.models import (
     SeverityLevel,
 )
 from tests.mail.test_quarantine import held_reply
-from tests.people import People, make_people
+from tests.people import People
 
 pytestmark = pytest.mark.django_db
 
 H = timedelta(hours=1)
 FORMAT_HINT = "Write a duration like 30 min, 8 h or 3 business days."
-
-
-@pytest.fixture
-def people() -> People:
-    return make_people()
 
 
 @pytest.fixture

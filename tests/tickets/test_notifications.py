@@ -17,14 +17,9 @@ from deskside.tickets.models import (
     NotificationKind,
     Ticket,
 )
-from tests.people import People, make_people
+from tests.people import People
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people() -> People:
-    return make_people()
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from deskside.tickets.models import (
     Status,
     Ticket,
 )
-from tests.people import make_people
 from tests.refusals import refused
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -46,11 +45,6 @@ RESOLVED_MAIL = {
 def monday():
     with time_machine.travel(MONDAY_10, tick=False):
         yield
-
-
-@pytest.fixture
-def people():
-    return make_people()
 
 
 def mail_from(contact: Contact, subject: str = "[Sev 2] Export fails") -> Ticket:
