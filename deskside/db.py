@@ -11,7 +11,8 @@ without either, and with an automatic primary key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.db import connections, models, router
@@ -96,47 +97,62 @@ def _ascii_collation(connection: BaseDatabaseWrapper) -> str:
     return ' COLLATE "C"' if connection.vendor == "postgresql" else ""
 
 
+# A named parameter: `%(since)s`.
+_PARAMETER = re.compile(r"%\((\w+)\)s")
+
+
 class Statement:
     """One SQL statement about one model, written with `{table}` and `{field}` placeholders
-    (a field's name or attname) that become the quoted names; its `%s` parameters are
-    prepared, in order, by the fields named in `params`. `{ascii}` is the collation under which
-    LOWER() folds ASCII letters only (see AsciiLower).
+    (a field's name or attname) that become the quoted names, and named `%(name)s` parameters.
+    A parameter's value is prepared by the field of the same name, or by the field `fields`
+    names for it; `fields` maps a parameter to None to pass its value as it is (a LIMIT).
+    `{ascii}` is the collation under which LOWER() folds ASCII letters only (see AsciiLower).
 
-        Statement(Mail, "SELECT COUNT(*) FROM {table} WHERE {to} = %s", params=("to",))
+        Statement(Mail, "SELECT COUNT(*) FROM {table} WHERE {to} = %(to)s").value(to="a@b.c")
     """
 
-    def __init__(self, model: type[Model], sql: str, *, params: Sequence[str] = ()) -> None:
+    def __init__(
+        self, model: type[Model], sql: str, *, fields: Mapping[str, str | None] | None = None
+    ) -> None:
         self.model = model
         self.template = sql
-        self.params = tuple(params)
-        self._sql: dict[str, tuple[str, list[Field[Any, Any]]]] = {}
+        self.fields = dict(fields or {})
+        self._sql: dict[str, tuple[str, list[tuple[str, Field[Any, Any] | None]]]] = {}
 
-    def _prepared(self, alias: str) -> tuple[str, list[Field[Any, Any]]]:
+    def _prepared(self, alias: str) -> tuple[str, list[tuple[str, Field[Any, Any] | None]]]:
         cached = self._sql.get(alias)
         if cached is None:
             meta, quote = self.model._meta, connections[alias].ops.quote_name
             names = {"table": quote(meta.db_table), "ascii": _ascii_collation(connections[alias])}
             for field in meta.concrete_fields:
                 names[field.name] = names[field.attname] = quote(str(field.column))
-            fields = [_concrete(meta.get_field(name)) for name in self.params]
-            cached = self._sql[alias] = (self.template.format_map(names), fields)
+            sql = self.template.format_map(names)
+            parameters = [(name, self._field(name)) for name in _PARAMETER.findall(sql)]
+            cached = self._sql[alias] = (_PARAMETER.sub("%s", sql), parameters)
         return cached
 
-    def execute(self, alias: str, values: Sequence[object]) -> CursorWrapper:
+    def _field(self, parameter: str) -> Field[Any, Any] | None:
+        name = self.fields.get(parameter, parameter)
+        return None if name is None else _concrete(self.model._meta.get_field(name))
+
+    def execute(self, alias: str, values: Mapping[str, object]) -> CursorWrapper:
         """The statement executed on database `alias`: the cursor, for the caller to close."""
-        sql, fields = self._prepared(alias)
+        sql, parameters = self._prepared(alias)
         connection = connections[alias]
-        prepared = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+        prepared: list[Any] = [
+            values[name] if field is None else field.get_db_prep_save(values[name], connection)
+            for name, field in parameters
+        ]
         cursor = connection.cursor()
         cursor.execute(sql, prepared)
         return cursor
 
-    def run(self, *values: object) -> int:
+    def run(self, **values: object) -> int:
         """Execute a write; returns how many rows it changed."""
         with self.execute(router.db_for_write(self.model), values) as cursor:
             return int(cursor.rowcount)
 
-    def value(self, *values: object) -> Any:
+    def value(self, **values: object) -> Any:
         """The first column of the first row (a count, an id), or None without a row."""
         with self.execute(router.db_for_read(self.model), values) as cursor:
             row = cursor.fetchone()
@@ -154,13 +170,15 @@ class Lookup[M: Model]:
     syntax of Statement): the row as a model instance, or None. The clause must select at most
     one row (a unique key): no order is applied."""
 
-    def __init__(self, model: type[M], where: str, *, params: Sequence[str] = ()) -> None:
+    def __init__(
+        self, model: type[M], where: str, *, fields: Mapping[str, str | None] | None = None
+    ) -> None:
         self.model = model
         self.columns = [f.attname for f in model._meta.concrete_fields]
-        self.rows = Rows(model, self.columns, f"{where} LIMIT 1", params=params)
+        self.rows = Rows(model, self.columns, f"{where} LIMIT 1", fields=fields)
 
-    def first(self, *values: object) -> M | None:
-        found = self.rows.all(*values)
+    def first(self, **values: object) -> M | None:
+        found = self.rows.all(**values)
         if not found:
             return None
         return self.model.from_db(router.db_for_read(self.model), self.columns, list(found[0]))
@@ -172,7 +190,12 @@ class Rows:
     a queryset converts it (SQLite's dates come back as text, JSON as a string)."""
 
     def __init__(
-        self, model: type[Model], columns: Sequence[str], where: str, *, params: Sequence[str] = ()
+        self,
+        model: type[Model],
+        columns: Sequence[str],
+        where: str,
+        *,
+        fields: Mapping[str, str | None] | None = None,
     ) -> None:
         self.model = model
         meta = model._meta
@@ -181,11 +204,11 @@ class Rows:
             model,
             f"SELECT {', '.join('{' + f.attname + '}' for f in self.fields)} "
             f"FROM {{table}} WHERE {where}",
-            params=params,
+            fields=fields,
         )
         self._converters: dict[str, list[tuple[int, list[_Converter], Any]]] = {}
 
-    def all(self, *values: object) -> list[tuple[Any, ...]]:
+    def all(self, **values: object) -> list[tuple[Any, ...]]:
         alias = router.db_for_read(self.model)
         with self.statement.execute(alias, values) as cursor:
             rows = cursor.fetchall()

@@ -46,7 +46,9 @@ def contact_of(user: User | AnonymousUser) -> Contact | None:
     return Contact.objects.filter(user=user).select_related("organisation").first()
 
 
-def visible_to_contact(queryset: QuerySet[Any], contact: Contact, path: str = "") -> QuerySet[Any]:
+def visible_to_contact[Rows: QuerySet[Any]](
+    queryset: Rows, contact: Contact, path: str = ""
+) -> Rows:
     """Limit a queryset of tickets (or of rows reached through `path`, e.g. "message__ticket__")
     to what `contact` may see: their organisation's tickets, or their own without one."""
     if contact.organisation_id is not None:

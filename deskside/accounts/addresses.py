@@ -12,7 +12,6 @@ the same way.
 
 from __future__ import annotations
 
-from deskside import db
 from deskside.accounts.models import Contact
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -25,12 +24,5 @@ def address_key(address: str) -> str:
 
 
 def contact_by_address(address: str) -> Contact | None:
-    """The contact with this address (ASCII letters in any case). The WHERE clause is the
-    expression of the unique index, so both databases search that index."""
-    return _CONTACT_BY_ADDRESS.first(address_key(address))
-
-
-# The unique index makes it one row at most, so `.first()`'s ORDER BY is not needed.
-_CONTACT_BY_ADDRESS = db.Lookup(
-    Contact, "LOWER({email}{ascii}) = LOWER(%s{ascii})", params=("email",)
-)
+    """The contact with this address (ASCII letters in any case)."""
+    return Contact.objects.by_address(address)

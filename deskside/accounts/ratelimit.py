@@ -32,6 +32,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from deskside.accounts.models import SignInAttempt, SignInKind
+from deskside.core.limits import ADDRESS
 
 WINDOW = timedelta(minutes=15)
 PASSWORDS_PER_ACCOUNT_AND_CLIENT = 5
@@ -86,7 +87,7 @@ def staff_account(username: str) -> str:
 
 
 def _key(account: str) -> str:
-    return account.strip().lower()[:254]
+    return account.strip().lower()[:ADDRESS]
 
 
 def _recent(kind: SignInKind) -> QuerySet[SignInAttempt]:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
@@ -19,6 +18,7 @@ from deskside.api.models import ApiToken, Scope
 from deskside.api.problems import ApiProblem, RateLimited
 from deskside.tickets.actions import Actor
 from deskside.tickets.models import Ticket
+from deskside.tickets.models.ticket import TicketQuerySet
 
 
 @dataclass(frozen=True)
@@ -34,12 +34,11 @@ class Caller:
     def is_staff(self) -> bool:
         return self.user is not None
 
-    def tickets(self) -> QuerySet[Ticket]:
+    def tickets(self) -> TicketQuerySet:
         """What this caller may see: everything for staff, the organisation's for a client."""
         everything = Ticket.objects.select_related("contact", "organisation", "assignee")
         if self.contact is not None:
-            visible: QuerySet[Ticket] = visible_to_contact(everything, self.contact)
-            return visible
+            return visible_to_contact(everything, self.contact)
         return everything
 
     def require_write(self) -> None:

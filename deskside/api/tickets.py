@@ -42,7 +42,6 @@ from deskside.core.severity import Result, SeverityReading
 from deskside.mail import answers
 from deskside.tickets import actions, closed
 from deskside.tickets.models import CloseReason, Direction, MessageKind, Status, Ticket
-from deskside.tickets.models.ticket import parse_ref
 from deskside.tickets.queue import (
     QUEUE_ORDER,
     Bookmark,
@@ -126,8 +125,7 @@ def get_ticket(request: HttpRequest, ref: str) -> dict[str, Any]:
 
 
 def _visible(who: Caller, ref: str) -> Ticket:
-    pk = parse_ref(ref)
-    ticket = who.tickets().filter(pk=pk).first() if pk is not None else None
+    ticket = who.tickets().by_ref(ref)
     if ticket is None:
         raise ApiProblem(404, "not_found", f"No ticket {ref}.")
     return ticket

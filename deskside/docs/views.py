@@ -21,8 +21,8 @@ from deskside.docs.actions import DocError
 from deskside.docs.backlog import backlog
 from deskside.docs.forms import ChangeForm, NoChangeForm
 from deskside.docs.models import ChangeKind, DocChange
+from deskside.tickets.errors import submit
 from deskside.tickets.models import Ticket
-from deskside.tickets.models.ticket import parse_ref
 
 Run = Callable[[dict[str, Any], User], str]
 
@@ -42,7 +42,7 @@ def backlog_page(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def add(request: HttpRequest, ref: str) -> HttpResponse:
-    ticket = _ticket_or_404(ref)
+    ticket = Ticket.objects.select_related("contact").get_or_404(ref)
     form = ChangeForm(request.POST or None)
 
     def run(data: dict[str, Any], user: User) -> str:
@@ -61,7 +61,7 @@ def add(request: HttpRequest, ref: str) -> HttpResponse:
 
 @staff_required
 def no_change(request: HttpRequest, ref: str) -> HttpResponse:
-    ticket = _ticket_or_404(ref)
+    ticket = Ticket.objects.select_related("contact").get_or_404(ref)
     form = NoChangeForm(request.POST or None)
 
     def run(data: dict[str, Any], user: User) -> str:
@@ -132,15 +132,8 @@ def _handle(
         if not user.has_perm(permission):
             form.add_error(None, "You can read documentation changes but not change them.")
             status = 403
-        elif form.is_valid():
-            try:
-                done = run(form.cleaned_data, user)
-            except DocError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(request, done)
-                return redirect(_ticket_url(ticket))
-            status = 422
+        elif submit(request, form, lambda data: run(data, user)):
+            return redirect(_ticket_url(ticket))
         else:
             status = 422
     context = {"ticket": ticket, "form": form, "title": title, "change": change}
@@ -149,11 +142,3 @@ def _handle(
 
 def _ticket_url(ticket: Ticket) -> str:
     return reverse("desk:ticket", args=[ticket.ref]) + "#docs"
-
-
-def _ticket_or_404(ref: str) -> Ticket:
-    pk = parse_ref(ref)
-    ticket = Ticket.objects.select_related("contact").filter(pk=pk).first() if pk else None
-    if ticket is None:
-        raise Http404(f"no ticket {ref}")
-    return ticket

@@ -36,7 +36,7 @@ from deskside.mail.models import InboundMail, Outcome
 from deskside.mail.parse import MailRejected, ParsedMail, parse
 from deskside.mail.results import Result
 from deskside.outbox.models import OutboundMail
-from deskside.outbox.send import LOOP_HEADER, automatic_answers_since, message_id_domain
+from deskside.outbox.send import LOOP_HEADER, message_id_domain
 from deskside.tickets import actions, closed
 from deskside.tickets.actions import NewFile, NewMessage
 from deskside.tickets.models import (
@@ -413,7 +413,7 @@ CAPPED = "automatic answers capped"
 
 def _under_cap(contact: Contact) -> bool:
     return (
-        automatic_answers_since(contact.email, timezone.now() - AUTO_ANSWER_WINDOW)
+        OutboundMail.objects.automatic_to(contact.email, timezone.now() - AUTO_ANSWER_WINDOW)
         < AUTO_ANSWER_CAP
     )
 

@@ -22,7 +22,6 @@ from datetime import datetime
 from django.urls import reverse
 from django.utils import timezone
 
-from deskside import db
 from deskside.accounts.addresses import address_key
 from deskside.accounts.models import Contact
 from deskside.mail.models import InboundMail
@@ -35,7 +34,6 @@ NEW_TICKETS_PER_DOMAIN = 20
 # Automatic answers an hour to addresses at one domain (acknowledgements, explanations, "your
 # mail waits for review"), whoever they are.
 AUTO_ANSWERS_PER_DOMAIN = 30
-ANSWER_PURPOSES = ("acknowledgement", "protocol", "held_for_review")
 
 
 def domain_of(address: str) -> str:
@@ -57,7 +55,8 @@ def load(address: str, contact: Contact | None, arrived: datetime) -> Load:
     organisation_id = contact.organisation_id if contact else None
     if organisation_id is not None:
         return Load(recent, floods.organisation_tickets(organisation_id, since), 0)
-    return Load(recent, 0, int(_DOMAIN_TICKETS.value(domain_of(address), since)))
+    most = NEW_TICKETS_PER_DOMAIN + 1
+    return Load(recent, 0, InboundMail.objects.from_domain(domain_of(address), since, most=most))
 
 
 def repeat_of(subject: str, seen: Load) -> int | None:
@@ -131,22 +130,5 @@ def answers_to_domain(address: str) -> int:
     """Automatic answers queued this hour to any address at the domain of `address`, counted
     up to one more than the cap."""
     since = timezone.now() - WINDOW
-    return int(_DOMAIN_ANSWERS.value(domain_of(address), *ANSWER_PURPOSES, since))
-
-
-# Prepared (deskside/db.py), as the intake runs them for every new mail from a stranger; each
-# reads its own index, (sender_domain, received_at) and (primary_domain, purpose, created_at),
-# for one more row than the cap.
-_DOMAIN_TICKETS = db.Statement(
-    InboundMail,
-    "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {sender_domain} = %s "
-    f"AND {{received_at}} >= %s LIMIT {NEW_TICKETS_PER_DOMAIN + 1}) AS recent",
-    params=("sender_domain", "received_at"),
-)
-_DOMAIN_ANSWERS = db.Statement(
-    OutboundMail,
-    "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {primary_domain} = %s "
-    "AND {purpose} IN (%s, %s, %s) AND {created_at} >= %s "
-    f"LIMIT {AUTO_ANSWERS_PER_DOMAIN + 1}) AS recent",
-    params=("primary_domain", "purpose", "purpose", "purpose", "created_at"),
-)
+    most = AUTO_ANSWERS_PER_DOMAIN + 1
+    return OutboundMail.objects.answers_to_domain(domain_of(address), since, most=most)

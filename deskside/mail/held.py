@@ -37,7 +37,7 @@ from deskside.mail.classify import classify, is_our_own
 from deskside.mail.models import InboundMail, InboundStatus
 from deskside.mail.parse import MailRejected, ParsedMail, parse
 from deskside.outbox.models import OutboundMail
-from deskside.outbox.send import LOOP_HEADER, automatic_answers_since, message_id_domain, queue
+from deskside.outbox.send import LOOP_HEADER, message_id_domain, queue
 from deskside.tickets import notices, notify
 from deskside.tickets.models import Notification, NotificationKind, Ticket
 
@@ -206,7 +206,10 @@ def _may_answer(inbound: InboundMail, mail: ParsedMail) -> bool:
     ):
         return False
     now = timezone.now()
-    if automatic_answers_since(address, now - decide.AUTO_ANSWER_WINDOW) >= decide.AUTO_ANSWER_CAP:
+    if (
+        OutboundMail.objects.automatic_to(address, now - decide.AUTO_ANSWER_WINDOW)
+        >= decide.AUTO_ANSWER_CAP
+    ):
         return False
     if floods.domain_capped(address):
         return False

@@ -139,9 +139,6 @@ def store(
         raise TemporaryFailure(f"could not store the mail: {error}") from error
 
 
-_INBOUND_BY_ID = db.Lookup(InboundMail, "{id} = %s", params=("id",))
-
-
 class _AlreadyDone(Exception):
     """Another worker processed the mail between our reading it and our marking it."""
 
@@ -149,8 +146,7 @@ class _AlreadyDone(Exception):
 def process(inbound_id: int, *, vouched: bool = False) -> Result:
     """Process one stored mail, once: a row already processed returns its recorded outcome.
     `vouched`: a person has vouched for its sender (a held mail filed by an agent's decision)."""
-    # Prepared: the SMTP door's worker (and the sweep) read every mail they process this way.
-    inbound = _INBOUND_BY_ID.first(inbound_id)
+    inbound = InboundMail.objects.stored(inbound_id)
     if inbound is None:
         raise InboundMail.DoesNotExist(f"no incoming mail {inbound_id}")
     if inbound.status != InboundStatus.STORED:
@@ -247,47 +243,8 @@ def _mark(inbound: InboundMail, result: Result) -> None:
         else InboundStatus.PROCESSED
     )
     inbound.processed_at = timezone.now()
-    marked = _MARK.run(
-        inbound.outcome,
-        inbound.reason,
-        inbound.status,
-        inbound.processed_at,
-        inbound.subject,
-        inbound.from_address,
-        inbound.ticket_id,
-        inbound.ticket_message_id,
-        inbound.claimed_ticket_id,
-        inbound.authentication,
-        inbound.sender_domain,
-        inbound.pk,
-        InboundStatus.STORED,
-    )
-    if not marked:
+    if not InboundMail.objects.mark_processed(inbound):
         raise _AlreadyDone
-
-
-_MARK = db.Statement(
-    InboundMail,
-    "UPDATE {table} SET {attempts} = {attempts} + 1, {outcome} = %s, {reason} = %s, "
-    "{status} = %s, {processed_at} = %s, {subject} = %s, {from_address} = %s, {ticket} = %s, "
-    "{ticket_message} = %s, {claimed_ticket} = %s, {authentication} = %s, "
-    "{sender_domain} = %s WHERE {id} = %s AND {status} = %s",
-    params=(
-        "outcome",
-        "reason",
-        "status",
-        "processed_at",
-        "subject",
-        "from_address",
-        "ticket",
-        "ticket_message",
-        "claimed_ticket",
-        "authentication",
-        "sender_domain",
-        "id",
-        "status",
-    ),
-)
 
 
 def _recorded_by_id(inbound_id: int) -> Result:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 
 from deskside.core.limits import HEADER_LINE
+from deskside.db import Lookup, Statement
 from deskside.tickets.models import Message, Ticket
 
 
@@ -32,10 +35,31 @@ class Outcome(models.TextChoices):
     DUPLICATE = "duplicate", "Duplicate delivery"
 
 
+class InboundMailManager(models.Manager["InboundMail"]):
+    """Prepared statements (deskside/db.py): the intake runs them for every mail."""
+
+    def stored(self, pk: int) -> InboundMail | None:
+        """The row, as the SMTP door's worker and the sweep read every mail they process."""
+        return _BY_ID.first(id=pk)
+
+    def mark_processed(self, mail: InboundMail) -> bool:
+        """Write the outcome of processing `mail` (attempts + 1 and the fields processing sets)
+        only while the row is still STORED: False when another worker was first."""
+        values = {name: getattr(mail, name) for name in _PROCESSED}
+        return bool(_MARK.run(**values, id=mail.pk, was=InboundStatus.STORED))
+
+    def from_domain(self, domain: str, since: datetime, *, most: int) -> int:
+        """Mails from senders at `domain` received since `since`, counted up to `most`:
+        (sender_domain, received_at) is its index."""
+        return int(_FROM_DOMAIN.value(domain=domain, since=since, most=most))
+
+
 class InboundMail(models.Model):
     """The raw mail as it arrived (the bytes are a file named by their SHA-256), stored and
     committed before anything else happens to it. (message_id, content_hash) is unique, so a
     second delivery of the same mail is recognised, never processed twice."""
+
+    objects = InboundMailManager()
 
     door = models.CharField(max_length=10, choices=Door.choices)
     message_id = models.CharField(max_length=HEADER_LINE, blank=True, db_index=True)
@@ -96,3 +120,33 @@ class InboundMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id or self.content_hash[:12]} ({self.get_status_display()})"
+
+
+# What processing writes on the row (besides attempts), for mark_processed.
+_PROCESSED = (
+    "outcome",
+    "reason",
+    "status",
+    "processed_at",
+    "subject",
+    "from_address",
+    "ticket_id",
+    "ticket_message_id",
+    "claimed_ticket_id",
+    "authentication",
+    "sender_domain",
+)
+_BY_ID = Lookup(InboundMail, "{id} = %(id)s")
+_MARK = Statement(
+    InboundMail,
+    "UPDATE {table} SET {attempts} = {attempts} + 1, "
+    + ", ".join(f"{{{name}}} = %({name})s" for name in _PROCESSED)
+    + " WHERE {id} = %(id)s AND {status} = %(was)s",
+    fields={"was": "status"},
+)
+_FROM_DOMAIN = Statement(
+    InboundMail,
+    "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {sender_domain} = %(domain)s "
+    "AND {received_at} >= %(since)s LIMIT %(most)s) AS recent",
+    fields={"domain": "sender_domain", "since": "received_at", "most": None},
+)

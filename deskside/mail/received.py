@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from deskside.accounts.models import Language
+from deskside.core.limits import ADDRESS
 from deskside.mail import authresults
 from deskside.mail.language import detect
 from deskside.mail.models import InboundMail
 from deskside.mail.parse import ParsedMail
 
 LANGUAGES = set(Language.values)
-MAX_ADDRESS_LENGTH = 254  # RFC 5321's limit, and Contact.email's column
+MAX_ADDRESS_LENGTH = ADDRESS
 
 
 def forged(inbound: InboundMail) -> str | None:
@@ -49,6 +50,14 @@ def without_nul(mail: ParsedMail) -> ParsedMail:
             for a in mail.attachments
         ),
     )
+
+
+def stored_envelope_sender(given: str | None) -> str:
+    """How a door stores the envelope sender it was given (the SMTP `MAIL FROM`, the MTA's
+    ${sender}): "" when the door did not know it (None), "<>" for the null sender of bounces."""
+    if given is None:
+        return ""
+    return given.strip().strip("<>") or "<>"
 
 
 def envelope_sender(inbound: InboundMail) -> str | None:

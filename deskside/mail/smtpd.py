@@ -25,6 +25,7 @@ from deskside.accounts.addresses import address_key
 from deskside.config import HostPort
 from deskside.mail.intake import TemporaryFailure, process, store
 from deskside.mail.models import Door
+from deskside.mail.received import stored_envelope_sender
 
 log = logging.getLogger("deskside.mail.smtpd")
 
@@ -57,7 +58,7 @@ class IntakeHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
-        sender = envelope_sender(envelope.mail_from)
+        sender = stored_envelope_sender(envelope.mail_from)
         try:
             inbound_id = await asyncio.to_thread(_store, raw, sender)
         except TemporaryFailure as error:
@@ -77,13 +78,6 @@ class IntakeHandler:
 
     def close(self) -> None:
         self.workers.shutdown(wait=True)
-
-
-def envelope_sender(mail_from: str | None) -> str:
-    """Stored form: "<>" for the null sender of bounces (`MAIL FROM:<>`), "" when unknown."""
-    if mail_from is None:
-        return ""
-    return mail_from.strip().strip("<>") or "<>"
 
 
 def _store(raw: bytes, sender: str) -> int:

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 
+from deskside.core.limits import WHO
 from deskside.core.postal import Refusal
 from deskside.tickets.models import Ticket
 
@@ -111,7 +112,7 @@ class VisitEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    actor_label = models.CharField(max_length=320)
+    actor_label = models.CharField(max_length=WHO)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -16,8 +16,8 @@ from deskside.onsite import actions
 from deskside.onsite.actions import VisitError
 from deskside.onsite.forms import CancelForm, ReportForm, RequestForm, ScheduleForm
 from deskside.onsite.models import Visit, VisitStatus
+from deskside.tickets.errors import submit
 from deskside.tickets.models import Ticket
-from deskside.tickets.models.ticket import parse_ref
 
 VISIT_FORMS: dict[str, type[forms.Form]] = {
     "schedule": ScheduleForm,
@@ -54,7 +54,7 @@ def my_visits(request: HttpRequest) -> HttpResponse:
 @staff_required
 def request_visit(request: HttpRequest, ref: str) -> HttpResponse:
     user = _user(request)
-    ticket = _ticket_or_404(ref)
+    ticket = Ticket.objects.select_related("contact__organisation").get_or_404(ref)
     form = RequestForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -143,16 +143,10 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if not allowed:
         form.add_error(None, "You may not do that with this visit.")
         return _visit_page(request, visit, (action, form), 403)
-    if form.is_valid():
-        try:
-            done = _run(action, visit, form, user)
-        except VisitError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, done)
-            if action == "report":
-                return redirect("onsite:mine")
-            return redirect("onsite:visit", pk=visit.pk)
+    if submit(request, form, lambda _data: _run(action, visit, form, user)):
+        if action == "report":
+            return redirect("onsite:mine")
+        return redirect("onsite:visit", pk=visit.pk)
     return _visit_page(request, visit, (action, form), 422)
 
 
@@ -179,18 +173,6 @@ def _run(action: str, visit: Visit, form: forms.Form, user: User) -> str:
         return f"Report filed on {visit.ticket.ref}; the visit is done."
     actions.cancel(visit, reason=data["reason"], by=user)
     return "Visit cancelled."
-
-
-def _ticket_or_404(ref: str) -> Ticket:
-    pk = parse_ref(ref)
-    ticket = (
-        Ticket.objects.select_related("contact__organisation").filter(pk=pk).first()
-        if pk is not None
-        else None
-    )
-    if ticket is None:
-        raise Http404(f"no ticket {ref}")
-    return ticket
 
 
 def _visit_or_404(pk: int) -> Visit:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 
-from deskside.core.limits import HEADER_LINE
+from deskside.core.limits import HEADER_LINE, WHO
+from deskside.db import Statement
 
 
 class OutboundStatus(models.TextChoices):
@@ -21,13 +24,43 @@ class CalendarMethod(models.TextChoices):
     CANCEL = "CANCEL", "Cancel"
 
 
+# The automatic answers to a client's mail (acknowledgements, explanations, "your mail waits
+# for review"), which the flood caps count per domain (deskside/mail/floods.py).
+ANSWER_PURPOSES = ("acknowledgement", "protocol", "held_for_review")
+
+
+class OutboundMailManager(models.Manager["OutboundMail"]):
+    """Prepared counts (deskside/db.py): the intake asks them for every mail it answers."""
+
+    def automatic_to(self, address: str, since: datetime) -> int:
+        """Automatic mails to `address` (any case of its ASCII letters) queued since `since`."""
+        return int(_AUTOMATIC_TO.value(to=address, since=since))
+
+    def answers_to_domain(self, domain: str, since: datetime, *, most: int) -> int:
+        """Automatic answers to any address at `domain` since `since`, counted up to `most`:
+        (primary_domain, purpose, created_at) is its index."""
+        acknowledgement, protocol, held = ANSWER_PURPOSES
+        return int(
+            _ANSWERS_TO_DOMAIN.value(
+                domain=domain,
+                since=since,
+                most=most,
+                acknowledgement=acknowledgement,
+                protocol=protocol,
+                held=held,
+            )
+        )
+
+
 class OutboundMail(models.Model):
     """One mail to send. The row is written in the transaction of the change that causes it, so
     the mail exists exactly when the change does; the worker sends it and retries on failure."""
 
+    objects = OutboundMailManager()
+
     to = models.JSONField(help_text="Recipient addresses.")
     primary_to = models.CharField(
-        max_length=320, db_index=True, help_text="First recipient, ASCII letters in lower case."
+        max_length=WHO, db_index=True, help_text="First recipient, ASCII letters in lower case."
     )
     primary_domain = models.CharField(
         max_length=255, blank=True, help_text="The domain of the first recipient, as primary_to."
@@ -72,3 +105,23 @@ class OutboundMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} to {', '.join(self.to)}: {self.subject}"
+
+
+_AUTOMATIC_TO = Statement(
+    OutboundMail,
+    "SELECT COUNT(*) FROM {table} WHERE {primary_to} = LOWER(%(to)s{ascii}) AND {automatic} "
+    "AND {created_at} >= %(since)s",
+    fields={"to": "primary_to", "since": "created_at"},
+)
+_ANSWERS_TO_DOMAIN = Statement(
+    OutboundMail,
+    "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {primary_domain} = %(domain)s "
+    "AND {purpose} IN (%(acknowledgement)s, %(protocol)s, %(held)s) "
+    "AND {created_at} >= %(since)s LIMIT %(most)s) AS recent",
+    fields={
+        "domain": "primary_domain",
+        "since": "created_at",
+        "most": None,
+        **dict.fromkeys(("acknowledgement", "protocol", "held"), "purpose"),
+    },
+)

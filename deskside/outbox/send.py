@@ -319,19 +319,6 @@ class InvitationMail(EmailMultiAlternatives):
         return msg
 
 
-def automatic_answers_since(address: str, since: datetime) -> int:
-    """How many automatic answers went (or will go) to `address` since `since` (the cap)."""
-    return int(_AUTOMATIC_ANSWERS_SINCE.value(address_key(address), True, since))
-
-
-_AUTOMATIC_ANSWERS_SINCE = db.Statement(
-    OutboundMail,
-    "SELECT COUNT(*) FROM {table} WHERE {primary_to} = %s AND {automatic} = %s "
-    "AND {created_at} >= %s",
-    params=("primary_to", "automatic", "created_at"),
-)
-
-
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 4 * 3600))
 

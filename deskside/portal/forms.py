@@ -9,6 +9,7 @@ from django.conf import settings
 from django.forms.boundfield import BoundWidget
 from django.utils.translation import gettext_lazy as _
 
+from deskside.core.limits import ADDRESS
 from deskside.tickets.models import SeverityLevel
 from deskside.tickets.uploads import (
     MOST_BYTES_PER_MESSAGE,
@@ -22,11 +23,11 @@ MAX_FILES = MOST_FILES_PER_MESSAGE
 
 
 class SignInLinkForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+    email = forms.EmailField(label=_("E-mail address"), max_length=ADDRESS)
 
 
 class PasswordSignInForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+    email = forms.EmailField(label=_("E-mail address"), max_length=ADDRESS)
     password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
 
 

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.utils import timezone
 
-from deskside import db
 from deskside.core import clocks as core_clocks
 from deskside.tickets import hooks, policy
 from deskside.tickets.events import MilestoneReached, Reassessed, Reopened, read
-from deskside.tickets.models import Direction, Event, EventKind, Message, Ticket
-from deskside.tickets.models.choices import NO_EFFORT_RANK, PUBLIC_REPLY_KINDS, CloseReason
+from deskside.tickets.models import Event, EventKind, Message, Ticket
+from deskside.tickets.models.choices import NO_EFFORT_RANK, CloseReason
 
 CLOCK_FIELDS = (
     "effort_rank",
@@ -51,27 +49,9 @@ def first_history(ticket: Ticket) -> core_clocks.History:
     )
 
 
-# Prepared: every action on a ticket, and every reply the intake files, reads its history.
-_EVENTS = db.Rows(
-    Event,
-    ("kind", "created_at", "data"),
-    "{ticket} = %s ORDER BY {created_at}, {id}",
-    params=("ticket",),
-)
-# Proposed steps and a resolution are public replies by an agent too: they answer the client.
-_PUBLIC_REPLIES = db.Rows(
-    Message,
-    ("created_at",),
-    "{ticket} = %s AND {direction} = %s AND {kind} IN (%s, %s, %s) ORDER BY {created_at}",
-    params=("ticket", "direction", "kind", "kind", "kind"),
-)
-
-
 def history(ticket: Ticket) -> core_clocks.History:
-    events: list[tuple[str, datetime, dict[str, Any]]] = _EVENTS.all(ticket.pk)
-    replies = tuple(
-        at for (at,) in _PUBLIC_REPLIES.all(ticket.pk, Direction.OUTBOUND, *PUBLIC_REPLY_KINDS)
-    )
+    events = Event.objects.history_rows(ticket.pk)
+    replies = tuple(Message.objects.public_reply_times(ticket.pk))
     return core_clocks.History(
         received_at=_clock_start(ticket, events),
         claimed_severity=_first_level(ticket, events),

@@ -6,8 +6,12 @@ other apps register) can say why in the same form as the actions do.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest
 from django.utils import translation
 
 from deskside.core.errors import ErrorCode
@@ -34,3 +38,18 @@ class ActionError(Exception):
     def localized(self) -> str:
         """The sentence in the active language."""
         return str(self.message) % {name: str(value) for name, value in self.params.items()}
+
+
+def submit(request: HttpRequest, form: forms.Form, run: Callable[[dict[str, Any]], str]) -> bool:
+    """A staff page's form sent: when it is valid, `run` does the change with its cleaned data
+    and returns the sentence shown as a success message; a refusal becomes the form's error.
+    True when the change was made (redirect); False to show the form again (422)."""
+    if not form.is_valid():
+        return False
+    try:
+        done = run(form.cleaned_data)
+    except ActionError as error:
+        form.add_error(None, str(error))
+        return False
+    messages.success(request, done)
+    return True

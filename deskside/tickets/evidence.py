@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.utils.translation import gettext_lazy as _
 
+from deskside.core.cooperation import RefusalSource
 from deskside.core.errors import ErrorCode
 from deskside.tickets.errors import ActionError
 from deskside.tickets.events import Refused as RefusedData
@@ -44,8 +45,12 @@ class Reminder:
 class Refusal:
     at: datetime
     reason: str
-    source: str  # "portal" or "mail"
+    source: str  # a RefusalSource
     by: str
+
+    @property
+    def in_portal(self) -> bool:
+        return self.source == RefusalSource.PORTAL
 
 
 @dataclass(frozen=True)

@@ -39,30 +39,14 @@ ALERTS_PER_HOUR = 10
 def recent_tickets(contact_id: int, since: datetime) -> list[tuple[int, str]]:
     """(id, subject) of the contact's tickets received since `since`, oldest first: at most one
     more than the cap, which is all that the cap and the coalescing of repeats need."""
-    return _RECENT_TICKETS.all(contact_id, since)
+    return Ticket.objects.recent_of_contact(contact_id, since, most=NEW_TICKETS_PER_ADDRESS + 1)
 
 
 def organisation_tickets(organisation_id: int, since: datetime) -> int:
     """How many tickets the organisation received since `since`, counted up to one more than
     its cap."""
-    return int(_ORGANISATION_TICKETS.value(organisation_id, since))
-
-
-# Prepared (deskside/db.py), as the intake runs them for every new mail; each reads its own
-# index, (contact, received_at) and (organisation, received_at), for one more row than the cap.
-_RECENT_TICKETS = db.Rows(
-    Ticket,
-    ["id", "subject"],
-    "{contact} = %s AND {received_at} >= %s ORDER BY {received_at}, {id} "
-    f"LIMIT {NEW_TICKETS_PER_ADDRESS + 1}",
-    params=("contact", "received_at"),
-)
-_ORGANISATION_TICKETS = db.Statement(
-    Ticket,
-    "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {organisation} = %s AND {received_at} >= %s "
-    f"LIMIT {NEW_TICKETS_PER_ORGANISATION + 1}) AS recent",
-    params=("organisation", "received_at"),
-)
+    most = NEW_TICKETS_PER_ORGANISATION + 1
+    return Ticket.objects.count_of_organisation(organisation_id, since, most=most)
 
 
 @dataclass(frozen=True)

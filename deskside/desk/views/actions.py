@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -20,7 +19,8 @@ from deskside.accounts.names import display_name
 from deskside.core.cooperation import RefusalSource
 from deskside.desk.views.ticket import can_work, make_form, render_ticket, ticket_or_404
 from deskside.tickets import actions
-from deskside.tickets.actions import ActionError, Actor
+from deskside.tickets.actions import Actor
+from deskside.tickets.errors import submit
 from deskside.tickets.models import CloseReason, Milestone, Ticket
 from deskside.tickets.uploads import new_files
 
@@ -144,12 +144,7 @@ def act(request: HttpRequest, ref: str, action: str) -> HttpResponse:
         return render_ticket(request, ticket, failed=(action, form), status=403)
     if action == "take" and _asks_first(ticket, request):
         return render_ticket(request, ticket, confirm_take=True)
-    if form.is_valid():
-        try:
-            done = RUN[action](ticket, form.cleaned_data, request.user)
-        except ActionError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, done)
-            return redirect("desk:ticket", ref=ticket.ref)
+    user = request.user
+    if submit(request, form, lambda data: RUN[action](ticket, data, user)):
+        return redirect("desk:ticket", ref=ticket.ref)
     return render_ticket(request, ticket, failed=(action, form), status=422)

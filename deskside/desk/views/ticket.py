@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
@@ -35,7 +35,7 @@ from deskside.mail.models import InboundMail, InboundStatus
 from deskside.tickets import clocks, closed, history, notify, policy
 from deskside.tickets.models import Attachment, Message, Ticket
 from deskside.tickets.models.choices import EFFORT_RANK
-from deskside.tickets.models.ticket import links_of, parse_ref
+from deskside.tickets.models.ticket import links_of
 
 EFFORT_BY_RANK = {rank: effort.label for effort, rank in EFFORT_RANK.items()}
 
@@ -63,15 +63,7 @@ def make_form(
 
 
 def ticket_or_404(ref: str) -> Ticket:
-    pk = parse_ref(ref)
-    ticket = (
-        Ticket.objects.select_related("contact", "organisation", "assignee").filter(pk=pk).first()
-        if pk is not None
-        else None
-    )
-    if ticket is None:
-        raise Http404(f"no ticket {ref}")
-    return ticket
+    return Ticket.objects.select_related("contact", "organisation", "assignee").get_or_404(ref)
 
 
 def can_work(user: User) -> bool:

@@ -96,11 +96,7 @@ def home(request: HttpRequest, contact: Contact) -> HttpResponse:
 
 
 def visible_ticket(contact: Contact, ref: str) -> Ticket:
-    number = parse_ref(ref)
-    if number is None:
-        raise Http404("not a ticket reference")
-    visible: QuerySet[Ticket] = visible_to_contact(Ticket.objects.all(), contact)
-    return get_object_or_404(visible, pk=number)
+    return visible_to_contact(Ticket.objects.all(), contact).get_or_404(ref)
 
 
 @require_http_methods(["GET", "POST"])
@@ -254,11 +250,7 @@ def open_proposal(found: Ticket) -> Message | None:
     refused them nor said they worked."""
     if not found.is_open():
         return None
-    proposal = (
-        found.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.PROPOSAL)
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    proposal = found.last_proposal()
     if proposal is None:
         return None
     answered = found.events.filter(

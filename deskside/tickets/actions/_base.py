@@ -19,7 +19,7 @@ from deskside.accounts.models import Contact
 from deskside.accounts.names import display_name
 from deskside.core.errors import ErrorCode
 from deskside.core.levels import LEVELS
-from deskside.core.limits import HEADER_LINE
+from deskside.core.limits import HEADER_LINE, WHO
 from deskside.outbox.send import new_message_id
 from deskside.tickets import clocks, events, notices, storage
 from deskside.tickets.actions._record import record
@@ -154,7 +154,7 @@ def add_message(ticket: Ticket, new: NewMessage, author: User | None = None) -> 
         ticket=ticket,
         direction=new.direction,
         kind=new.kind,
-        sender=new.sender[:320],
+        sender=new.sender[:WHO],
         author=author,
         subject=new.subject[:HEADER_LINE],
         text=new.text,

@@ -95,7 +95,7 @@ def record_refusal(
             source=repr(source),
         )
     check_open(row, _("record a refusal"))
-    if not row.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.PROPOSAL).exists():
+    if row.last_proposal() is None:
         why = _("%(ref)s has no proposed steps to refuse.")
         raise ActionError(ErrorCode.NO_PROPOSED_STEPS, why, ref=row.ref)
     reason = reason.strip()[:2000]
@@ -123,7 +123,7 @@ def record_steps_worked(ticket: Ticket, *, by: Actor, text: str) -> Ticket:
     offering the same steps. The agent with the ticket, else the one who proposed, is told."""
     row = lock(ticket)
     check_open(row, _("say the steps worked"))
-    if not row.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.PROPOSAL).exists():
+    if row.last_proposal() is None:
         why = _("%(ref)s has no proposed steps.")
         raise ActionError(ErrorCode.NO_PROPOSED_STEPS, why, ref=row.ref)
     new = NewMessage(
@@ -173,13 +173,7 @@ def _who_proposed(ticket: Ticket) -> list[User]:
     """Who hears of a refusal: the agent who has the ticket, else the one who proposed."""
     if ticket.assignee is not None:
         return [ticket.assignee]
-    proposal = (
-        ticket.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.PROPOSAL)
-        .exclude(author=None)
-        .select_related("author")
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    proposal = ticket.last_proposal()
     return [proposal.author] if proposal and proposal.author else []
 
 
@@ -213,7 +207,7 @@ def remind_or_close(ticket: Ticket, now: datetime, *, by: Actor = SYSTEM) -> Tic
         thread[-MAX_REFERENCES:],
         number=step.number,
         since=silence.since,
-        proposal=_last_proposal(row),
+        proposal=row.last_proposal(),
         close_at=_schedule_close(silence.since, now, step.number, periods),
     )
     message = post(row, filed(sent, MessageKind.REMINDER), by)
@@ -227,14 +221,6 @@ def remind_or_close(ticket: Ticket, now: datetime, *, by: Actor = SYSTEM) -> Tic
         message=message.pk,
     )
     return done(row, ticket, posted=message)
-
-
-def _last_proposal(ticket: Ticket) -> Message | None:
-    return (
-        ticket.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.PROPOSAL)
-        .order_by("-created_at", "-id")
-        .first()
-    )
 
 
 def _schedule_close(

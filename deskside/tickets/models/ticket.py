@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import ExpressionWrapper, F, Q
+from django.http import Http404
 
 from deskside.accounts.models import Contact, Language, Organisation
-from deskside.core.limits import HEADER_LINE
+from deskside.core.limits import HEADER_LINE, WHO
+from deskside.db import Rows, Statement
 from deskside.tickets.models.choices import (
     NO_EFFORT_RANK,
     PUBLIC_REPLY_KINDS,
@@ -28,7 +32,36 @@ OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING_ON_CLIENT)
 NO_DUE_TIME = ExpressionWrapper(Q(nearest_due__isnull=True), output_field=models.BooleanField())
 
 
+class TicketQuerySet(models.QuerySet["Ticket"]):
+    def by_ref(self, ref: str) -> Ticket | None:
+        """The ticket of reference `ref` ('CCS-1042', any case) among these, else None."""
+        pk = parse_ref(ref)
+        return None if pk is None else self.filter(pk=pk).first()
+
+    def get_or_404(self, ref: str) -> Ticket:
+        """The ticket of reference `ref` among these: for a page, 404 when it is not one."""
+        ticket = self.by_ref(ref)
+        if ticket is None:
+            raise Http404(f"no ticket {ref}")
+        return ticket
+
+    # Prepared (deskside/db.py): the flood caps ask them for every new mail, each from its own
+    # index, (contact, received_at) and (organisation, received_at), up to `most` rows.
+
+    def recent_of_contact(
+        self, contact_id: int, since: datetime, *, most: int
+    ) -> list[tuple[int, str]]:
+        """(id, subject) of the contact's tickets received since `since`, oldest first."""
+        return _RECENT_OF_CONTACT.all(contact=contact_id, since=since, most=most)
+
+    def count_of_organisation(self, organisation_id: int, since: datetime, *, most: int) -> int:
+        """The organisation's tickets received since `since`, counted up to `most`."""
+        return int(_OF_ORGANISATION.value(organisation=organisation_id, since=since, most=most))
+
+
 class Ticket(models.Model):
+    objects = TicketQuerySet.as_manager()
+
     subject = models.CharField(max_length=HEADER_LINE)
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="tickets")
     organisation = models.ForeignKey(
@@ -176,6 +209,11 @@ class Ticket(models.Model):
             direction=Direction.OUTBOUND, kind__in=PUBLIC_REPLY_KINDS
         ).exists()
 
+    def last_proposal(self) -> Message | None:
+        """The last steps support proposed to the client (docs/protocol.md, Cooperation)."""
+        proposals = self.messages.filter(direction=Direction.OUTBOUND, kind=MessageKind.PROPOSAL)
+        return proposals.order_by("-created_at", "-id").first()
+
 
 def format_ref(number: int) -> str:
     return f"{settings.DESKSIDE_REF_PREFIX}-{number}"
@@ -189,11 +227,28 @@ def parse_ref(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+class MessageManager(models.Manager["Message"]):
+    def public_reply_times(self, ticket_id: int) -> list[datetime]:
+        """When an agent answered the client (a reply, proposed steps, a resolution), in order.
+        Prepared (deskside/db.py): every action on a ticket reads its clocks' history."""
+        reply, proposal, resolution = PUBLIC_REPLY_KINDS
+        rows = _PUBLIC_REPLY_TIMES.all(
+            ticket=ticket_id,
+            direction=Direction.OUTBOUND,
+            reply=reply,
+            proposal=proposal,
+            resolution=resolution,
+        )
+        return [at for (at,) in rows]
+
+
 class Message(models.Model):
+    objects = MessageManager()
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=10, choices=Direction.choices)
     kind = models.CharField(max_length=20, choices=MessageKind.choices)
-    sender = models.CharField(max_length=320, blank=True, help_text="Address or staff name.")
+    sender = models.CharField(max_length=WHO, blank=True, help_text="Address or staff name.")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -240,8 +295,17 @@ class Attachment(models.Model):
         return self.filename
 
 
+class EventManager(models.Manager["Event"]):
+    def history_rows(self, ticket_id: int) -> list[tuple[str, datetime, dict[str, Any]]]:
+        """(kind, created_at, data) of the ticket's events, in order. Prepared (deskside/db.py):
+        every action on a ticket, and every reply the intake files, reads its history."""
+        return _HISTORY_ROWS.all(ticket=ticket_id)
+
+
 class Event(models.Model):
     """The audit trail: one row for every change to a ticket, never edited."""
+
+    objects = EventManager()
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -251,7 +315,7 @@ class Event(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    actor_label = models.CharField(max_length=320, help_text="Who, as shown in the history.")
+    actor_label = models.CharField(max_length=WHO, help_text="Who, as shown in the history.")
     kind = models.CharField(max_length=20, choices=EventKind.choices)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(db_index=True)
@@ -290,3 +354,28 @@ def links_of(ticket: Ticket) -> tuple[list[TicketLink], list[TicketLink]]:
         [link for link in links if link.source_id == ticket.pk],
         [link for link in links if link.target_id == ticket.pk],
     )
+
+
+_PUBLIC_REPLY_TIMES = Rows(
+    Message,
+    ("created_at",),
+    "{ticket} = %(ticket)s AND {direction} = %(direction)s "
+    "AND {kind} IN (%(reply)s, %(proposal)s, %(resolution)s) ORDER BY {created_at}",
+    fields=dict.fromkeys(("reply", "proposal", "resolution"), "kind"),
+)
+_HISTORY_ROWS = Rows(
+    Event, ("kind", "created_at", "data"), "{ticket} = %(ticket)s ORDER BY {created_at}, {id}"
+)
+_RECENT_OF_CONTACT = Rows(
+    Ticket,
+    ["id", "subject"],
+    "{contact} = %(contact)s AND {received_at} >= %(since)s ORDER BY {received_at}, {id} "
+    "LIMIT %(most)s",
+    fields={"since": "received_at", "most": None},
+)
+_OF_ORGANISATION = Statement(
+    Ticket,
+    "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {organisation} = %(organisation)s "
+    "AND {received_at} >= %(since)s LIMIT %(most)s) AS recent",
+    fields={"since": "received_at", "most": None},
+)

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from deskside.mail.intake import TemporaryFailure, ingest_many
 from deskside.mail.models import Door
+from deskside.mail.received import stored_envelope_sender
 
 EX_USAGE, EX_TEMPFAIL = 64, 75
 log = logging.getLogger("deskside.mail")
@@ -55,7 +56,7 @@ class Command(BaseCommand):
                 raws,
                 door=Door.PIPE,
                 received_at=received_at,
-                envelope_sender=_envelope(options["sender"]),
+                envelope_sender=stored_envelope_sender(options["sender"]),
             ):
                 self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
         except TemporaryFailure as error:
@@ -85,10 +86,3 @@ class Command(BaseCommand):
         except OSError as error:
             self._usage(f"cannot read {source}: {error.strerror}")
             raise  # unreachable: _usage exits
-
-
-def _envelope(sender: str | None) -> str:
-    """Stored form: "" when unknown, "<>" for the null sender of bounces."""
-    if sender is None:
-        return ""
-    return sender.strip().strip("<>") or "<>"

@@ -9,7 +9,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from deskside.tickets.models import Ticket
-from deskside.tickets.models.ticket import parse_ref
 from deskside.tickets.show import as_json
 
 
@@ -23,14 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         ref = options["ref"]
-        number = parse_ref(ref)
-        ticket = (
-            Ticket.objects.select_related("contact", "organisation", "assignee")
-            .filter(pk=number)
-            .first()
-            if number
-            else None
-        )
+        ticket = Ticket.objects.select_related("contact", "organisation", "assignee").by_ref(ref)
         if ticket is None:
             raise CommandError(f"no ticket {ref!r}")
         self.stdout.write(json.dumps(as_json(ticket), ensure_ascii=False, indent=2))
