@@ -23,6 +23,16 @@ def _database_is_what_ci_asked_for(django_db_blocker: object) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> None:
+    """Each test starts in the site's language: a request through LocaleMiddleware (a Dutch
+    client's portal page) leaves its language active in the thread, and the next test that
+    renders a date would print "vr" for "Fri"."""
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: object) -> None:
     # PBKDF2 costs ~0.3 s per user; the named people would make every test seconds slower.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
