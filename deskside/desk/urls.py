@@ -34,6 +34,7 @@ urlpatterns = [
     path("ticket/<str:ref>/preview/<str:action>/", preview.mail_preview, name="preview"),
     path("ticket/<str:ref>/<str:action>/", actions.act, name="act"),
     path("file/<str:token>/", files.attachment, name="attachment"),
+    path("file/<str:token>/inline/", files.attachment_inline, name="attachment_inline"),
     path("held/", held.held_list, name="held"),
     path("held/<int:pk>/", held.held_mail, name="held_mail"),
     path("held/<int:pk>/raw/<str:key>/", held.held_raw, name="held_raw"),

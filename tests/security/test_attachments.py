@@ -7,7 +7,8 @@ The peers' record: an SVG attachment that ran its script when opened in FreeScou
 osTicket (osTicket/osTicket#2615, fixed by #2618) and Faveo (faveosuite/faveo-helpdesk#729);
 CWE-79, CWE-434 (unrestricted upload of dangerous type) and CWE-639 (authorisation through a
 user-controlled key); OWASP's File Upload Cheat Sheet (serve with Content-Disposition:
-attachment, a fixed Content-Type and nosniff, never inline).
+attachment, a fixed Content-Type and nosniff). The desk shows in the page only what a file's
+bytes prove to be an image or a PDF (tests/desk/test_previews.py); none of these is.
 
 Files are never opened on a separate origin: see README.md, Security, for why Deskside has no
 DESKSIDE_FILES_URL.
@@ -124,6 +125,17 @@ def test_the_desk_serves_every_file_as_a_sandboxed_download(people, mailed):
     assert set(stored) == {name for name, _, _ in HOSTILE_FILES}
     for name, _kind, payload in HOSTILE_FILES:
         assert_download(agent.get(f"/desk/file/{stored[name].stored_name}/"), payload, name)
+
+
+@pytest.mark.django_db
+def test_no_hostile_file_can_be_opened_to_be_shown(people, mailed):
+    """FreeScout #1359, CWE-434: the desk's URL for showing a file (an image, a PDF) answers 404
+    for each of them, a PNG that is HTML included: their bytes prove neither."""
+    agent = signed_in(people.agent)
+    for found in files_of(mailed):
+        response = agent.get(f"/desk/file/{found.stored_name}/inline/")
+        assert response.status_code == 404, found.filename
+        assert "Content-Disposition" not in response
 
 
 @pytest.mark.django_db
@@ -270,7 +282,8 @@ def test_held_mail_files_need_the_key_the_page_made(people, held, mailed):
 def test_in_chromium_every_file_downloads_and_nothing_runs(live_server, page: Page):
     """FreeScout #1359, in a real browser: each hostile file, clicked on the ticket page or
     opened by its URL, is saved as a download; no dialog opens, nothing of it enters the page,
-    and the page shows no file inline (no image, frame or object of a file: no preview).
+    and the page shows none of them as an image, frame or object: their bytes prove no image or
+    PDF, whatever type they claim (tests/desk/test_previews.py shows the ones that do).
 
     Found by this test: the ticket page boosted its links with htmx, so a click on a file fetched
     it and swapped it into the page. report.html, which holds no script, then closed the ticket

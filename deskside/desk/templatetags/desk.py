@@ -16,6 +16,7 @@ from deskside.core.clocks import short_duration, when_words
 from deskside.desk import navigation
 from deskside.desk.queue import Row
 from deskside.mail import authresults
+from deskside.tickets import previews
 
 register = template.Library()
 
@@ -130,6 +131,8 @@ def business_left(left: timedelta) -> str:
 
 
 register.filter("staff_name", display_name)
+# Reads the start of the file: the thread shows images, PDFs and text files in the page.
+register.filter("preview", previews.preview_of)
 
 
 @register.filter
