@@ -1,6 +1,10 @@
-"""Every change the desk makes to a contact goes through here: checked, written under a row lock
-and recorded, with who made it, in the admin's history of the contact (Django's LogEntry, which
-a lead reads under the contact's History in the admin).
+"""Changes to contacts: the desk's edits (checked, written under a row lock and recorded, with who
+made them, in the admin's history of the contact: Django's LogEntry, which a lead reads under
+the contact's History in the admin), the client's own choice of language, and the mark of
+mail that bounces.
+
+The intake still creates contacts itself (deskside/mail/decide.py, quarantine.py), with its
+prepared INSERT (deskside/db.py): it writes a dozen rows per mail and that one is on its path.
 
 The actions of this app take the staff `User` who acts, as deskside.onsite's do: the tickets'
 Actor lives in a layer above accounts.
@@ -8,15 +12,19 @@ Actor lives in a layer above accounts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
+from django.db.models import Value
+from django.utils import timezone
 from django.utils.text import capfirst
 
 from deskside.accounts.models import Contact, Language
+from deskside.db import AsciiLower
 
 
 def may_edit_contact(user: User) -> bool:
@@ -62,6 +70,28 @@ def edit_contact(contact: Contact, details: ContactDetails, *, by: User) -> Cont
     for name in (f.name for f in fields(details)):
         setattr(contact, name, getattr(locked, name))
     return contact
+
+
+def choose_language(contact: Contact, language: str) -> Contact:
+    """The client's own choice of language (the portal's switch): their pages and our mail
+    speak it from now on. Not recorded: it is theirs to change at any time."""
+    if language not in Language.values:
+        raise ValueError(f"unknown language {language!r}")
+    if contact.language != language:
+        contact.language = language
+        contact.save(update_fields=["language"])
+    return contact
+
+
+def mark_mail_failing(addresses: Sequence[str]) -> None:
+    """Mark the contacts behind bounced addresses (deskside/mail/bounces.py), compared as every
+    address is (ASCII letters in any case); an address already failing keeps the time it
+    started to fail. Deskside then sends them no automatic mail (deskside/outbox/send.py)."""
+    if addresses:
+        Contact.objects.alias(key=AsciiLower("email")).filter(
+            key__in=[AsciiLower(Value(a)) for a in addresses[:50]],
+            mail_failing_since__isnull=True,
+        ).update(mail_failing_since=timezone.now())
 
 
 def _record_change(contact: Contact, changed: list[str], by: User) -> None:
