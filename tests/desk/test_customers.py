@@ -85,6 +85,18 @@ def test_contact_page_says_on_site_visits_are_allowed_in_belgium_only(agent, peo
     assert "Not allowed: on-site visits are for clients in Belgium only." in html
 
 
+def test_a_contact_without_any_address_has_no_visit(agent, people):
+    solo = Contact.objects.create(email="solo@elsewhere.example", language="fr")
+
+    html = agent.get(contact_url(solo)).content.decode()
+
+    assert "<h1>solo@elsewhere.example</h1>" in html
+    assert "none on file" in html
+    assert "(the organisation" not in html
+    assert "Not allowed: no country and postal code on file." in html
+    assert "No open tickets." in html and "No past tickets." in html
+
+
 def test_contact_page_marks_failing_mail_in_the_readers_language(client, people):
     Contact.objects.filter(pk=people.client.pk).update(
         mail_failing_since=datetime(2026, 12, 2, 10, 0, tzinfo=BRUSSELS)
@@ -242,6 +254,11 @@ def test_an_agent_edits_the_contact_and_the_change_is_recorded(agent, people):
     assert entry.get_change_message() == (
         "Changed Language, Address, Postal code, City and Country."
     )
+    lead = Client()
+    lead.force_login(people.lead)  # the lead reads it in the admin, under the contact's History
+    history = lead.get(f"/admin/accounts/contact/{people.client.pk}/history/").content.decode()
+    assert "Changed Language, Address, Postal code, City and Country." in history
+    assert "alice" in history
 
 
 def test_a_lead_edits_too_and_an_unchanged_form_records_nothing(client, people):
