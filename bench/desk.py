@@ -1250,6 +1250,20 @@ def run_one(database: str, tickets: int, requests: int, warmup: int) -> dict[str
         ("search_client_address", "/desk/search/?" + urlencode({"q": busiest["email"]}), False),
         ("search_client_name", "/desk/search/?" + urlencode({"q": busiest["name"]}), False),
         ("search_client_first_name", f"/desk/search/?q={FIRST_NAMES[-2]}", False),
+        # Desk → Customers: the busiest client's page (and an older page of her past tickets),
+        # her organisation's, and the search for her by the start of her address.
+        ("customer_contact", f"/desk/customers/contact/{busiest['id']}/", False),
+        ("customer_contact_past_page_3", f"/desk/customers/contact/{busiest['id']}/?past=3", False),
+        (
+            "customer_organisation",
+            f"/desk/customers/organisation/{busiest['organisation']}/",
+            False,
+        ),
+        (
+            "customer_search_address",
+            "/desk/customers/?" + urlencode({"q": busiest["email"][:8]}),
+            False,
+        ),
     ]
     if database == "sqlite":
         pages.append(("queue_first_page_new_connection", "/desk/", True))

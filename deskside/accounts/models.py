@@ -56,6 +56,10 @@ class Organisation(Address):
 
     class Meta:
         ordering = ["name"]
+        indexes = [
+            # Desk → Customers: organisations whose name starts with what an agent typed.
+            models.Index(Folded("name"), name="organisation_name_folded"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -54,7 +54,7 @@ class Row:
     ticket: Ticket
     clock: ClockLeft | None
     url: str  # the ticket page
-    organisation_url: str  # the queue filtered on the ticket's organisation, if it has one
+    organisation_url: str  # the page of the ticket's organisation, if it has one
 
     @property
     def escalated(self) -> bool:
@@ -141,13 +141,12 @@ def level_counts(filters: Filters, user: User, now: datetime) -> dict[int | None
 
 def rows_for(tickets: Iterable[Ticket], now: datetime) -> list[Row]:
     calendar, targets = policy.calendar(), policy.targets()
-    queue_url = reverse("desk:queue")
     return [
         Row(
             ticket,
             nearest_clock(ticket, now, calendar, targets),
             url=reverse("desk:ticket", args=[ticket.ref]),
-            organisation_url=f"{queue_url}?organisation={ticket.organisation_id}"
+            organisation_url=reverse("desk:organisation", args=[ticket.organisation_id])
             if ticket.organisation_id
             else "",
         )

@@ -4,6 +4,7 @@ from django.urls import path
 from deskside.accounts.signin import SignInView
 from deskside.desk.views import (
     actions,
+    customers,
     files,
     held,
     notifications,
@@ -40,4 +41,8 @@ urlpatterns = [
     path("held/<int:pk>/raw/<str:key>/", held.held_raw, name="held_raw"),
     path("held/<int:pk>/file/<int:index>/<str:key>/", held.held_file, name="held_file"),
     path("held/<int:pk>/<str:action>/", held.held_act, name="held_act"),
+    path("customers/", customers.customers, name="customers"),
+    path("customers/contact/<int:pk>/", customers.contact_page, name="contact"),
+    path("customers/contact/<int:pk>/edit/", customers.contact_edit, name="contact_edit"),
+    path("customers/organisation/<int:pk>/", customers.organisation_page, name="organisation"),
 ]

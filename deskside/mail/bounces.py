@@ -4,13 +4,8 @@ that failed are marked on their contacts."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
-from django.db.models import Value
-from django.utils import timezone
-
-from deskside.accounts.models import Contact
-from deskside.db import AsciiLower
+from deskside.accounts.actions import mark_mail_failing
 from deskside.mail.models import InboundMail, Outcome
 from deskside.mail.parse import ParsedMail
 from deskside.mail.results import Result
@@ -32,7 +27,7 @@ def file_bounce(inbound: InboundMail, mail: ParsedMail) -> Result:
     failed = report.failed_recipients if report else _failed_recipients_header(mail)
     action = (report.action if report else None) or "failed"
     if action == "failed":  # a delay or a success report says nothing against the address
-        _mark_failing(failed)
+        mark_mail_failing(failed)
     inbound.ticket = known.ticket
     note = NewMessage(
         direction=Direction.SYSTEM,
@@ -78,13 +73,3 @@ def bounced_message(mail: ParsedMail) -> Message | None:
 def _failed_recipients_header(mail: ParsedMail) -> tuple[str, ...]:
     header = mail.headers.get("x-failed-recipients", "")
     return tuple(a.strip().strip("<>") for a in header.split(",") if a.strip())
-
-
-def _mark_failing(addresses: Sequence[str]) -> None:
-    """Mark the contacts behind bounced addresses, compared as every address is (ASCII letters
-    in any case); an address already failing keeps the time it started to fail."""
-    if addresses:
-        Contact.objects.alias(key=AsciiLower("email")).filter(
-            key__in=[AsciiLower(Value(a)) for a in addresses[:50]],
-            mail_failing_since__isnull=True,
-        ).update(mail_failing_since=timezone.now())

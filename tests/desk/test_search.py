@@ -312,7 +312,11 @@ def test_search_page_lists_a_clients_tickets_and_offers_the_words(
 
     assert refs_in(html) == [own.ref]
     said = " ".join(html.split())
-    assert "Client matching “Claire Peeters”: Claire Peeters &lt;Claire@Acme.example&gt;." in said
+    contact_page = f"/desk/customers/contact/{people.client.pk}/"
+    assert (
+        f'Client matching “Claire Peeters”: <a href="{contact_page}">Claire Peeters</a> '
+        "&lt;Claire@Acme.example&gt;."
+    ) in said
     assert '<a href="?q=Claire+Peeters&amp;words=1">' in html
     words = agent.get("/desk/search/", {"q": "Claire Peeters", "words": "1"}).content.decode()
     assert refs_in(words) == [mentions.ref]

@@ -9,6 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from deskside.accounts.access import contact_of
+from deskside.accounts.actions import choose_language
 from deskside.portal.forms import LanguageForm
 from deskside.portal.session import remember_language
 
@@ -20,9 +21,8 @@ def set_language(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("portal:home"))
     language = form.cleaned_data["language"]
     contact = contact_of(request.user)
-    if contact is not None and contact.language != language:
-        contact.language = language
-        contact.save(update_fields=["language"])
+    if contact is not None:
+        choose_language(contact, language)
     wanted = form.cleaned_data["next"]
     safe = url_has_allowed_host_and_scheme(
         wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
