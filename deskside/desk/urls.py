@@ -4,6 +4,7 @@ from django.urls import path
 from deskside.accounts.signin import SignInView
 from deskside.desk.views import (
     actions,
+    bulk,
     files,
     held,
     notifications,
@@ -26,6 +27,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(next_page="desk:login"), name="logout"),
     path("search/", search.search, name="search"),
+    path("bulk/", bulk.bulk_action, name="bulk"),
     path("notifications/", notifications.notifications, name="notifications"),
     path("notifications/read/", notifications.mark_all_read, name="notifications_read"),
     path("notifications/settings/", notifications.settings_page, name="notification_settings"),
