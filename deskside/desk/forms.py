@@ -13,12 +13,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from deskside.accounts.models import Contact
 from deskside.accounts.names import display_name
 from deskside.accounts.roles import Role
 from deskside.core.levels import LEVELS
 from deskside.desk.bulk import BULK_CLOSE_REASONS
 from deskside.tickets import policy
-from deskside.tickets.models import CloseReason, Milestone, Status
+from deskside.tickets.models import CloseReason, Milestone, SeverityLevel, Status
 from deskside.tickets.queue import Filters
 from deskside.tickets.uploads import (
     MOST_BYTES_PER_MESSAGE,
@@ -274,3 +275,46 @@ class BulkForm(forms.Form):
         if not data.get("ticket"):
             self.add_error(None, _("Tick at least one ticket first."))
         return data
+
+
+class PhoneTicketForm(forms.Form):
+    """A ticket an agent opens for a client who called: the client's words, typed in at the desk.
+    The level is required, as in a mail's subject; each is shown with its definition."""
+
+    contact = forms.ModelChoiceField(queryset=Contact.objects.all(), widget=forms.HiddenInput)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    level = forms.TypedChoiceField(
+        label=_("Level"),
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the level the client's problem has.")},
+    )
+    text = forms.CharField(
+        label=_("What the client said"),
+        max_length=50_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        strip=False,
+        help_text=_("The client's words: they read them in the portal and the acknowledgement."),
+    )
+    attachments = MultipleFileField(
+        most=REPLY_FILES_MAX_COUNT,
+        most_bytes=REPLY_FILES_MAX_BYTES,
+        label=_("Attach files (optional; up to 10 files, 15 MB in all)"),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, language: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.levels = list(SeverityLevel.objects.order_by("level"))
+        self.language = language
+        level = self.fields["level"]
+        assert isinstance(level, forms.TypedChoiceField)
+        level.choices = [(row.level, row.name_in(language)) for row in self.levels]
+
+    def severity_options(self) -> list[tuple[Any, SeverityLevel, str]]:
+        """Each radio button with its level and the definition shown under its label."""
+        radios = self["level"].subwidgets
+        return [
+            (radio, row, row.definition_in(self.language))
+            for radio, row in zip(radios, self.levels, strict=True)
+        ]

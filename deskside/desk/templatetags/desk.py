@@ -54,6 +54,12 @@ def is_lead(user: User | AnonymousUser) -> bool:
 
 
 @register.filter
+def works_tickets(user: User | AnonymousUser) -> bool:
+    """Whether the navigation offers "New ticket": agents and leads (technicians read)."""
+    return has_role(user, Role.AGENT, Role.LEAD, Role.ADMIN)
+
+
+@register.filter
 def level_badge(level: int | None, title: str) -> SafeString:
     """A severity level as a coloured badge; `title` says which (claimed or assessed)."""
     return mark_safe(_badge(level, title))
