@@ -169,3 +169,13 @@ def test_back_to_the_same_filtered_queue_and_nowhere_else(agent, people):
         "/desk/bulk/", {"action": "take", "ticket": [ticket.pk], "back": "//evil.example/"}
     )
     assert response["Location"] == "/desk/"
+
+
+def test_the_outcome_is_said_in_the_readers_language(agent, people):
+    ticket = open_ticket(people, 3)
+    response = agent.post(
+        "/desk/bulk/", {"action": "take", "ticket": [ticket.pk]}, HTTP_ACCEPT_LANGUAGE="nl"
+    )
+    html = agent.get(response["Location"], HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "1 overgenomen, 0 geweigerd." in html
+    assert f'aria-label="{ticket.ref} selecteren"' in html

@@ -103,3 +103,11 @@ def test_a_technician_cannot_open_one(client, people):
     assert call(client, people).status_code == 403
     assert not Ticket.objects.exists()
     assert 'href="/desk/new/"' not in client.get("/desk/").content.decode()
+
+
+def test_the_page_speaks_the_readers_language(agent, people):
+    html = agent.get(
+        "/desk/new/", {"contact": people.client.pk}, HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+    assert "Neues Ticket für einen Kunden, der angerufen hat" in html
+    assert "Ticket eröffnen und den Eingang bestätigen" in html
