@@ -37,6 +37,7 @@ def test_an_agent_ticks_tickets_and_closes_them_with_a_reason(live_server, page:
     actions.record_refusal(
         refusing, by=Actor.client(people.client), reason="No.", source=RefusalSource.PORTAL
     )
+    page.clock.install()  # the queue's 30-second refresh, run when the test says
     sign_in(page, live_server.url, people.agent.username)
 
     page.get_by_label("Select all tickets on this page").check()
@@ -44,6 +45,13 @@ def test_an_agent_ticks_tickets_and_closes_them_with_a_reason(live_server, page:
         expect(page.get_by_label(f"Select {ticket.ref}")).to_be_checked()
     page.get_by_label(f"Select {untouched.ref}").uncheck()
     expect(page.get_by_label("Select all tickets on this page")).not_to_be_checked()
+    # A new ticket arrives and the list refreshes itself: what was ticked stays ticked.
+    arrived = open_ticket(people, 3, "[Sev 3] Arrived meanwhile", received_at=now)
+    page.clock.run_for(31_000)
+    expect(page.get_by_label(f"Select {arrived.ref}")).not_to_be_checked()
+    for ticket in (refusing, silent):
+        expect(page.get_by_label(f"Select {ticket.ref}")).to_be_checked()
+    expect(page.get_by_label(f"Select {untouched.ref}")).not_to_be_checked()
     page.get_by_label("Close reason").select_option(label="Client refused the proposed steps")
     page.get_by_label("Note (internal; when closing, for the history)").fill(
         "Refused on the phone."
@@ -59,6 +67,7 @@ def test_an_agent_ticks_tickets_and_closes_them_with_a_reason(live_server, page:
     assert (refusing.status, refusing.close_reason) == (Status.CLOSED, CloseReason.CLIENT_REFUSED)
     assert Ticket.objects.get(pk=silent.pk).status == Status.NEW
     assert Ticket.objects.get(pk=untouched.pk).status == Status.NEW
+    assert Ticket.objects.get(pk=arrived.pk).status == Status.NEW
     expect(page.get_by_role("row").filter(has_text="Not this one")).to_be_visible()
 
 
