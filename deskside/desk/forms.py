@@ -240,7 +240,7 @@ class BulkForm(forms.Form):
         max_length=2000,
         required=False,
         label=_("Note (internal; when closing, for the history)"),
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.TextInput,  # one line keeps the bar above the list short
     )
     reason = forms.ChoiceField(required=False, label=_("Close reason"), widget=QuickSelect)
     back = forms.CharField(required=False, max_length=2000)  # the queue's query string
