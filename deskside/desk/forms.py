@@ -19,7 +19,8 @@ from deskside.accounts.roles import Role
 from deskside.core.levels import LEVELS
 from deskside.desk.bulk import BULK_CLOSE_REASONS
 from deskside.tickets import policy
-from deskside.tickets.models import CloseReason, Milestone, SeverityLevel, Status
+from deskside.tickets.level_choice import LevelChoice
+from deskside.tickets.models import CloseReason, Milestone, Status
 from deskside.tickets.queue import Filters
 from deskside.tickets.uploads import (
     MOST_BYTES_PER_MESSAGE,
@@ -277,7 +278,7 @@ class BulkForm(forms.Form):
         return data
 
 
-class PhoneTicketForm(forms.Form):
+class PhoneTicketForm(LevelChoice):
     """A ticket an agent opens for a client who called: the client's words, typed in at the desk.
     The level is required, as in a mail's subject; each is shown with its definition."""
 
@@ -302,19 +303,3 @@ class PhoneTicketForm(forms.Form):
         label=_("Attach files (optional; up to 10 files, 15 MB in all)"),
         required=False,
     )
-
-    def __init__(self, *args: Any, language: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.levels = list(SeverityLevel.objects.order_by("level"))
-        self.language = language
-        level = self.fields["level"]
-        assert isinstance(level, forms.TypedChoiceField)
-        level.choices = [(row.level, row.name_in(language)) for row in self.levels]
-
-    def severity_options(self) -> list[tuple[Any, SeverityLevel, str]]:
-        """Each radio button with its level and the definition shown under its label."""
-        radios = self["level"].subwidgets
-        return [
-            (radio, row, row.definition_in(self.language))
-            for radio, row in zip(radios, self.levels, strict=True)
-        ]

@@ -4,9 +4,6 @@ acknowledgement by mail."""
 
 from __future__ import annotations
 
-import email
-from email import policy
-
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -97,10 +94,5 @@ def test_an_agent_types_in_a_call_and_the_client_gets_the_acknowledgement(
     expect(page.get_by_text("Claire called: the export stops at 40%.")).to_be_visible()
     ack = OutboundMail.objects.get(purpose="acknowledgement", ticket_ref=ticket.ref)
     assert deliver_due() >= 1
-    delivered = [
-        email.message_from_bytes(bytes(e.original_content or b""), policy=policy.default)
-        for e in claires_inbox.received
-        if "Claire@Acme.example" in e.rcpt_tos
-    ]
-    mail = next(m for m in delivered if m["Message-ID"] == f"<{ack.message_id}>")
+    mail = claires_inbox.mail("Claire@Acme.example", ack.message_id)
     assert ticket.ref in str(mail["Subject"])
