@@ -3,6 +3,8 @@ its definitions, the client acknowledged as if they had written, the door "Desk 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -111,3 +113,14 @@ def test_the_page_speaks_the_readers_language(agent, people):
     ).content.decode()
     assert "Neues Ticket für einen Kunden, der angerufen hat" in html
     assert "Ticket eröffnen und den Eingang bestätigen" in html
+
+
+def test_the_reports_count_it_under_the_door_desk_phone(agent, client, people):
+    call(agent, people)
+    client.force_login(people.lead)
+    week = "period=week&day=2026-11-23"
+    doors = client.get(f"/desk/reports/doors.csv?{week}").content.decode()
+    assert doors.lstrip("\ufeff").splitlines()[0] == "day,mail,portal,desk,api,total"
+    assert "\r\n2026-11-23,0,0,1,0,1\r\n" in doors
+    page = client.get(f"/desk/reports/?{week}").content.decode()
+    assert re.search(r'<th scope="row">Desk \(phone\)</th><td class="num"><a [^>]*>1</a>', page)
