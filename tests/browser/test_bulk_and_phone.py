@@ -37,6 +37,10 @@ def test_an_agent_ticks_tickets_and_closes_them_with_a_reason(live_server, page:
     page.clock.install()  # the queue's 30-second refresh, run when the test says
     sign_in(page, live_server.url, people.agent.username)
 
+    page.keyboard.press("j")  # the first row, the nearest deadline: the silent ticket
+    page.keyboard.press("x")
+    expect(page.get_by_label(f"Select {silent.ref}")).to_be_checked()
+    expect(page.get_by_label(f"Select {refusing.ref}")).not_to_be_checked()
     page.get_by_label("Select all tickets on this page").check()
     for ticket in (refusing, silent):
         expect(page.get_by_label(f"Select {ticket.ref}")).to_be_checked()

@@ -97,6 +97,10 @@
     var current = selectedIndex();
     if (event.key === "j") { select(current + 1); event.preventDefault(); }
     else if (event.key === "k") { select(current < 0 ? 0 : current - 1); event.preventDefault(); }
+    else if (event.key === "x" && current >= 0) {
+      var box = rows()[current].querySelector('input[form="bulk"][name="ticket"]');
+      if (box) { box.checked = !box.checked; showPicked(); event.preventDefault(); }
+    }
     else if (event.key === "Enter" && current >= 0) {
       event.preventDefault();
       window.location.assign(rows()[current].getAttribute("data-href"));
