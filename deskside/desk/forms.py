@@ -11,11 +11,15 @@ from django.db.models import Q, QuerySet
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
+from deskside.accounts.models import Contact
 from deskside.accounts.names import display_name
 from deskside.accounts.roles import Role
 from deskside.core.levels import LEVELS
+from deskside.desk.bulk import BULK_CLOSE_REASONS
 from deskside.tickets import policy
+from deskside.tickets.level_choice import LevelChoice
 from deskside.tickets.models import CloseReason, Milestone, Status
 from deskside.tickets.queue import Filters
 from deskside.tickets.uploads import (
@@ -213,4 +217,89 @@ class RefusalForm(forms.Form):
         max_length=2000,
         required=False,
         label="Reason (optional; the mail's text otherwise)",
+    )
+
+
+class TicketIdsField(forms.Field):
+    """The ticked rows' ticket ids (checkboxes named `ticket`); anything not an id is dropped."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        return [int(v) for v in value or () if str(v).isdigit() and int(v) > 0]
+
+
+class BulkForm(forms.Form):
+    """One action on the tickets ticked in the queue (deskside/desk/bulk.py). The action is the
+    button pressed; each action's fields are checked only when it is the one pressed. Its
+    choices are the cached ones the queue's filters show: the form adds no query to the queue."""
+
+    action = forms.ChoiceField(choices=[(a, a) for a in ("assign", "take", "note", "close")])
+    ticket = TicketIdsField(required=False)
+    assignee = forms.ChoiceField(required=False, label=_("Assign to"), widget=QuickSelect)
+    note = forms.CharField(
+        max_length=2000,
+        required=False,
+        label=_("Note (internal; when closing, for the history)"),
+        widget=forms.TextInput,  # one line keeps the bar above the list short
+    )
+    reason = forms.ChoiceField(required=False, label=_("Close reason"), widget=QuickSelect)
+    back = forms.CharField(required=False, max_length=2000)  # the queue's query string
+
+    NEEDS = {
+        "assign": ("assignee", _("Choose whom to assign the tickets to.")),
+        "note": ("note", _("Write the note first.")),
+        "close": ("reason", _("Choose the reason to close them.")),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        assignee = self.fields["assignee"]
+        assert isinstance(assignee, forms.ChoiceField)
+        assignee.choices = [("", _("Choose someone")), *assignable_choices()]
+        reason = self.fields["reason"]
+        assert isinstance(reason, forms.ChoiceField)
+        reason.choices = [
+            ("", _("Choose a reason")),
+            *((r.value, r.label) for r in BULK_CLOSE_REASONS),
+        ]
+
+    def clean_assignee(self) -> User | None:
+        pk = self.cleaned_data.get("assignee")
+        return assignable_staff().filter(pk=pk).first() if pk else None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        needs = self.NEEDS.get(data.get("action", ""))
+        if needs and not data.get(needs[0]):
+            self.add_error(None, needs[1])
+        if not data.get("ticket"):
+            self.add_error(None, _("Tick at least one ticket first."))
+        return data
+
+
+class PhoneTicketForm(LevelChoice):
+    """A ticket an agent opens for a client who called: the client's words, typed in at the desk.
+    The level is required, as in a mail's subject; each is shown with its definition."""
+
+    contact = forms.ModelChoiceField(queryset=Contact.objects.all(), widget=forms.HiddenInput)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    level = forms.TypedChoiceField(
+        label=_("Level"),
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the level the client's problem has.")},
+    )
+    text = forms.CharField(
+        label=_("What the client said"),
+        max_length=50_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        strip=False,
+        help_text=_("The client's words: they read them in the portal and the acknowledgement."),
+    )
+    attachments = MultipleFileField(
+        most=REPLY_FILES_MAX_COUNT,
+        most_bytes=REPLY_FILES_MAX_BYTES,
+        label=_("Attach files (optional; up to 10 files, 15 MB in all)"),
+        required=False,
     )

@@ -4,9 +4,11 @@ from django.urls import path
 from deskside.accounts.signin import SignInView
 from deskside.desk.views import (
     actions,
+    bulk,
     customers,
     files,
     held,
+    new,
     notifications,
     presence,
     preview,
@@ -27,6 +29,8 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(next_page="desk:login"), name="logout"),
     path("search/", search.search, name="search"),
+    path("bulk/", bulk.bulk_action, name="bulk"),
+    path("new/", new.new_ticket, name="new_ticket"),
     path("notifications/", notifications.notifications, name="notifications"),
     path("notifications/read/", notifications.mark_all_read, name="notifications_read"),
     path("notifications/settings/", notifications.settings_page, name="notification_settings"),

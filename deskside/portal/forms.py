@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.conf import settings
-from django.forms.boundfield import BoundWidget
 from django.utils.translation import gettext_lazy as _
 
 from deskside.core.limits import ADDRESS
-from deskside.tickets.models import SeverityLevel
+from deskside.tickets.level_choice import LevelChoice
 from deskside.tickets.uploads import (
     MOST_BYTES_PER_MESSAGE,
     MOST_FILES_PER_MESSAGE,
@@ -67,26 +64,6 @@ def level_field() -> forms.TypedChoiceField:
             )
         },
     )
-
-
-class LevelChoice(forms.Form):
-    """A form with the severity picker: the four levels, each with its definition."""
-
-    def __init__(self, *args: Any, language: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.levels = list(SeverityLevel.objects.order_by("level"))
-        self.language = language
-        level = self.fields["level"]
-        assert isinstance(level, forms.TypedChoiceField)
-        level.choices = [(row.level, row.name_in(language)) for row in self.levels]
-
-    def severity_options(self) -> list[tuple[BoundWidget, SeverityLevel, str]]:
-        """Each radio button with its level and the definition shown under its label."""
-        radios = self["level"].subwidgets
-        return [
-            (radio, row, row.definition_in(self.language))
-            for radio, row in zip(radios, self.levels, strict=True)
-        ]
 
 
 class ReplyWithLevelForm(LevelChoice, ReplyForm):

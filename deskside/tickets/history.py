@@ -103,6 +103,7 @@ def _milestone(data: object, _names: Names) -> str:
 _MESSAGES: dict[str, str] = {
     MessageKind.MAIL: "Mail from the client",
     MessageKind.WEB: "Message from the client in the portal",
+    MessageKind.PHONE: "The client's call, typed in at the desk",
     MessageKind.REPLY: "Replied to the client",
     MessageKind.NOTE: "Internal note",
     MessageKind.ACKNOWLEDGEMENT: "Acknowledgement sent",

@@ -92,6 +92,8 @@ def test_every_desk_page_meets_wcag_21_aa(live_server, page: Page) -> None:
         "/desk/?status=closed",
         f"/desk/ticket/{ref}/",
         "/desk/search/?q=export",
+        "/desk/new/?find=claire",
+        f"/desk/new/?contact={people.client.pk}",
         "/desk/held/",
         "/desk/notifications/",
         "/desk/notifications/settings/",

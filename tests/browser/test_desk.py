@@ -38,6 +38,17 @@ class Inbox:
         self.received.append(envelope)
         return "250 OK"
 
+    def mail(self, to: str, message_id: str) -> email.message.EmailMessage:
+        """The mail to `to` with this Message-ID (without its angle brackets)."""
+        delivered = (
+            email.message_from_bytes(bytes(e.original_content or b""), policy=policy.default)
+            for e in self.received
+            if to in e.rcpt_tos
+        )
+        found = next(m for m in delivered if m["Message-ID"] == f"<{message_id}>")
+        assert isinstance(found, email.message.EmailMessage)
+        return found
+
 
 @pytest.fixture
 def claires_inbox(settings):
@@ -145,12 +156,7 @@ def test_a_mail_arrives_an_agent_answers_and_the_client_receives_it(
     assert deliver_due() >= 1
     reply.refresh_from_db()
     assert reply.status == OutboundStatus.SENT
-    delivered = [
-        email.message_from_bytes(bytes(e.original_content or b""), policy=policy.default)
-        for e in claires_inbox.received
-        if "Claire@Acme.example" in e.rcpt_tos
-    ]
-    answer = next(m for m in delivered if m["Message-ID"] == f"<{reply.message_id}>")
+    answer = claires_inbox.mail("Claire@Acme.example", reply.message_id)
     assert ticket.ref in str(answer["Subject"])
     body = answer.get_body(("plain",))
     assert body is not None

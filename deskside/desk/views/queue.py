@@ -9,10 +9,14 @@ from django.utils import timezone
 
 from deskside.accounts.access import staff_required
 from deskside.accounts.models import Organisation
+from deskside.accounts.roles import Role, has_role
 from deskside.core.levels import LEVELS
 from deskside.desk import queue as desk_queue
-from deskside.desk.forms import QueueFilterForm, assignable_choices
+from deskside.desk.forms import BulkForm, QueueFilterForm, assignable_choices
+from deskside.desk.views.bulk import take_outcome
 from deskside.tickets.queue import Bookmark
+
+WORKING = (Role.AGENT, Role.LEAD, Role.ADMIN)  # who changes tickets (views.ticket.can_work)
 
 
 @staff_required
@@ -50,6 +54,9 @@ def queue(request: HttpRequest) -> HttpResponse:
             "all_organisations_query": _with(request, organisation=None, after=None),
             "next_query": _with(request, after=page.next.encode()) if page.next else "",
             "first_query": _with(request, after=None) if after else "",
+            # Bulk actions for whoever changes tickets (the role is read with the user: no query).
+            "bulk_form": BulkForm() if has_role(request.user, *WORKING) else None,
+            "bulk_outcome": take_outcome(request),
         },
     )
 

@@ -53,6 +53,9 @@ class Direction(models.TextChoices):
 class MessageKind(models.TextChoices):
     MAIL = "mail", "Mail"
     WEB = "web", "Portal"
+    # The client's words typed in by an agent at the desk (a phone call): the reports' door
+    # "Desk (phone)". A choice only: Message.kind's column takes it without a schema change.
+    PHONE = "phone", "Phone call"
     REPLY = "reply", "Agent reply"
     NOTE = "note", "Note"
     ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement"

@@ -97,6 +97,10 @@
     var current = selectedIndex();
     if (event.key === "j") { select(current + 1); event.preventDefault(); }
     else if (event.key === "k") { select(current < 0 ? 0 : current - 1); event.preventDefault(); }
+    else if (event.key === "x" && current >= 0) {
+      var box = rows()[current].querySelector('input[form="bulk"][name="ticket"]');
+      if (box) { box.checked = !box.checked; showPicked(); event.preventDefault(); }
+    }
     else if (event.key === "Enter" && current >= 0) {
       event.preventDefault();
       window.location.assign(rows()[current].getAttribute("data-href"));
@@ -110,6 +114,7 @@
 
   function refreshQueue() {
     if (document.visibilityState !== "visible") return;
+    var picked = pickedIds();
     var current = rows()[selectedIndex()];
     var selectedHref = current ? current.getAttribute("data-href") : null;
     window.fetch(window.location.href, { credentials: "same-origin", headers: { "X-Deskside-Refresh": "1" } })
@@ -121,6 +126,7 @@
           var replacement = fresh.getElementById(part.id);
           if (replacement && replacement.innerHTML !== part.innerHTML) part.innerHTML = replacement.innerHTML;
         });
+        repick(picked);
         if (selectedHref) {
           var again = rows().findIndex(function (row) { return row.getAttribute("data-href") === selectedHref; });
           if (again >= 0) markSelected(again);
@@ -130,6 +136,44 @@
       .catch(function () { /* offline for a moment: the next refresh tries again */ });
   }
   if (document.querySelector("[data-live]")) window.setInterval(refreshQueue, REFRESH_MS);
+
+  // -- bulk actions: the rows' checkboxes (form="bulk"), "select all on this page", and how many
+  // are ticked; the refresh keeps what was ticked.
+  function pickBoxes() {
+    return Array.prototype.slice.call(document.querySelectorAll('input[type=checkbox][form="bulk"][name="ticket"]'));
+  }
+
+  function pickedIds() {
+    return pickBoxes().filter(function (box) { return box.checked; }).map(function (box) { return box.value; });
+  }
+
+  function repick(ids) {
+    pickBoxes().forEach(function (box) { box.checked = ids.indexOf(box.value) >= 0; });
+    showPicked();
+  }
+
+  function showPicked() {
+    var boxes = pickBoxes();
+    var ticked = boxes.filter(function (box) { return box.checked; }).length;
+    var all = document.querySelector("input[data-select-all]");
+    if (all) {
+      all.checked = boxes.length > 0 && ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    }
+    var count = document.querySelector("[data-picked-count]");
+    if (count) count.textContent = ticked ? "(" + ticked + ")" : "";
+  }
+
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches) return;
+    if (box.matches("input[data-select-all]")) {
+      pickBoxes().forEach(function (each) { each.checked = box.checked; });
+      showPicked();
+    } else if (box.matches('input[form="bulk"][name="ticket"]')) {
+      showPicked();
+    }
+  });
 
   // -- canned replies: choosing one fills the reply box ---------------------------------------
   document.addEventListener("change", function (event) {
