@@ -29,6 +29,7 @@ from deskside.tickets.actions.cooperation import (
     record_steps_worked,
     remind_or_close,
 )
+from deskside.tickets.actions.merging import link, merge, unlink
 from deskside.tickets.actions.messages import (
     add_note,
     add_system_message,
@@ -39,7 +40,6 @@ from deskside.tickets.actions.messages import (
     reopen_by_client,
     reply,
 )
-from deskside.tickets.actions.merging import link, merge, unlink
 from deskside.tickets.actions.opening import open_ticket
 from deskside.tickets.actions.state import (
     assign,

@@ -32,8 +32,15 @@ from deskside.tickets.actions._base import (
 from deskside.tickets.actions._record import record
 from deskside.tickets.actions.state import closing
 from deskside.tickets.errors import ActionError
-from deskside.tickets.models import CloseReason, EventKind, LinkKind, MessageKind, Status, Ticket
-from deskside.tickets.models import TicketLink
+from deskside.tickets.models import (
+    CloseReason,
+    EventKind,
+    LinkKind,
+    MessageKind,
+    Status,
+    Ticket,
+    TicketLink,
+)
 
 
 @transaction.atomic
@@ -69,7 +76,9 @@ def _lock_both(first: Ticket, second: Ticket) -> tuple[Ticket, Ticket]:
     if first.pk == second.pk:
         why = _("%(ref)s cannot be merged into itself.")
         raise ActionError(ErrorCode.MERGE_INTO_ITSELF, why, ref=first.ref)
-    rows = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[first.pk, second.pk])}
+    rows = {
+        t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[first.pk, second.pk])
+    }
     return rows[first.pk], rows[second.pk]
 
 
@@ -93,9 +102,7 @@ def _check_merge(duplicate: Ticket, target: Ticket) -> None:
 
 
 def _related(a: Ticket, b: Ticket) -> Q:
-    return Q(kind=LinkKind.RELATED) & (
-        Q(source=a, target=b) | Q(source=b, target=a)
-    )
+    return Q(kind=LinkKind.RELATED) & (Q(source=a, target=b) | Q(source=b, target=a))
 
 
 @transaction.atomic

@@ -4,15 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0016_recent_tickets_indexes'),
+        ("tickets", "0016_recent_tickets_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ticketlink',
-            name='kind',
-            field=models.CharField(choices=[('follow_up', 'Follows'), ('duplicate_of', 'Duplicate of'), ('related', 'Related to')], max_length=20),
+            model_name="ticketlink",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("follow_up", "Follows"),
+                    ("duplicate_of", "Duplicate of"),
+                    ("related", "Related to"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
