@@ -193,11 +193,8 @@ def test_a_reply_to_the_duplicate_lands_on_the_target(people: People) -> None:
 
     assert (result.outcome, result.ticket) == (Outcome.APPENDED, target.ref)
     assert result.reason == f"a reply to {duplicate.ref}, merged into {target.ref}"
-    assert (
-        target.messages.filter(direction=Direction.INBOUND)
-        .last()
-        .visible_text.startswith("Still jams.")
-    )
+    landed = target.messages.filter(direction=Direction.INBOUND).last()
+    assert landed is not None and landed.visible_text.startswith("Still jams.")
     assert not duplicate.messages.filter(text__startswith="Still jams.").exists()
     duplicate.refresh_from_db()
     assert duplicate.status == Status.CLOSED
