@@ -25,6 +25,7 @@ from deskside.tickets.models import (
 )
 from tests.mail.test_intake import mail, run
 from tests.people import People, open_ticket
+from tests.portal.conftest import signed_in
 from tests.refusals import refused
 
 pytestmark = pytest.mark.django_db
@@ -254,3 +255,38 @@ def test_link_and_unlink_related_tickets(people: People) -> None:
     assert linked_sentences(first)[-1] == f"No longer linked to {second.ref}"
     with refused(ErrorCode.NOT_LINKED):
         actions.unlink(first, second, by=agent)
+
+
+# -- in the portal ----------------------------------------------------------------------------
+
+
+def test_the_portal_says_where_a_reply_goes_and_sends_it_there(people: People) -> None:
+    duplicate, target = pair(people)
+    actions.merge(duplicate, into=target, by=Actor.staff(people.agent))
+    client = signed_in(people.client)
+
+    shown = client.get(f"/portal/ticket/{duplicate.ref}/", HTTP_ACCEPT_LANGUAGE="en")
+    html = shown.content.decode()
+    assert f"Dit ticket is samengevoegd met {target.ref}" in html  # Claire reads Dutch
+    assert f'href="/portal/ticket/{target.ref}/"' in html
+    on_target = client.get(f"/portal/ticket/{target.ref}/").content.decode()
+    assert f'href="/portal/ticket/{duplicate.ref}/"' in on_target  # merged from, hers to see
+
+    sent = client.post(f"/portal/ticket/{duplicate.ref}/", {"text": "Tray 3 now too."})
+
+    assert sent.status_code == 302 and sent["Location"].startswith(f"/portal/ticket/{target.ref}/")
+    assert target.messages.filter(direction=Direction.INBOUND, text="Tray 3 now too.").exists()
+    assert not duplicate.messages.filter(text="Tray 3 now too.").exists()
+
+
+def test_the_portal_never_names_another_organisations_target(people: People) -> None:
+    target = open_ticket(people.client, "Portal down", level=2)
+    duplicate = open_ticket(people.other_client, "Portal unreachable", level=2)
+    actions.merge(duplicate, into=target, by=Actor.staff(people.agent))
+    actions.link(duplicate, target, by=Actor.staff(people.agent))
+
+    html = signed_in(people.other_client).get(f"/portal/ticket/{duplicate.ref}/").content.decode()
+
+    assert target.ref not in html
+    on_target = signed_in(people.client).get(f"/portal/ticket/{target.ref}/").content.decode()
+    assert duplicate.ref not in on_target
