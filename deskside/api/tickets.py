@@ -377,10 +377,8 @@ def link(request: HttpRequest, ref: str, body: LinkIn) -> dict[str, Any]:
     return detail(actions.link(ticket, _visible(who, body.ticket), by=who.actor), staff=True)
 
 
-@router.delete(
-    "/tickets/{ref}/links/{other}", response={200: TicketDetail, **WRITE}, summary="Unlink"
-)
-def unlink(request: HttpRequest, ref: str, other: str) -> dict[str, Any]:
-    """Remove the related link between this ticket and `other`."""
+@router.post("/tickets/{ref}/unlink", response={200: TicketDetail, **WRITE}, summary="Unlink")
+def unlink(request: HttpRequest, ref: str, body: LinkIn) -> dict[str, Any]:
+    """Remove the related link between this ticket and `ticket`."""
     who, ticket, _user = _staff_action(request, ref)
-    return detail(actions.unlink(ticket, _visible(who, other), by=who.actor), staff=True)
+    return detail(actions.unlink(ticket, _visible(who, body.ticket), by=who.actor), staff=True)

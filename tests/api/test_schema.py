@@ -30,7 +30,7 @@ PATHS = {
     "/api/v1/tickets/{ref}/steps": {"post"},
     "/api/v1/tickets/{ref}/merge": {"post"},
     "/api/v1/tickets/{ref}/links": {"post"},
-    "/api/v1/tickets/{ref}/links/{other}": {"delete"},
+    "/api/v1/tickets/{ref}/unlink": {"post"},
 }
 
 
