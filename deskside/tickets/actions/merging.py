@@ -77,7 +77,10 @@ def _lock_both(first: Ticket, second: Ticket) -> tuple[Ticket, Ticket]:
         why = _("%(ref)s cannot be merged into itself.")
         raise ActionError(ErrorCode.MERGE_INTO_ITSELF, why, ref=first.ref)
     rows = {
-        t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[first.pk, second.pk])
+        t.pk: t
+        for t in Ticket.objects.select_for_update()
+        .filter(pk__in=[first.pk, second.pk])
+        .order_by("pk")
     }
     return rows[first.pk], rows[second.pk]
 
