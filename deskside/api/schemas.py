@@ -116,6 +116,15 @@ class CloseIn(Schema):
     client_text: str = Field(default="", description="Mailed to the client (out_of_scope only).")
 
 
+class MergeIn(Schema):
+    into: str = Field(description="The reference of the ticket the duplicate continues as.")
+    note: str = Field(default="", description="For the history; the client never sees it.")
+
+
+class LinkIn(Schema):
+    ticket: str = Field(description="The reference of the related ticket.")
+
+
 class ReopenIn(Schema):
     reason: str = Field(min_length=1)
     level: int | None = None

@@ -25,6 +25,8 @@ from deskside.api.schemas import (
     AssignIn,
     ClientReplyIn,
     CloseIn,
+    LinkIn,
+    MergeIn,
     MilestoneIn,
     ReassessIn,
     ReopenIn,
@@ -229,6 +231,8 @@ def _client_message(ticket: Ticket, contact: Contact, body: ClientReplyIn) -> Ti
         created_at=now,
     )
     level = body.level if body.level in LEVELS else None
+    if _closed(ticket):  # a merged duplicate's reply goes to its target (tickets/closed.py)
+        ticket = closed.continues_as(ticket, contact)
     step = closed.next_for(ticket, arrived=now, level=level) if _closed(ticket) else None
     if step in (closed.Next.EXPLAIN, closed.Next.NEW_TICKET) and level is None:
         raise actions.ActionError(
@@ -352,3 +356,29 @@ def propose_steps(request: HttpRequest, ref: str, body: TextIn) -> dict[str, Any
     the end a close as client_unavailable if they stay silent."""
     who, ticket, _user = _staff_action(request, ref)
     return detail(actions.propose_steps(ticket, body.text, by=who.actor), staff=True)
+
+
+# -- merging and linking ----------------------------------------------------------------------
+
+
+@router.post("/tickets/{ref}/merge", response={200: TicketDetail, **WRITE}, summary="Merge")
+def merge(request: HttpRequest, ref: str, body: MergeIn) -> dict[str, Any]:
+    """Close this ticket as a duplicate of `into`, which then shows its messages; the client is
+    told where it continues, and their later replies go there (docs/protocol.md, Duplicates)."""
+    who, ticket, _user = _staff_action(request, ref)
+    into = _visible(who, body.into)  # a 404 for a ticket that does not exist
+    return detail(actions.merge(ticket, into=into, by=who.actor, note=body.note), staff=True)
+
+
+@router.post("/tickets/{ref}/links", response={200: TicketDetail, **WRITE}, summary="Link")
+def link(request: HttpRequest, ref: str, body: LinkIn) -> dict[str, Any]:
+    """Link this ticket to `ticket` as related: both show it, both histories say it."""
+    who, ticket, _user = _staff_action(request, ref)
+    return detail(actions.link(ticket, _visible(who, body.ticket), by=who.actor), staff=True)
+
+
+@router.post("/tickets/{ref}/unlink", response={200: TicketDetail, **WRITE}, summary="Unlink")
+def unlink(request: HttpRequest, ref: str, body: LinkIn) -> dict[str, Any]:
+    """Remove the related link between this ticket and `ticket`."""
+    who, ticket, _user = _staff_action(request, ref)
+    return detail(actions.unlink(ticket, _visible(who, body.ticket), by=who.actor), staff=True)

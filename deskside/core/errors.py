@@ -38,6 +38,16 @@ class ErrorCode(StrEnum):
     ALREADY_AT_LEVEL = "already_at_level"
     UNKNOWN_MILESTONE = "unknown_milestone"
     MILESTONE_NOT_A_GOAL = "milestone_not_a_goal"
+    # -- merging and linking
+    DUPLICATE_NEEDS_TARGET = "duplicate_needs_target"
+    MERGE_INTO_ITSELF = "merge_into_itself"
+    MERGE_INTO_CLOSED = "merge_into_closed"
+    MERGE_INTO_DUPLICATE = "merge_into_duplicate"
+    MERGE_CYCLE = "merge_cycle"
+    UNKNOWN_TICKET = "unknown_ticket"
+    LINK_TO_ITSELF = "link_to_itself"
+    ALREADY_LINKED = "already_linked"
+    NOT_LINKED = "not_linked"
     # -- cooperation
     EMPTY_STEPS = "empty_steps"
     UNKNOWN_REFUSAL_SOURCE = "unknown_refusal_source"

@@ -20,7 +20,8 @@ from deskside.core.levels import LEVELS
 from deskside.desk.bulk import BULK_CLOSE_REASONS
 from deskside.tickets import policy
 from deskside.tickets.level_choice import LevelChoice
-from deskside.tickets.models import CloseReason, Milestone, Status
+from deskside.tickets.models import CloseReason, Milestone, Status, Ticket
+from deskside.tickets.models.ticket import format_ref
 from deskside.tickets.queue import Filters
 from deskside.tickets.uploads import (
     MOST_BYTES_PER_MESSAGE,
@@ -157,8 +158,12 @@ class TakeForm(forms.Form):
     """Assign the ticket to oneself: a button, no fields."""
 
 
+# A duplicate is closed by merging it (MergeForm), which names the ticket it repeats.
+CLOSE_CHOICES = [(v, label) for v, label in CloseReason.choices if v != CloseReason.DUPLICATE]
+
+
 class CloseForm(forms.Form):
-    reason = forms.ChoiceField(choices=[("", "Choose a reason"), *CloseReason.choices])
+    reason = forms.ChoiceField(choices=[("", "Choose a reason"), *CLOSE_CHOICES])
     note = forms.CharField(
         max_length=2000,
         required=False,
@@ -303,3 +308,34 @@ class PhoneTicketForm(LevelChoice):
         label=_("Attach files (optional; up to 10 files, 15 MB in all)"),
         required=False,
     )
+
+
+class TicketRefField(forms.CharField):
+    """A ticket's reference ('CCS-1042', any case, or only its number): cleaned to the ticket."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> Ticket:
+        text = str(super().clean(value)).strip()
+        ref = text if not text.isdigit() else format_ref(int(text[:18]))
+        found = Ticket.objects.by_ref(ref)
+        if found is None:
+            raise forms.ValidationError(f"There is no ticket {text}.", code="unknown_ticket")
+        return found
+
+
+class MergeForm(forms.Form):
+    into = TicketRefField(label="Merge into ticket (its reference, e.g. CCS-1042)")
+    note = forms.CharField(
+        max_length=2000, required=False, label="Note for the history (the client never sees it)"
+    )
+
+
+class LinkForm(forms.Form):
+    other = TicketRefField(label="Related ticket (its reference)")
+
+
+class UnlinkForm(forms.Form):
+    other = TicketRefField(widget=forms.HiddenInput)

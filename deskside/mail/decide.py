@@ -214,6 +214,9 @@ def _reply_to_closed(
     message: NewMessage,
 ) -> Result:
     """A client's mail to a closed ticket always reaches a person (deskside/tickets/closed.py)."""
+    into = closed.continues_as(ticket, contact)
+    if into != ticket:
+        return _to_merged_target(inbound, mail, ticket, into, contact, kind, message)
     reading = read_severity(mail.subject)
     level = reading.level if reading.result == Reading.FOUND else None
     step = closed.next_for(ticket, arrived=inbound.received_at, level=level)
@@ -241,6 +244,28 @@ def _reply_to_closed(
     else:
         reason = "reopened: the client wrote within the reopening period"
     return Result(mail.message_id, Outcome.APPENDED, ticket.ref, ticket.severity, reason)
+
+
+def _to_merged_target(
+    inbound: InboundMail,
+    mail: ParsedMail,
+    duplicate: Ticket,
+    into: Ticket,
+    contact: Contact,
+    kind: Classification,
+    message: NewMessage,
+) -> Result:
+    """A reply to a duplicate merged into `into`, filed there as if written there: appended
+    when `into` is open, by the rule for closed tickets when it is closed."""
+    if into.status == Status.CLOSED:
+        result = _reply_to_closed(inbound, mail, into, contact, kind, message)
+    else:
+        inbound.ticket = into
+        actions.receive_from_client(into, message, by=actions.Actor.sender(message.sender))
+        inbound.ticket_message = into.posted
+        result = Result(mail.message_id, Outcome.APPENDED, into.ref, into.severity, None)
+    merged = f"a reply to {duplicate.ref}, merged into {into.ref}"
+    return replace(result, reason="; ".join(filter(None, [merged, result.reason])))
 
 
 # -- new mail --------------------------------------------------------------------------------

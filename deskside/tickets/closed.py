@@ -5,7 +5,11 @@ ticket"). No such message is ever kept on a closed ticket without a person being
   that level; without one, the client is told the protocol again;
 - closed for any other reason, within the level's reopening period (10 business days by
   default) of the close: it reopens the ticket, and the assignee (else the duty group) is told;
-- later: it opens a new ticket that follows the old one, as a new mail would.
+- later: it opens a new ticket that follows the old one, as a new mail would;
+- merged into another ticket as a duplicate (deskside/tickets/actions/merging.py): the message
+  goes to that ticket, as if written there (and follows this same rule if it is closed), when
+  the client may see it; a client of another organisation is answered on the duplicate, by the
+  rules above, so that another organisation's ticket is never named to them.
 
 The same rule serves the mail doors and the portal, which says before sending which applies.
 """
@@ -16,8 +20,10 @@ from datetime import datetime
 
 from django.db import models
 
+from deskside.accounts.access import visible_to_contact
+from deskside.accounts.models import Contact
 from deskside.tickets import policy
-from deskside.tickets.models import CloseReason, Status, Ticket
+from deskside.tickets.models import CloseReason, LinkKind, Status, Ticket, TicketLink
 
 WITHOUT_LEVEL = (CloseReason.NO_SEVERITY, CloseReason.INVALID_SEVERITY)
 
@@ -51,3 +57,42 @@ def next_for(ticket: Ticket, *, arrived: datetime, level: int | None) -> Next:
         return Next.SET_LEVEL if level is not None else Next.EXPLAIN
     until = reopen_until(ticket)
     return Next.REOPEN if until is not None and arrived <= until else Next.NEW_TICKET
+
+
+def is_merged(ticket: Ticket) -> bool:
+    """Closed as the duplicate of another ticket (which its DUPLICATE_OF link names)."""
+    return ticket.status == Status.CLOSED and ticket.close_reason == CloseReason.DUPLICATE
+
+
+def merged_into(ticket: Ticket) -> Ticket | None:
+    """The ticket a merged duplicate continues as, followed to the end of a chain (a ticket
+    merged into one that was merged in turn), or None when `ticket` is no merged duplicate.
+    A merge keeps one DUPLICATE_OF link per duplicate; a loop (which the merge refuses) ends
+    where it would turn back."""
+    seen = {ticket.pk}
+    found: Ticket | None = None
+    current = ticket
+    while is_merged(current):
+        link = _duplicate_link(current)
+        if link is None or link.target_id in seen:
+            break
+        seen.add(link.target_id)
+        found = current = link.target
+    return found
+
+
+def _duplicate_link(ticket: Ticket) -> TicketLink | None:
+    links = TicketLink.objects.filter(source=ticket, kind=LinkKind.DUPLICATE_OF)
+    return links.select_related("target").order_by("-created_at", "-id").first()
+
+
+def may_see(contact: Contact, ticket: Ticket) -> bool:
+    """Whether `contact` may see `ticket` in the portal (accounts/access.py's rule)."""
+    return visible_to_contact(Ticket.objects.filter(pk=ticket.pk), contact).exists()
+
+
+def continues_as(ticket: Ticket, contact: Contact) -> Ticket:
+    """Where `contact`'s message to `ticket` belongs: the ticket a merged duplicate was merged
+    into, when they may see it; else `ticket` itself."""
+    into = merged_into(ticket)
+    return into if into is not None and may_see(contact, into) else ticket

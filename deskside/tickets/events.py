@@ -108,10 +108,16 @@ class Escalated(TypedDict):
 
 
 class Linked(TypedDict, total=False):
-    """One of the two, on each of the two tickets."""
+    """One of these, on each of the two tickets."""
 
     follows: str  # the ref of the closed ticket this one follows
     followed_by: str  # the ref of the new ticket that follows this one
+    merged_into: str  # the ref of the ticket this duplicate was merged into
+    merged_from: str  # the ref of a duplicate merged into this one
+    related_to: str  # the ref of a ticket an agent linked this one to
+    unrelated_to: str  # the ref of a ticket an agent unlinked this one from
+    # merged_into: whether the mail to the duplicate's client named the target (they may see it)
+    named: bool
 
 
 class HeldMail(TypedDict):

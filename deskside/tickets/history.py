@@ -174,6 +174,15 @@ def _linked(data: object, _names: Names) -> str:
     linked = ev.read(data, ev.Linked)
     if follows := linked.get("follows"):
         return f"Follows {follows}"
+    if into := linked.get("merged_into"):
+        told = "named it" if linked.get("named") else "did not name it (not theirs to see)"
+        return f"Merged into {into} as a duplicate; the mail to the client {told}"
+    if merged := linked.get("merged_from"):
+        return f"{merged} was merged into this ticket as a duplicate"
+    if related := linked.get("related_to"):
+        return f"Linked as related to {related}"
+    if unrelated := linked.get("unrelated_to"):
+        return f"No longer linked to {unrelated}"
     return f"Followed by {linked.get('followed_by', 'another ticket')}"
 
 

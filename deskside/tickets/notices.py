@@ -472,3 +472,26 @@ def _render(ticket: Ticket, template: str, context: dict[str, object]) -> str:
         f"tickets/{template}.{ticket.language}.txt",
         {"ticket": ticket, "name": ticket.contact.name, **context},
     )
+
+
+_MERGED_SUBJECT = {
+    "en": ("Continues as %(target)s", "Closed as a duplicate"),
+    "nl": ("Loopt verder als %(target)s", "Gesloten als dubbel"),
+    "fr": ("Se poursuit sous %(target)s", "Fermé comme doublon"),
+    "de": ("Weitergeführt als %(target)s", "Als Duplikat geschlossen"),
+}
+
+
+def merged(ticket: Ticket, target: Ticket | None, references: list[str]) -> ClientMail:
+    """Tell the client of a duplicate, in their language, that it was merged: into `target`,
+    named, or (None) into a ticket they may not see, not named (deskside/tickets/actions/
+    merging.py)."""
+    named, unnamed = _MERGED_SUBJECT.get(ticket.language, _MERGED_SUBJECT["en"])
+    prefix = named % {"target": target.ref} if target is not None else unnamed
+    return to_client(
+        ticket,
+        subject=f"{prefix}: [{ticket.ref}] {ticket.subject}",
+        text=_render(ticket, "merged", {"target": target}),
+        purpose="merged",
+        references=references,
+    )

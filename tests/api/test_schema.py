@@ -28,6 +28,9 @@ PATHS = {
     "/api/v1/tickets/{ref}/reassess": {"post"},
     "/api/v1/tickets/{ref}/milestone": {"post"},
     "/api/v1/tickets/{ref}/steps": {"post"},
+    "/api/v1/tickets/{ref}/merge": {"post"},
+    "/api/v1/tickets/{ref}/links": {"post"},
+    "/api/v1/tickets/{ref}/unlink": {"post"},
 }
 
 

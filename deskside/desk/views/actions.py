@@ -108,6 +108,24 @@ def _refusal(ticket: Ticket, data: Data, user: User) -> str:
     return "The mail is recorded as a refusal of the proposed steps."
 
 
+def _merge(ticket: Ticket, data: Data, user: User) -> str:
+    into: Ticket = data["into"]
+    actions.merge(ticket, into=into, by=Actor.staff(user), note=data["note"])
+    return f"Merged into {into.ref}, closed as its duplicate; {ticket.contact.email} is told."
+
+
+def _link(ticket: Ticket, data: Data, user: User) -> str:
+    other: Ticket = data["other"]
+    actions.link(ticket, other, by=Actor.staff(user))
+    return f"Linked to {other.ref} as related; both tickets show it."
+
+
+def _unlink(ticket: Ticket, data: Data, user: User) -> str:
+    other: Ticket = data["other"]
+    actions.unlink(ticket, other, by=Actor.staff(user))
+    return f"No longer linked to {other.ref}."
+
+
 RUN: dict[str, Run] = {
     "reply": _reply,
     "note": _note,
@@ -121,6 +139,9 @@ RUN: dict[str, Run] = {
     "wait": _wait,
     "propose": _propose,
     "refusal": _refusal,
+    "merge": _merge,
+    "link": _link,
+    "unlink": _unlink,
 }
 
 

@@ -18,6 +18,8 @@ from deskside.desk import presence
 from deskside.desk.forms import (
     AssignForm,
     CloseForm,
+    LinkForm,
+    MergeForm,
     MilestoneForm,
     NoteForm,
     ProposeForm,
@@ -27,13 +29,15 @@ from deskside.desk.forms import (
     ReplyForm,
     ResolveForm,
     TakeForm,
+    UnlinkForm,
     WaitForm,
 )
 from deskside.desk.models import CannedReply
 from deskside.desk.queue import ClockLeft, clocks_of
+from deskside.desk.views import merging
 from deskside.mail.models import InboundMail, InboundStatus
 from deskside.tickets import clocks, closed, history, notify, policy
-from deskside.tickets.models import Attachment, Message, Ticket
+from deskside.tickets.models import Attachment, LinkKind, Message, Ticket
 from deskside.tickets.models.choices import EFFORT_RANK
 from deskside.tickets.models.ticket import links_of
 
@@ -52,6 +56,9 @@ FORMS: dict[str, type[forms.Form]] = {
     "wait": WaitForm,
     "propose": ProposeForm,
     "refusal": RefusalForm,
+    "merge": MergeForm,
+    "link": LinkForm,
+    "unlink": UnlinkForm,
 }
 
 
@@ -107,8 +114,10 @@ def render_ticket(
         "canned": [(c.pk, c.title, c.text_in(ticket.language)) for c in CannedReply.objects.all()],
         "goal_milestones": _goal_milestones(ticket),
         "effort": EFFORT_BY_RANK.get(ticket.effort_rank),
-        "links_out": links_out,
-        "links_in": links_in,
+        # The header shows follow-ups; merged and related tickets have their card (_merged.html).
+        "links_out": [x for x in links_out if x.kind == LinkKind.FOLLOW_UP],
+        "links_in": [x for x in links_in if x.kind == LinkKind.FOLLOW_UP],
+        **merging.context(ticket, links_out + links_in),
         "reopen_until": closed.reopen_until(ticket),
         "held": list(
             InboundMail.objects.filter(

@@ -34,11 +34,13 @@ from deskside.tickets.models import (
     Attachment,
     Direction,
     EventKind,
+    LinkKind,
     Message,
     MessageKind,
     SeverityLevel,
     Status,
     Ticket,
+    TicketLink,
 )
 from deskside.tickets.models.ticket import links_of, parse_ref
 from deskside.tickets.storage import download
@@ -106,12 +108,15 @@ def ticket(request: HttpRequest, contact: Contact, ref: str) -> HttpResponse:
     if found.ref != ref:
         return redirect("portal:ticket", ref=found.ref)
     now = timezone.now()
-    step = _after_close(found, now)
+    # A reply to a merged duplicate goes to the ticket it continues as (tickets/closed.py).
+    into = closed.continues_as(found, contact)
+    step = _after_close(into, now)
     posted = request.method == "POST"
     form = _reply_form(step, contact, request if posted else None)
     if form.is_valid():
-        return _send_reply(request, found, contact, form.cleaned_data, step, now)
-    return render(request, "portal/ticket.html", _ticket_context(found, contact, form, step))
+        return _send_reply(request, into, contact, form.cleaned_data, step, now)
+    context = _ticket_context(found, contact, form, step, into=into)
+    return render(request, "portal/ticket.html", context)
 
 
 def _after_close(found: Ticket, now: datetime) -> closed.Next | None:
@@ -261,15 +266,22 @@ def open_proposal(found: Ticket) -> Message | None:
 
 
 def _ticket_context(
-    found: Ticket, contact: Contact, form: ReplyForm, step: closed.Next | None = None
+    found: Ticket,
+    contact: Contact,
+    form: ReplyForm,
+    step: closed.Next | None = None,
+    *,
+    into: Ticket | None = None,
 ) -> dict[str, object]:
+    """`into`: where a reply goes, when not to `found` (a merged duplicate's target)."""
     conversation = (
         found.messages.filter(direction__in=PUBLIC)
         .prefetch_related("attachments")
         .order_by("created_at", "id")
     )
     names = level_names()
-    follows, follow_ups = links_of(found)
+    links_out, links_in = links_of(found)
+    into = into if into is not None and into != found else None
     return {
         "contact": contact,
         "ticket": found,
@@ -281,9 +293,25 @@ def _ticket_context(
         "proposal": open_proposal(found),
         "refusal_form": RefusalForm(auto_id="id_refusal_%s"),
         "after_close": step,
-        "reopen_until": closed.reopen_until(found),
-        "follows": follows,
-        "follow_ups": follow_ups,
+        "reopen_until": closed.reopen_until(into or found),
+        "follows": [x for x in links_out if x.kind == LinkKind.FOLLOW_UP],
+        "follow_ups": [x for x in links_in if x.kind == LinkKind.FOLLOW_UP],
+        "merged_into": into,
+        **_merged_and_related(found, contact, links_out + links_in),
+    }
+
+
+def _merged_and_related(
+    found: Ticket, contact: Contact, links: list[TicketLink]
+) -> dict[str, list[Ticket]]:
+    """The duplicates merged into `found` and its related tickets, those the client may see."""
+    merged = [x.source for x in links if x.kind == LinkKind.DUPLICATE_OF and x.target == found]
+    related = [
+        x.target if x.source == found else x.source for x in links if x.kind == LinkKind.RELATED
+    ]
+    return {
+        "merged_from": [t for t in merged if closed.may_see(contact, t)],
+        "related": [t for t in related if closed.may_see(contact, t)],
     }
 
 

@@ -1,5 +1,5 @@
 """Every change to a ticket goes through one of these functions, grouped by intent: opening,
-messages (the conversation), state, alerts and cooperation.
+messages (the conversation), state, alerts, cooperation, and merging and linking tickets.
 
 Each action checks that the change is allowed by the protocol's state machine, writes the
 change and its Event in one transaction, recomputes the clocks, and queues what must follow.
@@ -29,6 +29,7 @@ from deskside.tickets.actions.cooperation import (
     record_steps_worked,
     remind_or_close,
 )
+from deskside.tickets.actions.merging import link, merge, unlink
 from deskside.tickets.actions.messages import (
     add_note,
     add_system_message,
@@ -66,7 +67,9 @@ __all__ = [
     "conversation",
     "file_held_mail_as_note",
     "filed",
+    "link",
     "mentions",
+    "merge",
     "open_ticket",
     "propose_steps",
     "reassess",
@@ -81,5 +84,6 @@ __all__ = [
     "reopen_by_client",
     "reply",
     "resolve",
+    "unlink",
     "wait_on_client",
 ]

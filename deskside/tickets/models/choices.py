@@ -99,3 +99,7 @@ class EventKind(models.TextChoices):
 class LinkKind(models.TextChoices):
     # A client wrote to a ticket closed too long ago to reopen: a new ticket follows it.
     FOLLOW_UP = "follow_up", "Follows"
+    # An agent merged a duplicate (source, closed as duplicate) into the ticket it repeats.
+    DUPLICATE_OF = "duplicate_of", "Duplicate of"
+    # An agent linked two tickets about related problems; one row, shown on both.
+    RELATED = "related", "Related to"
