@@ -34,6 +34,10 @@ CODES: dict[str, tuple[str, str]] = {
         "The token's scope is read, or its owner may read tickets but not change them.",
     ),
     "staff_only": ("Staff only", "Only a member of staff may do this (a client token may not)."),
+    "client_token_only": (
+        "Client token only",
+        "Alerts are received with a client token of an organisation, whose tickets they open.",
+    ),
     "not_found": ("Not found", "Nothing by that name that you may see."),
     "invalid_request": (
         "Invalid request",

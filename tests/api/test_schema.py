@@ -28,6 +28,8 @@ PATHS = {
     "/api/v1/tickets/{ref}/reassess": {"post"},
     "/api/v1/tickets/{ref}/milestone": {"post"},
     "/api/v1/tickets/{ref}/steps": {"post"},
+    "/api/v1/alerts/alertmanager": {"post"},
+    "/api/v1/alerts/grafana": {"post"},
 }
 
 
