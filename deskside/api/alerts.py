@@ -16,7 +16,7 @@ from ninja import Field, Router, Schema
 
 from deskside.api import alert_tickets
 from deskside.api.auth import caller
-from deskside.api.problems import COMMON, ApiProblem, Problem
+from deskside.api.problems import WRITES, ApiProblem
 
 router = Router(tags=["alerts"])
 
@@ -71,7 +71,7 @@ class AlertsOut(Schema):
     alerts: list[AlertOut]
 
 
-ANSWERS = {200: AlertsOut, **COMMON, 403: Problem}
+ANSWERS = {200: AlertsOut, **WRITES}
 
 
 @router.post("/alerts/alertmanager", response=ANSWERS, summary="Receive Alertmanager's alerts")

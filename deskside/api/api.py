@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from deskside.api import problems
 from deskside.api.alerts import router as alerts
 from deskside.api.auth import AUTH
+from deskside.api.openapi import DocumentedApi
 from deskside.api.tickets import router as tickets
 from deskside.tickets.actions import ActionError
 
-api = NinjaAPI(
+api = DocumentedApi(
     title="Deskside API",
     version="1",
     description="Tickets under the ccs2 support protocol (docs/api.md).",

@@ -13,6 +13,9 @@ from deskside.core.limits import HEADER_LINE
 from deskside.tickets import clocks
 from deskside.tickets.models import Direction, Event, Message, Milestone, Ticket
 
+# A message's text, at most: the portal's and the desk's limit.
+TEXT = 50_000
+
 # What a client sees of the conversation, as in the portal: no internal notes, no system rows.
 PUBLIC = (Direction.INBOUND, Direction.OUTBOUND)
 
@@ -83,7 +86,7 @@ class TicketDetail(TicketSummary):
 
 class TicketIn(Schema):
     subject: str = Field(min_length=1, max_length=HEADER_LINE)
-    text: str = Field(min_length=1, max_length=1_000_000)
+    text: str = Field(min_length=1, max_length=TEXT)
     level: int | None = Field(
         default=None,
         description="1 to 4. Without one (or with another number) the ticket is opened closed "
@@ -97,7 +100,7 @@ class TicketIn(Schema):
 
 
 class TextIn(Schema):
-    text: str = Field(min_length=1, max_length=1_000_000)
+    text: str = Field(min_length=1, max_length=TEXT)
 
 
 class ClientReplyIn(TextIn):

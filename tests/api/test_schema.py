@@ -110,3 +110,21 @@ def test_schema_names_the_problem_answers() -> None:
     answers = schema["paths"]["/api/v1/tickets/{ref}"]["get"]["responses"]
     assert {"200", "401", "404", "429"} <= set(answers)
     assert consts  # the validator knows 3.1
+
+
+def test_a_body_over_the_limit_is_a_413_problem_and_a_batch_of_alerts_fits(
+    people, agent_api: Api
+) -> None:
+    """A token's request may carry 1 MiB (a large batch of alerts): more is refused unread,
+    as a problem, not the desk's HTML page."""
+    from deskside.runtime.request_limits import API_BODY
+
+    big = {"subject": "Big", "text": "x" * API_BODY, "level": 3, "contact": "claire@acme.example"}
+    answer = agent_api.post("/tickets", big)
+    assert answer.status_code == 413
+    assert answer["Content-Type"] == "application/problem+json"
+    assert answer.json()["code"] == "too_large"
+    fits = {**big, "text": "x" * 50_000}
+    assert agent_api.post("/tickets", fits).status_code == 201
+    too_long = {**big, "text": "x" * 50_001}  # over the text's limit, under the body's
+    assert agent_api.post("/tickets", too_long).json()["code"] == "invalid_request"
