@@ -5,7 +5,8 @@ headers). Stateless (every operation on its own) and stateful (sequences that fo
 links between operations: open a ticket, then act on it by the reference it answered with).
 
 Kept small (a few examples an operation, a seeded desk with a few tickets) so that the whole
-file stays within about a minute: the suite has its time budget."""
+file stays within about a minute: the suite has its time budget. Every operation runs with a
+staff token and with a client token (the portal's rights, and the alert receivers' own)."""
 
 from __future__ import annotations
 
@@ -39,18 +40,33 @@ def _seeded() -> tuple[People, str]:
     return people, tokens.issue("fuzz", Scope.WRITE, user=people.agent).text
 
 
+def _client_token(people: People) -> str:
+    """A client's write token: the portal's rights through the API, and an alert receiver."""
+    return tokens.issue("fuzz", Scope.WRITE, contact=people.client).text
+
+
 CLIENT = "Claire@Acme.example"  # tests/people.py
 
 # The token of the test that runs (each test has its own database, hence its own token).
 CURRENT: dict[str, str] = {}
 
 
+@pytest.fixture(params=["agent", "client"])
+def token(request, db, monkeypatch) -> Iterator[str]:
+    yield from _serving(monkeypatch, request.param)
+
+
 @pytest.fixture
-def token(db, monkeypatch) -> Iterator[str]:
+def agent_token(db, monkeypatch) -> Iterator[str]:
+    yield from _serving(monkeypatch, "agent")
+
+
+def _serving(monkeypatch: pytest.MonkeyPatch, who: str) -> Iterator[str]:
     # Schemathesis sends hundreds of requests a minute with one token: past the rate limit
     # every answer would be the same 429, which tests nothing.
     monkeypatch.setattr(tokens, "RATE_PER_MINUTE", 1_000_000)
-    CURRENT["token"] = _seeded()[1]
+    people, agent = _seeded()
+    CURRENT["token"] = agent if who == "agent" else _client_token(people)
     # The WSGI handler closes the database connection after each request, which would end the
     # test's transaction on PostgreSQL; Django's own test client keeps it open the same way.
     request_started.disconnect(close_old_connections)
@@ -124,7 +140,7 @@ class Sequences(schema.as_state_machine()):  # type: ignore[misc]
 SEEN: list[tuple[str, int]] = []
 
 
-def test_sequences_of_operations_answer_as_documented(token: str) -> None:
+def test_sequences_of_operations_answer_as_documented(agent_token: str) -> None:
     SEEN.clear()
     Sequences.run(settings=settings(FAST, max_examples=STATEFUL_RUNS, stateful_step_count=6))
     # The sequences got past the token and along the links: tickets were opened, and found
