@@ -55,7 +55,7 @@ class Alert:
 
     @property
     def name(self) -> str:
-        return self.labels.get("alertname", "") or "Alert"
+        return self.labels.get("alertname", "").strip() or "Alert"
 
 
 @dataclass(frozen=True)

@@ -113,14 +113,25 @@ def _alert(alert: AlertIn, external: str, source: str) -> alert_tickets.Alert:
     # While an alert fires Alertmanager sends endsAt as year 1 (Go's zero time), or a time
     # in the future it will resolve at unless told again: neither is a resolution.
     ends = alert.endsAt if alert.status == "resolved" else None
+    labels = _clean(alert.labels)
     return alert_tickets.Alert(
         source=source,
         firing=alert.status == "firing",
-        labels=alert.labels,
-        annotations=alert.annotations,
+        labels=labels,
+        annotations=_clean(alert.annotations),
         starts_at=alert.startsAt,
         ends_at=ends,
-        fingerprint=alert.fingerprint or alert_tickets.fingerprint(alert.labels),
-        links={name: url for name, url in links.items() if url},
-        values=values,
+        fingerprint=_text(alert.fingerprint) or alert_tickets.fingerprint(labels),
+        links={name: _text(url) for name, url in links.items() if url},
+        values=_text(values),
     )
+
+
+def _clean(texts: dict[str, str]) -> dict[str, str]:
+    return {_text(k): _text(v) for k, v in texts.items()}
+
+
+def _text(text: str) -> str:
+    """Without NUL, which no database text column holds (PostgreSQL refuses it): a monitoring
+    system cannot be asked to send its labels again, so the alert is kept without it."""
+    return text.replace("\x00", "")

@@ -331,3 +331,13 @@ def test_the_admin_sets_a_receivers_routing_and_refuses_a_wrong_level(client, pe
     client.post("/admin/api/apitoken/add/", form)
     routing = AlertRouting.objects.get(token__name="alertmanager")
     assert routing.level_of({"priority": "p2"}) == (2, "priority=p2")
+
+
+def test_nul_and_blank_names_are_kept_as_text(receiver):
+    """PostgreSQL holds no NUL in text: an alert with one is kept without it, not refused."""
+    odd = alert(labels={"alertname": " ", "sev\x00": "x\x00y"}, annotations={}, fingerprint="n\x00")
+    [done] = post(receiver, payload(odd))
+    assert done["outcome"] == "opened" and done["fingerprint"] == "n"
+    ticket = the_ticket()
+    assert ticket.subject == "Alert"
+    assert "  sev=xy" in ticket.messages.get().text
