@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import field_validator
 
 from deskside.core.limits import HEADER_LINE
 from deskside.tickets import clocks
@@ -18,6 +19,18 @@ TEXT = 50_000
 
 # What a client sees of the conversation, as in the portal: no internal notes, no system rows.
 PUBLIC = (Direction.INBOUND, Direction.OUTBOUND)
+
+
+class In(Schema):
+    """What a caller sends: no text may hold a NUL, which no database text column holds
+    (PostgreSQL refuses it): a 422 that says where, not a 500 when it is written."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("Text may not contain NUL (\\u0000).")
+        return value
 
 
 class ContactOut(Schema):
@@ -84,7 +97,7 @@ class TicketDetail(TicketSummary):
     history: list[EventOut] = Field(description="The audit trail; empty for client tokens.")
 
 
-class TicketIn(Schema):
+class TicketIn(In):
     subject: str = Field(min_length=1, max_length=HEADER_LINE)
     text: str = Field(min_length=1, max_length=TEXT)
     level: int | None = Field(
@@ -99,7 +112,7 @@ class TicketIn(Schema):
     )
 
 
-class TextIn(Schema):
+class TextIn(In):
     text: str = Field(min_length=1, max_length=TEXT)
 
 
@@ -109,31 +122,31 @@ class ClientReplyIn(TextIn):
     )
 
 
-class AssignIn(Schema):
+class AssignIn(In):
     assignee: str | None = Field(description="A staff username; null unassigns.")
 
 
-class CloseIn(Schema):
+class CloseIn(In):
     reason: str = Field(description="A close reason, e.g. duplicate, out_of_scope.")
     note: str = Field(default="", description="For the history; the client never sees it.")
     client_text: str = Field(default="", description="Mailed to the client (out_of_scope only).")
 
 
-class ReopenIn(Schema):
+class ReopenIn(In):
     reason: str = Field(min_length=1)
     level: int | None = None
 
 
-class WaitIn(Schema):
+class WaitIn(In):
     note: str = Field(default="", description="For the history; the client never sees it.")
 
 
-class ReassessIn(Schema):
+class ReassessIn(In):
     level: int = Field(ge=1, le=4, description="The assessed level, 1 to 4; it sets the clocks.")
     reason: str = Field(min_length=1, description="Why, for the history.")
 
 
-class MilestoneIn(Schema):
+class MilestoneIn(In):
     milestone: Milestone = Field(description="One of the goal milestones of the ticket's level.")
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from ninja import Status as Answer
 
 from deskside.accounts.addresses import contact_by_address
@@ -25,6 +25,7 @@ from deskside.api.schemas import (
     AssignIn,
     ClientReplyIn,
     CloseIn,
+    In,
     MilestoneIn,
     ReassessIn,
     ReopenIn,
@@ -62,7 +63,7 @@ READ = {**COMMON}
 WRITE = WRITES
 
 
-class ListQuery(Schema):
+class ListQuery(In):
     status: Status | None = None
     level: int | None = Field(default=None, ge=1, le=4)
     assignee: str | None = Field(default=None, description='"me", "unassigned" or a username.')

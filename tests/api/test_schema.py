@@ -128,3 +128,11 @@ def test_a_body_over_the_limit_is_a_413_problem_and_a_batch_of_alerts_fits(
     assert agent_api.post("/tickets", fits).status_code == 201
     too_long = {**big, "text": "x" * 50_001}  # over the text's limit, under the body's
     assert agent_api.post("/tickets", too_long).json()["code"] == "invalid_request"
+
+
+def test_a_nul_in_any_text_is_a_422_not_a_database_error(people, agent_api: Api) -> None:
+    body = {"subject": "Hi", "text": "a\x00b", "level": 3, "contact": "claire@acme.example"}
+    answer = agent_api.post("/tickets", body)
+    assert answer.status_code == 422
+    assert any("text" in e["loc"] for e in answer.json()["errors"])
+    assert agent_api.get("/tickets", assignee="bo\x00b").status_code == 422
