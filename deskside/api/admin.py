@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from deskside.api import tokens
-from deskside.api.models import ApiToken
+from deskside.api.models import AlertRouting, ApiToken
 
 
 class ApiTokenForm(forms.ModelForm[ApiToken]):
@@ -32,9 +32,20 @@ class ApiTokenForm(forms.ModelForm[ApiToken]):
         return data
 
 
+class AlertRoutingInline(admin.StackedInline[AlertRouting, ApiToken]):
+    """A client token that receives monitoring alerts: which label gives the level, and how
+    (docs/api.md, Monitoring alerts); without one, severity critical → 1, anything else → 3."""
+
+    model = AlertRouting
+    max_num = 1
+    extra = 0
+    verbose_name = "alert routing (a receiver of monitoring alerts)"
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     form = ApiTokenForm
+    inlines = [AlertRoutingInline]
     list_display = ["name", "prefix", "user", "contact", "scope", "last_used_at", "revoked_at"]
     list_filter = ["scope", "revoked_at"]
     search_fields = ["name", "prefix", "user__username", "contact__email"]

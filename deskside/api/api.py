@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from deskside.api import problems
+from deskside.api.alerts import router as alerts
 from deskside.api.auth import AUTH
+from deskside.api.openapi import DocumentedApi
 from deskside.api.tickets import router as tickets
 from deskside.tickets.actions import ActionError
 
-api = NinjaAPI(
+api = DocumentedApi(
     title="Deskside API",
     version="1",
     description="Tickets under the ccs2 support protocol (docs/api.md).",
@@ -22,6 +23,7 @@ api = NinjaAPI(
     docs_url=None,
 )
 api.add_router("/", tickets)
+api.add_router("/", alerts)
 
 
 def _authentication(request: HttpRequest, error: object) -> HttpResponse:
@@ -45,6 +47,10 @@ def _http_error(request: HttpRequest, error: object) -> HttpResponse:
     assert isinstance(error, HttpError)
     if error.status_code == 403 and "CSRF" in str(error):
         return problems.response(403, "csrf_failed", "CSRF token missing or wrong.")
+    if error.status_code == 400:
+        # A body that is not JSON at all ("Cannot parse request body") fails the schema as
+        # much as one with a wrong field: the same 422, the one status the schema documents.
+        return problems.response(422, "invalid_request", str(error), errors=[])
     code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "invalid_request")
     return problems.response(error.status_code, code, str(error))
 

@@ -3,7 +3,7 @@ CSRF on every change). Either gives a Caller, which the views ask what may be se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -23,12 +23,14 @@ from deskside.tickets.models.ticket import TicketQuerySet
 
 @dataclass(frozen=True)
 class Caller:
-    """`contact` is set for a client token, `user` for staff; `writes`: may change tickets."""
+    """`contact` is set for a client token, `user` for staff; `writes`: may change tickets;
+    `token`: the token it came with (None for the desk's session)."""
 
     actor: Actor
     user: User | None
     contact: Contact | None
     writes: bool
+    token: ApiToken | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -66,12 +68,13 @@ def staff_caller(user: User, scope: Scope = Scope.WRITE) -> Caller | None:
 
 def token_caller(token: ApiToken) -> Caller | None:
     if token.user is not None:
-        return staff_caller(token.user, Scope(token.scope))
+        staff = staff_caller(token.user, Scope(token.scope))
+        return replace(staff, token=token) if staff is not None else None
     if token.contact is None:
         return None
     contact = token.contact
     writes = token.scope == Scope.WRITE
-    return Caller(actor=Actor.client(contact), user=None, contact=contact, writes=writes)
+    return Caller(Actor.client(contact), user=None, contact=contact, writes=writes, token=token)
 
 
 class BearerToken(HttpBearer):

@@ -16,6 +16,7 @@ from ninja import Schema
 from deskside.tickets.actions import ActionError
 
 CONTENT_TYPE = "application/problem+json"
+API_PREFIX = "/api/v1/"
 REFERENCE = "/api/v1/reference"
 
 # Every code the API answers with: its title (the same for every occurrence, RFC 9457 3.1.3)
@@ -34,6 +35,10 @@ CODES: dict[str, tuple[str, str]] = {
         "The token's scope is read, or its owner may read tickets but not change them.",
     ),
     "staff_only": ("Staff only", "Only a member of staff may do this (a client token may not)."),
+    "client_token_only": (
+        "Client token only",
+        "Alerts are received with a client token of an organisation, whose tickets they open.",
+    ),
     "not_found": ("Not found", "Nothing by that name that you may see."),
     "invalid_request": (
         "Invalid request",
@@ -49,6 +54,11 @@ CODES: dict[str, tuple[str, str]] = {
         "Too many requests with this token this minute; see Retry-After.",
     ),
     "method_not_allowed": ("Method not allowed", "The path exists, not with this method."),
+    "too_large": (
+        "Too large",
+        "The body is over the limit: 1 MiB with a token, 64 kB without one.",
+    ),
+    "length_required": ("Length required", "A body must come with its Content-Length."),
 }
 
 
@@ -103,3 +113,5 @@ def of_api_problem(problem: ApiProblem) -> HttpResponse:
 
 # For the schema: every operation may answer with these.
 COMMON: dict[int, type[Problem]] = {401: Problem, 404: Problem, 422: Problem, 429: Problem}
+# And what sends a body: 403 (a read token, a client's token on a staff action) and 413.
+WRITES: dict[int, type[Problem]] = {**COMMON, 403: Problem, 413: Problem}

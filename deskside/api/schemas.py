@@ -8,13 +8,29 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import field_validator
 
 from deskside.core.limits import HEADER_LINE
 from deskside.tickets import clocks
 from deskside.tickets.models import Direction, Event, Message, Milestone, Ticket
 
+# A message's text, at most: the portal's and the desk's limit.
+TEXT = 50_000
+
 # What a client sees of the conversation, as in the portal: no internal notes, no system rows.
 PUBLIC = (Direction.INBOUND, Direction.OUTBOUND)
+
+
+class In(Schema):
+    """What a caller sends: no text may hold a NUL, which no database text column holds
+    (PostgreSQL refuses it): a 422 that says where, not a 500 when it is written."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("Text may not contain NUL (\\u0000).")
+        return value
 
 
 class ContactOut(Schema):
@@ -81,9 +97,9 @@ class TicketDetail(TicketSummary):
     history: list[EventOut] = Field(description="The audit trail; empty for client tokens.")
 
 
-class TicketIn(Schema):
+class TicketIn(In):
     subject: str = Field(min_length=1, max_length=HEADER_LINE)
-    text: str = Field(min_length=1, max_length=1_000_000)
+    text: str = Field(min_length=1, max_length=TEXT)
     level: int | None = Field(
         default=None,
         description="1 to 4. Without one (or with another number) the ticket is opened closed "
@@ -96,8 +112,8 @@ class TicketIn(Schema):
     )
 
 
-class TextIn(Schema):
-    text: str = Field(min_length=1, max_length=1_000_000)
+class TextIn(In):
+    text: str = Field(min_length=1, max_length=TEXT)
 
 
 class ClientReplyIn(TextIn):
@@ -106,40 +122,40 @@ class ClientReplyIn(TextIn):
     )
 
 
-class AssignIn(Schema):
+class AssignIn(In):
     assignee: str | None = Field(description="A staff username; null unassigns.")
 
 
-class CloseIn(Schema):
+class CloseIn(In):
     reason: str = Field(description="A close reason, e.g. duplicate, out_of_scope.")
     note: str = Field(default="", description="For the history; the client never sees it.")
     client_text: str = Field(default="", description="Mailed to the client (out_of_scope only).")
 
 
-class MergeIn(Schema):
+class MergeIn(In):
     into: str = Field(description="The reference of the ticket the duplicate continues as.")
     note: str = Field(default="", description="For the history; the client never sees it.")
 
 
-class LinkIn(Schema):
+class LinkIn(In):
     ticket: str = Field(description="The reference of the related ticket.")
 
 
-class ReopenIn(Schema):
+class ReopenIn(In):
     reason: str = Field(min_length=1)
     level: int | None = None
 
 
-class WaitIn(Schema):
+class WaitIn(In):
     note: str = Field(default="", description="For the history; the client never sees it.")
 
 
-class ReassessIn(Schema):
+class ReassessIn(In):
     level: int = Field(ge=1, le=4, description="The assessed level, 1 to 4; it sets the clocks.")
     reason: str = Field(min_length=1, description="Why, for the history.")
 
 
-class MilestoneIn(Schema):
+class MilestoneIn(In):
     milestone: Milestone = Field(description="One of the goal milestones of the ticket's level.")
 
 

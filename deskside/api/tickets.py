@@ -14,17 +14,18 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from ninja import Status as Answer
 
 from deskside.accounts.addresses import contact_by_address
 from deskside.accounts.models import Contact
 from deskside.api.auth import Caller, caller
-from deskside.api.problems import COMMON, ApiProblem, Problem
+from deskside.api.problems import COMMON, WRITES, ApiProblem
 from deskside.api.schemas import (
     AssignIn,
     ClientReplyIn,
     CloseIn,
+    In,
     LinkIn,
     MergeIn,
     MilestoneIn,
@@ -56,16 +57,21 @@ from deskside.tickets.queue import (
 router = Router(tags=["tickets"])
 
 PAGE_SIZE = 50
+# What Bookmark.encode writes (effort rank, due time in µs or "-", ticket id), bounded so that
+# every text that matches decodes.
+CURSOR = r"^[0-9]{1,4}\.(-|[0-9]{1,16})\.[0-9]{1,18}$"
 READ = {**COMMON}
-WRITE = {**COMMON, 403: Problem}
+WRITE = WRITES
 
 
-class ListQuery(Schema):
+class ListQuery(In):
     status: Status | None = None
     level: int | None = Field(default=None, ge=1, le=4)
     assignee: str | None = Field(default=None, description='"me", "unassigned" or a username.')
-    organisation: int | None = None
-    cursor: str | None = None
+    organisation: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    cursor: str | None = Field(
+        default=None, pattern=CURSOR, description="The `next_cursor` of the page before."
+    )
     limit: int = Field(default=PAGE_SIZE, ge=1, le=200)
 
 

@@ -7,7 +7,9 @@ declares is weighed first, and a request over the limit is answered 413 with not
 
 - signed in: the most files one message may carry (tickets/uploads.py) and room for the text
   fields and the multipart framing;
-- not signed in: a small form (the sign-in pages are all there is).
+- not signed in: a small form (the sign-in pages are all there is);
+- a request to the API with a bearer token (checked later, by the API): API_BODY, room for a
+  ticket's text or a monitoring system's batch of alerts, answered as a problem (RFC 9457).
 
 A body without a declared length (chunked) is refused with 411: Django would read it as empty
 anyway (it reads CONTENT_LENGTH bytes, none here), so refusing says plainly what happened.
@@ -20,6 +22,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from deskside.api import problems
 from deskside.tickets.uploads import MOST_BYTES_PER_MESSAGE
 
 # Text fields (a reply holds up to 50,000 characters, up to 200 kB in UTF-8), a subject, the
@@ -27,6 +30,7 @@ from deskside.tickets.uploads import MOST_BYTES_PER_MESSAGE
 FORM_ALLOWANCE = 1024 * 1024
 SIGNED_IN_BODY = MOST_BYTES_PER_MESSAGE + FORM_ALLOWANCE
 ANONYMOUS_BODY = 64 * 1024
+API_BODY = 1024 * 1024
 TOO_LARGE, LENGTH_REQUIRED = 413, 411
 
 
@@ -41,7 +45,13 @@ class BoundedBodies:
 
 
 def body_limit(request: HttpRequest) -> int:
-    return SIGNED_IN_BODY if request.user.is_authenticated else ANONYMOUS_BODY
+    if request.user.is_authenticated:
+        return SIGNED_IN_BODY
+    return API_BODY if _api(request) and "HTTP_AUTHORIZATION" in request.META else ANONYMOUS_BODY
+
+
+def _api(request: HttpRequest) -> bool:
+    return request.path.startswith(problems.API_PREFIX)
 
 
 def refusal(request: HttpRequest) -> HttpResponse | None:
@@ -57,5 +67,10 @@ def refusal(request: HttpRequest) -> HttpResponse | None:
 
 
 def _refused(request: HttpRequest, status: int) -> HttpResponse:
+    if _api(request):
+        if status == LENGTH_REQUIRED:
+            return problems.response(status, "length_required", "Send a Content-Length.")
+        limit = body_limit(request)
+        return problems.response(status, "too_large", f"The body is over {limit} bytes.")
     context = {"limit": body_limit(request), "length_missing": status == LENGTH_REQUIRED}
     return render(request, "413.html", context, status=status)

@@ -31,6 +31,8 @@ PATHS = {
     "/api/v1/tickets/{ref}/merge": {"post"},
     "/api/v1/tickets/{ref}/links": {"post"},
     "/api/v1/tickets/{ref}/unlink": {"post"},
+    "/api/v1/alerts/alertmanager": {"post"},
+    "/api/v1/alerts/grafana": {"post"},
 }
 
 
@@ -111,3 +113,29 @@ def test_schema_names_the_problem_answers() -> None:
     answers = schema["paths"]["/api/v1/tickets/{ref}"]["get"]["responses"]
     assert {"200", "401", "404", "429"} <= set(answers)
     assert consts  # the validator knows 3.1
+
+
+def test_a_body_over_the_limit_is_a_413_problem_and_a_batch_of_alerts_fits(
+    people, agent_api: Api
+) -> None:
+    """A token's request may carry 1 MiB (a large batch of alerts): more is refused unread,
+    as a problem, not the desk's HTML page."""
+    from deskside.runtime.request_limits import API_BODY
+
+    big = {"subject": "Big", "text": "x" * API_BODY, "level": 3, "contact": "claire@acme.example"}
+    answer = agent_api.post("/tickets", big)
+    assert answer.status_code == 413
+    assert answer["Content-Type"] == "application/problem+json"
+    assert answer.json()["code"] == "too_large"
+    fits = {**big, "text": "x" * 50_000}
+    assert agent_api.post("/tickets", fits).status_code == 201
+    too_long = {**big, "text": "x" * 50_001}  # over the text's limit, under the body's
+    assert agent_api.post("/tickets", too_long).json()["code"] == "invalid_request"
+
+
+def test_a_nul_in_any_text_is_a_422_not_a_database_error(people, agent_api: Api) -> None:
+    body = {"subject": "Hi", "text": "a\x00b", "level": 3, "contact": "claire@acme.example"}
+    answer = agent_api.post("/tickets", body)
+    assert answer.status_code == 422
+    assert any("text" in e["loc"] for e in answer.json()["errors"])
+    assert agent_api.get("/tickets", assignee="bo\x00b").status_code == 422
