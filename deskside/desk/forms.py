@@ -22,7 +22,7 @@ from deskside.tickets import policy
 from deskside.tickets.level_choice import LevelChoice
 from deskside.tickets.models import CloseReason, Milestone, Status, Ticket
 from deskside.tickets.models.ticket import format_ref
-from deskside.tickets.queue import Filters
+from deskside.tickets.queue import Filters, Order
 from deskside.tickets.uploads import (
     MOST_BYTES_PER_MESSAGE,
     MOST_FILES_PER_MESSAGE,
@@ -82,6 +82,17 @@ class QueueFilterForm(forms.Form):
     organisation = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
     waiting = forms.BooleanField(required=False, label="Waiting on client")
     breached = forms.BooleanField(required=False, label="Breached")
+    soon = forms.BooleanField(required=False, label="Due within 2 business hours")
+    order = forms.ChoiceField(
+        choices=[
+            (Order.QUEUE, "Most urgent first"),
+            (Order.NEWEST, "Newest first"),
+            (Order.OLDEST, "Oldest first"),
+        ],
+        required=False,
+        label="Order",
+        widget=QuickSelect,
+    )
 
     def __init__(self, *args: Any, staff: Sequence[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -105,6 +116,8 @@ class QueueFilterForm(forms.Form):
             organisation=data.get("organisation"),
             waiting=bool(data.get("waiting")),
             breached=bool(data.get("breached")),
+            soon=bool(data.get("soon")),
+            order=Order(data.get("order") or Order.QUEUE),
         )
 
 

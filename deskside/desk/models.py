@@ -1,4 +1,4 @@
-"""The desk's own rows: who has a ticket open right now, and the canned replies."""
+"""The desk's own rows: who has a ticket open right now, the canned replies, saved views."""
 
 from __future__ import annotations
 
@@ -44,3 +44,22 @@ class CannedReply(models.Model):
     def text_in(self, language: str) -> str:
         """The text in `language`, else the English one."""
         return str(getattr(self, f"text_{language}", "") or self.text_en)
+
+
+class SavedView(models.Model):
+    """A view of the queue a member of staff named: its query string (filters and order), which
+    the queue shows back as a link. Each person's own; written by deskside/desk/saved_views.py."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=60)
+    query = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_view_name_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"

@@ -29,6 +29,7 @@ from deskside.tickets.queue import (
     QUEUE_ORDER,
     Bookmark,
     Filters,
+    Order,
     after_bookmark,
     finished_tickets,
     open_tickets,
@@ -86,11 +87,16 @@ def page(filters: Filters, user: User, now: datetime, after: Bookmark | None) ->
     organisation and assignee: joined first, PostgreSQL hashes every contact (20,000 at the
     bench's million tickets, 10 ms) before it sorts and keeps 51 rows. A finished list is in
     the order of ids, newest first; its bookmark's id alone says where the next page starts."""
-    if filters.finished():
-        tickets = finished_tickets(filters, user, now)
+    if filters.finished() or filters.order == Order.NEWEST:
+        tickets = (finished_tickets if filters.finished() else open_tickets)(filters, user, now)
         if after is not None:
             tickets = tickets.filter(id__lt=after.ticket_id)
         order: tuple[Any, ...] = ("-id",)
+    elif filters.order == Order.OLDEST:
+        tickets = open_tickets(filters, user, now)
+        if after is not None:
+            tickets = tickets.filter(id__gt=after.ticket_id)
+        order = ("id",)
     else:
         tickets = open_tickets(filters, user, now)
         if after is not None:

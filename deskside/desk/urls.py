@@ -20,6 +20,8 @@ from deskside.desk.views import (
 app_name = "desk"
 urlpatterns = [
     path("", queue.queue, name="queue"),
+    path("views/", queue.save_view, name="save_view"),
+    path("views/<int:pk>/remove/", queue.remove_view, name="remove_view"),
     path(
         "login/",
         # Without ?next=, a signed-in agent lands on the queue (Django's default is a 404 at

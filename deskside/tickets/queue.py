@@ -10,14 +10,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
+from deskside.tickets import policy
 from deskside.tickets.models import Status, Ticket
 from deskside.tickets.models.ticket import NO_DUE_TIME
 
 FINISHED_STATUSES = (Status.RESOLVED, Status.CLOSED)
+# "Due soon": the next deadline falls within this much business time.
+DUE_SOON = timedelta(hours=2)
+
+
+class Order(StrEnum):
+    """How a list of open tickets is sorted. The protocol's order (effort, then the nearest
+    deadline) is the queue's; by arrival, the bookmark is the ticket's number alone."""
+
+    QUEUE = ""
+    NEWEST = "newest"
+    OLDEST = "oldest"
 
 
 @dataclass(frozen=True)
@@ -28,6 +41,8 @@ class Filters:
     organisation: int | None = None
     waiting: bool = False
     breached: bool = False
+    soon: bool = False  # the next deadline is within DUE_SOON business time, not yet passed
+    order: Order = Order.QUEUE
 
     def active(self) -> bool:
         return self != Filters()
@@ -90,6 +105,9 @@ def _filter(
         tickets = tickets.filter(organisation_id=filters.organisation)
     if filters.breached:
         tickets = tickets.filter(nearest_due__lt=now)
+    if filters.soon:
+        limit = policy.calendar().add(now, DUE_SOON)
+        tickets = tickets.filter(nearest_due__gte=now, nearest_due__lte=limit)
     return tickets
 
 

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.http import QueryDict
 from django.utils import timezone
 from playwright.sync_api import Page
 
+from deskside.desk import saved_views
 from deskside.mail.intake import ingest
 from deskside.mail.models import Door
 from deskside.portal.session import user_for
@@ -84,11 +86,13 @@ def test_axe_finds_what_is_wrong(page: Page) -> None:
 
 def test_every_desk_page_meets_wcag_21_aa(live_server, page: Page) -> None:
     people, ref = scene()
+    saved_views.save(people.lead, "Breached, oldest first", QueryDict("breached=on&order=oldest"))
     base = live_server.url
     found = check(page, f"{base}/desk/login/")
     sign_in(page, base, people.lead.username)
     for path in (
         "/desk/",
+        "/desk/?breached=on&soon=on&order=newest",  # the saved views and the form to save one
         "/desk/?status=closed",
         f"/desk/ticket/{ref}/",
         "/desk/search/?q=export",

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from deskside.accounts.access import staff_required
 from deskside.accounts.models import Organisation
 from deskside.accounts.roles import Role, has_role
 from deskside.core.levels import LEVELS
 from deskside.desk import queue as desk_queue
+from deskside.desk import saved_views
 from deskside.desk.forms import BulkForm, QueueFilterForm, assignable_choices
 from deskside.desk.views.bulk import take_outcome
 from deskside.tickets.queue import Bookmark
@@ -57,8 +61,43 @@ def queue(request: HttpRequest) -> HttpResponse:
             # Bulk actions for whoever changes tickets (the role is read with the user: no query).
             "bulk_form": BulkForm() if has_role(request.user, *WORKING) else None,
             "bulk_outcome": take_outcome(request),
+            "saved_views": saved_views.of(request.user),
+            "current_query": saved_views.query_of(request.GET),
+            "most_views": saved_views.MOST_PER_PERSON,
         },
     )
+
+
+@staff_required
+@require_POST
+def save_view(request: HttpRequest) -> HttpResponse:
+    """Name the view the queue shows (its filters and order arrive as the form's fields)."""
+    assert isinstance(request.user, User)
+    name = " ".join(request.POST.get("name", "").split())[:60]
+    query = QueryDict(request.POST.get("query", ""))
+    if not name:
+        messages.error(request, "Give the view a name to save it.")
+    else:
+        try:
+            saved_views.save(request.user, name, query)
+        except saved_views.TooMany:
+            messages.error(
+                request,
+                f"You have {saved_views.MOST_PER_PERSON} views already: remove one first.",
+            )
+        else:
+            messages.success(request, f"View “{name}” saved: it is listed above the filters.")
+    return redirect(f"{reverse('desk:queue')}?{saved_views.query_of(query)}")
+
+
+@staff_required
+@require_POST
+def remove_view(request: HttpRequest, pk: int) -> HttpResponse:
+    assert isinstance(request.user, User)
+    if not saved_views.remove(request.user, pk):
+        raise Http404("no such view of yours")
+    messages.success(request, "View removed.")
+    return redirect("desk:queue")
 
 
 def _with(request: HttpRequest, **changes: str | None) -> str:
