@@ -4,6 +4,7 @@ from django.urls import path
 from deskside.accounts.signin import SignInView
 from deskside.desk.views import (
     actions,
+    drafts,
     files,
     held,
     notifications,
@@ -32,6 +33,7 @@ urlpatterns = [
     path("ticket/<str:ref>/", ticket.ticket_page, name="ticket"),
     path("ticket/<str:ref>/presence/", presence.heartbeat, name="presence"),
     path("ticket/<str:ref>/preview/<str:action>/", preview.mail_preview, name="preview"),
+    path("ticket/<str:ref>/draft/<str:kind>/", drafts.save_draft, name="draft"),
     path("ticket/<str:ref>/<str:action>/", actions.act, name="act"),
     path("file/<str:token>/", files.attachment, name="attachment"),
     path("held/", held.held_list, name="held"),
