@@ -7,8 +7,6 @@ action succeeded) deletes that tab's draft; an empty text deletes it too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.contrib.auth.models import User
 from django.utils import timezone
 
@@ -38,12 +36,3 @@ def of(user: User, ticket: Ticket) -> dict[DraftKind, Draft]:
     return {
         DraftKind(d.kind): d for d in Draft.objects.filter(user=user, ticket=ticket).order_by("pk")
     }
-
-
-def drafted(user: User, ticket_ids: Iterable[int]) -> set[int]:
-    """Which of these tickets the user has a draft on: one query for a whole page of rows."""
-    ids = list(ticket_ids)
-    if not ids:
-        return set()
-    found = Draft.objects.filter(user=user, ticket_id__in=ids).values_list("ticket_id", flat=True)
-    return set(found)

@@ -37,7 +37,7 @@ def composer_tab(page: Page, name: str):
 
 
 def test_a_draft_survives_a_reload_and_goes_when_sent(live_server, page: Page, screenshot):
-    people, ticket = long_ticket()
+    _people, ticket = long_ticket()
     problems: list[str] = []  # script errors and CSP violations are logged as console errors
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))

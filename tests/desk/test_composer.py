@@ -201,3 +201,17 @@ def test_the_shortcuts_name_the_composers_boxes(agent, ticket):
 
     assert 'data-key="r" data-focus="id_reply_text"' in html
     assert 'data-key="n" data-focus="id_note_text"' in html
+
+
+def test_the_queue_marks_the_tickets_i_have_a_draft_on(agent, people, ticket):
+    other = open_ticket(people, 3, "[Sev 3] Scanner jams")
+    save(agent, ticket, "note", "Half a note")
+    mark = '<span class="draft-mark">draft</span>'
+
+    rows = agent.get("/desk/").content.decode().split("<tr data-href=")
+    mine = next(row for row in rows if f"/desk/ticket/{ticket.ref}/" in row[:40])
+    theirs = next(row for row in rows if f"/desk/ticket/{other.ref}/" in row[:40])
+    assert mark in mine and mark not in theirs
+    bob = Client()
+    bob.force_login(people.second_agent)
+    assert mark not in bob.get("/desk/").content.decode()
