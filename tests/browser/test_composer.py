@@ -141,6 +141,20 @@ def test_leaving_with_text_not_yet_saved_is_said(live_server, page: Page) -> Non
     assert asked == ["beforeunload"]
 
 
+def test_another_action_on_the_page_keeps_what_was_typed(live_server, page: Page) -> None:
+    people = make_people()
+    ticket = open_ticket(people, 3, "[Sev 3] Printer offline")
+    sign_in(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/desk/ticket/{ticket.ref}/?compose=note")
+    page.wait_for_load_state()
+
+    page.get_by_label("Note for the team").fill("Cable checked")
+    page.get_by_role("button", name="Take it").click()  # at once: the draft is saved first
+    expect(page.get_by_text("You took this ticket.")).to_be_visible()
+    expect(page.get_by_label("Note for the team")).to_have_value("Cable checked")
+    expect(composer_tab(page, "Internal note")).to_contain_text("draft")
+
+
 def test_the_tabs_work_without_javascript(live_server, browser: Browser) -> None:
     _people, ticket = long_ticket()
     context = browser.new_context(java_script_enabled=False)

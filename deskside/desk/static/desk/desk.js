@@ -262,7 +262,7 @@
     var form = box.form;
     var text = box.value;
     window.clearTimeout(draft.timer);
-    if (text === draft.saved) return draft.saving || Promise.resolve();
+    if (text === draft.saved) return draft.saving;  // null: nothing on its way
     var body = new URLSearchParams();
     body.append("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
     body.append("text", text);
@@ -289,19 +289,21 @@
     draft.timer = window.setTimeout(function () { saveDraft(box); }, DRAFT_PAUSE_MS);
   });
 
-  // Sending: no draft save may land after the send (it would bring the sent text back as a
-  // draft), so a pending one is dropped and one on its way is waited for.
+  // A form sent or a link followed in place (htmx) brings a new page: the drafts are saved
+  // first, so that the new page shows them. The box being sent is not saved but its pending
+  // save dropped (it would bring the sent text back as a draft), and one on its way waited for.
   document.addEventListener("htmx:confirm", function (event) {
-    var form = event.detail.elt;
-    if (!form || !form.matches || !form.matches("form[data-draft]")) return;
-    var box = form.querySelector("textarea");
-    var draft = box && draftOf(box);
-    if (!draft) return;
-    window.clearTimeout(draft.timer);
-    draft.saved = box.value;  // what is sent is no longer unsaved
-    if (!draft.saving) return;
+    var sender = event.detail.elt;
+    if (!sender || !sender.matches || !sender.matches("form, a")) return;  // not the presence beat
+    var sent = sender.matches("form[data-draft]") && sender.querySelector("textarea");
+    if (sent) {
+      window.clearTimeout(draftOf(sent).timer);
+      draftOf(sent).saved = sent.value;  // what is sent is no longer unsaved
+    }
+    var waits = draftBoxes().map(function (box) { return saveDraft(box); }).filter(Boolean);
+    if (!waits.length) return;
     event.preventDefault();
-    draft.saving.then(function () { event.detail.issueRequest(true); });
+    Promise.all(waits).then(function () { event.detail.issueRequest(true); });
   });
   document.addEventListener("submit", function (event) {
     var box = event.target.matches && event.target.matches("form[data-draft]") && event.target.querySelector("textarea");
