@@ -32,6 +32,14 @@ def long_ticket() -> tuple[People, Ticket]:
     return people, ticket
 
 
+def on_note_tab(page: Page, base: str) -> None:
+    """Alice on a short ticket's page, the composer open on the Internal note tab."""
+    ticket = open_ticket(make_people(), 3, "[Sev 3] Printer offline")
+    sign_in(page, base, "alice")
+    page.goto(f"{base}/desk/ticket/{ticket.ref}/?compose=note")
+    page.wait_for_load_state()
+
+
 def composer_tab(page: Page, name: str):
     return page.get_by_role("tablist").get_by_role("tab", name=re.compile(f"^{name}"))
 
@@ -82,6 +90,27 @@ def test_a_draft_survives_a_reload_and_goes_when_sent(live_server, page: Page) -
     assert problems == []
 
 
+def test_a_refused_send_shows_why_where_it_was_sent(live_server, page: Page) -> None:
+    _people, ticket = long_ticket()
+    sign_in(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/desk/ticket/{ticket.ref}/?compose=propose")
+    page.wait_for_load_state()
+    steps = page.get_by_label("Steps for the client")
+    steps.fill("   ")  # passes the browser's "required", not the protocol
+    steps.scroll_into_view_if_needed()
+    before = page.locator("#composer").bounding_box()
+
+    page.get_by_role("button", name="Propose steps").click()
+    expect(page.get_by_role("alert")).to_contain_text("Not done.")
+    expect(composer_tab(page, "Propose steps")).to_have_attribute("aria-selected", "true")
+    # Said in the composer too: the alert at the top of the page is off the screen.
+    expect(page.locator("#compose-propose .errorlist")).to_contain_text(
+        "Proposed steps need some text"
+    )
+    after = page.locator("#composer").bounding_box()
+    assert before and after and abs(after["y"] - before["y"]) < 5, (before, after)
+
+
 def test_the_tabs_by_keyboard_keep_what_each_holds(live_server, page: Page, screenshot) -> None:
     people = make_people()
     ticket = open_ticket(people, 3, "[Sev 3] Printer offline", text=LONG)
@@ -122,11 +151,7 @@ def test_the_tabs_by_keyboard_keep_what_each_holds(live_server, page: Page, scre
 
 
 def test_leaving_with_text_not_yet_saved_is_said(live_server, page: Page) -> None:
-    people = make_people()
-    ticket = open_ticket(people, 3, "[Sev 3] Printer offline")
-    sign_in(page, live_server.url, "alice")
-    page.goto(f"{live_server.url}/desk/ticket/{ticket.ref}/?compose=note")
-    page.wait_for_load_state()
+    on_note_tab(page, live_server.url)
     asked: list[str] = []
 
     def answer(dialog: Dialog) -> None:
@@ -142,11 +167,7 @@ def test_leaving_with_text_not_yet_saved_is_said(live_server, page: Page) -> Non
 
 
 def test_another_action_on_the_page_keeps_what_was_typed(live_server, page: Page) -> None:
-    people = make_people()
-    ticket = open_ticket(people, 3, "[Sev 3] Printer offline")
-    sign_in(page, live_server.url, "alice")
-    page.goto(f"{live_server.url}/desk/ticket/{ticket.ref}/?compose=note")
-    page.wait_for_load_state()
+    on_note_tab(page, live_server.url)
 
     page.get_by_label("Note for the team").fill("Cable checked")
     page.get_by_role("button", name="Take it").click()  # at once: the draft is saved first

@@ -173,8 +173,11 @@
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
-    var sender = event.detail.elt;
+    var sender = event.detail.requestConfig && event.detail.requestConfig.elt;  // elt: the target
     if (!event.detail.shouldSwap || !sender || sender.tagName !== "FORM") return;
+    var answered = new URL(event.detail.xhr.responseURL || window.location.href);
+    // The same page, or its form refused (answered at the action's address below the page's).
+    if (answered.pathname.indexOf(window.location.pathname) !== 0) return;  // another page: its top
     var spot = sender.closest("[id]");
     keptPlace = spot ? { id: spot.id, top: spot.getBoundingClientRect().top } : null;
     event.detail.swapOverride = "innerHTML show:none";
