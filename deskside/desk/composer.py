@@ -32,10 +32,6 @@ class Tab:
 class Composer:
     tabs: list[Tab] = field(default_factory=list)
 
-    @property
-    def active(self) -> Tab | None:
-        return next((tab for tab in self.tabs if tab.selected), None)
-
     def __getitem__(self, kind: str) -> Tab | None:
         """`composer.reply` in a template: the tab, or None when it is not offered. Any other
         key is not a tab (KeyError), so that the template goes on to the attribute."""

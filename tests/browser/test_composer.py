@@ -32,12 +32,19 @@ def long_ticket() -> tuple[People, Ticket]:
     return people, ticket
 
 
+def settled(page: Page) -> None:
+    """The page loaded and its first presence beat answered. The test database (SQLite in
+    memory, shared) refuses a second writer at once ("database table is locked") where a
+    real one waits: a send beside the beat would fail in the test only."""
+    page.wait_for_load_state("networkidle")
+
+
 def on_note_tab(page: Page, base: str) -> None:
     """Alice on a short ticket's page, the composer open on the Internal note tab."""
     ticket = open_ticket(make_people(), 3, "[Sev 3] Printer offline")
     sign_in(page, base, "alice")
     page.goto(f"{base}/desk/ticket/{ticket.ref}/?compose=note")
-    page.wait_for_load_state()
+    settled(page)
 
 
 def composer_tab(page: Page, name: str):
@@ -51,7 +58,7 @@ def test_a_draft_survives_a_reload_and_goes_when_sent(live_server, page: Page) -
     page.on("pageerror", lambda error: problems.append(str(error)))
     sign_in(page, live_server.url, "alice")
     page.goto(f"{live_server.url}/desk/ticket/{ticket.ref}/")
-    page.wait_for_load_state()
+    settled(page)
 
     page.keyboard.press("r")
     reply_box = page.get_by_label("Reply, sent by mail in")
@@ -61,7 +68,7 @@ def test_a_draft_survives_a_reload_and_goes_when_sent(live_server, page: Page) -
     assert Draft.objects.get().text == "Dear Claire, the printer is back."
 
     page.reload()
-    page.wait_for_load_state()
+    settled(page)
     expect(reply_box).to_have_value("Dear Claire, the printer is back.")
     expect(composer_tab(page, "Reply")).to_contain_text("draft")
 
@@ -81,9 +88,7 @@ def test_a_draft_survives_a_reload_and_goes_when_sent(live_server, page: Page) -
     assert sent.bounding_box()["y"] > 0  # type: ignore[index]  # on screen, above the box
     assert not Draft.objects.exists()
 
-    # The test database (SQLite in memory) refuses two writers at once, "table is locked": the
-    # presence beat sent after the swap goes first.
-    page.wait_for_load_state("networkidle")
+    settled(page)
     page.reload()
     expect(reply_box).to_have_value("")
     expect(composer_tab(page, "Reply")).not_to_contain_text("draft")
@@ -94,7 +99,7 @@ def test_a_refused_send_shows_why_where_it_was_sent(live_server, page: Page) -> 
     _people, ticket = long_ticket()
     sign_in(page, live_server.url, "alice")
     page.goto(f"{live_server.url}/desk/ticket/{ticket.ref}/?compose=propose")
-    page.wait_for_load_state()
+    settled(page)
     steps = page.get_by_label("Steps for the client")
     steps.fill("   ")  # passes the browser's "required", not the protocol
     steps.scroll_into_view_if_needed()
@@ -116,7 +121,7 @@ def test_the_tabs_by_keyboard_keep_what_each_holds(live_server, page: Page, scre
     ticket = open_ticket(people, 3, "[Sev 3] Printer offline", text=LONG)
     sign_in(page, live_server.url, "alice")
     page.goto(f"{live_server.url}/desk/ticket/{ticket.ref}/")
-    page.wait_for_load_state()
+    settled(page)
     reply, propose, note = (composer_tab(page, n) for n in ("Reply", "Propose steps", "Internal"))
     page.get_by_label("Reply, sent by mail in").fill("Half a reply")
     expect(page.get_by_text(re.compile(r"Draft saved at"))).to_be_visible()
