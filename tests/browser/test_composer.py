@@ -71,6 +71,12 @@ def test_a_draft_survives_a_reload_and_goes_when_sent(live_server, page: Page) -
     settled(page)
     expect(reply_box).to_have_value("Dear Claire, the printer is back.")
     expect(composer_tab(page, "Reply")).to_contain_text("draft")
+    page.get_by_role("link", name="Queue").click()  # and a visit to the queue, which marks it
+    row = page.get_by_role("row").filter(has_text="Printer offline")
+    expect(row).to_contain_text("draft")
+    row.get_by_role("link", name=ticket.ref).click()
+    settled(page)
+    expect(reply_box).to_have_value("Dear Claire, the printer is back.")
 
     # Sent from far down the page: the page stays there, the new message just above the box.
     reply_box.scroll_into_view_if_needed()
