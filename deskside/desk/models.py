@@ -63,3 +63,33 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user})"
+
+
+class DraftKind(models.TextChoices):
+    """The composer's tabs; each keeps its own draft, so that a note half-written for the team
+    is never sent to the client by switching tabs."""
+
+    REPLY = "reply", "Reply"
+    PROPOSE = "propose", "Propose steps"
+    NOTE = "note", "Internal note"
+
+
+class Draft(models.Model):
+    """What an agent has typed in one tab of a ticket's composer and not sent yet: saved as
+    they type, shown to them only, deleted when the message is sent."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=DraftKind.choices)
+    text = models.TextField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "ticket", "kind"], name="draft_once_per_user_ticket_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}'s {self.kind} draft on {self.ticket_id}"

@@ -122,7 +122,8 @@ def queue_row(row: Row, selectable: bool = False) -> SafeString:
         f'<tr data-href="{url}"{' class="escalated"' if escalated else ""}>\n'
         f"{_pick(t) if selectable else ''}"
         f'  <td><a href="{url}">{ref}</a>'
-        f"{' <span class="escalated-mark">untaken</span>' if escalated else ''}</td>\n"
+        f"{' <span class="escalated-mark">untaken</span>' if escalated else ''}"
+        f"{' <span class="draft-mark">draft</span>' if row.draft else ''}</td>\n"
         f"  <td>{escape(t.subject)}</td>\n"
         f'  <td class="hide-narrow">{client}</td>\n'
         f'  <td class="levels">{_badge(t.claimed_severity, "Claimed")} '

@@ -12,11 +12,14 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from deskside.accounts.access import staff_required
 from deskside.accounts.names import display_name
 from deskside.core.cooperation import RefusalSource
+from deskside.desk import drafts
+from deskside.desk.models import DraftKind
 from deskside.desk.views.ticket import can_work, make_form, render_ticket, ticket_or_404
 from deskside.tickets import actions
 from deskside.tickets.actions import Actor
@@ -152,6 +155,16 @@ def _asks_first(ticket: Ticket, request: HttpRequest) -> bool:
     return taken_by_other and request.POST.get("confirm") != "1"
 
 
+def _back_to_page(ticket: Ticket, action: str, user: User) -> HttpResponse:
+    """The ticket page again. Sent from the composer: its draft is done with, and the page
+    opens on the same tab, scrolled to the composer (the new message just above it)."""
+    page = reverse("desk:ticket", args=[ticket.ref])
+    if action not in DraftKind.values:
+        return redirect(page)
+    drafts.clear(user, ticket, DraftKind(action))
+    return redirect(f"{page}?compose={action}#composer")
+
+
 @staff_required
 @require_POST
 def act(request: HttpRequest, ref: str, action: str) -> HttpResponse:
@@ -167,5 +180,5 @@ def act(request: HttpRequest, ref: str, action: str) -> HttpResponse:
         return render_ticket(request, ticket, confirm_take=True)
     user = request.user
     if submit(request, form, lambda data: RUN[action](ticket, data, user)):
-        return redirect("desk:ticket", ref=ticket.ref)
+        return _back_to_page(ticket, action, user)
     return render_ticket(request, ticket, failed=(action, form), status=422)

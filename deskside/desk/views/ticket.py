@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
 from deskside.accounts.access import staff_required
-from deskside.desk import presence
+from deskside.desk import composer, drafts, presence
 from deskside.desk.forms import (
     AssignForm,
     CloseForm,
@@ -63,10 +63,13 @@ FORMS: dict[str, type[forms.Form]] = {
 
 
 def make_form(
-    name: str, data: QueryDict | None = None, files: MultiValueDict[str, Any] | None = None
+    name: str,
+    data: QueryDict | None = None,
+    files: MultiValueDict[str, Any] | None = None,
+    initial: dict[str, Any] | None = None,
 ) -> forms.Form:
     """The form of action `name`; ids are prefixed by the action so that forms can share a page."""
-    return FORMS[name](data, files, auto_id=f"id_{name}_%s")
+    return FORMS[name](data, files, auto_id=f"id_{name}_%s", initial=initial)
 
 
 def ticket_or_404(ref: str) -> Ticket:
@@ -99,6 +102,12 @@ def render_ticket(
     assert isinstance(request.user, User)
     now = timezone.now()
     bound = {failed[0]: failed[1]} if failed else {}
+    writer = composer.build(
+        drafts.of(request.user, ticket),
+        composer.offered(ticket, can_work(request.user)),
+        failed=failed[0] if failed else "",
+        asked=request.GET.get("compose", ""),
+    )
     links_out, links_in = links_of(ticket)
     context = {
         "ticket": ticket,
@@ -106,7 +115,11 @@ def render_ticket(
         "history": history.lines(ticket.events.order_by("created_at", "id")),
         "clock_state": clocks.state(ticket, now),
         "clocks": _clocks(ticket, now),
-        "forms": {name: bound.get(name) or make_form(name) for name in FORMS},
+        "forms": {
+            name: bound.get(name) or make_form(name, initial=composer.initial_text(writer, name))
+            for name in FORMS
+        },
+        "composer": writer,
         "failed": failed[0] if failed else "",
         "confirm_take": confirm_take,
         "can_work": can_work(request.user),

@@ -73,6 +73,7 @@
       .find(function (item) { return item.getAttribute("data-key") === key; });
     var field = entry && document.getElementById(entry.getAttribute("data-focus"));
     if (!field) return false;
+    openTabOf(field);
     var details = field.closest("details");
     if (details) details.open = true;
     field.focus();
@@ -185,7 +186,7 @@
     var text = option.getAttribute("data-text");
     box.value = box.value.trim() ? box.value.replace(/\s*$/, "") + "\n\n" + text : text;
     box.focus();
-    updateWriting();
+    box.dispatchEvent(new Event("input", { bubbles: true }));  // saved as a draft, "writing"
   });
 
   // -- presence: the heartbeat says "writing" while the reply box has focus or text -------------
@@ -204,12 +205,163 @@
   document.addEventListener("focusout", function () { window.setTimeout(updateWriting, 0); });
   document.addEventListener("input", updateWriting);
 
-  // -- htmx: a refused form comes back as 422 with its errors; show it like a normal page -----
+  // -- htmx: a refused form comes back as 422 with its errors; show it like a normal page. A
+  // form sent in place keeps the page where it was: the part it was sent from (the composer's
+  // tab, else the page) stays at the same height on the screen, so a new message shows just
+  // above the composer instead of the page jumping to its top.
+  var keptPlace = null;
+
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr && event.detail.xhr.status;
     if (status === 422 || status === 403) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
+    var sender = event.detail.requestConfig && event.detail.requestConfig.elt;  // elt: the target
+    if (!event.detail.shouldSwap || !sender || sender.tagName !== "FORM") return;
+    var answered = new URL(event.detail.xhr.responseURL || window.location.href);
+    // The same page, or its form refused (answered at the action's address below the page's).
+    if (answered.pathname.indexOf(window.location.pathname) !== 0) return;  // another page: its top
+    var spot = sender.closest("[id]");
+    keptPlace = spot ? { id: spot.id, top: spot.getBoundingClientRect().top } : null;
+    event.detail.swapOverride = "innerHTML show:none";
+  });
+
+  document.addEventListener("htmx:afterSwap", function () {
+    setUpTabs();
+    if (!keptPlace) return;
+    var again = document.getElementById(keptPlace.id);
+    if (again && again.getClientRects().length) {
+      window.scrollBy(0, again.getBoundingClientRect().top - keptPlace.top);
+    }
+    keptPlace = null;
+  });
+
+  // -- tabs (the ticket's composer): the ARIA tabs pattern. The server renders them as links
+  // (?compose=note) that work without JavaScript; here a click or the arrow keys switch the
+  // panel in place, so nothing typed in the other tabs is lost.
+  function tabsOf(list) { return Array.prototype.slice.call(list.querySelectorAll("[role=tab]")); }
+
+  function showTab(tab, focus) {
+    tabsOf(tab.closest("[role=tablist]")).forEach(function (each) {
+      var on = each === tab;
+      each.setAttribute("aria-selected", on ? "true" : "false");
+      each.tabIndex = on ? 0 : -1;  // one stop in the tab order; arrows move within
+      var panel = document.getElementById(each.getAttribute("aria-controls"));
+      if (panel) panel.hidden = !on;
+    });
+    if (focus) tab.focus();
+  }
+
+  function setUpTabs() {
+    document.querySelectorAll("[role=tablist]").forEach(function (list) {
+      tabsOf(list).forEach(function (tab) {
+        tab.tabIndex = tab.getAttribute("aria-selected") === "true" ? 0 : -1;
+      });
+    });
+  }
+
+  function openTabOf(field) {
+    var panel = field.closest("[role=tabpanel]");
+    var tab = panel && panel.hidden && document.querySelector('[role=tab][aria-controls="' + panel.id + '"]');
+    if (tab) showTab(tab, false);
+  }
+
+  setUpTabs();
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest && event.target.closest("[role=tab]");
+    if (!tab || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    showTab(tab, true);
+  });
+  document.addEventListener("keydown", function (event) {
+    var tab = event.target.closest && event.target.closest("[role=tab]");
+    if (!tab) return;
+    var all = tabsOf(tab.closest("[role=tablist]"));
+    var here = all.indexOf(tab);
+    var to = { ArrowRight: here + 1, ArrowLeft: here - 1, Home: 0, End: all.length - 1 }[event.key];
+    if (to === undefined) return;
+    event.preventDefault();
+    showTab(all[(to + all.length) % all.length], true);
+  });
+
+  // -- drafts: each composer tab's text is saved on the server as one types (a pause of
+  // DRAFT_PAUSE_MS), per user, ticket and tab; the server deletes it when the message is sent.
+  // Leaving the page with text not saved yet asks first (and tries to save it on the way out).
+  var DRAFT_PAUSE_MS = 800;
+  var drafts = new WeakMap();
+
+  function draftOf(box) {
+    var draft = drafts.get(box);
+    if (!draft) {
+      draft = { saved: box.defaultValue, timer: 0, saving: null };
+      drafts.set(box, draft);
+    }
+    return draft;
+  }
+
+  function draftBoxes() {
+    return Array.prototype.slice.call(document.querySelectorAll("form[data-draft] textarea"));
+  }
+
+  function saveDraft(box, keepalive) {
+    var draft = draftOf(box);
+    var form = box.form;
+    var text = box.value;
+    window.clearTimeout(draft.timer);
+    if (text === draft.saved) return draft.saving;  // null: nothing on its way
+    var body = new URLSearchParams();
+    body.append("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
+    body.append("text", text);
+    var status = form.querySelector("[data-draft-status]");
+    draft.saving = window.fetch(form.getAttribute("data-draft"), {
+      method: "POST", credentials: "same-origin", body: body, keepalive: !!keepalive
+    })
+      .then(function (response) {
+        return response.text().then(function (said) {
+          if (response.ok) draft.saved = text;
+          if (status) status.textContent = said;
+        });
+      })
+      .catch(function () { if (status) status.textContent = "Draft not saved (offline?); it is tried again as you type."; })
+      .then(function () { draft.saving = null; });
+    return draft.saving;
+  }
+
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("form[data-draft] textarea")) return;
+    var draft = draftOf(box);
+    window.clearTimeout(draft.timer);
+    draft.timer = window.setTimeout(function () { saveDraft(box); }, DRAFT_PAUSE_MS);
+  });
+
+  // A form sent or a link followed in place (htmx) brings a new page: the drafts are saved
+  // first, so that the new page shows them. The box being sent is not saved but its pending
+  // save dropped (it would bring the sent text back as a draft), and one on its way waited for.
+  document.addEventListener("htmx:confirm", function (event) {
+    var sender = event.detail.elt;
+    if (!sender || !sender.matches || !sender.matches("form, a")) return;  // not the presence beat
+    var sent = sender.matches("form[data-draft]") && sender.querySelector("textarea");
+    if (sent) {
+      window.clearTimeout(draftOf(sent).timer);
+      draftOf(sent).saved = sent.value;  // what is sent is no longer unsaved
+    }
+    var waits = draftBoxes().map(function (box) { return saveDraft(box); }).filter(Boolean);
+    if (!waits.length) return;
+    event.preventDefault();
+    Promise.all(waits).then(function () { event.detail.issueRequest(true); });
+  });
+  document.addEventListener("submit", function (event) {
+    var box = event.target.matches && event.target.matches("form[data-draft]") && event.target.querySelector("textarea");
+    if (box) draftOf(box).saved = box.value;
+  });
+
+  window.addEventListener("beforeunload", function (event) {
+    var unsaved = draftBoxes().filter(function (box) { return box.value !== draftOf(box).saved; });
+    if (!unsaved.length) return;
+    unsaved.forEach(function (box) { saveDraft(box, true); });
+    event.preventDefault();
+    event.returnValue = "";  // the browser says it in its own words
   });
 })();
