@@ -18,7 +18,7 @@ from deskside.desk import queue as desk_queue
 from deskside.desk import saved_views
 from deskside.desk.forms import BulkForm, QueueFilterForm, assignable_choices
 from deskside.desk.views.bulk import take_outcome
-from deskside.tickets.queue import Bookmark
+from deskside.tickets.queue import Bookmark, Filters
 
 WORKING = (Role.AGENT, Role.LEAD, Role.ADMIN)  # who changes tickets (views.ticket.can_work)
 
@@ -32,11 +32,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     after = Bookmark.decode(request.GET.get("after", ""))
     page = desk_queue.page(filters, request.user, now, after)
     counts = desk_queue.level_counts(filters, request.user, now)
-    organisation = (
-        Organisation.objects.filter(pk=filters.organisation).first()
-        if filters.organisation
-        else None
-    )
+    organisation = _organisation(filters, page)
     untaken, untaken_more = desk_queue.untaken_urgent()
     return render(
         request,
@@ -98,6 +94,17 @@ def remove_view(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("no such view of yours")
     messages.success(request, "View removed.")
     return redirect("desk:queue")
+
+
+def _organisation(filters: Filters, page: desk_queue.Page) -> Organisation | None:
+    """The organisation the queue is filtered on, for its chip: read with the page's rows when
+    there are any (each row is one of its tickets), else by a query of its own."""
+    if filters.organisation is None:
+        return None
+    for row in page.rows:
+        if row.ticket.organisation is not None:
+            return row.ticket.organisation
+    return Organisation.objects.filter(pk=filters.organisation).first()
 
 
 def _with(request: HttpRequest, **changes: str | None) -> str:
