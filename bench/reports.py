@@ -67,21 +67,6 @@ CLOSE_REASONS = {
     "client_refused": 3,
 }
 MILESTONES = ("solution", "temporary_solution", "workaround")
-MESSAGE_COLUMNS = [
-    "id",
-    "ticket_id",
-    "direction",
-    "kind",
-    "sender",
-    "author_id",
-    "subject",
-    "text",
-    "visible_text",
-    "html",
-    "message_id",
-    "in_reply_to",
-    "created_at",
-]
 
 
 def _progress(message: str) -> None:
@@ -347,7 +332,7 @@ def seed(tickets: int, agents: list[tuple[int, str]], now: datetime) -> dict[str
         "organisations": seeding.Writer(Organisation, seeding.ORGANISATION_COLUMNS, vendor),
         "contacts": seeding.Writer(Contact, seeding.CONTACT_COLUMNS, vendor),
         "tickets": seeding.Writer(Ticket, TICKET_COLUMNS, vendor),
-        "messages": seeding.Writer(Message, MESSAGE_COLUMNS, vendor),
+        "messages": seeding.Writer(Message, seeding.MESSAGE_COLUMNS, vendor),
         "events": seeding.Writer(Event, seeding.EVENT_COLUMNS, vendor),
     }
     connection.ensure_connection()
