@@ -13,9 +13,10 @@ import time_machine
 from django.db import transaction
 
 from deskside.accounts.models import Contact
-from deskside.reports import client, figures, rollup
+from deskside.reports import client, figures, rollup, tasks
 from deskside.reports.models import ClockRow, Stale
 from deskside.reports.period import Kind, period_of
+from deskside.runtime.scheduler import JOBS
 from deskside.tickets import actions, policy
 from deskside.tickets.actions import Actor
 from deskside.tickets.models import SeverityLevel
@@ -124,3 +125,14 @@ def test_the_clients_month_from_the_rollup_equals_the_month_from_the_events(peop
         page = signed_in(people.client).get("/portal/report/?month=2026-11").content.decode()
     assert "4 tickets received this month." in page
     assert "Globex" not in page
+
+
+def test_the_worker_keeps_the_rollup_up_to_date_every_minute(people: People):
+    assert any(j.task_path == "deskside.reports.tasks.keep_rollup" and j.every <= 60 for j in JOBS)
+    assert tasks.keep_rollup.call() is False  # never backfilled: the reports read the events
+    rollup.backfill(policy.calendar(), policy.targets())
+    with time_machine.travel(MONDAY_10, tick=False):
+        open_ticket(people.client, "Export fails", 2)
+    assert Stale.objects.exists() and not ClockRow.objects.exists()
+    assert tasks.keep_rollup.call() is True
+    assert not Stale.objects.exists() and ClockRow.objects.filter(clock="goal").count() == 1
