@@ -24,6 +24,7 @@ preparation (search triggers or secondary indexes dropped during the load, made 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import random
@@ -416,7 +417,7 @@ def run_one(database: str, tickets: int, requests: int, warmup: int) -> dict[str
     rollup: dict[str, Any] = {}
     if "backfill_reports" in get_commands():  # the rollup, from the events just seeded
         started = time.perf_counter()
-        call_command("backfill_reports", verbosity=0)
+        call_command("backfill_reports", verbosity=0, stdout=io.StringIO())  # stdout: the JSON
         rollup["backfill_seconds"] = round(time.perf_counter() - started, 1)
         _progress(f"{database}: rollup backfilled in {rollup['backfill_seconds']} s")
     counts = {

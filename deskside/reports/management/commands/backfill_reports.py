@@ -21,5 +21,6 @@ class Command(BaseCommand):
         started = time.perf_counter()
         policy.clear()
         done = rollup.backfill(policy.calendar(), policy.targets())
-        seconds = time.perf_counter() - started
-        self.stdout.write(f"{done} tickets judged in {seconds:.1f} s")
+        if options["verbosity"] >= 1:
+            seconds = time.perf_counter() - started
+            self.stdout.write(f"{done} tickets judged in {seconds:.1f} s")
