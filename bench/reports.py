@@ -365,7 +365,7 @@ def _timed_runs(work: Any, runs: int, warmup: int) -> dict[str, Any]:
         work()
     with CaptureQueriesContext(connection) as captured:
         work()
-    queries = len(captured.captured_queries)
+    captured_queries = list(captured.captured_queries)
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -376,7 +376,12 @@ def _timed_runs(work: Any, runs: int, warmup: int) -> dict[str, Any]:
         "p50_ms": round(statistics.median(times), 1),
         "p95_ms": round(seeding._percentile(times, 0.95), 1),
         "max_ms": round(max(times), 1),
-        "queries": queries,
+        "queries": len(captured_queries),
+        "sql_ms_one_run": round(sum(float(q["time"]) for q in captured_queries) * 1000, 1),
+        "query_list": [
+            f"{float(q['time']) * 1000:.1f} ms  {' '.join(q['sql'].split())[:160]}"
+            for q in captured_queries
+        ],
     }
 
 
