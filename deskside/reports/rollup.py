@@ -68,27 +68,40 @@ def fingerprint(cal: Calendar, targets: dict[int, Targets]) -> str:
 
 def ready(cal: Calendar, targets: dict[int, Targets]) -> bool:
     """Bring the rollup up to date; False when it was judged under another policy (then the
-    caller reads the events, as `figures.report` does)."""
-    state = RollupState.objects.order_by("pk").values_list("fingerprint", flat=True).first()
-    if state != fingerprint(cal, targets):
+    caller reads the events, as `figures.report` does). Two queries when nothing is marked."""
+    wanted = fingerprint(cal, targets)
+    state = RollupState.objects.order_by("pk").values_list("fingerprint", flat=True)
+    if state.first() != wanted:
         return False
-    marks = list(Stale.objects.order_by().values_list("pk", "ticket_id"))
-    if marks:
-        with transaction.atomic():
-            judge_again({ticket for _, ticket in marks}, cal, targets)
-            # Only the marks read: an action committed meanwhile keeps its own for next time.
-            Stale.objects.filter(pk__lte=max(pk for pk, _ in marks)).delete()
+    if not Stale.objects.exists():
+        return True
+    with transaction.atomic():
+        # One judge at a time (PostgreSQL: this row's lock; SQLite: its IMMEDIATE transactions),
+        # else two would each replace a ticket's rows and both sets would stay.
+        if state.select_for_update().first() != wanted:
+            return False  # a backfill under another policy committed meanwhile
+        marks = list(Stale.objects.order_by().values_list("pk", "ticket_id"))
+        judge_again({ticket for _, ticket in marks}, cal, targets)
+        _clear([pk for pk, _ in marks])
     return True
 
 
-def backfill(cal: Calendar, targets: dict[int, Targets], progress: bool = False) -> int:
+def _clear(marks: list[int]) -> None:
+    """Only the marks read: one an action commits meanwhile stays for the next judge, whatever
+    its number (PostgreSQL numbers a row when it is written, not when it commits)."""
+    for pks in _batches(marks):
+        Stale.objects.filter(pk__in=pks).delete()
+
+
+def backfill(cal: Calendar, targets: dict[int, Targets]) -> int:
     """Judge every ticket again under the current policy; returns how many tickets."""
     done = 0
     last = 0
     with transaction.atomic():
+        list(RollupState.objects.select_for_update())  # a report's judge waits for the end
         RollupState.objects.all().delete()
         ClockRow.objects.all().delete()
-        top = Stale.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        marks = list(Stale.objects.values_list("pk", flat=True))
         while True:
             ids = list(
                 Ticket.objects.filter(pk__gt=last)
@@ -100,7 +113,7 @@ def backfill(cal: Calendar, targets: dict[int, Targets], progress: bool = False)
             _write(_judged_rows(ids, cal, targets), replace=False)
             done += len(ids)
             last = ids[-1]
-        Stale.objects.filter(pk__lte=top).delete()
+        _clear(marks)
         RollupState.objects.create(fingerprint=fingerprint(cal, targets))
     return done
 
