@@ -380,7 +380,7 @@ def judged_at(
     now: datetime,
 ) -> list[Judged]:
     """Every clock of `tickets` (the rows of `cohort`) as it stands at `now`: what the rollup
-    keeps (deskside/reports/rollup.py). Four queries."""
+    keeps (deskside/reports/rollup.py). Three queries."""
     documentation = documentation_done(_changes(cohort))
     events, replies = _events(cohort, now), _replies(cohort, now)
     return _judged(tickets, events, replies, documentation, targets, cal, now)
