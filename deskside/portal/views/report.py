@@ -1,7 +1,8 @@
 """The organisation's monthly report in the portal (issue 16): its tickets by level, what the
 protocol promised and what was delivered per clock, and its open tickets, in the client's
-language. The figures are the lead's (deskside/reports/figures.py), always filtered to the
-signed-in contact's own organisation: no parameter of the request can name another."""
+language. The figures are the lead's, read from the reports' rollup (deskside/reports/client.py),
+always filtered to the signed-in contact's own organisation: no parameter of the request can
+name another."""
 
 from __future__ import annotations
 
