@@ -179,7 +179,7 @@ def report(
         load=load(leveled, period, cal),
         agents=per_agent(leveled, replies, judged),
         backlog=_backlog(period, filters, cal, now),
-        oldest=_oldest(filters, now),
+        oldest=oldest(filters, now),
         protocol=protocol(leveled, events, _visits(cohort), changes),
         tickets=leveled,
         judged=judged,
@@ -303,7 +303,7 @@ def _backlog(period: Period, filters: Filters, cal: Calendar, now: datetime) -> 
     return backlog(rows, spans, period, cal, now)
 
 
-def _oldest(filters: Filters, now: datetime) -> list[TicketRow]:
+def oldest(filters: Filters, now: datetime) -> list[TicketRow]:
     found = _open_tickets(Ticket.objects.filter(status__in=OPEN_STATUSES), filters, now)
     return _ticket_rows(found.order_by("received_at", "id")[:OLDEST], door=False)
 
@@ -372,6 +372,20 @@ def open_spans(received_at: datetime, events: list[EventRow]) -> tuple[Span, ...
     return (*spans, (started, None)) if started is not None else tuple(spans)
 
 
+def judged_at(
+    cohort: QuerySet[Ticket],
+    tickets: list[TicketRow],
+    cal: Calendar,
+    targets: dict[int, Targets],
+    now: datetime,
+) -> list[Judged]:
+    """Every clock of `tickets` (the rows of `cohort`) as it stands at `now`: what the rollup
+    keeps (deskside/reports/rollup.py). Three queries."""
+    documentation = documentation_done(_changes(cohort))
+    events, replies = _events(cohort, now), _replies(cohort, now)
+    return _judged(tickets, events, replies, documentation, targets, cal, now)
+
+
 def _judged(
     tickets: Iterable[TicketRow],
     events: dict[int, list[EventRow]],
@@ -399,7 +413,7 @@ def clock_figures(judged: list[Judged], tickets: dict[int, TicketRow]) -> list[C
     counted: Counter[tuple[int, str, Outcome]] = Counter(
         (_level(j, tickets), j.clock, j.outcome) for j in judged
     )
-    kinds = sorted({(level, clock) for level, clock, _ in counted}, key=_clock_order)
+    kinds = sorted({(level, clock) for level, clock, _ in counted}, key=clock_order)
     return [
         ClockFigures(level, clock, *(counted[(level, clock, o)] for o in Outcome))
         for level, clock in kinds
@@ -415,7 +429,7 @@ def durations(judged: list[Judged], tickets: dict[int, TicketRow]) -> list[Durat
             found[(_level(j, tickets), j.clock)].append(j.elapsed)
     return [
         Durations(level, clock, len(values), nearest_rank(values, 0.5), nearest_rank(values, 0.9))
-        for (level, clock), values in sorted(found.items(), key=lambda item: _clock_order(item[0]))
+        for (level, clock), values in sorted(found.items(), key=lambda item: clock_order(item[0]))
     ]
 
 
@@ -513,6 +527,6 @@ def _level(judged: Judged, tickets: dict[int, TicketRow]) -> int:
     return level
 
 
-def _clock_order(key: tuple[int, str]) -> tuple[int, int]:
+def clock_order(key: tuple[int, str]) -> tuple[int, int]:
     order = ("first_response", "next_update", "goal", "documentation")
     return key[0], order.index(key[1])

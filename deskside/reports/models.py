@@ -29,3 +29,42 @@ class MonthlyMail(models.Model):
 
     def __str__(self) -> str:
         return f"Monthly report of {self.organisation}"
+
+
+class ClockRow(models.Model):
+    """The rollup (docs/reports.md, How the figures are kept): one clock of one ticket, judged
+    from the ticket's events as they stand after its last action. Its outcome holds at any later
+    time but one way: a clock not met whose due time is still ahead is pending until then, and
+    becomes `outcome` (breached, or ended if the ticket closed first) once it has passed."""
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    # Copied from the ticket, so that a month's clocks are one index range away.
+    received_at = models.DateTimeField()
+    organisation_id = models.IntegerField(null=True)
+    level = models.PositiveSmallIntegerField()
+    clock = models.CharField(max_length=16)
+    due = models.DateTimeField(null=True)  # None: paused while the ticket waits on the client
+    done_at = models.DateTimeField(null=True)
+    elapsed = models.DurationField(null=True)  # business time to done, waits excluded
+    outcome = models.CharField(max_length=8)  # once due: met, breached, ended (None due: pending)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["received_at"], name="reports_clock_received"),
+            models.Index(fields=["organisation_id", "received_at"], name="reports_clock_org"),
+        ]
+
+
+class Stale(models.Model):
+    """A ticket whose clock rows must be judged again: written by every action, in its
+    transaction (deskside/tickets/hooks.py), read and cleared by the next report."""
+
+    ticket_id = models.BigIntegerField()
+
+
+class RollupState(models.Model):
+    """One row: the calendar and targets the clock rows were judged with. A report under
+    another policy (a lead changed a target or a closing day) does not use them until
+    `deskside backfill_reports` has judged every ticket again."""
+
+    fingerprint = models.CharField(max_length=64)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from deskside.accounts.models import Contact
 from deskside.core.business_time import Calendar
 from deskside.outbox.send import queue
-from deskside.reports import client, figures
+from deskside.reports import client
 from deskside.reports.models import MonthlyMail
 from deskside.reports.period import Kind, Period, period_of
 from deskside.tickets import links, policy
@@ -58,15 +58,14 @@ def _send(pk: int, month: Period, now: datetime, cal: Calendar) -> int:
         organisation = setting.organisation
         # Only contacts of the organisation, whatever the setting says.
         contacts = setting.contacts.filter(organisation=organisation).order_by("pk")
-        only = figures.Filters(organisation=organisation.pk)
-        report = figures.report(month, only, now, cal, policy.targets())
-        sent = sum(_mail(contact, report, month) for contact in contacts)
+        found = client.month(month, organisation.pk, now, cal, policy.targets())
+        sent = sum(_mail(contact, found, month) for contact in contacts)
         setting.last_month = month.first
         setting.save(update_fields=["last_month"])
     return sent
 
 
-def _mail(contact: Contact, report: figures.Report, month: Period) -> int:
+def _mail(contact: Contact, found: client.Month, month: Period) -> int:
     url = links.absolute(f"{reverse('portal:report')}?month={month.first:%Y-%m}")
     organisation = contact.organisation
     assert organisation is not None
@@ -74,9 +73,9 @@ def _mail(contact: Contact, report: figures.Report, month: Period) -> int:
         context = {
             "organisation": organisation.name,
             "month": month.first,
-            "received": len(report.tickets),
-            "by_level": client.by_level(report),
-            "promises": client.promises(report, policy.targets()),
+            "received": found.received,
+            "by_level": found.by_level,
+            "promises": client.promises(found.clocks, policy.targets()),
             "url": url,
         }
         text = render_to_string("reports/monthly_mail.txt", context)

@@ -46,6 +46,8 @@ JOBS = (
     Job("deskside.runtime.tasks.tally_counts", 30.0),  # the counters of /metrics
     # The monthly report by mail: due on the first business day of a month, sent once.
     Job("deskside.reports.tasks.send_monthly_reports", 3600.0),
+    # The reports' rollup: the tickets the actions marked, judged again before a report asks.
+    Job("deskside.reports.tasks.keep_rollup", 60.0),
 )
 # Every job finishes in seconds (deliver: 100 mails at most, each within the SMTP timeout); a
 # run RUNNING for this long has no worker left.

@@ -4,6 +4,10 @@ tickets sits below the docs app and cannot import it, yet two of its rules depen
 level-4 ticket may close as answered only with its documentation changes recorded, and its
 documentation clock stops when they are done (docs/protocol.md, Documentation changes). The
 docs app registers both here in its AppConfig.ready(); grep for `hooks.` to see who does.
+
+The reports keep a rollup of each ticket's clocks: every event an action records calls
+`changed()` (tickets/actions/_record.py) inside the action's transaction, so what a layer above
+keeps from the events commits or rolls back with the action.
 """
 
 from __future__ import annotations
@@ -19,7 +23,11 @@ CloseGuard = Callable[[Ticket, str], ActionError | None]
 # When the ticket's documentation changes were all done, or None.
 DocumentationDone = Callable[[Ticket], datetime | None]
 
+# Told the id of a ticket whose history changed, in the transaction that changed it.
+ChangeListener = Callable[[int], None]
+
 _close_guards: list[CloseGuard] = []
+_change_listeners: list[ChangeListener] = []
 _documentation_done: list[DocumentationDone] = []
 
 
@@ -39,3 +47,13 @@ def close_refusal(ticket: Ticket, reason: str) -> ActionError | None:
 
 def documentation_done(ticket: Ticket) -> datetime | None:
     return _documentation_done[0](ticket) if _documentation_done else None
+
+
+def on_change(listener: ChangeListener) -> None:
+    if listener not in _change_listeners:
+        _change_listeners.append(listener)
+
+
+def changed(ticket_id: int) -> None:
+    for listener in _change_listeners:
+        listener(ticket_id)

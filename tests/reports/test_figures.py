@@ -20,7 +20,7 @@ from deskside.core.cooperation import RefusalSource
 from deskside.docs import actions as docs
 from deskside.onsite import actions as onsite
 from deskside.onsite.models import VisitStatus
-from deskside.reports import figures
+from deskside.reports import figures, rollup
 from deskside.reports.behind import key, tickets_behind
 from deskside.reports.period import Kind, Period, custom
 from deskside.reports.rows import DOORS
@@ -106,6 +106,7 @@ def test_figures_equal_the_brute_force(people, scenario, plans, now_days, addres
     contact = Contact.objects.create(
         email=f"c{organisation.pk}@org.example", organisation=organisation
     )
+    rollup.backfill(policy.calendar(), policy.targets())  # every action from here marks its ticket
     tickets = play(people, contact, start, plans, now)
     period = custom(start.date(), start.date() + timedelta(days=DAYS - 1))
     report = figures.report(
@@ -117,10 +118,30 @@ def test_figures_equal_the_brute_force(people, scenario, plans, now_days, addres
     )
     expected = brute.figures(tickets, minutes_of(scenario), now)
     assert_same(report, expected)
+    assert_same_rollup(period, organisation, now, expected)
     assert_same_load(report, brute.load_figures(tickets, period.first, period.last, now))
     assert_same_protocol(report, brute.protocol_figures(tickets))
     assert_same_behind(report, expected, tickets)
     assert_agent_filter(people.second_agent, organisation, period, now, tickets)
+
+
+def assert_same_rollup(period: Period, organisation: Organisation, now: datetime, expected) -> None:
+    """The rollup, brought up to date from the marks the actions left, gives the same clocks."""
+    cal, targets = policy.calendar(), policy.targets()
+    assert rollup.ready(cal, targets)
+    only = figures.Filters(organisation=organisation.pk)
+    outcomes: Counter[tuple[int, str, str]] = Counter()
+    for c in rollup.clock_figures(period, only, now, cal):
+        for outcome in ("met", "breached", "pending", "ended"):
+            if getattr(c, outcome):
+                outcomes[(c.level, c.clock, outcome)] = getattr(c, outcome)
+    assert outcomes == expected["outcomes"]
+    found = rollup.breaches(period, only, now, cal)
+    assert {(b.ticket, b.clock, b.due) for b in found} == expected["breaches"]
+    durations = rollup.durations(period, only, now, cal)
+    assert {(d.level, d.clock): (d.count, d.median, d.p90) for d in durations} == expected[
+        "durations"
+    ]
 
 
 def assert_same_load(report: figures.Report, expected) -> None:

@@ -1,7 +1,8 @@
 """The organisation's monthly report in the portal (issue 16): its tickets by level, what the
 protocol promised and what was delivered per clock, and its open tickets, in the client's
-language. The figures are the lead's (deskside/reports/figures.py), always filtered to the
-signed-in contact's own organisation: no parameter of the request can name another."""
+language. The figures are the lead's, read from the reports' rollup (deskside/reports/client.py),
+always filtered to the signed-in contact's own organisation: no parameter of the request can
+name another."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from deskside.accounts.models import Contact
 from deskside.portal.labels import status_label
 from deskside.portal.session import contact_required
-from deskside.reports import client, figures
+from deskside.reports import client
 from deskside.reports.period import Kind, Period, period_of
 from deskside.tickets import policy
 from deskside.tickets.models.ticket import format_ref
@@ -30,17 +31,16 @@ def monthly_report(request: HttpRequest, contact: Contact) -> HttpResponse:
     now = timezone.now()
     month = _month(request.GET.get("month", ""), now.astimezone(cal.tz).date())
     targets = policy.targets()
-    only = figures.Filters(organisation=contact.organisation_id)
-    report = figures.report(month, only, now, cal, targets)
+    found = client.month(month, contact.organisation_id, now, cal, targets)
     context = {
         "contact": contact,
         "month": month.first,
         "previous": month.shifted(-1).first.strftime("%Y-%m"),
         "next": month.shifted(1).first.strftime("%Y-%m"),
-        "by_level": client.by_level(report),
-        "promises": client.promises(report, targets),
-        "open_rows": [(format_ref(t.pk), t, status_label(t.status)) for t in report.oldest],
-        "received": len(report.tickets),
+        "by_level": found.by_level,
+        "promises": client.promises(found.clocks, targets),
+        "open_rows": [(format_ref(t.pk), t, status_label(t.status)) for t in found.oldest],
+        "received": found.received,
     }
     return render(request, "portal/report.html", context)
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from deskside import db
 from deskside.tickets import events as ev
+from deskside.tickets import hooks
 from deskside.tickets.models import Event, EventKind, Ticket
 
 if TYPE_CHECKING:  # _base imports this module for record(); Actor is only an annotation here
@@ -220,4 +221,5 @@ def record(
         created_at=at or timezone.now(),
     )
     db.insert(written)
+    hooks.changed(ticket.pk)  # in the action's transaction: the reports' rollup
     return written

@@ -1,0 +1,282 @@
+"""The reports' rollup: each ticket's clocks judged once, after its last action, so that a
+month's clock figures are a grouped count over rows rather than every ticket's events read and
+judged again (docs/reports.md, How the figures are kept).
+
+Kept correct this way:
+- every event an action records marks its ticket stale, in the action's transaction
+  (deskside/tickets/hooks.py): the mark commits or rolls back with the action;
+- a report first judges the stale tickets again from their events (a few queries, whatever
+  their number) and clears the marks it read, not those written meanwhile;
+- the rows say when they were judged under which calendar and targets (RollupState); under any
+  other, a report does not use them (the caller falls back to the events) until
+  `deskside backfill_reports` judges every ticket again.
+
+A clock row holds at any later time but in one way: a clock not met whose due time is ahead is
+pending until then and `outcome` after (clocks.py: breached, or ended if the ticket closed
+first). So the rows are judged as at a time after every event (`LATER`), and a report at `now`
+turns the not-yet-due ones back to pending in SQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+
+from deskside.core.business_time import Calendar
+from deskside.core.clocks import Targets
+from deskside.reports import figures
+from deskside.reports.clocks import Outcome
+from deskside.reports.models import ClockRow, RollupState, Stale
+from deskside.reports.period import Period
+from deskside.reports.rows import Filters, TicketRow
+from deskside.tickets.models import Ticket
+
+LATER = datetime(9000, 1, 1, tzinfo=UTC)  # after every event: see the module's docstring
+BATCH = 2_000  # tickets judged per round of reads (SQLite's limit on a query's parameters)
+
+
+def mark_stale(ticket_id: int) -> None:
+    """The hook every recorded event calls (registered in apps.py)."""
+    Stale.objects.create(ticket_id=ticket_id)
+
+
+def fingerprint(cal: Calendar, targets: dict[int, Targets]) -> str:
+    """The calendar and targets the clocks are judged with, as a short stable text."""
+    parts = [
+        cal.tz.key,
+        repr(cal.weekly),
+        str(cal.holiday_country),
+        *(sorted(map(str, cal.closed_dates)) or ["-"]),
+        "|",
+        *sorted(map(str, cal.public_holidays)),
+        "|",
+        *sorted(map(str, cal.holiday_years)),
+    ]
+    for level, t in sorted(targets.items()):
+        parts.append(
+            f"{level}:{t.first_response}:{t.next_update}:{t.goal}:{t.documentation}:"
+            f"{','.join(sorted(t.goal_milestones))}"
+        )
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def ready(cal: Calendar, targets: dict[int, Targets]) -> bool:
+    """Bring the rollup up to date; False when it was judged under another policy (then the
+    caller reads the events, as `figures.report` does). Two queries when nothing is marked."""
+    wanted = fingerprint(cal, targets)
+    state = RollupState.objects.order_by("pk").values_list("fingerprint", flat=True)
+    if state.first() != wanted:
+        return False
+    if not Stale.objects.exists():
+        return True
+    with transaction.atomic():
+        # One judge at a time (PostgreSQL: this row's lock; SQLite: its IMMEDIATE transactions),
+        # else two would each replace a ticket's rows and both sets would stay.
+        if state.select_for_update().first() != wanted:
+            return False  # a backfill under another policy committed meanwhile
+        marks = list(Stale.objects.order_by().values_list("pk", "ticket_id"))
+        judge_again({ticket for _, ticket in marks}, cal, targets)
+        _clear([pk for pk, _ in marks])
+    return True
+
+
+def _clear(marks: list[int]) -> None:
+    """Only the marks read: one an action commits meanwhile stays for the next judge, whatever
+    its number (PostgreSQL numbers a row when it is written, not when it commits)."""
+    for pks in _batches(marks):
+        Stale.objects.filter(pk__in=pks).delete()
+
+
+def backfill(cal: Calendar, targets: dict[int, Targets]) -> int:
+    """Judge every ticket again under the current policy; returns how many tickets."""
+    done = 0
+    last = 0
+    with transaction.atomic():
+        list(RollupState.objects.select_for_update())  # a report's judge waits for the end
+        RollupState.objects.all().delete()
+        ClockRow.objects.all().delete()
+        marks = list(Stale.objects.values_list("pk", flat=True))
+        while True:
+            ids = list(
+                Ticket.objects.filter(pk__gt=last)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:BATCH]
+            )
+            if not ids:
+                break
+            _write(_judged_rows(ids, cal, targets), replace=False)
+            done += len(ids)
+            last = ids[-1]
+        _clear(marks)
+        RollupState.objects.create(fingerprint=fingerprint(cal, targets))
+    return done
+
+
+def judge_again(ticket_ids: Iterable[int], cal: Calendar, targets: dict[int, Targets]) -> None:
+    for ids in _batches(sorted(ticket_ids)):
+        _write(_judged_rows(ids, cal, targets), replace=True, ids=ids)
+
+
+def _batches(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), BATCH):
+        yield ids[start : start + BATCH]
+
+
+Row = tuple[Any, ...]  # a ClockRow's COLUMNS, adapted to the database
+
+
+def _judged_rows(ids: list[int], cal: Calendar, targets: dict[int, Targets]) -> list[Row]:
+    """The clock rows of these tickets, read and judged as figures.report reads and judges."""
+    tickets = Ticket.objects.filter(pk__in=ids).order_by()
+    found = tickets.values_list(
+        "pk", "claimed_severity", "severity", "status", "close_reason", "received_at"
+    )
+    rows = [TicketRow(pk, "", c, lv, s, r, at, "") for pk, c, lv, s, r, at in found]
+    organisations = dict(tickets.values_list("pk", "organisation_id"))
+    by_pk = {t.pk: t for t in rows}
+    at, span = _adapters()
+    made: list[Row] = []
+    for j in figures.judged_at(tickets, rows, cal, targets, LATER):
+        ticket = by_pk[j.ticket]
+        made.append(
+            (
+                j.ticket,
+                at(ticket.received_at),
+                organisations[j.ticket],
+                ticket.level,
+                j.clock,
+                at(j.due),
+                at(j.done_at),
+                span(j.elapsed),
+                j.outcome.value,
+            )
+        )
+    return made
+
+
+COLUMNS = (
+    "ticket_id",
+    "received_at",
+    "organisation_id",
+    "level",
+    "clock",
+    "due",
+    "done_at",
+    "elapsed",
+    "outcome",
+)
+
+
+def _adapters() -> tuple[Callable[[datetime | None], object], Callable[[timedelta | None], object]]:
+    """How the database takes a datetime and a duration: the ORM's adaptation, without the
+    ORM's cost per value (a backfill writes millions)."""
+    if connection.vendor != "sqlite":
+        return (lambda v: v), (lambda v: v)
+
+    def at(value: datetime | None) -> object:  # naive UTC text, as Django stores it
+        return None if value is None else str(value.astimezone(UTC).replace(tzinfo=None))
+
+    def span(value: timedelta | None) -> object:  # microseconds
+        return None if value is None else value // timedelta(microseconds=1)
+
+    return at, span
+
+
+def _write(rows: list[Row], *, replace: bool, ids: list[int] | None = None) -> None:
+    if replace:
+        ClockRow.objects.filter(ticket_id__in=ids or []).delete()
+    if not rows:
+        return
+    table = ClockRow._meta.db_table
+    marks = ", ".join(["%s"] * len(COLUMNS))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks})",
+            rows,
+        )
+
+
+# -- reads -----------------------------------------------------------------------------------
+
+
+def _rows(period: Period, filters: Filters, now: datetime, cal: Calendar) -> QuerySet[ClockRow]:
+    start, end = period.bounds(cal.tz)
+    rows = ClockRow.objects.filter(received_at__gte=start, received_at__lt=end)
+    if filters.organisation is not None:
+        rows = rows.filter(organisation_id=filters.organisation)
+    if filters.level is not None:
+        rows = rows.filter(level=filters.level)
+    if filters.agent is not None:
+        cohort = Ticket.objects.filter(received_at__gte=start, received_at__lt=end)
+        rows = rows.filter(ticket_id__in=figures.filtered(cohort, filters, now).values("pk"))
+    return rows.order_by()
+
+
+def _state(now: datetime) -> Case:
+    """The outcome at `now`: not met and not due yet, pending, whatever it becomes once due."""
+    return Case(
+        When(Q(done_at__isnull=True, due__gt=now), then=Value(Outcome.PENDING.value)),
+        default=F("outcome"),
+    )
+
+
+def clock_figures(
+    period: Period, filters: Filters, now: datetime, cal: Calendar
+) -> list[figures.ClockFigures]:
+    """figures.clock_figures of the period, from the rollup (one query)."""
+    counted: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
+    grouped = (
+        _rows(period, filters, now, cal)
+        .annotate(state=_state(now))
+        .values("level", "clock", "state")
+    )
+    for row in grouped.annotate(n=Count("pk")).values_list("level", "clock", "state", "n"):
+        level, clock, state, n = row
+        counted[(level, clock)][state] = n
+    return [
+        figures.ClockFigures(level, clock, *(counted[(level, clock)].get(o, 0) for o in Outcome))
+        for level, clock in sorted(counted, key=figures.clock_order)
+    ]
+
+
+def durations(
+    period: Period, filters: Filters, now: datetime, cal: Calendar
+) -> list[figures.Durations]:
+    """figures.durations of the period, from the rollup (one query)."""
+    found: dict[tuple[int, str], list[timedelta]] = defaultdict(list)
+    rows = _rows(period, filters, now, cal).filter(
+        clock__in=("first_response", "goal"), elapsed__isnull=False
+    )
+    for level, clock, elapsed in rows.values_list("level", "clock", "elapsed"):
+        if elapsed is not None:
+            found[(level, clock)].append(elapsed)
+    return [
+        figures.Durations(
+            level, clock, len(v), figures.nearest_rank(v, 0.5), figures.nearest_rank(v, 0.9)
+        )
+        for (level, clock), v in sorted(found.items(), key=lambda i: figures.clock_order(i[0]))
+    ]
+
+
+def breaches(
+    period: Period, filters: Filters, now: datetime, cal: Calendar
+) -> list[figures.Breach]:
+    """figures.breaches of the period, from the rollup (one query)."""
+    rows = (
+        _rows(period, filters, now, cal)
+        .annotate(state=_state(now))
+        .filter(state=Outcome.BREACHED.value, due__isnull=False)
+        .order_by("due", "ticket_id", "clock")
+        .values_list("ticket_id", "ticket__subject", "level", "clock", "due", "done_at")
+    )
+    return [
+        figures.Breach(ticket, subject, level, clock, due, done_at)
+        for ticket, subject, level, clock, due, done_at in rows
+        if due is not None
+    ]

@@ -1,0 +1,138 @@
+"""The reports' rollup (deskside/reports/rollup.py): kept in each action's transaction, judged
+again when the policy changes, and the client's month from it equals the month from the events.
+The figures themselves are checked against the brute force in test_figures.py."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import transaction
+
+from deskside.accounts.models import Contact
+from deskside.reports import client, figures, rollup, tasks
+from deskside.reports.models import ClockRow, Stale
+from deskside.reports.period import Kind, period_of
+from deskside.runtime.scheduler import JOBS
+from deskside.tickets import actions, policy
+from deskside.tickets.actions import Actor
+from deskside.tickets.models import SeverityLevel
+from tests.people import People, make_people
+from tests.portal.conftest import open_ticket, signed_in
+
+pytestmark = pytest.mark.django_db
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=BRUSSELS)
+NOVEMBER = period_of(Kind.MONTH, MONDAY_10.date())
+LATER = MONDAY_10 + timedelta(days=10)
+
+
+class Undone(Exception):
+    pass
+
+
+@pytest.fixture
+def people() -> People:
+    policy.clear()
+    return make_people()
+
+
+def _clocks(people: People, now: datetime) -> list[figures.ClockFigures]:
+    cal, targets = policy.calendar(), policy.targets()
+    assert rollup.ready(cal, targets)
+    return rollup.clock_figures(NOVEMBER, figures.Filters(organisation=people.acme.pk), now, cal)
+
+
+def test_an_action_marks_its_ticket_in_its_own_transaction(people: People):
+    rollup.backfill(policy.calendar(), policy.targets())
+    with time_machine.travel(MONDAY_10, tick=False):
+        ticket = open_ticket(people.client, "Export fails", 2)
+    before = _clocks(people, LATER)
+    assert Stale.objects.count() == 0  # the report judged the new ticket and cleared its mark
+    with (
+        time_machine.travel(MONDAY_10 + timedelta(minutes=20), tick=False),
+        contextlib.suppress(Undone),
+        transaction.atomic(),
+    ):
+        actions.reply(ticket, "On it.", by=Actor.staff(people.agent))
+        assert Stale.objects.filter(ticket_id=ticket.pk).exists()
+        raise Undone  # the reply is undone: its mark with it
+    assert Stale.objects.count() == 0
+    assert _clocks(people, LATER) == before
+    with time_machine.travel(MONDAY_10 + timedelta(minutes=20), tick=False):
+        actions.reply(ticket, "On it.", by=Actor.staff(people.agent))
+    first = next(c for c in _clocks(people, LATER) if c.clock == "first_response")
+    assert (first.met, first.breached) == (1, 0)
+
+
+def test_a_clock_not_due_yet_is_pending_until_its_due_time(people: People):
+    rollup.backfill(policy.calendar(), policy.targets())
+    with time_machine.travel(MONDAY_10, tick=False):
+        open_ticket(people.client, "Export fails", 2)
+    assert rollup.ready(policy.calendar(), policy.targets())
+    row = ClockRow.objects.get(clock="first_response")
+    # Judged as after every event: unmet and due, breached; before its due time, pending.
+    assert row.due is not None and row.outcome == "breached"
+    first = next(c for c in _clocks(people, row.due - timedelta(minutes=1)) if c.clock == row.clock)
+    assert (first.pending, first.breached) == (1, 0)
+    first = next(c for c in _clocks(people, row.due) if c.clock == row.clock)
+    assert (first.pending, first.breached) == (0, 1)
+
+
+def test_a_new_target_sets_the_rollup_aside_until_it_is_judged_again(people: People):
+    rollup.backfill(policy.calendar(), policy.targets())
+    with time_machine.travel(MONDAY_10, tick=False):
+        ticket = open_ticket(people.client, "Export fails", 2)
+    with time_machine.travel(MONDAY_10 + timedelta(hours=3), tick=False):
+        actions.reply(ticket, "On it.", by=Actor.staff(people.agent))
+    first = next(c for c in _clocks(people, LATER) if c.clock == "first_response")
+    assert (first.met, first.breached) == (0, 1)  # level 2: a first response within 2 hours
+    SeverityLevel.objects.filter(level=2).update(first_response=timedelta(hours=8))
+    policy.clear()
+    cal, targets = policy.calendar(), policy.targets()
+    assert not rollup.ready(cal, targets)
+    # Meanwhile the client's month reads the events: already under the new target.
+    month = client.month(NOVEMBER, people.acme.pk, LATER, cal, targets)
+    first = next(c for c in month.clocks if c.clock == "first_response")
+    assert (first.met, first.breached) == (1, 0)
+    assert rollup.backfill(cal, targets) >= 1
+    assert _clocks(people, LATER) == month.clocks
+
+
+def test_the_clients_month_from_the_rollup_equals_the_month_from_the_events(people: People):
+    rollup.backfill(policy.calendar(), policy.targets())
+    with time_machine.travel(MONDAY_10, tick=False):
+        acme = [open_ticket(people.client, f"Acme {n}", 1 + n % 4) for n in range(4)]
+        open_ticket(people.other_client, "Globex", 1)
+    with time_machine.travel(MONDAY_10 + timedelta(minutes=30), tick=False):
+        actions.reply(acme[0], "On it.", by=Actor.staff(people.agent))
+        actions.wait_on_client(acme[1], by=Actor.staff(people.agent))
+    cal, targets = policy.calendar(), policy.targets()
+    month = client.month(NOVEMBER, people.acme.pk, LATER, cal, targets)
+    report = figures.report(
+        NOVEMBER, figures.Filters(organisation=people.acme.pk), LATER, cal, targets
+    )
+    assert month.clocks == report.clocks
+    assert month.by_level == client.by_level(report)
+    assert month.received == len(report.tickets) == 4
+    assert month.oldest == report.oldest
+    Contact.objects.filter(pk=people.client.pk).update(language="en")
+    with time_machine.travel(LATER, tick=False):
+        page = signed_in(people.client).get("/portal/report/?month=2026-11").content.decode()
+    assert "4 tickets received this month." in page
+    assert "Globex" not in page
+
+
+def test_the_worker_keeps_the_rollup_up_to_date_every_minute(people: People):
+    assert any(j.task_path == "deskside.reports.tasks.keep_rollup" and j.every <= 60 for j in JOBS)
+    assert tasks.keep_rollup.call() is False  # never backfilled: the reports read the events
+    rollup.backfill(policy.calendar(), policy.targets())
+    with time_machine.travel(MONDAY_10, tick=False):
+        open_ticket(people.client, "Export fails", 2)
+    assert Stale.objects.exists() and not ClockRow.objects.exists()
+    assert tasks.keep_rollup.call() is True
+    assert not Stale.objects.exists() and ClockRow.objects.filter(clock="goal").count() == 1
