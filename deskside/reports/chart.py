@@ -9,8 +9,8 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
-from deskside.reports.figures import LEVELS, DayLoad
-from deskside.reports.load import LEVEL_KEYS, DayBacklog
+from deskside.reports.figures import LEVELS
+from deskside.reports.load import LEVEL_KEYS, DayBacklog, DayLoad
 
 HEIGHT = 180
 TOP = 10

@@ -12,26 +12,34 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from math import ceil
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
 
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import Targets
-from deskside.core.severity import Result, read_severity
 from deskside.docs.models import ChangeStatus, DocChange
 from deskside.onsite.models import Visit
 from deskside.reports.agents import AgentFigures, per_agent
 from deskside.reports.clocks import Facts, Judged, Outcome, Span, judge
-from deskside.reports.load import DayBacklog, backlog
+from deskside.reports.load import DayBacklog, DayLoad, backlog, load
 from deskside.reports.period import Period
-from deskside.reports.protocol import ChangeRow, Protocol, VisitRow, protocol
+from deskside.reports.protocol import (
+    ChangeRow,
+    Protocol,
+    Refusals,
+    VisitRow,
+    closes,
+    matrix,
+    protocol,
+    refusals,
+)
 from deskside.reports.rows import DOORS, EventRow, Reply, TicketRow, door_of
 from deskside.reports.rows import Filters as Filters  # re-exported: the views and tests use it
+from deskside.tickets.closed import WITHOUT_LEVEL
 from deskside.tickets.events import MilestoneReached, Reopened, Resumed, read
 from deskside.tickets.models import (
-    CloseReason,
     Direction,
     Event,
     EventKind,
@@ -42,7 +50,6 @@ from deskside.tickets.models import (
 from deskside.tickets.models.choices import PUBLIC_REPLY_KINDS
 
 LEVELS = (1, 2, 3, 4)
-WITHOUT_LEVEL = (CloseReason.NO_SEVERITY, CloseReason.INVALID_SEVERITY)
 _KINDS = (
     EventKind.CLOSED,
     EventKind.RESOLVED,
@@ -95,35 +102,6 @@ class Breach:
     clock: str
     due: datetime
     done_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Refusals:
-    """New mail closed for want of a usable level, and how much of it came back with one."""
-
-    new_mail: int
-    closed: dict[str, int]  # "no" | "invalid" | "ambiguous" → tickets
-    came_back: dict[str, int]
-    behind: dict[str, frozenset[int]] = field(default_factory=dict)  # "closed:no", "back:no"...
-
-    @property
-    def total(self) -> int:
-        return sum(self.closed.values())
-
-    @property
-    def share(self) -> float | None:
-        return self.total / self.new_mail if self.new_mail else None
-
-
-@dataclass(frozen=True)
-class DayLoad:
-    day: date
-    by_level: dict[int | None, int]  # None: no level
-    by_door: dict[str, int] = field(default_factory=dict)  # rows.DOORS
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_level.values())
 
 
 @dataclass(frozen=True)
@@ -448,77 +426,6 @@ def breaches(judged: list[Judged], tickets: dict[int, TicketRow]) -> list[Breach
         if j.outcome == Outcome.BREACHED and j.due is not None
     ]
     return sorted(found, key=lambda b: (b.due, b.ticket, b.clock))
-
-
-def refusals(tickets: list[TicketRow], events: dict[int, list[EventRow]]) -> Refusals:
-    """Closed at once for no, an invalid or an ambiguous level (the level filter does not
-    apply: these tickets had none)."""
-    behind: dict[str, set[int]] = defaultdict(set)
-    for ticket in tickets:
-        if ticket.door != "mail":
-            continue
-        behind["new_mail"].add(ticket.pk)
-        why = _refused_for(ticket, events.get(ticket.pk, []))
-        if why is None:
-            continue
-        behind[f"closed:{why}"].add(ticket.pk)
-        if any(
-            k == EventKind.REOPENED and d.get("was") in WITHOUT_LEVEL
-            for k, _, d in events.get(ticket.pk, [])
-        ):
-            behind[f"back:{why}"].add(ticket.pk)
-    kinds = ("no", "invalid", "ambiguous")
-    return Refusals(
-        len(behind["new_mail"]),
-        {k: len(behind[f"closed:{k}"]) for k in kinds},
-        {k: len(behind[f"back:{k}"]) for k in kinds},
-        {key: frozenset(pks) for key, pks in behind.items()},
-    )
-
-
-def _refused_for(ticket: TicketRow, events: list[EventRow]) -> str | None:
-    """Why the new mail was closed for its level, from the first close, if it was."""
-    first_close = next((d.get("reason") for k, _, d in events if k == EventKind.CLOSED), None)
-    if first_close == CloseReason.NO_SEVERITY:
-        return "no"
-    if first_close == CloseReason.INVALID_SEVERITY:
-        # One close reason for invalid and ambiguous: the subject, kept as given, tells which.
-        return (
-            "ambiguous" if read_severity(ticket.subject).result == Result.AMBIGUOUS else "invalid"
-        )
-    return None
-
-
-def matrix(tickets: list[TicketRow]) -> dict[tuple[int, int], int]:
-    """Claimed level × assessed level, for tickets that have both."""
-    counted = Counter(
-        (t.claimed, t.level) for t in tickets if t.claimed is not None and t.level is not None
-    )
-    return {(c, a): counted[(c, a)] for c in LEVELS for a in LEVELS}
-
-
-def closes(tickets: list[TicketRow]) -> list[tuple[str, int]]:
-    """Closed tickets by their reason, in the protocol's order of reasons."""
-    counted = Counter(t.close_reason for t in tickets if t.status == Status.CLOSED)
-    return [(reason, counted[reason]) for reason in CloseReason.values]
-
-
-def load(tickets: list[TicketRow], period: Period, cal: Calendar) -> list[DayLoad]:
-    """Tickets received per day of the period, by assessed level (None: no level)."""
-    counted: Counter[tuple[date, int | None]] = Counter(
-        (t.received_at.astimezone(cal.tz).date(), t.level) for t in tickets
-    )
-    doors: Counter[tuple[date, str]] = Counter(
-        (t.received_at.astimezone(cal.tz).date(), t.door) for t in tickets
-    )
-    return [
-        DayLoad(
-            day,
-            {level: counted[(day, level)] for level in (*LEVELS, None)},
-            {door: doors[(day, door)] for door in DOORS},
-        )
-        for day in period.days()
-    ]
 
 
 def _level(judged: Judged, tickets: dict[int, TicketRow]) -> int:

@@ -6,13 +6,15 @@ at its level now; the oldest open tickets are those open now, whenever they came
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from deskside.core.business_time import Calendar
+from deskside.core.levels import LEVELS
 from deskside.reports.clocks import Span
 from deskside.reports.period import Period
-from deskside.reports.rows import TicketRow
+from deskside.reports.rows import DOORS, TicketRow
 
 LEVEL_KEYS: tuple[int | None, ...] = (1, 2, 3, 4, None)
 
@@ -58,3 +60,32 @@ def day_end(day: date, cal: Calendar) -> datetime:
 
 def open_at(spans: tuple[Span, ...], at: datetime) -> bool:
     return any(s <= at and (e is None or at < e) for s, e in spans)
+
+
+@dataclass(frozen=True)
+class DayLoad:
+    day: date
+    by_level: dict[int | None, int]  # None: no level
+    by_door: dict[str, int] = field(default_factory=dict)  # rows.DOORS
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_level.values())
+
+
+def load(tickets: list[TicketRow], period: Period, cal: Calendar) -> list[DayLoad]:
+    """Tickets received per day of the period, by assessed level (None: no level)."""
+    counted: Counter[tuple[date, int | None]] = Counter(
+        (t.received_at.astimezone(cal.tz).date(), t.level) for t in tickets
+    )
+    doors: Counter[tuple[date, str]] = Counter(
+        (t.received_at.astimezone(cal.tz).date(), t.door) for t in tickets
+    )
+    return [
+        DayLoad(
+            day,
+            {level: counted[(day, level)] for level in (*LEVELS, None)},
+            {door: doors[(day, door)] for door in DOORS},
+        )
+        for day in period.days()
+    ]

@@ -6,15 +6,18 @@ Each figure keeps the tickets behind it, so that the page can list them."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from deskside.core.levels import LEVELS
 from deskside.core.postal import Refusal
+from deskside.core.severity import Result, read_severity
 from deskside.docs.models import ChangeKind, ChangeStatus
 from deskside.onsite.models import VisitStatus
 from deskside.reports.rows import EventRow, TicketRow
+from deskside.tickets.closed import WITHOUT_LEVEL
 from deskside.tickets.models import CloseReason, EventKind, Status
 
 COOPERATION_CLOSES = (
@@ -101,3 +104,74 @@ def documentation(changes: list[ChangeRow]) -> dict[str, Tally]:
 
 def _tallies(found: dict[str, list[int]], keys: Iterable[str]) -> dict[str, Tally]:
     return {key: Tally(len(found[key]), frozenset(found[key])) for key in keys}
+
+
+@dataclass(frozen=True)
+class Refusals:
+    """New mail closed for want of a usable level, and how much of it came back with one."""
+
+    new_mail: int
+    closed: dict[str, int]  # "no" | "invalid" | "ambiguous" → tickets
+    came_back: dict[str, int]
+    behind: dict[str, frozenset[int]] = field(default_factory=dict)  # "closed:no", "back:no"...
+
+    @property
+    def total(self) -> int:
+        return sum(self.closed.values())
+
+    @property
+    def share(self) -> float | None:
+        return self.total / self.new_mail if self.new_mail else None
+
+
+def refusals(tickets: list[TicketRow], events: dict[int, list[EventRow]]) -> Refusals:
+    """Closed at once for no, an invalid or an ambiguous level (the level filter does not
+    apply: these tickets had none)."""
+    behind: dict[str, set[int]] = defaultdict(set)
+    for ticket in tickets:
+        if ticket.door != "mail":
+            continue
+        behind["new_mail"].add(ticket.pk)
+        why = _refused_for(ticket, events.get(ticket.pk, []))
+        if why is None:
+            continue
+        behind[f"closed:{why}"].add(ticket.pk)
+        if any(
+            k == EventKind.REOPENED and d.get("was") in WITHOUT_LEVEL
+            for k, _, d in events.get(ticket.pk, [])
+        ):
+            behind[f"back:{why}"].add(ticket.pk)
+    kinds = ("no", "invalid", "ambiguous")
+    return Refusals(
+        len(behind["new_mail"]),
+        {k: len(behind[f"closed:{k}"]) for k in kinds},
+        {k: len(behind[f"back:{k}"]) for k in kinds},
+        {key: frozenset(pks) for key, pks in behind.items()},
+    )
+
+
+def _refused_for(ticket: TicketRow, events: list[EventRow]) -> str | None:
+    """Why the new mail was closed for its level, from the first close, if it was."""
+    first_close = next((d.get("reason") for k, _, d in events if k == EventKind.CLOSED), None)
+    if first_close == CloseReason.NO_SEVERITY:
+        return "no"
+    if first_close == CloseReason.INVALID_SEVERITY:
+        # One close reason for invalid and ambiguous: the subject, kept as given, tells which.
+        return (
+            "ambiguous" if read_severity(ticket.subject).result == Result.AMBIGUOUS else "invalid"
+        )
+    return None
+
+
+def matrix(tickets: list[TicketRow]) -> dict[tuple[int, int], int]:
+    """Claimed level × assessed level, for tickets that have both."""
+    counted = Counter(
+        (t.claimed, t.level) for t in tickets if t.claimed is not None and t.level is not None
+    )
+    return {(c, a): counted[(c, a)] for c in LEVELS for a in LEVELS}
+
+
+def closes(tickets: list[TicketRow]) -> list[tuple[str, int]]:
+    """Closed tickets by their reason, in the protocol's order of reasons."""
+    counted = Counter(t.close_reason for t in tickets if t.status == Status.CLOSED)
+    return [(reason, counted[reason]) for reason in CloseReason.values]
