@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from deskside import db
 from deskside.tickets import events as ev
+from deskside.tickets import webhook_events
 from deskside.tickets.models import Event, EventKind, Ticket
 
 if TYPE_CHECKING:  # _base imports this module for record(); Actor is only an annotation here
@@ -220,4 +221,6 @@ def record(
         created_at=at or timezone.now(),
     )
     db.insert(written)
+    # In the same transaction: a webhook exists exactly when the event does.
+    webhook_events.announce(ticket, written)
     return written
