@@ -9,6 +9,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from deskside.api import problems
 from deskside.api.auth import AUTH
 from deskside.api.tickets import router as tickets
+from deskside.api.webhooks import router as webhooks
 from deskside.tickets.actions import ActionError
 
 api = NinjaAPI(
@@ -22,6 +23,7 @@ api = NinjaAPI(
     docs_url=None,
 )
 api.add_router("/", tickets)
+api.add_router("/", webhooks)
 
 
 def _authentication(request: HttpRequest, error: object) -> HttpResponse:

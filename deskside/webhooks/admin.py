@@ -71,8 +71,8 @@ class EndpointAdmin(admin.ModelAdmin[Endpoint]):
 
 class AttemptInline(admin.TabularInline[Attempt, Delivery]):
     model = Attempt
-    fields = ["at", "status_code", "duration_ms", "error", "response"]
-    readonly_fields = fields
+    fields = ("at", "status_code", "duration_ms", "error", "response")
+    readonly_fields = ("at", "status_code", "duration_ms", "error", "response")
     extra = 0
     can_delete = False
 
