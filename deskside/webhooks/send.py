@@ -32,11 +32,13 @@ from deskside.webhooks.signing import headers
 log = logging.getLogger("deskside.webhooks")
 TIMEOUT = 5.0  # seconds, per connect and per read: a silent receiver must not hold the worker
 RESPONSE_KEPT = 1000  # characters of a response's body kept in the log
-# 30 s doubling up to 6 h: 21 attempts span about 3 days, the default pause period, so that an
-# outage pauses the endpoint (its events then wait) before any of them fails for good.
+# 30 s doubling up to 6 h: 22 attempts span 3 days and a few hours. A delivery fails for good
+# only after both these attempts and the pause period: an outage pauses the endpoint (and its
+# events wait) before any of them is given up; one message an endpoint keeps refusing while
+# it takes the others (a 400 for that payload) is given up after those days.
 FIRST_RETRY = 30
 LONGEST_WAIT = 6 * 3600
-MAX_ATTEMPTS = 21
+MAX_ATTEMPTS = 22
 USER_AGENT = "Deskside-Webhooks/1"
 
 
@@ -199,7 +201,17 @@ def _delivered(delivery: Delivery, answer: Answer) -> None:
 
 
 def _failed(delivery: Delivery, answer: Answer) -> None:
-    final = delivery.attempts >= MAX_ATTEMPTS
+    now = timezone.now()
+    Endpoint.objects.filter(pk=delivery.endpoint_id, failing_since__isnull=True).update(
+        failing_since=now
+    )
+    # A delivery is never given up as its endpoint is paused: it waits for the resume.
+    paused = _pause_if_failing(delivery.endpoint_id, now)
+    final = (
+        not paused
+        and delivery.attempts >= MAX_ATTEMPTS
+        and delivery.created_at <= now - pause_after()
+    )
     Delivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.FAILED if final else DeliveryStatus.QUEUED,
         last_status_code=answer.status_code,
@@ -212,16 +224,11 @@ def _failed(delivery: Delivery, answer: Answer) -> None:
         delivery.attempts,
         answer.error,
     )
-    now = timezone.now()
-    Endpoint.objects.filter(pk=delivery.endpoint_id, failing_since__isnull=True).update(
-        failing_since=now
-    )
-    _pause_if_failing(delivery.endpoint_id, now)
 
 
-def _pause_if_failing(endpoint_id: int, now: datetime) -> None:
+def _pause_if_failing(endpoint_id: int, now: datetime) -> bool:
     """Pause the endpoint once it has failed for the whole pause period, and tell its owner
-    (once: only the update that sets paused_at tells)."""
+    (once: only the update that sets paused_at tells). Whether it paused it."""
     paused = Endpoint.objects.filter(
         pk=endpoint_id, paused_at__isnull=True, failing_since__lte=now - pause_after()
     ).update(paused_at=now)
@@ -229,6 +236,7 @@ def _pause_if_failing(endpoint_id: int, now: datetime) -> None:
         endpoint = Endpoint.objects.select_related("owner").get(pk=endpoint_id)
         log.warning("webhooks: endpoint %s (%s) paused", endpoint.pk, endpoint.url)
         tell_owner(endpoint)
+    return bool(paused)
 
 
 def tell_owner(endpoint: Endpoint) -> None:
