@@ -28,6 +28,11 @@ PATHS = {
     "/api/v1/tickets/{ref}/reassess": {"post"},
     "/api/v1/tickets/{ref}/milestone": {"post"},
     "/api/v1/tickets/{ref}/steps": {"post"},
+    "/api/v1/webhooks": {"get", "post"},
+    "/api/v1/webhooks/{pk}": {"get", "patch", "delete"},
+    "/api/v1/webhooks/{pk}/secret": {"post"},
+    "/api/v1/webhooks/{pk}/deliveries": {"get"},
+    "/api/v1/webhooks/{pk}/deliveries/{delivery}/send-again": {"post"},
 }
 
 
