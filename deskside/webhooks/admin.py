@@ -57,12 +57,16 @@ class EndpointAdmin(admin.ModelAdmin[Endpoint]):
         if made:
             messages.warning(request, f"The signing secret, shown this once: {obj.secret}")
 
-    @admin.action(description="Resume the selected endpoints (send what waits)")
+    @admin.action(
+        description="Resume the selected endpoints (send what waits)", permissions=["change"]
+    )
     def resume(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:
         waiting = sum(endpoints.resume(e) for e in queryset.filter(paused_at__isnull=False))
         messages.success(request, f"Resumed; {waiting} event(s) are sent now.")
 
-    @admin.action(description="Give the selected endpoint a new secret (shown once)")
+    @admin.action(
+        description="Give the selected endpoints a new secret (shown once)", permissions=["change"]
+    )
     def new_secret(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:
         for endpoint in queryset:
             secret = endpoints.rotate_secret(endpoint)
@@ -101,7 +105,7 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Send again (same webhook-id)")
+    @admin.action(description="Send again (same webhook-id)", permissions=["change"])
     def send_again(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         count = endpoints.send_again(queryset)
         paused = queryset.filter(endpoint__paused_at__isnull=False).exists()

@@ -114,9 +114,7 @@ def test_send_again_repeats_a_delivered_event_under_its_id(
 def test_the_admin_shows_the_secret_once_and_sends_again(
     people: People, receiver: Receiver
 ) -> None:
-    people.lead.is_superuser = True
-    people.lead.save()
-    browser = Client()
+    browser = Client()  # a lead, with the role's permissions, not a superuser
     browser.force_login(people.lead)
 
     made = browser.post(
