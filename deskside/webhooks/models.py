@@ -107,7 +107,10 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "deliveries"
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhooks_due")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhooks_due"),
+            models.Index(fields=["created_at"], name="webhooks_age"),  # pruning
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["endpoint", "message_id"], name="webhooks_one_message_each"

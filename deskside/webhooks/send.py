@@ -40,6 +40,8 @@ FIRST_RETRY = 30
 LONGEST_WAIT = 6 * 3600
 MAX_ATTEMPTS = 22
 USER_AGENT = "Deskside-Webhooks/1"
+# Delivered and failed deliveries (and their log) are kept this long, then pruned hourly.
+KEPT_FOR = timedelta(days=30)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -265,3 +267,19 @@ def tell_owner(endpoint: Endpoint) -> None:
 @task()
 def deliver() -> int:
     return deliver_due()
+
+
+def prune(limit: int = 5000) -> int:
+    """Delete finished deliveries older than KEPT_FOR, with their attempts; waiting ones stay
+    whatever their age (a paused endpoint's). Reads the created_at index."""
+    old = Delivery.objects.filter(
+        created_at__lt=timezone.now() - KEPT_FOR,
+        status__in=[DeliveryStatus.DELIVERED, DeliveryStatus.FAILED],
+    ).order_by("created_at")[:limit]
+    deleted, _ = Delivery.objects.filter(pk__in=list(old.values_list("pk", flat=True))).delete()
+    return deleted
+
+
+@task()
+def prune_deliveries() -> int:
+    return prune()

@@ -188,3 +188,49 @@ def test_only_subscribed_and_enabled_endpoints_get_the_event(
 
     assert not Delivery.objects.exists()
     assert closed_only.deliveries.count() == 0 and ticket.pk
+
+
+def test_an_event_an_endpoint_keeps_refusing_does_not_hold_up_the_others(
+    people: People, receiver: Receiver, time_machine
+) -> None:
+    """A 400 is about that message: the endpoint's other events go, and the refused one is
+    given up after its attempts and the pause period, with the endpoint never paused."""
+    time_machine.move_to(timezone.now(), tick=False)
+    endpoint = subscribe(people, receiver, Kind.TICKET_CREATED)
+    receiver.status = 400
+    open_ticket(people.client, "Refused")
+    refused = Delivery.objects.get()
+    deliver_due()
+    for n in range(send.MAX_ATTEMPTS + 2):
+        receiver.status = 200
+        taken = open_ticket(people.client, f"Taken {n}")
+        deliver_due()
+        assert taken.ref in [r.payload["data"]["ticket"]["ref"] for r in receiver.accepted()]
+        receiver.status = 400  # the refused one, tried at its own times, is refused again
+        refused.refresh_from_db()
+        time_machine.move_to(refused.next_attempt_at + timedelta(seconds=1))
+        deliver_due()
+
+    refused.refresh_from_db()
+    assert refused.status == DeliveryStatus.FAILED and refused.last_status_code == 400
+    assert refused.attempts == send.MAX_ATTEMPTS
+    endpoint.refresh_from_db()
+    assert endpoint.paused_at is None
+
+
+def test_finished_deliveries_are_pruned_after_30_days_waiting_ones_kept(
+    people: People, receiver: Receiver, time_machine
+) -> None:
+    time_machine.move_to(timezone.now(), tick=False)
+    subscribe(people, receiver, Kind.TICKET_CREATED)
+    open_ticket(people.client, "Delivered")
+    deliver_due()
+    receiver.stop()
+    open_ticket(people.client, "Waiting")
+    deliver_due()
+
+    time_machine.move_to(timezone.now() + timedelta(days=31))
+    assert send.prune() == 2  # the delivery and its one attempt
+
+    (kept,) = Delivery.objects.all()
+    assert "Waiting" in kept.body and kept.status == DeliveryStatus.QUEUED
