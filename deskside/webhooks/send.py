@@ -9,7 +9,9 @@ a success for DESKSIDE_WEBHOOK_PAUSE_AFTER is paused and its owner told by mail.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -163,6 +165,9 @@ for _handler in (
 def post(url: str, body: bytes, signed: dict[str, str]) -> Answer:
     if urlsplit(url).scheme not in ("http", "https"):
         return Answer(None, "", f"not sent: {url!r} is not an http or https URL")
+    refused = _not_public(url)
+    if refused:
+        return Answer(None, "", refused)
     request = urllib.request.Request(
         url,
         data=body,
@@ -181,6 +186,29 @@ def post(url: str, body: bytes, signed: dict[str, str]) -> Answer:
     except Exception as error:  # DNS, refused, timeout, TLS, a malformed URL: logged, retried
         reason = getattr(error, "reason", None) or error
         return Answer(None, "", f"{type(error).__name__}: {reason}"[:2000])
+
+
+def _not_public(url: str) -> str:
+    """Why `url` may not be called, or "": unless DESKSIDE_WEBHOOK_PRIVATE_ADDRESSES, a host
+    that resolves to a loopback, private, link-local or otherwise non-global address is refused
+    (a webhook aimed at the machine's own services or a cloud's metadata service would show
+    their answers in the delivery log). A guard against a mistake, not a firewall: the name is
+    resolved again to connect, so an egress firewall is the place for a hard rule."""
+    if getattr(settings, "DESKSIDE_WEBHOOK_PRIVATE_ADDRESSES", False):
+        return ""
+    parts = urlsplit(url)
+    try:
+        found = socket.getaddrinfo(parts.hostname or "", parts.port or 443, type=socket.SOCK_STREAM)
+    except OSError as error:
+        return f"{type(error).__name__}: {parts.hostname} cannot be resolved: {error}"
+    for *_, address in found:
+        ip = ipaddress.ip_address(str(address[0]).split("%")[0])
+        if not ip.is_global:
+            return (
+                f"not sent: {parts.hostname} is {ip}, not a public address "
+                "(DESKSIDE_WEBHOOK_PRIVATE_ADDRESSES allows it)"
+            )
+    return ""
 
 
 def _excerpt(response: HTTPResponse | IO[bytes] | urllib.error.HTTPError) -> str:

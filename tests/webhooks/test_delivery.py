@@ -234,3 +234,27 @@ def test_finished_deliveries_are_pruned_after_30_days_waiting_ones_kept(
 
     (kept,) = Delivery.objects.all()
     assert "Waiting" in kept.body and kept.status == DeliveryStatus.QUEUED
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:{port}/hooks",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.1.2.3/hooks",
+        "http://[::1]:{port}/hooks",
+        "http://localhost:{port}/hooks",
+    ],
+)
+def test_a_private_address_is_refused_unless_allowed(
+    people: People, receiver: Receiver, settings, url: str
+) -> None:
+    settings.DESKSIDE_WEBHOOK_PRIVATE_ADDRESSES = False
+    endpoint = subscribe(people, receiver, Kind.TICKET_CREATED)
+    Endpoint.objects.filter(pk=endpoint.pk).update(url=url.format(port=receiver.port))
+    open_ticket(people.client)
+
+    assert deliver_due() == 0
+
+    assert receiver.received == []
+    assert "not a public address" in Attempt.objects.get().error
