@@ -86,6 +86,11 @@ DESKSIDE_OAUTH_TOKEN_URL = url_like(
 DESKSIDE_IMAP_PROCESSED_FOLDER = env_str("DESKSIDE_IMAP_PROCESSED_FOLDER", "Deskside/Processed")
 DESKSIDE_WORKERS = env_int("DESKSIDE_WEB_WORKERS", 2, minimum=1)
 # /metrics answers this bearer token from any address; without it, this machine only.
+# A webhook endpoint that has failed without a success for this long is paused, its owner told.
+DESKSIDE_WEBHOOK_PAUSE_AFTER_DAYS = env_int("DESKSIDE_WEBHOOK_PAUSE_AFTER_DAYS", 3, minimum=1)
+# Webhooks to loopback, private and link-local addresses (a receiver on the same network): off,
+# so that a webhook cannot be aimed at the machine's own services or a cloud's metadata.
+DESKSIDE_WEBHOOK_PRIVATE_ADDRESSES = env_bool("DESKSIDE_WEBHOOK_PRIVATE_ADDRESSES", False)
 DESKSIDE_METRICS_TOKEN = env_str("DESKSIDE_METRICS_TOKEN", "")
 if 0 < len(DESKSIDE_METRICS_TOKEN) < 32:
     raise ConfigError("DESKSIDE_METRICS_TOKEN is too short: use at least 32 random characters")
@@ -103,6 +108,7 @@ INSTALLED_APPS = [
     "deskside.core",
     "deskside.accounts",
     "deskside.outbox",
+    "deskside.webhooks",
     "deskside.tickets",
     "deskside.mail",
     "deskside.onsite",

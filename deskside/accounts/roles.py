@@ -65,6 +65,14 @@ _LEAD = [
     "reports.add_monthlymail",
     "reports.change_monthlymail",
     "reports.delete_monthlymail",
+    # Webhooks in the admin (the API lets every agent manage their own, a lead everyone's).
+    "webhooks.view_endpoint",
+    "webhooks.add_endpoint",
+    "webhooks.change_endpoint",
+    "webhooks.delete_endpoint",
+    "webhooks.view_delivery",
+    "webhooks.change_delivery",
+    "webhooks.view_attempt",
 ]
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.AGENT: _AGENT,

@@ -10,6 +10,7 @@ from deskside.api.alerts import router as alerts
 from deskside.api.auth import AUTH
 from deskside.api.openapi import DocumentedApi
 from deskside.api.tickets import router as tickets
+from deskside.api.webhooks import router as webhooks
 from deskside.tickets.actions import ActionError
 
 api = DocumentedApi(
@@ -24,6 +25,7 @@ api = DocumentedApi(
 )
 api.add_router("/", tickets)
 api.add_router("/", alerts)
+api.add_router("/", webhooks)
 
 
 def _authentication(request: HttpRequest, error: object) -> HttpResponse:

@@ -40,6 +40,9 @@ from deskside.outbox.models import OutboundMail
 from deskside.outbox.send import LOOP_HEADER, message_id_domain, queue
 from deskside.tickets import notices, notify
 from deskside.tickets.models import Notification, NotificationKind, Ticket
+from deskside.tickets.webhook_events import ticket_data
+from deskside.webhooks.emit import emit
+from deskside.webhooks.models import Kind
 
 log = logging.getLogger("deskside.mail")
 
@@ -83,8 +86,26 @@ def announce(inbound: InboundMail, raw: bytes, *, unreadable: bool = False) -> N
     not read again: a pathological one costs its reading time once."""
     mail = None if unreadable else _readable(raw)
     _tell_staff(inbound, inbound.claimed_ticket)
+    emit(Kind.MAIL_HELD, lambda: _held_data(inbound))
     if mail is not None:
         _answer_sender(inbound, mail)
+
+
+def _held_data(inbound: InboundMail) -> dict[str, object]:
+    """The webhook's payload (docs/api.md, Webhooks): who sent what, why it is held, and the
+    ticket it claims. Its text is not sent: the sender is not verified."""
+    ticket = inbound.claimed_ticket
+    return {
+        "mail": {
+            "id": inbound.pk,
+            "from": inbound.from_address,
+            "subject": inbound.subject,
+            "received_at": inbound.received_at,
+            "why": why(inbound),
+            "url": f"{settings.DESKSIDE_BASE_URL}{page(inbound)}",
+        },
+        "ticket": ticket_data(ticket) if ticket is not None else None,
+    }
 
 
 def _readable(raw: bytes) -> ParsedMail | None:

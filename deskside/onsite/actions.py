@@ -38,6 +38,9 @@ from deskside.tickets import policy
 from deskside.tickets.actions import ActionError, Actor
 from deskside.tickets.models import Status, Ticket
 from deskside.tickets.notices import long_date
+from deskside.tickets.webhook_events import ticket_data
+from deskside.webhooks.emit import emit
+from deskside.webhooks.models import Kind
 
 LONGEST_VISIT = timedelta(hours=8)
 
@@ -216,7 +219,27 @@ def schedule(
     if previous is not None and previous.pk != technician.pk:
         notices.technician(visit, previous, CalendarMethod.CANCEL, update=True)
     notices.invitation(visit, CalendarMethod.REQUEST, update=rescheduled)
+    emit(Kind.VISIT_SCHEDULED, lambda: _scheduled_data(visit, by, rescheduled))
     return visit
+
+
+def _scheduled_data(visit: Visit, by: User, rescheduled: bool) -> dict[str, Any]:
+    """The webhook's payload (docs/api.md, Webhooks): the visit as planned, and its ticket."""
+    assert visit.start is not None and visit.duration is not None and visit.technician
+    return {
+        "ticket": ticket_data(visit.ticket),
+        "actor": Actor.staff(by).label,
+        "visit": {
+            "id": visit.pk,
+            "technician": visit.technician.get_username(),
+            "start": visit.start,
+            "duration_minutes": int(visit.duration.total_seconds() // 60),
+            "address": visit.address,
+            "postal_code": visit.postal_code,
+            "country": visit.country,
+            "rescheduled": rescheduled,
+        },
+    }
 
 
 @transaction.atomic

@@ -41,6 +41,8 @@ JOBS = (
     Job("deskside.tickets.tasks.sweep_clocks", 30.0),
     Job("deskside.tickets.tasks.sweep_waiting", 60.0),  # reminders and closes, in days
     Job("deskside.outbox.send.deliver", 15.0),  # retries; new mail is sent at once on commit
+    Job("deskside.webhooks.send.deliver", 15.0),  # retries, as for mail
+    Job("deskside.webhooks.send.prune_deliveries", 3600.0),
     Job("deskside.mail.tasks.finish_stored_mail", 30.0),
     Job("deskside.runtime.tasks.prune_task_results", 3600.0),
     Job("deskside.runtime.tasks.tally_counts", 30.0),  # the counters of /metrics

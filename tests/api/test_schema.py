@@ -33,6 +33,11 @@ PATHS = {
     "/api/v1/tickets/{ref}/unlink": {"post"},
     "/api/v1/alerts/alertmanager": {"post"},
     "/api/v1/alerts/grafana": {"post"},
+    "/api/v1/webhooks": {"get", "post"},
+    "/api/v1/webhooks/{pk}": {"get", "patch", "delete"},
+    "/api/v1/webhooks/{pk}/secret": {"post"},
+    "/api/v1/webhooks/{pk}/deliveries": {"get"},
+    "/api/v1/webhooks/{pk}/deliveries/{delivery}/send-again": {"post"},
 }
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from deskside import db
 from deskside.tickets import events as ev
-from deskside.tickets import hooks
+from deskside.tickets import hooks, webhook_events
 from deskside.tickets.models import Event, EventKind, Ticket
 
 if TYPE_CHECKING:  # _base imports this module for record(); Actor is only an annotation here
@@ -222,4 +222,6 @@ def record(
     )
     db.insert(written)
     hooks.changed(ticket.pk)  # in the action's transaction: the reports' rollup
+    # In the same transaction: a webhook exists exactly when the event does.
+    webhook_events.announce(ticket, written)
     return written

@@ -1,0 +1,1 @@
+"""Webhooks: signed HTTP calls to other systems when something happens on the desk."""

@@ -1,0 +1,65 @@
+"""emit(): queue an event for every endpoint subscribed to its kind, in the caller's
+transaction, as the outbox does for mail: the deliveries exist exactly when the change does.
+
+The cost on the cause's path is one query on the subscriptions' kind index when nobody listens,
+and one insert per subscribed endpoint when someone does; the payload is built only then.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from deskside import db
+from deskside.webhooks.models import Delivery, Kind, Subscription
+from deskside.webhooks.send import deliver
+from deskside.webhooks.signing import new_message_id
+
+Data = Mapping[str, Any]
+
+
+def subscribers(kind: Kind) -> list[int]:
+    """The enabled endpoints that receive `kind` (paused ones included: their events wait)."""
+    return Subscription.objects.endpoints_for(kind)
+
+
+def emit(kind: Kind, data: Callable[[], Data], *, at: datetime | None = None) -> int:
+    """Queue `kind` with the payload `data()` for its subscribers; returns how many. Sent after
+    commit by the worker (deskside/webhooks/send.py), with retries."""
+    endpoints = subscribers(kind)
+    if not endpoints:
+        return 0
+    now = timezone.now()
+    body = body_of(kind, data(), at or now)
+    message_id = new_message_id()
+    for endpoint_id in endpoints:
+        db.insert(
+            Delivery(
+                endpoint_id=endpoint_id,
+                message_id=message_id,
+                kind=kind,
+                body=body,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    # robust: a failed enqueue must not turn the caller's committed change into an error.
+    transaction.on_commit(kick, robust=True)
+    return len(endpoints)
+
+
+def body_of(kind: Kind, data: Data, at: datetime) -> str:
+    """The payload as Standard Webhooks suggests it: type, timestamp, data."""
+    payload = {"type": kind.value, "timestamp": at.isoformat(), "data": data}
+    return json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+
+
+def kick() -> None:
+    # Ask the worker to send now; if this enqueue is lost, the scheduler's sweep sends anyway.
+    deliver.enqueue()
