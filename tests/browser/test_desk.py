@@ -120,6 +120,7 @@ def test_a_mail_arrives_an_agent_answers_and_the_client_receives_it(
     expect(page.locator("tr.selected")).to_contain_text(critical.ref)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="[Sev 1] Payroll is down")).to_be_visible()
+    page.wait_for_load_state()  # the new page's deferred desk.js listens for the keys
     page.keyboard.press("/")
     expect(page.get_by_role("searchbox", name="Search tickets")).to_be_focused()
 
