@@ -184,7 +184,7 @@ def _change(endpoint: Endpoint, body: EndpointChange) -> None:
 @router.delete("/webhooks/{pk}", response={204: None, **ANSWERS}, summary="Delete one")
 def delete_endpoint(request: HttpRequest, pk: int) -> Answer[None]:
     """The endpoint goes with its deliveries and their log."""
-    _endpoint(_manager(request), pk).delete()
+    endpoints.delete([_endpoint(_manager(request), pk)])
     return Answer(204, None)
 
 

@@ -60,6 +60,12 @@ class EndpointAdmin(admin.ModelAdmin[Endpoint]):
     @admin.action(
         description="Resume the selected endpoints (send what waits)", permissions=["change"]
     )
+    def delete_model(self, request: HttpRequest, obj: Endpoint) -> None:
+        endpoints.delete([obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:
+        endpoints.delete(queryset)
+
     def resume(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:
         waiting = sum(endpoints.resume(e) for e in queryset.filter(paused_at__isnull=False))
         messages.success(request, f"Resumed; {waiting} event(s) are sent now.")

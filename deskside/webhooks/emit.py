@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from deskside import db
-from deskside.webhooks.models import Delivery, Kind, Subscription
+from deskside.webhooks.models import Delivery, Endpoint, Kind, Subscription
 from deskside.webhooks.send import deliver
 from deskside.webhooks.signing import new_message_id
 
@@ -29,10 +29,27 @@ def subscribers(kind: Kind) -> list[int]:
     return Subscription.objects.endpoints_for(kind)
 
 
+def _held(endpoints: list[int]) -> list[int]:
+    """The endpoints, locked (FOR KEY SHARE) until the cause's transaction ends, of those that
+    still exist. An endpoint deleted meanwhile then waits for the cause to commit and takes its
+    new deliveries with it; without the lock PostgreSQL's deferred foreign key would fail the
+    cause's commit (a client's mail, an agent's reply) over a webhook. SQLite writes one
+    transaction at a time: nothing to hold there."""
+    if not endpoints or connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return endpoints
+    # FOR KEY SHARE, which the ORM cannot write: it blocks a DELETE, not the sender's updates.
+    table = connection.ops.quote_name(Endpoint._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE", [endpoints]
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
 def emit(kind: Kind, data: Callable[[], Data], *, at: datetime | None = None) -> int:
     """Queue `kind` with the payload `data()` for its subscribers; returns how many. Sent after
     commit by the worker (deskside/webhooks/send.py), with retries."""
-    endpoints = subscribers(kind)
+    endpoints = _held(subscribers(kind))
     if not endpoints:
         return 0
     now = timezone.now()

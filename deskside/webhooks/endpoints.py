@@ -70,6 +70,18 @@ def rotate_secret(endpoint: Endpoint) -> str:
 
 
 @transaction.atomic
+def delete(endpoints: Iterable[Endpoint]) -> int:
+    """Delete endpoints with their subscriptions and deliveries. Each is locked first: a change
+    that is queuing an event for it (emit._held) finishes, and its delivery goes too, where
+    deleting at once would break the new delivery's foreign key. Returns how many went."""
+    pks = [e.pk for e in endpoints]
+    locked = list(Endpoint.objects.filter(pk__in=pks).select_for_update().order_by("pk"))
+    for endpoint in locked:
+        endpoint.delete()
+    return len(locked)
+
+
+@transaction.atomic
 def resume(endpoint: Endpoint) -> int:
     """Unpause: the waiting deliveries are due now. Returns how many wait."""
     Endpoint.objects.filter(pk=endpoint.pk).update(paused_at=None, failing_since=None)

@@ -8,7 +8,7 @@ import pytest
 
 from deskside.webhooks import endpoints
 from deskside.webhooks.models import Endpoint, Kind
-from tests.people import People, make_people
+from tests.people import People
 from tests.webhooks.receiver import Receiver
 
 
@@ -16,11 +16,6 @@ from tests.webhooks.receiver import Receiver
 def _loopback_allowed(settings) -> None:
     # The receiver listens on 127.0.0.1, which a desk refuses unless told otherwise.
     settings.DESKSIDE_WEBHOOK_PRIVATE_ADDRESSES = True
-
-
-@pytest.fixture
-def people(db) -> People:
-    return make_people()
 
 
 @pytest.fixture

@@ -4,14 +4,17 @@ outage, and a bad endpoint (down, refused, unknown, slow, redirecting) recorded,
 
 from __future__ import annotations
 
+import os
 import socket
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from deskside.tickets.models import Ticket
-from deskside.webhooks import send
+from deskside.webhooks import endpoints, send
 from deskside.webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Kind
 from deskside.webhooks.send import deliver_due
 from tests.api.conftest import open_ticket
@@ -258,3 +261,38 @@ def test_a_private_address_is_refused_unless_allowed(
 
     assert receiver.received == []
     assert "not a public address" in Attempt.objects.get().error
+
+
+@pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").split(":")[0] not in ("postgres", "postgresql"),
+    reason="row locks are PostgreSQL's (runs in CI's PostgreSQL run): SQLite takes its one "
+    "write lock at BEGIN IMMEDIATE, and its in-memory test database cannot serve two threads",
+)
+@pytest.mark.django_db(transaction=True)
+def test_an_endpoint_deleted_meanwhile_never_fails_the_change_that_caused_the_event(
+    people: People, receiver: Receiver
+) -> None:
+    """A client's new ticket queues a delivery to an endpoint that a lead deletes at that
+    moment: the delete waits for the ticket's transaction and takes the delivery with it.
+    Without the lock the ticket's commit failed on PostgreSQL's deferred foreign key."""
+    endpoint = subscribe(people, receiver, Kind.TICKET_CREATED)
+    deleted: list[int] = []
+
+    def lead_deletes() -> None:
+        try:
+            deleted.append(endpoints.delete([endpoint]))
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        ticket: Ticket = open_ticket(people.client)
+        assert Delivery.objects.filter(endpoint=endpoint).count() == 1
+        other = threading.Thread(target=lead_deletes)
+        other.start()
+        other.join(timeout=1.0)
+        assert other.is_alive(), "the endpoint went while the ticket's change held it"
+    other.join(timeout=30)
+
+    assert deleted == [1]
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
+    assert not Delivery.objects.exists()
