@@ -7,7 +7,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from deskside.api import problems
 from deskside.api.alerts import router as alerts
+from deskside.api.attachments import router as attachments
 from deskside.api.auth import AUTH
+from deskside.api.cooperation import router as cooperation
 from deskside.api.openapi import DocumentedApi
 from deskside.api.tickets import router as tickets
 from deskside.tickets.actions import ActionError
@@ -24,6 +26,8 @@ api = DocumentedApi(
 )
 api.add_router("/", tickets)
 api.add_router("/", alerts)
+api.add_router("/", cooperation)
+api.add_router("/", attachments)
 
 
 def _authentication(request: HttpRequest, error: object) -> HttpResponse:

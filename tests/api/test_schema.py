@@ -31,6 +31,9 @@ PATHS = {
     "/api/v1/tickets/{ref}/merge": {"post"},
     "/api/v1/tickets/{ref}/links": {"post"},
     "/api/v1/tickets/{ref}/unlink": {"post"},
+    "/api/v1/tickets/{ref}/refusal": {"post"},
+    "/api/v1/tickets/{ref}/steps-worked": {"post"},
+    "/api/v1/tickets/{ref}/attachments/{token}": {"get"},
     "/api/v1/alerts/alertmanager": {"post"},
     "/api/v1/alerts/grafana": {"post"},
 }
