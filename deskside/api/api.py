@@ -11,6 +11,7 @@ from deskside.api.attachments import router as attachments
 from deskside.api.auth import AUTH
 from deskside.api.cooperation import router as cooperation
 from deskside.api.openapi import DocumentedApi
+from deskside.api.organisations import router as organisations
 from deskside.api.tickets import router as tickets
 from deskside.tickets.actions import ActionError
 
@@ -28,6 +29,7 @@ api.add_router("/", tickets)
 api.add_router("/", alerts)
 api.add_router("/", cooperation)
 api.add_router("/", attachments)
+api.add_router("/", organisations)
 
 
 def _authentication(request: HttpRequest, error: object) -> HttpResponse:

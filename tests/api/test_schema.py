@@ -34,6 +34,10 @@ PATHS = {
     "/api/v1/tickets/{ref}/refusal": {"post"},
     "/api/v1/tickets/{ref}/steps-worked": {"post"},
     "/api/v1/tickets/{ref}/attachments/{token}": {"get"},
+    "/api/v1/organisations": {"get"},
+    "/api/v1/organisations/{id}": {"get"},
+    "/api/v1/contacts": {"get"},
+    "/api/v1/contacts/{id}": {"get"},
     "/api/v1/alerts/alertmanager": {"post"},
     "/api/v1/alerts/grafana": {"post"},
 }
