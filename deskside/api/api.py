@@ -10,6 +10,7 @@ from deskside.api.alerts import router as alerts
 from deskside.api.attachments import router as attachments
 from deskside.api.auth import AUTH
 from deskside.api.cooperation import router as cooperation
+from deskside.api.held_mail import router as held_mail
 from deskside.api.openapi import DocumentedApi
 from deskside.api.organisations import router as organisations
 from deskside.api.tickets import router as tickets
@@ -30,6 +31,7 @@ api.add_router("/", alerts)
 api.add_router("/", cooperation)
 api.add_router("/", attachments)
 api.add_router("/", organisations)
+api.add_router("/", held_mail)
 
 
 def _authentication(request: HttpRequest, error: object) -> HttpResponse:

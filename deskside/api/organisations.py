@@ -11,7 +11,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Query, Router, Schema
+from ninja.params.functions import Path
 
 from deskside.accounts.models import Contact, Organisation
 from deskside.api.auth import Caller, caller

@@ -38,6 +38,8 @@ PATHS = {
     "/api/v1/organisations/{id}": {"get"},
     "/api/v1/contacts": {"get"},
     "/api/v1/contacts/{id}": {"get"},
+    "/api/v1/held-mail": {"get"},
+    "/api/v1/held-mail/{id}": {"get"},
     "/api/v1/alerts/alertmanager": {"post"},
     "/api/v1/alerts/grafana": {"post"},
 }
