@@ -10,10 +10,12 @@ from deskside.api.alerts import router as alerts
 from deskside.api.attachments import router as attachments
 from deskside.api.auth import AUTH
 from deskside.api.cooperation import router as cooperation
+from deskside.api.doc_changes import router as doc_changes
 from deskside.api.held_mail import router as held_mail
 from deskside.api.openapi import DocumentedApi
 from deskside.api.organisations import router as organisations
 from deskside.api.tickets import router as tickets
+from deskside.api.visits import router as visits
 from deskside.tickets.actions import ActionError
 
 api = DocumentedApi(
@@ -32,6 +34,8 @@ api.add_router("/", cooperation)
 api.add_router("/", attachments)
 api.add_router("/", organisations)
 api.add_router("/", held_mail)
+api.add_router("/", visits)
+api.add_router("/", doc_changes)
 
 
 def _authentication(request: HttpRequest, error: object) -> HttpResponse:

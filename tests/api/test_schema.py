@@ -40,6 +40,9 @@ PATHS = {
     "/api/v1/contacts/{id}": {"get"},
     "/api/v1/held-mail": {"get"},
     "/api/v1/held-mail/{id}": {"get"},
+    "/api/v1/visits": {"get"},
+    "/api/v1/tickets/{ref}/visits": {"get"},
+    "/api/v1/doc-changes": {"get"},
     "/api/v1/alerts/alertmanager": {"post"},
     "/api/v1/alerts/grafana": {"post"},
 }
