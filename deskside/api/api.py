@@ -14,6 +14,7 @@ from deskside.api.doc_changes import router as doc_changes
 from deskside.api.held_mail import router as held_mail
 from deskside.api.openapi import DocumentedApi
 from deskside.api.organisations import router as organisations
+from deskside.api.reports import router as reports
 from deskside.api.tickets import router as tickets
 from deskside.api.visits import router as visits
 from deskside.tickets.actions import ActionError
@@ -36,6 +37,7 @@ api.add_router("/", organisations)
 api.add_router("/", held_mail)
 api.add_router("/", visits)
 api.add_router("/", doc_changes)
+api.add_router("/", reports)
 
 
 def _authentication(request: HttpRequest, error: object) -> HttpResponse:

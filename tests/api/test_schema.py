@@ -43,6 +43,7 @@ PATHS = {
     "/api/v1/visits": {"get"},
     "/api/v1/tickets/{ref}/visits": {"get"},
     "/api/v1/doc-changes": {"get"},
+    "/api/v1/reports/month": {"get"},
     "/api/v1/alerts/alertmanager": {"post"},
     "/api/v1/alerts/grafana": {"post"},
 }
