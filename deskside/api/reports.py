@@ -64,7 +64,8 @@ class MonthFigures(Schema):
 
 
 class MonthQuery(In):
-    month: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    # Years a desk can have figures of: year 0 is no date, 9999-12 has no day after it.
+    month: str = Field(pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")
     organisation: int | None = Field(default=None, ge=1, le=2**63 - 1, description="Staff only.")
 
 

@@ -48,3 +48,4 @@ def test_a_client_reads_only_its_organisation_s_figures(people: People, client_a
     other = client_api.get("/reports/month", month=_month(), organisation=people.other_org.pk)
     assert other.status_code == 404
     assert client_api.get("/reports/month", month="2026-13").status_code == 422
+    assert client_api.get("/reports/month", month="0000-01").status_code == 422
