@@ -14,6 +14,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.params.functions import Path
 
 from deskside.api.auth import caller
+from deskside.api.pages import LAST_ID, LIMIT, by_id
 from deskside.api.problems import COMMON, ApiProblem, Problem
 from deskside.api.schemas import In
 from deskside.mail import held
@@ -54,8 +55,8 @@ class HeldPage(Schema):
 
 
 class HeldQuery(In):
-    after: int | None = Field(default=None, ge=0, le=2**63 - 1, description="The last id seen.")
-    limit: int = Field(default=50, ge=1, le=200)
+    after: int | None = LAST_ID
+    limit: int = LIMIT
 
 
 def _summary(mail: InboundMail) -> dict[str, Any]:
@@ -78,15 +79,8 @@ def list_held(request: HttpRequest, query: Query[HeldQuery]) -> dict[str, Any]:
     rows = InboundMail.objects.filter(status=InboundStatus.QUARANTINED).select_related(
         "claimed_ticket"
     )
-    if query.after is not None:
-        rows = rows.filter(id__gt=query.after)
-    found = list(rows.order_by("id")[: query.limit + 1])
-    shown = found[: query.limit]
-    return {
-        "items": [_summary(m) for m in shown],
-        "waiting": held.waiting(),
-        "next_after": shown[-1].pk if len(found) > query.limit else None,
-    }
+    shown, after = by_id(rows, query.after, query.limit)
+    return {"items": [_summary(m) for m in shown], "waiting": held.waiting(), "next_after": after}
 
 
 @router.get("/held-mail/{id}", response={200: HeldDetail, **READ}, summary="One held mail")

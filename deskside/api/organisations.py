@@ -16,6 +16,7 @@ from ninja.params.functions import Path
 
 from deskside.accounts.models import Contact, Organisation
 from deskside.api.auth import Caller, caller
+from deskside.api.pages import LAST_ID, LIMIT, by_id
 from deskside.api.problems import COMMON, ApiProblem
 from deskside.api.schemas import In, OrganisationOut
 from deskside.tickets.search import matching_clients
@@ -57,8 +58,8 @@ class ContactList(Schema):
 
 
 class PageQuery(In):
-    after: int | None = Field(default=None, ge=0, le=2**63 - 1, description="The last id seen.")
-    limit: int = Field(default=50, ge=1, le=200)
+    after: int | None = LAST_ID
+    limit: int = LIMIT
 
 
 class ContactQuery(In):
@@ -104,15 +105,8 @@ def _contact(c: Contact) -> dict[str, Any]:
 @router.get("/organisations", response={200: OrganisationPage, **COMMON}, summary="Organisations")
 def list_organisations(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
     """By id, a page at a time (`after`: the last id of the page before)."""
-    rows = _organisations(caller(request)).order_by("id")
-    if query.after is not None:
-        rows = rows.filter(id__gt=query.after)
-    found = list(rows[: query.limit + 1])
-    shown = found[: query.limit]
-    return {
-        "items": [{"id": o.pk, "name": o.name} for o in shown],
-        "next_after": shown[-1].pk if len(found) > query.limit else None,
-    }
+    shown, after = by_id(_organisations(caller(request)), query.after, query.limit)
+    return {"items": [{"id": o.pk, "name": o.name} for o in shown], "next_after": after}
 
 
 @router.get(

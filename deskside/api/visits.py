@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from deskside.api.auth import caller
+from deskside.api.pages import LAST_ID, LIMIT, by_id
 from deskside.api.problems import COMMON, ApiProblem, Problem
 from deskside.api.schemas import In
 from deskside.onsite.models import Visit, VisitStatus
@@ -47,8 +48,8 @@ class VisitPage(Schema):
 class VisitQuery(In):
     status: VisitStatus | None = None
     technician: str | None = Field(default=None, description='"me" or a username.')
-    before: int | None = Field(default=None, ge=1, le=2**63 - 1, description="The last id seen.")
-    limit: int = Field(default=50, ge=1, le=200)
+    before: int | None = LAST_ID
+    limit: int = LIMIT
 
 
 def _visits() -> QuerySet[Visit]:
@@ -84,14 +85,8 @@ def list_visits(request: HttpRequest, query: Query[VisitQuery]) -> dict[str, Any
         rows = rows.filter(technician=user)
     elif query.technician:
         rows = rows.filter(technician__username=query.technician)
-    if query.before is not None:
-        rows = rows.filter(id__lt=query.before)
-    found = list(rows.order_by("-id")[: query.limit + 1])
-    shown = found[: query.limit]
-    return {
-        "items": [_out(v) for v in shown],
-        "next_before": shown[-1].pk if len(found) > query.limit else None,
-    }
+    shown, before = by_id(rows, query.before, query.limit, newest=True)
+    return {"items": [_out(v) for v in shown], "next_before": before}
 
 
 @router.get(
