@@ -7,9 +7,16 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from deskside.api import problems
 from deskside.api.alerts import router as alerts
+from deskside.api.attachments import router as attachments
 from deskside.api.auth import AUTH
+from deskside.api.cooperation import router as cooperation
+from deskside.api.doc_changes import router as doc_changes
+from deskside.api.held_mail import router as held_mail
 from deskside.api.openapi import DocumentedApi
+from deskside.api.organisations import router as organisations
+from deskside.api.reports import router as reports
 from deskside.api.tickets import router as tickets
+from deskside.api.visits import router as visits
 from deskside.api.webhooks import router as webhooks
 from deskside.tickets.actions import ActionError
 
@@ -26,6 +33,13 @@ api = DocumentedApi(
 api.add_router("/", tickets)
 api.add_router("/", alerts)
 api.add_router("/", webhooks)
+api.add_router("/", cooperation)
+api.add_router("/", attachments)
+api.add_router("/", organisations)
+api.add_router("/", held_mail)
+api.add_router("/", visits)
+api.add_router("/", doc_changes)
+api.add_router("/", reports)
 
 
 def _authentication(request: HttpRequest, error: object) -> HttpResponse:

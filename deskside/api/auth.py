@@ -47,6 +47,12 @@ class Caller:
         if not self.writes:
             raise ApiProblem(403, "read_only", "This token or account may only read.")
 
+    def require_staff_reader(self) -> User:
+        """Staff, reading: the desk's lists that a client never sees."""
+        if self.user is None:
+            raise ApiProblem(403, "staff_only", "Only a member of staff may do this.")
+        return self.user
+
     def require_staff(self) -> User:
         self.require_write()
         if self.user is None:

@@ -39,6 +39,11 @@ CODES: dict[str, tuple[str, str]] = {
         "Client token only",
         "Alerts are received with a client token of an organisation, whose tickets they open.",
     ),
+    "client_only": (
+        "Client only",
+        "Only the client answers proposed steps (refusal, steps worked): a client token.",
+    ),
+    "leads_only": ("Leads only", "The desk's figures are for leads."),
     "not_found": ("Not found", "Nothing by that name that you may see."),
     "invalid_request": (
         "Invalid request",

@@ -72,6 +72,13 @@ class ClocksOut(Schema):
     explain: list[str] = Field(description="Why each clock says what it says, in sentences.")
 
 
+class AttachmentOut(Schema):
+    token: str = Field(description="GET /tickets/{ref}/attachments/{token} downloads it.")
+    filename: str
+    content_type: str
+    size: int
+
+
 class MessageOut(Schema):
     id: int
     direction: str
@@ -80,6 +87,7 @@ class MessageOut(Schema):
     subject: str
     text: str
     created_at: datetime
+    attachments: list[AttachmentOut]
 
 
 class EventOut(Schema):
@@ -179,7 +187,7 @@ def summary(ticket: Ticket, *, staff: bool) -> dict[str, Any]:
 
 def detail(ticket: Ticket, *, staff: bool) -> dict[str, Any]:
     current = clocks.state(ticket)
-    messages = ticket.messages.order_by("created_at", "id")
+    messages = ticket.messages.prefetch_related("attachments").order_by("created_at", "id")
     if not staff:
         messages = messages.filter(direction__in=PUBLIC)
     history = ticket.events.order_by("created_at", "id") if staff else Event.objects.none()
@@ -212,4 +220,13 @@ def _message(m: Message) -> dict[str, Any]:
         "subject": m.subject,
         "text": m.text,
         "created_at": m.created_at,
+        "attachments": [
+            {
+                "token": a.stored_name,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+            }
+            for a in m.attachments.all()
+        ],
     }

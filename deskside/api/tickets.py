@@ -89,7 +89,10 @@ def list_tickets(request: HttpRequest, query: Query[ListQuery]) -> dict[str, Any
         raise ApiProblem(422, "invalid_request", "The cursor is not one this API gave.")
     limit = query.limit
     tickets, order = _listed(who, filters, after)
-    found = list(tickets.order_by(*order)[: limit + 1])
+    # Combining querysets (`&`) keeps only the left one's select_related: named again here,
+    # else each row's contact, organisation and assignee is a query of its own.
+    rows = tickets.select_related("contact", "organisation", "assignee").order_by(*order)
+    found = list(rows[: limit + 1])
     shown = found[:limit]
     more = len(found) > limit
     return {

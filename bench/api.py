@@ -1,0 +1,207 @@
+"""Benchmark: the API at a million tickets, ticket list p95 and tickets opened per second.
+
+Run as `.venv/bin/python bench/api.py`; prints one JSON object (progress on standard error).
+For each database (SQLite; PostgreSQL when BENCH_DATABASE_URL or DATABASE_URL names one) a child
+process (`bench/api.py --one sqlite|postgres`) makes a fresh database and seeds `--tickets`
+tickets exactly as bench/desk.py does (its seeding is reused), then, with Django's test Client
+and an agent's write token:
+
+- `GET /api/v1/tickets` (the first page of the queue, and filtered pages): p50 and p95 of the
+  server time, and the SQL queries of one request (bench/desk.py's `measure`);
+- `POST /api/v1/tickets`: `--creates` tickets (default 500) opened one after another through
+  the actions (level 3, the client acknowledged by a queued mail), per second.
+
+Targets (issue 17): list p95 <= 50 ms, create >= 200/s, at 1,000,000 tickets. The token's rate
+limit (600 a minute) is lifted in the bench's process only: the bench measures the API, the
+limit would measure itself; its UPDATE still runs on every request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import desk
+
+TICKETS = desk.TICKETS
+CREATES = 500
+TARGET_LIST_P95_MS = 50
+TARGET_CREATES_PER_SECOND = 200
+
+
+def _agents() -> list[tuple[int, str]]:
+    from django.contrib.auth.models import Group, User
+
+    group = Group.objects.get(name="agent")
+    agents = []
+    for i in range(desk.AGENTS):
+        user = User(username=f"agent{i}", email=f"agent{i}@deskside.bench", first_name=f"A{i}")
+        user.set_unusable_password()
+        user.save()
+        user.groups.add(group)
+        agents.append((user.pk, f"A{i}"))
+    return agents
+
+
+def _creates(client: Any, headers: dict[str, str], count: int) -> dict[str, Any]:
+    from deskside.accounts.models import Contact
+
+    addresses = list(Contact.objects.order_by("id").values_list("email", flat=True)[:count])
+    times = []
+    started = time.perf_counter()
+    for i in range(count):
+        body = {
+            "subject": f"Bench ticket {i}",
+            "text": "The export to Excel fails since this morning.",
+            "level": 3,
+            "contact": addresses[i % len(addresses)],
+        }
+        t0 = time.perf_counter()
+        answer = client.post(
+            "/api/v1/tickets", body, content_type="application/json", headers=headers
+        )
+        times.append((time.perf_counter() - t0) * 1000)
+        assert answer.status_code == 201, (answer.status_code, answer.content[:300])
+    seconds = time.perf_counter() - started
+    return {
+        "tickets": count,
+        "seconds": round(seconds, 2),
+        "per_second": round(count / seconds, 1),
+        "p50_ms": round(desk._percentile(times, 0.5), 1),
+        "p95_ms": round(desk._percentile(times, 0.95), 1),
+    }
+
+
+def run_one(
+    database: str, tickets: int, requests: int, warmup: int, creates: int
+) -> dict[str, Any]:
+    info = desk._setup_django(database)
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+
+    from deskside.api import tokens
+    from deskside.api.models import Scope
+
+    agents = _agents()
+    seeded = desk.seed(tickets, agents)
+    me = User.objects.get(pk=agents[0][0])
+    token = tokens.issue("bench", Scope.WRITE, user=me).text
+    tokens.RATE_PER_MINUTE = 10**12  # see the module's docstring
+    connection.close()
+    desk._progress(f"{database}: seeded in {seeded['seconds']['total']} s; measuring")
+    headers = {"Authorization": f"Bearer {token}"}
+    client = Client(headers=headers)
+    pages = {
+        "list_first_page": "/api/v1/tickets",
+        "list_level_2": "/api/v1/tickets?level=2",
+        "list_assignee_me": "/api/v1/tickets?assignee=me",
+        "list_closed": "/api/v1/tickets?status=closed",
+    }
+    lists = {}
+    for name, url in pages.items():
+        found = desk.measure(client, url, requests, warmup)
+        found.pop("query_list", None)
+        lists[name] = found
+    first = lists["list_first_page"]
+    second = client.get("/api/v1/tickets").json()["next_cursor"]
+    lists["list_second_page"] = desk.measure(
+        client, f"/api/v1/tickets?cursor={second}", requests, warmup
+    )
+    lists["list_second_page"].pop("query_list", None)
+    created = _creates(client, headers, creates)
+    result = {
+        "tickets": tickets,
+        "version": info["version"],
+        "seed_seconds": seeded["seconds"],
+        "lists": lists,
+        "create": created,
+        "meets_targets": {
+            "list_p95": max(p["p95_ms"] for p in lists.values()) <= TARGET_LIST_P95_MS,
+            "create_per_second": created["per_second"] >= TARGET_CREATES_PER_SECOND,
+            "first_page_p95_ms": first["p95_ms"],
+        },
+    }
+    desk._clean_up(info)
+    return result
+
+
+def _child(database: str, args: argparse.Namespace) -> dict[str, Any]:
+    options = ["--tickets", str(args.tickets), "--requests", str(args.requests)]
+    options += ["--warmup", str(args.warmup), "--creates", str(args.creates)]
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, __file__, "--one", database, *options],
+        cwd=desk.ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return {"error": f"exit status {done.returncode}; its traceback is on standard error"}
+    result = dict(json.loads(done.stdout))
+    result["wall_seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--one", choices=["sqlite", "postgres"], help="used by the bench itself")
+    parser.add_argument("--tickets", type=int, default=TICKETS, help="default 1,000,000")
+    parser.add_argument("--requests", type=int, default=desk.REQUESTS, help="timed per page")
+    parser.add_argument("--warmup", type=int, default=desk.WARMUP, help="untimed per page first")
+    parser.add_argument("--creates", type=int, default=CREATES, help="tickets opened (500)")
+    parser.add_argument("--only", choices=["sqlite", "postgres"], help="run one database only")
+    args = parser.parse_args()
+    if args.one:
+        result = run_one(args.one, args.tickets, args.requests, args.warmup, args.creates)
+        print(json.dumps(result))
+        return
+    load = os.getloadavg()
+    started = time.perf_counter()
+    results: dict[str, Any] = {}
+    for database in ("sqlite", "postgres"):
+        if args.only and args.only != database:
+            results[database] = {"skipped": f"--only {args.only}"}
+        elif database == "postgres" and not desk._postgres_url():
+            results[database] = {"skipped": "set BENCH_DATABASE_URL (or DATABASE_URL)"}
+        else:
+            results[database] = _child(database, args)
+    print(
+        json.dumps(
+            {
+                "benchmark": "api",
+                "tickets": args.tickets,
+                "requests_per_page": args.requests,
+                "creates": args.creates,
+                "python": sys.version.split()[0],
+                "cpus": os.cpu_count(),
+                "load_average_at_start": [round(x, 2) for x in load],
+                "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+                "seconds": round(time.perf_counter() - started, 1),
+                "targets": {
+                    "list_p95_ms": TARGET_LIST_P95_MS,
+                    "creates_per_second": TARGET_CREATES_PER_SECOND,
+                },
+                **results,
+                "notes": [
+                    "server time = time around django.test.Client.get()/post(), in-process",
+                    "seeding: bench/desk.py's (executemany / COPY, indexes made after)",
+                    "the token's rate limit is lifted in the bench's process",
+                ],
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
