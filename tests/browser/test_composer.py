@@ -32,6 +32,18 @@ def long_ticket() -> tuple[People, Ticket]:
     return people, ticket
 
 
+@pytest.fixture(autouse=True)
+def _no_presence_beats(request: pytest.FixtureRequest) -> None:
+    """The ticket page's presence beat (every few seconds) is answered here, not by the server.
+    The test database, SQLite in memory, is one connection shared by the live server's threads:
+    a beat arriving while a draft is saved fails there ("cannot open savepoint - SQL statements
+    in progress"), as it never does on a real database. Presence has tests of its own
+    (tests/browser/test_desk.py, tests/desk)."""
+    if "page" in request.fixturenames:
+        page: Page = request.getfixturevalue("page")
+        page.route("**/presence/", lambda route: route.fulfill(status=204, body=""))
+
+
 def settled(page: Page) -> None:
     """The page loaded and its first presence beat answered. The test database (SQLite in
     memory, shared) refuses a second writer at once ("database table is locked") where a
