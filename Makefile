@@ -46,9 +46,11 @@ test: system-deps setup test-sqlite
 test-sqlite: setup-tests
 	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
 
-# The same suite on PostgreSQL; fails when the server cannot be started.
+# The same suite on PostgreSQL; fails when the server cannot be started. The throw-away server
+# is stopped afterwards, pass or fail (one that was already listening there is left alone).
 test-postgres: setup-tests
 	source <(scripts/postgres-test.sh start | head -1 | sed 's/^/export /') && \
+	  trap 'scripts/postgres-test.sh stop >/dev/null' EXIT && \
 	  DESKSIDE_REQUIRE_POSTGRES=1 $(BIN)/pytest $(PYTEST_ARGS)
 
 check: setup
