@@ -1395,20 +1395,12 @@ def _clean_up(info: dict[str, Any]) -> None:
 # --- the whole run -------------------------------------------------------------------------------
 
 
-def _child(database: str, args: argparse.Namespace) -> dict[str, Any]:
-    options = [
-        "--tickets",
-        str(args.tickets),
-        "--requests",
-        str(args.requests),
-        "--warmup",
-        str(args.warmup),
-        "--page-seconds",
-        str(args.page_seconds),
-    ]
+def run_child(script: str, database: str, options: list[str]) -> dict[str, Any]:
+    """One run of `script --one database options` in a process of its own (a fresh database
+    each): the JSON it printed, with its wall time. Shared by every bench in this folder."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, __file__, "--one", database, *options],
+        [sys.executable, script, "--one", database, *options],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -1419,6 +1411,21 @@ def _child(database: str, args: argparse.Namespace) -> dict[str, Any]:
     result = dict(json.loads(done.stdout))
     result["wall_seconds"] = round(time.perf_counter() - started, 1)
     return result
+
+
+def each_database(script: str, options: list[str], only: str | None) -> dict[str, Any]:
+    """`script` run on SQLite, then on PostgreSQL when a server is named; `only` picks one."""
+    results: dict[str, Any] = {}
+    for database in ("sqlite", "postgres"):
+        if only and only != database:
+            results[database] = {"skipped": f"--only {only}"}
+        elif database == "postgres" and not _postgres_url():
+            results[database] = {
+                "skipped": "set BENCH_DATABASE_URL (or DATABASE_URL) to a PostgreSQL server"
+            }
+        else:
+            results[database] = run_child(script, database, options)
+    return results
 
 
 NOTES = [
@@ -1474,16 +1481,9 @@ def main() -> None:
         return
     load = os.getloadavg()  # a busy machine slows every figure below
     started = time.perf_counter()
-    results: dict[str, Any] = {}
-    for database in ("sqlite", "postgres"):
-        if args.only and args.only != database:
-            results[database] = {"skipped": f"--only {args.only}"}
-        elif database == "postgres" and not _postgres_url():
-            results[database] = {
-                "skipped": "set BENCH_DATABASE_URL (or DATABASE_URL) to a PostgreSQL server"
-            }
-        else:
-            results[database] = _child(database, args)
+    options = ["--tickets", str(args.tickets), "--requests", str(args.requests)]
+    options += ["--warmup", str(args.warmup), "--page-seconds", str(args.page_seconds)]
+    results = each_database(__file__, options, args.only)
     print(
         json.dumps(
             {

@@ -29,7 +29,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -506,24 +505,6 @@ def timezone_now() -> datetime:
     return timezone.now()
 
 
-def _child(database: str, args: argparse.Namespace) -> dict[str, Any]:
-    options = ["--tickets", str(args.tickets), "--requests", str(args.requests)]
-    options += [] if args.lead else ["--no-lead"]
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, __file__, "--one", database, *options, "--warmup", str(args.warmup)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        return {"error": f"exit status {done.returncode}; its traceback is on standard error"}
-    result = dict(json.loads(done.stdout))
-    result["wall_seconds"] = round(time.perf_counter() - started, 1)
-    return result
-
-
 NOTES = [
     "server time = time around django.test.Client.get() (middleware, view, template), no network",
     "queries = SQL statements of one request after the warm-up",
@@ -551,14 +532,9 @@ def main() -> None:
         return
     load = os.getloadavg()
     started = time.perf_counter()
-    results: dict[str, Any] = {}
-    for database in ("sqlite", "postgres"):
-        if args.only and args.only != database:
-            results[database] = {"skipped": f"--only {args.only}"}
-        elif database == "postgres" and not seeding._postgres_url():
-            results[database] = {"skipped": "set BENCH_DATABASE_URL to a PostgreSQL server"}
-        else:
-            results[database] = _child(database, args)
+    options = ["--tickets", str(args.tickets), "--requests", str(args.requests)]
+    options += ["--warmup", str(args.warmup), *([] if args.lead else ["--no-lead"])]
+    results = seeding.each_database(__file__, options, args.only)
     print(
         json.dumps(
             {
