@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 
 from deskside.tickets.models import LinkKind, Message, Ticket, TicketLink
 
@@ -32,12 +32,7 @@ def context(ticket: Ticket, links: list[TicketLink]) -> dict[str, object]:
 
 
 def _with_messages(tickets: list[Ticket]) -> list[Merged]:
-    """Each duplicate with its messages, in one query for all of them."""
-    if not tickets:
-        return []
+    """Each duplicate (read with its link) with its messages, in one query for all of them."""
     ordered = Message.objects.order_by("created_at", "id")
-    found = Ticket.objects.filter(pk__in=[t.pk for t in tickets]).prefetch_related(
-        Prefetch("messages", queryset=ordered)
-    )
-    by_pk = {t.pk: t for t in found}
-    return [Merged(by_pk[t.pk], list(by_pk[t.pk].messages.all())) for t in tickets]
+    prefetch_related_objects(tickets, Prefetch("messages", queryset=ordered))
+    return [Merged(t, list(t.messages.all())) for t in tickets]
