@@ -8,11 +8,12 @@ looks at the status (it retries a 5xx or a 429, never a 4xx)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
+from pydantic import AfterValidator, AwareDatetime, StringConstraints
 
 from deskside.api import alert_tickets
 from deskside.api.auth import caller
@@ -24,12 +25,26 @@ MAX_ALERTS = 1000  # per payload; Alertmanager's max_alerts cuts a group's list 
 TEXT = 10_000  # a label's or an annotation's value, at most
 
 
+def _in_utc(at: datetime) -> datetime:
+    """A moment that has a place in UTC: 0001-01-01T00:00:00+01:00 and 9999-12-31T23:59-05:00
+    have none, and would fail every later comparison (422 here, not a 500 at each retry)."""
+    try:
+        return at.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("a moment outside the years a calendar can hold") from None
+
+
+# RFC 3339, with its offset: a moment without one cannot be compared with the ones stored.
+Moment = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+Text = Annotated[str, StringConstraints(max_length=TEXT)]
+
+
 class AlertIn(Schema):
     status: Literal["firing", "resolved"]
-    labels: dict[str, str] = Field(description="`alertname` names the alert; see the mapping.")
-    annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: datetime
-    endsAt: datetime | None = Field(
+    labels: dict[str, Text] = Field(description="`alertname` names the alert; see the mapping.")
+    annotations: dict[str, Text] = Field(default_factory=dict)
+    startsAt: Moment
+    endsAt: Moment | None = Field(
         default=None, description="When it resolved; Alertmanager sends year 1 while it fires."
     )
     generatorURL: str = Field(default="", max_length=TEXT)

@@ -281,6 +281,12 @@ def test_only_a_client_token_that_writes_receives(people, agent_api):
         {"alerts": [{"status": "firing", "labels": {"a": 1.5}, "startsAt": STARTS}]},
         {"alerts": [{"status": "firing", "labels": {}, "startsAt": "yesterday"}]},
         {"alerts": [alert(fingerprint="x" * 65)]},
+        # Without an offset it could not be compared with a stored start: it failed the retry.
+        {"alerts": [alert(startsAt="2026-12-04T09:58:30")]},
+        # No place in UTC: a 500 at every retry before.
+        {"alerts": [alert(startsAt="0001-01-01T00:00:00+01:00")]},
+        {"alerts": [alert("resolved", endsAt="9999-12-31T23:59:59-05:00")]},
+        {"alerts": [alert(labels={"alertname": "x" * 10_001})]},
         [alert()],
     ],
 )
