@@ -20,6 +20,7 @@ from ninja import Status as Answer
 from deskside.accounts.roles import Role, has_role
 from deskside.api.auth import caller
 from deskside.api.problems import COMMON, ApiProblem, Problem
+from deskside.api.schemas import In
 from deskside.webhooks import endpoints
 from deskside.webhooks.models import Attempt, Delivery, Endpoint, Kind
 
@@ -27,13 +28,13 @@ router = Router(tags=["webhooks"])
 ANSWERS = {**COMMON, 403: Problem}
 
 
-class EndpointIn(Schema):
+class EndpointIn(In):
     url: str = Field(max_length=2000, description="http or https; POSTed to with each event.")
     kinds: list[Kind] = Field(min_length=1, description="The events it receives.")
     description: str = Field(default="", max_length=200)
 
 
-class EndpointChange(Schema):
+class EndpointChange(In):
     url: str | None = Field(default=None, max_length=2000)
     kinds: list[Kind] | None = Field(default=None, min_length=1)
     description: str | None = Field(default=None, max_length=200)
@@ -85,7 +86,7 @@ class DeliveryPage(Schema):
     next_before: int | None = Field(description="Pass as `before` for older ones; null: last.")
 
 
-class DeliveryQuery(Schema):
+class DeliveryQuery(In):
     before: int | None = None
     limit: int = Field(default=20, ge=1, le=100)
 

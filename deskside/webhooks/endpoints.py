@@ -27,8 +27,13 @@ def check_url(url: str) -> str:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError as error:
         raise EndpointError(f"{url!r} is not an http or https URL.") from error
-    if urlsplit(url).username or urlsplit(url).password:
+    parts = urlsplit(url)
+    if parts.username or parts.password:
         raise EndpointError("Put no user name or password in the URL: the signature proves it.")
+    try:
+        parts.port  # noqa: B018 - reading it checks it: 1 to 65535
+    except ValueError:
+        raise EndpointError(f"{url!r} names a port that does not exist.") from None
     return url
 
 

@@ -198,7 +198,10 @@ def _not_public(url: str) -> str:
         return ""
     parts = urlsplit(url)
     try:
-        found = socket.getaddrinfo(parts.hostname or "", parts.port or 443, type=socket.SOCK_STREAM)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        found = socket.getaddrinfo(parts.hostname or "", port, type=socket.SOCK_STREAM)
+    except ValueError as error:  # a port out of range, in a row from before check_url refused it
+        return f"not sent: {error}"
     except OSError as error:
         return f"{type(error).__name__}: {parts.hostname} cannot be resolved: {error}"
     for *_, address in found:

@@ -58,6 +58,8 @@ def test_an_agent_adds_an_endpoint_and_sees_its_secret_once(people: People) -> N
     [
         ({**NEW, "url": "ftp://crm.example/"}, "http or https"),
         ({**NEW, "url": "https://user:pw@crm.example/"}, "password"),
+        ({**NEW, "url": "https://crm.example:99999/hooks"}, "port"),  # stopped the worker
+        ({**NEW, "url": "https://crm.example/\u0000"}, "NUL"),
         ({**NEW, "kinds": ["ticket.deleted"]}, "kinds"),
         ({**NEW, "kinds": []}, "kinds"),
     ],
