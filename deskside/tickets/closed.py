@@ -67,15 +67,18 @@ def is_merged(ticket: Ticket) -> bool:
 def merged_into(ticket: Ticket) -> Ticket | None:
     """The ticket a merged duplicate continues as, followed to the end of a chain (a ticket
     merged into one that was merged in turn), or None when `ticket` is no merged duplicate.
-    A merge keeps one DUPLICATE_OF link per duplicate; a loop (which the merge refuses) ends
-    where it would turn back."""
+    A merge keeps one DUPLICATE_OF link per duplicate. A chain that turns back (A merged into
+    B, A reopened, B merged into A, A closed as a duplicate by hand) has no end to continue as:
+    None, and a reply follows the rule for closed tickets on `ticket` itself."""
     seen = {ticket.pk}
     found: Ticket | None = None
     current = ticket
     while is_merged(current):
         link = _duplicate_link(current)
-        if link is None or link.target_id in seen:
+        if link is None:
             break
+        if link.target_id in seen:
+            return None
         seen.add(link.target_id)
         found = current = link.target
     return found

@@ -202,6 +202,25 @@ def test_a_reply_to_the_duplicate_lands_on_the_target(people: People) -> None:
     assert list(Notification.objects.values_list("user__username", flat=True)) == ["alice"]
 
 
+def test_a_reply_where_merges_turn_back_stays_on_its_own_ticket(people: People) -> None:
+    """A merged into B, A reopened, B merged into A, A closed as a duplicate by hand: the links
+    lead from A to B and back. A reply to A once sent the intake between them until Python's
+    recursion limit (held as an internal error); now A has no end to continue as."""
+    a, b = pair(people)
+    agent = Actor.staff(people.agent)
+    actions.merge(a, into=b, by=agent)
+    actions.reopen(a, by=agent, reason="not the same after all")
+    actions.merge(b, into=a, by=agent)
+    actions.close(a, CloseReason.DUPLICATE, by=agent)
+
+    result = reply_to(a)
+
+    assert closed.merged_into(a) is None
+    assert (result.outcome, result.ticket) == (Outcome.APPENDED, a.ref)
+    a.refresh_from_db()
+    assert a.status == Status.OPEN  # reopened by the rule for closed tickets
+
+
 def test_a_reply_to_the_duplicate_of_a_closed_ticket_reopens_the_target(people: People) -> None:
     duplicate, target = pair(people)
     agent = Actor.staff(people.agent)
