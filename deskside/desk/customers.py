@@ -15,20 +15,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import Value
 from django.utils.translation import gettext_lazy as _
 
 from deskside.accounts.actions import ContactDetails
-from deskside.accounts.models import Contact, Folded, Language, Organisation
+from deskside.accounts.models import Contact, Language, Organisation
 from deskside.core.postal import Eligibility, check_address
 from deskside.desk.queue import ROW_FIELDS, ROW_RELATED, Row, rows_for
 from deskside.tickets.models import Ticket
 from deskside.tickets.models.ticket import OPEN_STATUSES
-from deskside.tickets.search import CLIENTS, MIN_CLIENT_PREFIX
+from deskside.tickets.search import CLIENTS, search_prefix, starting_with
 
 PAGE_SIZE = 25
 CONTACTS_SHOWN = 200  # an organisation's contacts on its page; more are counted
-_LAST_CHARACTER = "\U0010ffff"  # after every character: "acme" + it bounds every "acme…"
 
 
 @dataclass(frozen=True)
@@ -100,12 +98,10 @@ def organisation_contacts(organisation: Organisation) -> tuple[list[Contact], in
 def matching_organisations(query: str, limit: int = CLIENTS) -> list[Organisation]:
     """Organisations whose name starts with `query`, in any case: one range of the index on
     the folded name."""
-    text = " ".join(query.split())
-    if len(text) < MIN_CLIENT_PREFIX:
+    text = search_prefix(query)
+    if text is None:
         return []
-    start, end = Folded(Value(text)), Folded(Value(text + _LAST_CHARACTER))
-    found = Organisation.objects.alias(key=Folded("name")).filter(key__gte=start, key__lt=end)
-    return list(found.order_by("key", "id")[:limit])
+    return list(starting_with(Organisation.objects.all(), "name", text)[:limit])
 
 
 class ContactForm(forms.Form):

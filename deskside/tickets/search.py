@@ -11,9 +11,10 @@ quoted FTS5 string, on PostgreSQL plainto_tsquery() reads it.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.db import connection
-from django.db.models import Value
+from django.db.models import Model, QuerySet, Value
 from django.db.models.expressions import RawSQL
 
 from deskside.accounts.models import Contact, Folded
@@ -180,19 +181,34 @@ def _pg_newest(columns: str, table: str, match: str, params: list[str]) -> list[
     return [(int(key), float(rank)) for key, rank in found]
 
 
+def search_prefix(query: str) -> str | None:
+    """`query` as the start of an address or a name: spaces folded, NUL dropped (PostgreSQL
+    refuses it in text), at most 200 characters; None when too short to search by."""
+    text = " ".join(query.replace("\x00", "").split())[:200]
+    return text if len(text) >= MIN_CLIENT_PREFIX else None
+
+
+def starting_with[M: Model](rows: QuerySet[M], field: str, text: str) -> QuerySet[Any, M]:
+    """The rows whose `field` starts with `text`, in any case: one range of an index on the
+    folded field, LOWER(text) from LOWER(query) up to LOWER(query) followed by the last
+    character; in the index's order."""
+    start, end = Folded(Value(text)), Folded(Value(text + _LAST_CHARACTER))
+    folded = rows.alias(key=Folded(field)).filter(key__gte=start, key__lt=end)
+    return folded.order_by("key", "id")
+
+
 def matching_clients(query: str, limit: int = CLIENTS) -> list[Contact]:
     """Contacts whose address or name starts with `query`, in any case: an exact address first,
     then by name. One query over two ranges of two indexes (Contact.Meta.indexes), never a
-    scan: LOWER(text) from LOWER(query) up to LOWER(query) followed by the last character."""
-    text = " ".join(query.split())
-    if len(text) < MIN_CLIENT_PREFIX:
+    scan."""
+    text = search_prefix(query)
+    if text is None:
         return []
-    start, end = Folded(Value(text)), Folded(Value(text + _LAST_CHARACTER))
     ranges: list[str] = []
     params: list[object] = []
     for field in ("email", "name"):
-        starting = Contact.objects.alias(key=Folded(field)).filter(key__gte=start, key__lt=end)
-        sql, more = starting.order_by("key", "id").values("pk")[:limit].query.sql_with_params()
+        starting = starting_with(Contact.objects.all(), field, text)
+        sql, more = starting.values("pk")[:limit].query.sql_with_params()
         ranges.append(f"SELECT * FROM ({sql}) AS {field}_start")
         params += more
     found = Contact.objects.filter(pk__in=RawSQL(" UNION ".join(ranges), params))
