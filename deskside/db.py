@@ -31,6 +31,15 @@ _PLAIN_TEXT = frozenset({models.CharField, models.TextField, models.EmailField})
 _INSERTS: dict[tuple[type[Model], str, bool], tuple[str, list[tuple[Field[Any, Any], bool]]]] = {}
 
 
+_ROW_ID = re.compile(r"[0-9]{1,18}")
+
+
+def row_id(text: str) -> int | None:
+    """A row's number from text a person or a form sent: 1 to 18 ASCII digits, which a 64-bit
+    key holds ("²" is a digit to str.isdigit and no number to int), else None."""
+    return int(text) if _ROW_ID.fullmatch(text) and int(text) > 0 else None
+
+
 def insert(row: Model, *, unless_conflict: bool = False) -> bool:
     """`row.save(force_insert=True)`, with the INSERT built once per model; returns True.
 

@@ -17,6 +17,7 @@ from deskside.accounts.models import Contact
 from deskside.accounts.names import display_name
 from deskside.accounts.roles import Role
 from deskside.core.levels import LEVELS
+from deskside.db import row_id
 from deskside.desk.bulk import BULK_CLOSE_REASONS
 from deskside.tickets import policy
 from deskside.tickets.level_choice import LevelChoice
@@ -244,7 +245,7 @@ class TicketIdsField(forms.Field):
     widget = forms.MultipleHiddenInput
 
     def to_python(self, value: Any) -> list[int]:
-        return [int(v) for v in value or () if str(v).isdigit() and int(v) > 0]
+        return [pk for v in value or () if (pk := row_id(str(v))) is not None]
 
 
 class BulkForm(forms.Form):
@@ -332,7 +333,8 @@ class TicketRefField(forms.CharField):
 
     def clean(self, value: Any) -> Ticket:
         text = str(super().clean(value)).strip()
-        ref = text if not text.isdigit() else format_ref(int(text[:18]))
+        number = row_id(text)
+        ref = text if number is None else format_ref(number)
         found = Ticket.objects.by_ref(ref)
         if found is None:
             raise forms.ValidationError(f"There is no ticket {text}.", code="unknown_ticket")

@@ -122,6 +122,15 @@ def test_an_action_without_its_field_or_tickets_is_said_and_changes_nothing(agen
     assert ticket.status == Status.NEW and not ticket.messages.filter(kind=MessageKind.NOTE)
 
 
+def test_ticked_values_that_are_no_ticket_number_are_dropped(agent, people):
+    """"²" is a digit to str.isdigit but no number to int; 20 digits fit no key: both were 500s."""
+    response = agent.post(
+        "/desk/bulk/", {"action": "take", "ticket": ["²", "99999999999999999999"]}, follow=True
+    )
+    assert response.status_code == 200  # back on the queue, which says why
+    assert "Tick at least one ticket first." in response.content.decode()
+
+
 def test_a_technician_gets_no_bulk_form_and_cannot_post_one(client, people: People):
     ticket = open_ticket(people, 3)
     client.force_login(people.technician)

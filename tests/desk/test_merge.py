@@ -62,6 +62,11 @@ def test_merge_refusals_are_said_in_the_form(agent, people, target, duplicate):
     assert not TicketLink.objects.exists()
 
 
+@pytest.mark.parametrize("into", ["²", "99999999999999999999"])
+def test_a_number_that_is_no_ticket_is_said_not_a_500(agent, people, duplicate, into):
+    refused(post(agent, duplicate, "merge", into=into), "There is no ticket")
+
+
 def test_the_close_form_leaves_duplicate_to_the_merge(agent, people, duplicate):
     html = refused(post(agent, duplicate, "close", reason="duplicate"), "Select a valid choice.")
     assert '<option value="duplicate"' not in html

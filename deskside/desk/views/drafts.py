@@ -30,7 +30,7 @@ def save_draft(request: HttpRequest, ref: str, kind: str) -> HttpResponse:
         return _said("You can read tickets but not change them.", 403)
     if kind not in composer.offered(ticket, can_work=True):
         return _said("This ticket is closed: only an internal note can be written.", 409)
-    text = request.POST.get("text", "")
+    text = request.POST.get("text", "").replace("\x00", "")  # PostgreSQL refuses NUL
     if len(text) > drafts.MOST_CHARS:
         return _said(f"Too long to keep as a draft (over {drafts.MOST_CHARS} characters).", 413)
     draft = drafts.save(request.user, ticket, DraftKind(kind), text)

@@ -69,7 +69,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def save_view(request: HttpRequest) -> HttpResponse:
     """Name the view the queue shows (its filters and order arrive as the form's fields)."""
     assert isinstance(request.user, User)
-    name = " ".join(request.POST.get("name", "").split())[:60]
+    name = " ".join(request.POST.get("name", "").replace("\x00", "").split())[:60]
     query = QueryDict(request.POST.get("query", ""))
     if not name:
         messages.error(request, "Give the view a name to save it.")
