@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from deskside.accounts.models import Contact
 from deskside.outbox.models import OutboundMail
 from deskside.reports.rows import door_of
 from deskside.tickets.models import EventKind, MessageKind, Status, Ticket
@@ -73,6 +74,26 @@ def test_a_phone_ticket_opens_and_the_client_gets_the_acknowledgement(agent, peo
     assert (
         f"{ticket.ref} is open; the acknowledgement is on its way to Claire@Acme.example." in page
     )
+
+
+def test_a_client_whose_mail_bounces_is_given_the_reference_on_the_phone(agent, people):
+    """The outbox sends no automatic mail to an address that bounces: the agent is not told
+    that an acknowledgement is on its way, but to give the reference while on the phone."""
+    Contact.objects.filter(pk=people.client.pk).update(mail_failing_since=MONDAY_10)
+
+    response = call(agent, people)
+
+    ticket = Ticket.objects.get()
+    page = agent.get(response["Location"]).content.decode()
+    assert f"{ticket.ref} is open; no mail goes to Claire@Acme.example, whose mail bounces" in page
+    assert "the acknowledgement is on its way" not in page
+
+
+@pytest.mark.parametrize("chosen", ["²", "99999999999999999999", "-1"])
+def test_a_client_number_that_is_no_number_finds_nobody(agent, people, chosen):
+    html = agent.get("/desk/new/", {"contact": chosen})
+    assert html.status_code == 200  # the finder, not a 500
+    assert 'type="radio" name="level"' not in html.content.decode()
 
 
 def test_a_level_1_call_alerts_the_agents_on_duty(agent, people):

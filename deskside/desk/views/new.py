@@ -18,7 +18,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from deskside.accounts.access import staff_required
-from deskside.accounts.models import Contact
+from deskside.accounts.models import Contact, Language
+from deskside.db import row_id
 from deskside.desk.forms import PhoneTicketForm
 from deskside.desk.views.ticket import can_work
 from deskside.mail import answers
@@ -68,7 +69,7 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
 def _reader_language() -> str:
     """The language the levels' definitions are shown in: the desk's reader's, else English."""
     language = (translation.get_language() or "en")[:2]
-    return language if language in ("en", "nl", "fr", "de") else "en"
+    return language if language in Language.values else Language.EN
 
 
 def _found(find: str) -> list[Contact]:
@@ -78,7 +79,8 @@ def _found(find: str) -> list[Contact]:
 
 
 def _chosen(pk: str) -> Contact | None:
-    return Contact.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+    number = row_id(pk)
+    return None if number is None else Contact.objects.filter(pk=number).first()
 
 
 def _open(form: PhoneTicketForm, user: User) -> Ticket:
@@ -108,7 +110,13 @@ def _open(form: PhoneTicketForm, user: User) -> Ticket:
 
 
 def _opened(ticket: Ticket) -> str:
-    return gettext("%(ref)s is open; the acknowledgement is on its way to %(address)s.") % {
-        "ref": ticket.ref,
-        "address": ticket.contact.email,
-    }
+    said = {"ref": ticket.ref, "address": ticket.contact.email}
+    if ticket.contact.mail_failing_since is not None:  # the outbox sends it no automatic mail
+        return (
+            gettext(
+                "%(ref)s is open; no mail goes to %(address)s, whose mail bounces: give the client "
+                "the reference on the phone."
+            )
+            % said
+        )
+    return gettext("%(ref)s is open; the acknowledgement is on its way to %(address)s.") % said
