@@ -150,6 +150,17 @@ def test_refusals_name_their_reason(people: People) -> None:
     assert not TicketLink.objects.filter(source=target).exists()
 
 
+def test_a_duplicate_closed_without_a_link_is_just_closed(people: People) -> None:
+    """A ticket closed as a duplicate by hand (or before merges had links) names no ticket to
+    continue as: merging into it is refused as into any closed ticket, not as a loop."""
+    duplicate, target = pair(people)
+    agent = Actor.staff(people.agent)
+    actions.close(target, CloseReason.DUPLICATE, by=agent)
+
+    with refused(ErrorCode.MERGE_INTO_CLOSED):
+        actions.merge(duplicate, into=target, by=agent)
+
+
 def test_a_chain_of_merges_leads_to_its_end(people: People) -> None:
     duplicate, target = pair(people)
     final = open_ticket(people.client, "Printers of the second floor", level=2)

@@ -89,11 +89,12 @@ def _check_merge(duplicate: Ticket, target: Ticket) -> None:
     if duplicate.status == Status.CLOSED:
         why = _("%(ref)s is already closed: reopen it first to merge it.")
         raise ActionError(ErrorCode.ALREADY_CLOSED, why, ref=duplicate.ref)
-    if closed.is_merged(target):
-        end = closed.merged_into(target)
-        if end is None or end.pk == duplicate.pk:
-            why = _("%(target)s was merged into %(ref)s: merging back would make a loop.")
-            raise ActionError(ErrorCode.MERGE_CYCLE, why, target=target.ref, ref=duplicate.ref)
+    # A duplicate closed before merges had links continues as nothing: it is just closed.
+    end = closed.merged_into(target) if closed.is_merged(target) else None
+    if end is not None and end.pk == duplicate.pk:
+        why = _("%(target)s was merged into %(ref)s: merging back would make a loop.")
+        raise ActionError(ErrorCode.MERGE_CYCLE, why, target=target.ref, ref=duplicate.ref)
+    if end is not None:
         why = _("%(target)s is itself a duplicate, merged into %(end)s: merge into %(end)s.")
         raise ActionError(ErrorCode.MERGE_INTO_DUPLICATE, why, target=target.ref, end=end.ref)
     if target.status == Status.CLOSED:
