@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.db import models
 
+from deskside.accounts.addresses import address_key
 from deskside.core.limits import HEADER_LINE, WHO
 from deskside.db import Statement
 
@@ -34,7 +35,7 @@ class OutboundMailManager(models.Manager["OutboundMail"]):
 
     def automatic_to(self, address: str, since: datetime) -> int:
         """Automatic mails to `address` (any case of its ASCII letters) queued since `since`."""
-        return int(_AUTOMATIC_TO.value(to=address, since=since))
+        return int(_AUTOMATIC_TO.value(to=address_key(address), since=since))
 
     def answers_to_domain(self, domain: str, since: datetime, *, most: int) -> int:
         """Automatic answers to any address at `domain` since `since`, counted up to `most`:
@@ -109,7 +110,7 @@ class OutboundMail(models.Model):
 
 _AUTOMATIC_TO = Statement(
     OutboundMail,
-    "SELECT COUNT(*) FROM {table} WHERE {primary_to} = LOWER(%(to)s{ascii}) AND {automatic} "
+    "SELECT COUNT(*) FROM {table} WHERE {primary_to} = %(to)s AND {automatic} "
     "AND {created_at} >= %(since)s",
     fields={"to": "primary_to", "since": "created_at"},
 )
