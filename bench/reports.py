@@ -14,7 +14,7 @@ for its level and come back with one), and then requests, with Django's test Cli
 
 Per page: p50 and p95 of the server time and the number of SQL queries. Beside them, in the same
 run, the naive recomputation: every figure of the month recomputed from the tickets' events,
-replies and documentation changes (`figures.report_from_events`, what the page did before the
+replies and documentation changes (`figures.report`, what the page did before the
 rollup), timed the same way.
 
 Seeding reuses bench/desk.py's Writer (executemany on SQLite, COPY on PostgreSQL) and its load
@@ -396,7 +396,7 @@ def run_one(database: str, tickets: int, requests: int, warmup: int) -> dict[str
     info = seeding._setup_django(database)
     _progress(f"{database}: migrated in {info['migrate_seconds']} s")
     from django.contrib.auth.models import Group, User
-    from django.core.management import call_command, get_commands
+    from django.core.management import call_command
     from django.db import connection
     from django.db.models import Count
     from django.test import Client
@@ -419,11 +419,10 @@ def run_one(database: str, tickets: int, requests: int, warmup: int) -> dict[str
     now = datetime.now(UTC)
     seeded = seed(tickets, agents, now)
     rollup: dict[str, Any] = {}
-    if "backfill_reports" in get_commands():  # the rollup, from the events just seeded
-        started = time.perf_counter()
-        call_command("backfill_reports", verbosity=0, stdout=io.StringIO())  # stdout: the JSON
-        rollup["backfill_seconds"] = round(time.perf_counter() - started, 1)
-        _progress(f"{database}: rollup backfilled in {rollup['backfill_seconds']} s")
+    started = time.perf_counter()  # the rollup, from the events just seeded
+    call_command("backfill_reports", verbosity=0, stdout=io.StringIO())  # stdout: the JSON
+    rollup["backfill_seconds"] = round(time.perf_counter() - started, 1)
+    _progress(f"{database}: rollup backfilled in {rollup['backfill_seconds']} s")
     counts = {
         "tickets": Ticket.objects.count(),
         "messages": Message.objects.count(),
@@ -466,14 +465,13 @@ def run_one(database: str, tickets: int, requests: int, warmup: int) -> dict[str
         results[name] = {"url": url, **_timed_runs(_page(client, url), requests, warmup)}
         _progress(f"{database}: {name} {results[name]}")
     targets = policy.targets()
-    naive = getattr(figures, "report_from_events", figures.report)
     naive_runs = (("naive_month", figures.Filters()),) if LEAD_PAGES else ()
     for name, only in (
         *naive_runs,
         ("naive_month_one_organisation", figures.Filters(organisation=org)),
     ):
         results[name] = _timed_runs(
-            lambda only=only: naive(month, only, timezone_now(), cal, targets),
+            lambda only=only: figures.report(month, only, timezone_now(), cal, targets),
             NAIVE_RUNS,
             1,
         )

@@ -135,10 +135,19 @@ def _judged_rows(ids: list[int], cal: Calendar, targets: dict[int, Targets]) -> 
     """The clock rows of these tickets, read and judged as figures.report reads and judges."""
     tickets = Ticket.objects.filter(pk__in=ids).order_by()
     found = tickets.values_list(
-        "pk", "claimed_severity", "severity", "status", "close_reason", "received_at"
+        "pk",
+        "claimed_severity",
+        "severity",
+        "status",
+        "close_reason",
+        "received_at",
+        "organisation_id",
     )
-    rows = [TicketRow(pk, "", c, lv, s, r, at, "") for pk, c, lv, s, r, at in found]
-    organisations = dict(tickets.values_list("pk", "organisation_id"))
+    rows: list[TicketRow] = []
+    organisations: dict[int, int | None] = {}
+    for pk, claimed, level, status, reason, received, organisation in found:
+        rows.append(TicketRow(pk, "", claimed, level, status, reason, received, ""))
+        organisations[pk] = organisation
     by_pk = {t.pk: t for t in rows}
     at, span = _adapters()
     made: list[Row] = []
