@@ -123,7 +123,7 @@ def test_an_action_without_its_field_or_tickets_is_said_and_changes_nothing(agen
 
 
 def test_ticked_values_that_are_no_ticket_number_are_dropped(agent, people):
-    """"²" is a digit to str.isdigit but no number to int; 20 digits fit no key: both were 500s."""
+    """The digit "²" (str.isdigit) is no int, and 20 digits fit no key: both were 500s."""
     response = agent.post(
         "/desk/bulk/", {"action": "take", "ticket": ["²", "99999999999999999999"]}, follow=True
     )
