@@ -43,6 +43,13 @@ class Caller:
             return visible_to_contact(everything, self.contact)
         return everything
 
+    def ticket(self, ref: str) -> Ticket:
+        """The ticket `ref` among those this caller may see: 404, never 403, for any other."""
+        found = self.tickets().by_ref(ref)
+        if found is None:
+            raise ApiProblem(404, "not_found", f"No ticket {ref}.")
+        return found
+
     def require_write(self) -> None:
         if not self.writes:
             raise ApiProblem(403, "read_only", "This token or account may only read.")

@@ -30,9 +30,7 @@ class RefusalIn(In):
 
 
 def _client_ticket(who: Caller, ref: str) -> tuple[Ticket, Contact]:
-    ticket = who.tickets().by_ref(ref)
-    if ticket is None:
-        raise ApiProblem(404, "not_found", f"No ticket {ref}.")
+    ticket = who.ticket(ref)
     who.require_write()
     if who.contact is None:
         raise ApiProblem(403, "client_only", "Only the client answers proposed steps.")

@@ -132,14 +132,7 @@ def get_ticket(request: HttpRequest, ref: str) -> dict[str, Any]:
     """The ticket with its clocks and why they say what they say, the conversation and (for
     staff) the history."""
     who = caller(request)
-    return detail(_visible(who, ref), staff=who.is_staff)
-
-
-def _visible(who: Caller, ref: str) -> Ticket:
-    ticket = who.tickets().by_ref(ref)
-    if ticket is None:
-        raise ApiProblem(404, "not_found", f"No ticket {ref}.")
-    return ticket
+    return detail(who.ticket(ref), staff=who.is_staff)
 
 
 # -- opening ----------------------------------------------------------------------------------
@@ -220,7 +213,7 @@ def post_reply(request: HttpRequest, ref: str, body: ClientReplyIn) -> Answer[di
     """Staff: a reply mailed to the client. A client token: the client's message, which
     reopens a closed ticket as in the portal (`level` where the ticket needs one)."""
     who = caller(request)
-    ticket = _visible(who, ref)
+    ticket = who.ticket(ref)
     who.require_write()
     if who.contact is None:
         ticket = actions.reply(ticket, body.text, by=who.actor)
@@ -276,7 +269,7 @@ def _closed(ticket: Ticket) -> bool:
 def post_note(request: HttpRequest, ref: str, body: TextIn) -> Answer[dict[str, Any]]:
     """An internal note: staff only, never shown to the client."""
     who = caller(request)
-    ticket = _visible(who, ref)
+    ticket = who.ticket(ref)
     who.require_staff()
     ticket = actions.add_note(ticket, body.text, by=who.actor)
     return Answer(201, detail(ticket, staff=True))
@@ -287,7 +280,7 @@ def post_note(request: HttpRequest, ref: str, body: TextIn) -> Answer[dict[str, 
 
 def _staff_action(request: HttpRequest, ref: str) -> tuple[Caller, Ticket, User]:
     who = caller(request)
-    ticket = _visible(who, ref)
+    ticket = who.ticket(ref)
     return who, ticket, who.require_staff()
 
 
@@ -375,7 +368,7 @@ def merge(request: HttpRequest, ref: str, body: MergeIn) -> dict[str, Any]:
     """Close this ticket as a duplicate of `into`, which then shows its messages; the client is
     told where it continues, and their later replies go there (docs/protocol.md, Duplicates)."""
     who, ticket, _user = _staff_action(request, ref)
-    into = _visible(who, body.into)  # a 404 for a ticket that does not exist
+    into = who.ticket(body.into)  # a 404 for a ticket that does not exist
     return detail(actions.merge(ticket, into=into, by=who.actor, note=body.note), staff=True)
 
 
@@ -383,11 +376,11 @@ def merge(request: HttpRequest, ref: str, body: MergeIn) -> dict[str, Any]:
 def link(request: HttpRequest, ref: str, body: LinkIn) -> dict[str, Any]:
     """Link this ticket to `ticket` as related: both show it, both histories say it."""
     who, ticket, _user = _staff_action(request, ref)
-    return detail(actions.link(ticket, _visible(who, body.ticket), by=who.actor), staff=True)
+    return detail(actions.link(ticket, who.ticket(body.ticket), by=who.actor), staff=True)
 
 
 @router.post("/tickets/{ref}/unlink", response={200: TicketDetail, **WRITE}, summary="Unlink")
 def unlink(request: HttpRequest, ref: str, body: LinkIn) -> dict[str, Any]:
     """Remove the related link between this ticket and `ticket`."""
     who, ticket, _user = _staff_action(request, ref)
-    return detail(actions.unlink(ticket, _visible(who, body.ticket), by=who.actor), staff=True)
+    return detail(actions.unlink(ticket, who.ticket(body.ticket), by=who.actor), staff=True)

@@ -15,7 +15,7 @@ from ninja import Field, Query, Router, Schema
 
 from deskside.api.auth import caller
 from deskside.api.pages import LAST_ID, LIMIT, by_id
-from deskside.api.problems import COMMON, ApiProblem, Problem
+from deskside.api.problems import COMMON, Problem
 from deskside.api.schemas import In
 from deskside.onsite.models import Visit, VisitStatus
 
@@ -94,8 +94,6 @@ def list_visits(request: HttpRequest, query: Query[VisitQuery]) -> dict[str, Any
 )
 def ticket_visits(request: HttpRequest, ref: str) -> list[dict[str, Any]]:
     who = caller(request)
-    ticket = who.tickets().by_ref(ref)
-    if ticket is None:
-        raise ApiProblem(404, "not_found", f"No ticket {ref}.")
+    ticket = who.ticket(ref)
     who.require_staff_reader()
     return [_out(v) for v in _visits().filter(ticket=ticket).order_by("id")]
