@@ -20,7 +20,7 @@ from deskside.accounts.roles import Role, has_role
 from deskside.api.auth import Caller, caller
 from deskside.api.problems import COMMON, ApiProblem, Problem
 from deskside.api.schemas import In
-from deskside.reports import client, figures
+from deskside.reports import client, figures, rollup
 from deskside.reports.period import Kind, Period, period_of
 from deskside.tickets import policy
 from deskside.tickets.models.ticket import format_ref
@@ -92,12 +92,13 @@ def _organisation(who: Caller, asked: int | None) -> int | None:
 
 def _figures(period: Period, organisation: int | None, *, staff: bool) -> dict[str, Any]:
     """A client's month from the rollup, as the portal reads it; the lead's (any organisation,
-    or all) recomputed, with the closes and breaches the client's report leaves out."""
+    or all) as the lead's page reads it, with the closes and breaches the client's report
+    leaves out."""
     cal, targets, now = policy.calendar(), policy.targets(), timezone.now()
     closes: dict[str, int] = {}
     breaches = 0
     if staff:
-        report = figures.report(
+        report = rollup.report(
             period, figures.Filters(organisation=organisation), now, cal, targets
         )
         shown = client.Month(

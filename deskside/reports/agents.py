@@ -30,8 +30,13 @@ class AgentFigures:
 
 
 def per_agent(
-    tickets: list[TicketRow], replies: dict[int, list[Reply]], judged: list[Judged]
+    tickets: list[TicketRow],
+    replies: dict[int, list[Reply]],
+    met: dict[int, int],
+    breached: dict[int, int],
 ) -> list[AgentFigures]:
+    """`met` and `breached`: the clocks of the tickets each agent is assigned now
+    (`by_assignee`, or the rollup's count of the same)."""
     handled: dict[int, set[int]] = defaultdict(set)
     sent: dict[int, int] = defaultdict(int)
     for ticket in tickets:
@@ -41,11 +46,15 @@ def per_agent(
             if author is not None:
                 handled[author].add(ticket.pk)
                 sent[author] += 1
-    met, breached = _clocks_by_assignee(tickets, judged)
     names = names_of(handled)
     return [
         AgentFigures(
-            agent, names[agent], frozenset(handled[agent]), sent[agent], met[agent], breached[agent]
+            agent,
+            names[agent],
+            frozenset(handled[agent]),
+            sent[agent],
+            met.get(agent, 0),
+            breached.get(agent, 0),
         )
         for agent in sorted(handled, key=lambda a: (names[a].casefold(), a))
     ]
@@ -62,7 +71,7 @@ def names_of(agents: Iterable[int]) -> dict[int, str]:
     return {pk: found.get(pk, f"#{pk}") for pk in wanted}
 
 
-def _clocks_by_assignee(
+def by_assignee(
     tickets: list[TicketRow], judged: list[Judged]
 ) -> tuple[dict[int, int], dict[int, int]]:
     assignee = {t.pk: t.assignee for t in tickets}

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 
 from deskside.reports.figures import Report
+from deskside.reports.load import LEVEL_KEYS, open_on
 
 Finder = Callable[[Report, list[str]], frozenset[int] | None]
 
@@ -38,12 +39,11 @@ def _received(r: Report, rest: list[str]) -> frozenset[int]:
 
 def _clock(r: Report, rest: list[str]) -> frozenset[int]:
     level, clock, outcome = int(rest[0]), rest[1], rest[2]
-    levels = {t.pk: t.level for t in r.tickets}
-    return frozenset(
-        j.ticket
-        for j in r.judged
-        if levels.get(j.ticket) == level and j.clock == clock and j.outcome == outcome
-    )
+    return r.clocks_behind(level, clock, outcome)
+
+
+def _breached(r: Report, rest: list[str]) -> frozenset[int]:
+    return frozenset(b.ticket for b in r.breaches)
 
 
 def _refusal(r: Report, rest: list[str]) -> frozenset[int]:
@@ -71,9 +71,8 @@ def _door(r: Report, rest: list[str]) -> frozenset[int]:
 def _backlog(r: Report, rest: list[str]) -> frozenset[int]:
     day = date.fromisoformat(rest[0])
     found = next(d for d in r.backlog if d.day == day)
-    if len(rest) == 1:
-        return frozenset().union(*found.by_level.values())
-    return found.by_level[_level(rest[1])]
+    levels = LEVEL_KEYS if len(rest) == 1 else (_level(rest[1]),)
+    return open_on(r.open_spans, found.at, levels)
 
 
 def _agent(r: Report, rest: list[str]) -> frozenset[int]:
@@ -91,6 +90,7 @@ def _protocol(part: str) -> Finder:
 FINDERS: dict[str, Finder] = {
     "received": _received,
     "clock": _clock,
+    "breached": _breached,
     "refusal": _refusal,
     "matrix": _matrix,
     "close": _close,

@@ -10,7 +10,7 @@ changes, then pure Python (deskside/reports/clocks.py) does the business-time ar
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from math import ceil
@@ -21,9 +21,9 @@ from deskside.core.business_time import Calendar
 from deskside.core.clocks import Targets
 from deskside.docs.models import ChangeStatus, DocChange
 from deskside.onsite.models import Visit
-from deskside.reports.agents import AgentFigures, per_agent
+from deskside.reports.agents import AgentFigures, by_assignee, per_agent
 from deskside.reports.clocks import Facts, Judged, Outcome, Span, judge
-from deskside.reports.load import DayBacklog, DayLoad, backlog, load
+from deskside.reports.load import DayBacklog, DayLoad, OpenSpans, backlog, load
 from deskside.reports.period import Period
 from deskside.reports.protocol import (
     ChangeRow,
@@ -62,6 +62,13 @@ _KINDS = (
 )
 _PAUSE_ENDS = (EventKind.RESUMED, EventKind.CLOSED, EventKind.REOPENED, EventKind.RESOLVED)
 _OPEN_ENDS = (EventKind.CLOSED, EventKind.RESOLVED)
+_TALLY_KINDS = (  # what the refusals and the cooperation read, when the clocks are judged already
+    EventKind.CLOSED,
+    EventKind.REOPENED,
+    EventKind.REMINDER,
+    EventKind.REFUSED,
+)
+_SPAN_KINDS = (*_OPEN_ENDS, EventKind.REOPENED, EventKind.RESUMED)  # what open_spans reads
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING_ON_CLIENT)
 OLDEST = 10  # open tickets listed, the longest waiting first
 
@@ -119,10 +126,11 @@ class Report:
     load: list[DayLoad]
     agents: list[AgentFigures]
     backlog: list[DayBacklog]
+    open_spans: OpenSpans  # of every ticket the backlog counts: its figures' drill-down
     oldest: list[TicketRow]  # open now, the longest waiting first
     protocol: Protocol
     tickets: list[TicketRow]  # received in the period, at the level filtered
-    judged: list[Judged]  # every clock of them
+    clocks_behind: ClocksBehind  # the tickets behind a clock's figure
     tz: tzinfo  # the calendar's: a ticket's day of receipt
     levels: tuple[int, ...] = field(default=LEVELS)
 
@@ -131,37 +139,92 @@ class Report:
         return {door: sum(d.by_door[door] for d in self.load) for door in DOORS}
 
 
+ClocksBehind = Callable[[int, str, str], frozenset[int]]  # level, clock, outcome → tickets
+
+
+@dataclass(frozen=True)
+class Clocks:
+    """Every figure of a report about its clocks, judged from the events here or read from the
+    rollup (deskside/reports/rollup.py): the same figures either way (tests/reports)."""
+
+    figures: list[ClockFigures]
+    durations: list[Durations]
+    breaches: list[Breach]
+    met: dict[int, int]  # per agent: the clocks of the tickets assigned to them now
+    breached: dict[int, int]
+    behind: ClocksBehind
+
+
 def report(
-    period: Period, filters: Filters, now: datetime, cal: Calendar, targets: dict[int, Targets]
+    period: Period,
+    filters: Filters,
+    now: datetime,
+    cal: Calendar,
+    targets: dict[int, Targets],
+    clocks: Clocks | None = None,
 ) -> Report:
-    """Every figure of the lead's report for `period`."""
+    """Every figure of the lead's report for `period`; its clocks judged from the events unless
+    the caller has them (the rollup's)."""
     cohort = _cohort(period, filters, cal, now)
     tickets = _ticket_rows(cohort.order_by("received_at", "id"))
-    events = _events(cohort, now)
+    events = _events(cohort, now, kinds=_KINDS if clocks is None else _TALLY_KINDS)
     replies = _replies(cohort, now)
     leveled = [t for t in tickets if filters.level is None or t.level == filters.level]
     changes = _changes(cohort)
-    judged = _judged(leveled, events, replies, documentation_done(changes), targets, cal, now)
-    subjects = {t.pk: t for t in tickets}
+    if clocks is None:
+        clocks = _clocks(tickets, leveled, events, replies, changes, targets, cal, now)
+    spans = _backlog(period, filters, cal, now)
     return Report(
         period=period,
         filters=filters,
         now=now,
         received=len(leveled),
-        clocks=clock_figures(judged, subjects),
-        durations=durations(judged, subjects),
-        breaches=breaches(judged, subjects),
+        clocks=clocks.figures,
+        durations=clocks.durations,
+        breaches=clocks.breaches,
         refusals=refusals(tickets, events),
         matrix=matrix(leveled),
         closes=closes(leveled),
         load=load(leveled, period, cal),
-        agents=per_agent(leveled, replies, judged),
-        backlog=_backlog(period, filters, cal, now),
+        agents=per_agent(leveled, replies, clocks.met, clocks.breached),
+        backlog=backlog(spans, period, cal, now),
+        open_spans=spans,
         oldest=oldest(filters, now),
         protocol=protocol(leveled, events, _visits(cohort), changes),
         tickets=leveled,
-        judged=judged,
+        clocks_behind=clocks.behind,
         tz=cal.tz,
+    )
+
+
+def _clocks(
+    tickets: list[TicketRow],
+    leveled: list[TicketRow],
+    events: dict[int, list[EventRow]],
+    replies: dict[int, list[Reply]],
+    changes: list[ChangeRow],
+    targets: dict[int, Targets],
+    cal: Calendar,
+    now: datetime,
+) -> Clocks:
+    judged = _judged(leveled, events, replies, documentation_done(changes), targets, cal, now)
+    subjects = {t.pk: t for t in tickets}
+
+    def behind(level: int, clock: str, outcome: str) -> frozenset[int]:
+        return frozenset(
+            j.ticket
+            for j in judged
+            if subjects[j.ticket].level == level and j.clock == clock and j.outcome == outcome
+        )
+
+    met, breached = by_assignee(leveled, judged)
+    return Clocks(
+        clock_figures(judged, subjects),
+        durations(judged, subjects),
+        breaches(judged, subjects),
+        met,
+        breached,
+        behind,
     )
 
 
@@ -206,11 +269,11 @@ def _ticket_rows(cohort: QuerySet[Ticket], *, door: bool = True) -> list[TicketR
     ]
 
 
-def _events(cohort: QuerySet[Ticket], now: datetime) -> dict[int, list[EventRow]]:
+def _events(
+    cohort: QuerySet[Ticket], now: datetime, kinds: tuple[EventKind, ...] = _KINDS
+) -> dict[int, list[EventRow]]:
     rows = (
-        Event.objects.filter(
-            ticket_id__in=cohort.values("pk"), kind__in=_KINDS, created_at__lte=now
-        )
+        Event.objects.filter(ticket_id__in=cohort.values("pk"), kind__in=kinds, created_at__lte=now)
         .order_by("ticket_id", "created_at", "id")
         .values_list("ticket_id", "kind", "created_at", "data")
     )
@@ -263,9 +326,9 @@ def _open_tickets(tickets: QuerySet[Ticket], filters: Filters, now: datetime) ->
     return tickets.order_by()
 
 
-def _backlog(period: Period, filters: Filters, cal: Calendar, now: datetime) -> list[DayBacklog]:
-    """Every ticket that may have been open at some time in the period: open now, or closed or
-    resolved since its start; their events say when exactly (two queries)."""
+def _backlog(period: Period, filters: Filters, cal: Calendar, now: datetime) -> OpenSpans:
+    """When each ticket that may have been open at some time in the period was open: open now,
+    or closed or resolved since its start; their events say when exactly (two queries)."""
     start, end = period.bounds(cal.tz)
     ended = Event.objects.filter(kind__in=_OPEN_ENDS, created_at__gte=start).values("ticket_id")
     candidates = _open_tickets(
@@ -276,9 +339,8 @@ def _backlog(period: Period, filters: Filters, cal: Calendar, now: datetime) -> 
         now,
     )
     rows = _ticket_rows(candidates, door=False)  # in no order: counted
-    events = _events(candidates, now)
-    spans = {t.pk: open_spans(t.received_at, events.get(t.pk, [])) for t in rows}
-    return backlog(rows, spans, period, cal, now)
+    events = _events(candidates, now, kinds=_SPAN_KINDS)
+    return {t.pk: (t.level, open_spans(t.received_at, events.get(t.pk, []))) for t in rows}
 
 
 def oldest(filters: Filters, now: datetime) -> list[TicketRow]:

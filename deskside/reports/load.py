@@ -6,9 +6,12 @@ at its level now; the oldest open tickets are those open now, whenever they came
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import accumulate
 
 from deskside.core.business_time import Calendar
 from deskside.core.levels import LEVELS
@@ -23,35 +26,58 @@ LEVEL_KEYS: tuple[int | None, ...] = (1, 2, 3, 4, None)
 class DayBacklog:
     day: date
     at: datetime  # the end of the day, or now for today
-    by_level: dict[int | None, frozenset[int]]  # level now → the tickets open then
+    by_level: dict[int | None, int]  # level now → the tickets open then
 
     @property
     def total(self) -> int:
-        return sum(len(t) for t in self.by_level.values())
+        return sum(self.by_level.values())
 
     def count(self, level: int | None) -> int:
-        return len(self.by_level[level])
+        return self.by_level[level]
 
 
-def backlog(
-    tickets: list[TicketRow],
-    spans: dict[int, tuple[Span, ...]],
-    period: Period,
-    cal: Calendar,
-    now: datetime,
-) -> list[DayBacklog]:
-    """Per day of the period up to today, the tickets open at its end, by level."""
-    days = []
+OpenSpans = dict[int, tuple[int | None, tuple[Span, ...]]]  # ticket → its level now, its spans
+
+
+def backlog(spans: OpenSpans, period: Period, cal: Calendar, now: datetime) -> list[DayBacklog]:
+    """Per day of the period up to today, the tickets open at its end, by level.
+
+    One sweep: each span adds one from the first day end it covers to the last, as a difference
+    per level (a ticket's spans never overlap: a new one starts only after one ended), rather
+    than every ticket asked about every day."""
+    ats = day_ends(period, cal, now)
+    moves = {level: [0] * (len(ats) + 1) for level in LEVEL_KEYS}
+    for level, ticket_spans in spans.values():
+        for start, end in ticket_spans:
+            first = bisect_left(ats, start)
+            after = len(ats) if end is None else bisect_left(ats, end)
+            if first < after:
+                moves[level][first] += 1
+                moves[level][after] -= 1
+    open_then = {level: list(accumulate(moves[level][:-1])) for level in LEVEL_KEYS}
+    return [
+        DayBacklog(day, at, {level: open_then[level][i] for level in LEVEL_KEYS})
+        for i, (day, at) in enumerate(zip(period.days(), ats, strict=False))
+    ]
+
+
+def day_ends(period: Period, cal: Calendar, now: datetime) -> list[datetime]:
+    """When each day of the period up to today ends (now, for today)."""
+    ats = []
     for day in period.days():
-        at = min(day_end(day, cal), now)
         if datetime.combine(day, time(0), tzinfo=cal.tz) > now:
             break
-        open_then = [t for t in tickets if open_at(spans.get(t.pk, ()), at)]
-        by_level = {
-            level: frozenset(t.pk for t in open_then if t.level == level) for level in LEVEL_KEYS
-        }
-        days.append(DayBacklog(day, at, by_level))
-    return days
+        ats.append(min(day_end(day, cal), now))
+    return ats
+
+
+def open_on(spans: OpenSpans, at: datetime, levels: Collection[int | None]) -> frozenset[int]:
+    """The tickets behind a figure of the backlog: open at `at`, at one of `levels` now."""
+    return frozenset(
+        pk
+        for pk, (level, ticket_spans) in spans.items()
+        if level in levels and open_at(ticket_spans, at)
+    )
 
 
 def day_end(day: date, cal: Calendar) -> datetime:

@@ -289,3 +289,55 @@ def breaches(
         for ticket, subject, level, clock, due, done_at in rows
         if due is not None
     ]
+
+
+def by_assignee(
+    period: Period, filters: Filters, now: datetime, cal: Calendar
+) -> tuple[dict[int, int], dict[int, int]]:
+    """agents.by_assignee of the period, from the rollup (one query): per agent, the clocks met
+    and breached of the tickets assigned to them now."""
+    met: dict[int, int] = {}
+    breached: dict[int, int] = {}
+    grouped = (
+        _rows(period, filters, now, cal)
+        .annotate(state=_state(now))
+        .filter(
+            state__in=(Outcome.MET.value, Outcome.BREACHED.value),
+            ticket__assignee_id__isnull=False,
+        )
+        .values("ticket__assignee_id", "state")
+    )
+    for agent, state, n in grouped.annotate(n=Count("pk")).values_list(
+        "ticket__assignee_id", "state", "n"
+    ):
+        (met if state == Outcome.MET.value else breached)[agent] = n
+    return met, breached
+
+
+def clocks(period: Period, filters: Filters, now: datetime, cal: Calendar) -> figures.Clocks:
+    """Every clock figure of a report, from the rollup: grouped counts and the breaches, a
+    handful of queries whatever the number of tickets; the tickets behind a figure on demand."""
+
+    def behind(level: int, clock: str, outcome: str) -> frozenset[int]:
+        rows = _rows(period, filters, now, cal).annotate(state=_state(now))
+        found = rows.filter(level=level, clock=clock, state=outcome)
+        return frozenset(found.values_list("ticket_id", flat=True))
+
+    met, breached = by_assignee(period, filters, now, cal)
+    return figures.Clocks(
+        clock_figures(period, filters, now, cal),
+        durations(period, filters, now, cal),
+        breaches(period, filters, now, cal),
+        met,
+        breached,
+        behind,
+    )
+
+
+def report(
+    period: Period, filters: Filters, now: datetime, cal: Calendar, targets: dict[int, Targets]
+) -> figures.Report:
+    """The lead's report: its clocks from the rollup when it is current under this policy, else
+    every figure from the events (figures.report)."""
+    current = clocks(period, filters, now, cal) if ready(cal, targets) else None
+    return figures.report(period, filters, now, cal, targets, clocks=current)

@@ -109,19 +109,19 @@ def test_figures_equal_the_brute_force(people, scenario, plans, now_days, addres
     rollup.backfill(policy.calendar(), policy.targets())  # every action from here marks its ticket
     tickets = play(people, contact, start, plans, now)
     period = custom(start.date(), start.date() + timedelta(days=DAYS - 1))
-    report = figures.report(
-        period,
-        figures.Filters(organisation=organisation.pk),
-        now,
-        policy.calendar(),
-        policy.targets(),
-    )
+    only = figures.Filters(organisation=organisation.pk)
+    report = figures.report(period, only, now, policy.calendar(), policy.targets())
     expected = brute.figures(tickets, minutes_of(scenario), now)
     assert_same(report, expected)
     assert_same_rollup(period, organisation, now, expected)
     assert_same_load(report, brute.load_figures(tickets, period.first, period.last, now))
     assert_same_protocol(report, brute.protocol_figures(tickets))
     assert_same_behind(report, expected, tickets)
+    # The lead's page: the same report with its clocks read from the rollup.
+    read = rollup.report(period, only, now, policy.calendar(), policy.targets())
+    assert_same(read, expected)
+    assert_same_protocol(read, brute.protocol_figures(tickets))
+    assert_same_behind(read, expected, tickets)
     assert_agent_filter(people.second_agent, organisation, period, now, tickets)
 
 
@@ -147,9 +147,7 @@ def assert_same_rollup(period: Period, organisation: Organisation, now: datetime
 def assert_same_load(report: figures.Report, expected) -> None:
     doors = Counter({(d.day, door): n for d in report.load for door, n in d.by_door.items() if n})
     assert doors == expected["doors"]
-    backlog = Counter(
-        {(d.day, lv): len(ts) for d in report.backlog for lv, ts in d.by_level.items() if ts}
-    )
+    backlog = Counter({(d.day, lv): n for d in report.backlog for lv, n in d.by_level.items() if n})
     assert backlog == expected["backlog"]
     assert len(report.backlog) == expected["backlog_days"]
     assert [t.pk for t in report.oldest] == expected["oldest"]
@@ -182,6 +180,13 @@ def assert_agent_filter(agent, organisation, period, now, tickets) -> None:
     only = figures.Filters(organisation=organisation.pk, agent=agent.pk)
     report = figures.report(period, only, now, policy.calendar(), policy.targets())
     assert report.received == sum(1 for t in tickets if agent.pk in brute.handled_by(t))
+    read = rollup.report(period, only, now, policy.calendar(), policy.targets())
+    assert (read.clocks, read.durations, read.breaches) == (
+        report.clocks,
+        report.durations,
+        report.breaches,
+    )
+    assert read.agents == report.agents
 
 
 def play(people, contact, start, plans, now) -> list[Ticket]:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from deskside.reports import tables
+from deskside.reports import tables, views
 from deskside.tickets import actions
 from deskside.tickets.actions import Actor
 from deskside.tickets.models import CloseReason
@@ -50,6 +50,26 @@ def test_a_lead_sees_the_report_in_few_queries(
     _kept, late, _dup = history
     assert f'href="/desk/ticket/{late.ref}/"' in html  # the breach links to its ticket
     assert '<svg class="load-chart"' in html and "style=" not in html.split("<main")[1]
+
+
+def test_a_page_lists_the_first_breaches_and_links_to_all(client, people, history, monkeypatch):
+    """Thousands of breaches a month at a large desk: the page shows the first due, the CSV
+    and the list of tickets behind them have them all."""
+    kept, late, _dup = history
+    with time_machine.travel(MONDAY_10 + timedelta(days=3), tick=False):  # kept's update is late
+        actions.reply(kept, "Still on it.", by=Actor.staff(people.agent))
+    monkeypatch.setattr(views, "BREACHES_SHOWN", 1)
+    client.force_login(people.lead)
+    html = client.get(NOVEMBER).content.decode()
+    table = html.split('id="breaches-table"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 2  # the header and the first breach: the late first response
+    assert late.ref in table and kept.ref not in table
+    rows = client.get(NOVEMBER.replace("/?", "/breaches.csv?")).content.decode().splitlines()
+    breaches = len(rows) - 1  # the late first response, then kept's and late's next updates
+    assert breaches > 2 and kept.ref in rows[-1]
+    assert f"The first 1 of {breaches}, the earliest due first; the CSV has them all." in html
+    every = client.get(f"{NOVEMBER.replace('/?', '/tickets/?')}&figure=breached").content.decode()
+    assert late.ref in every and kept.ref in every
 
 
 def test_the_navigation_offers_reports_to_leads_only(client, people):
@@ -131,6 +151,11 @@ def test_doors_backlog_and_oldest_open(client, people, history):
     oldest = client.get(f"/desk/reports/oldest.csv?{week}").content.decode()
     kept, late, dup = history
     assert kept.ref in oldest and late.ref in oldest and dup.ref not in oldest
+    behind = f"/desk/reports/tickets/?{week}&figure=backlog:2026-11-23"
+    monday = client.get(behind).content.decode()  # the two open at the end of Monday
+    assert kept.ref in monday and late.ref in monday and dup.ref not in monday
+    one_level = client.get(f"{behind}:{late.severity}").content.decode()
+    assert late.ref in one_level and kept.ref not in one_level
 
 
 def test_every_figure_links_to_the_tickets_behind_it(
