@@ -171,6 +171,23 @@ def assigned(ticket: Ticket, to: User, *, by: User | None) -> None:
     )
 
 
+def merged_into_yours(target: Ticket, duplicate: Ticket, *, by: User) -> None:
+    """A duplicate now shows on the target, and its client's replies will land there: the
+    agent who has the target reads it (not the one who merged)."""
+    if target.assignee_id is None:
+        return
+    notify.tell(
+        [target.assignee_id],
+        NotificationKind.CLIENT_MESSAGE,
+        title=f"[{target.ref}] {duplicate.ref} was merged into your ticket: {duplicate.subject}",
+        text=f"{display_name(by)} merged {duplicate.ref} ({_client_line(duplicate)}) into "
+        f"{target.ref} as a duplicate. Its messages show on {target.ref}, and the client's "
+        f"replies to {duplicate.ref} come to {target.ref}.",
+        ticket=target,
+        not_to=by,
+    )
+
+
 def client_wrote(
     ticket: Ticket, message: Message, to: Sequence[notify.Someone], *, what: str = ""
 ) -> None:

@@ -213,6 +213,22 @@ def test_a_reply_to_the_duplicate_lands_on_the_target(people: People) -> None:
     assert list(Notification.objects.values_list("user__username", flat=True)) == ["alice"]
 
 
+def test_the_targets_agent_is_told_of_a_merge_the_merger_is_not(people: People) -> None:
+    duplicate, target = pair(people)
+    actions.assign(target, people.agent, by=Actor.staff(people.lead))
+    Notification.objects.all().delete()
+
+    actions.merge(duplicate, into=target, by=Actor.staff(people.lead))
+
+    told = Notification.objects.get()  # one: the lead who merged is not told
+    assert (told.user, told.ticket) == (people.agent, target)
+    assert told.title.startswith(f"[{target.ref}] {duplicate.ref} was merged into your ticket")
+    Notification.objects.all().delete()
+    other, _ = pair(people)
+    actions.merge(other, into=target, by=Actor.staff(people.agent))  # their own merge
+    assert not Notification.objects.exists()
+
+
 def test_a_reply_where_merges_turn_back_stays_on_its_own_ticket(people: People) -> None:
     """A merged into B, A reopened, B merged into A, A closed as a duplicate by hand: the links
     lead from A to B and back. A reply to A once sent the intake between them until Python's

@@ -48,7 +48,7 @@ def merge(duplicate: Ticket, *, into: Ticket, by: Actor, note: str = "") -> Tick
     """Close `duplicate` as the duplicate of `into` and link them; its client is told that the
     ticket continues as `into` (see the module's docstring). `note` is for the history.
     Returns the duplicate."""
-    staff_user(by, _("merge tickets"))
+    merger = staff_user(by, _("merge tickets"))
     row, target = _lock_both(duplicate, into)
     _check_merge(row, target)
     refused = hooks.close_refusal(row, CloseReason.DUPLICATE)
@@ -66,6 +66,7 @@ def merge(duplicate: Ticket, *, into: Ticket, by: Actor, note: str = "") -> Tick
     thread = conversation(row)[-MAX_REFERENCES:]
     sent = notices.merged(row, target if named else None, thread)
     post(row, filed(sent, MessageKind.CLOSURE), SYSTEM)
+    notices.merged_into_yours(target, row, by=merger)
     done(target, into)
     return done(row, duplicate)
 
