@@ -197,21 +197,25 @@ def starting_with[M: Model](rows: QuerySet[M], field: str, text: str) -> QuerySe
     return folded.order_by("key", "id")
 
 
-def matching_clients(query: str, limit: int = CLIENTS) -> list[Contact]:
-    """Contacts whose address or name starts with `query`, in any case: an exact address first,
-    then by name. One query over two ranges of two indexes (Contact.Meta.indexes), never a
-    scan."""
+def matching_clients(
+    query: str, limit: int = CLIENTS, among: QuerySet[Contact] | None = None
+) -> list[Contact]:
+    """Contacts (of `among`: all by default) whose address or name starts with `query`, in any
+    case: an exact address first, then by name. One query over two ranges of two indexes
+    (Contact.Meta.indexes), never a scan. `among` applies inside the ranges: a client's search
+    is not the first `limit` of everyone's, filtered afterwards."""
     text = search_prefix(query)
     if text is None:
         return []
     ranges: list[str] = []
     params: list[object] = []
     for field in ("email", "name"):
-        starting = starting_with(Contact.objects.all(), field, text)
+        starting = starting_with(Contact.objects.all() if among is None else among, field, text)
         sql, more = starting.values("pk")[:limit].query.sql_with_params()
         ranges.append(f"SELECT * FROM ({sql}) AS {field}_start")
         params += more
     found = Contact.objects.filter(pk__in=RawSQL(" UNION ".join(ranges), params))
+    found = found.select_related("organisation")
     folded = text.casefold()
     ranked = sorted(found, key=lambda c: (c.email.casefold() != folded, c.name, c.pk))
     return ranked[:limit]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from deskside.accounts.models import Contact
 from tests.api.conftest import Api
 from tests.people import People
 
@@ -41,3 +42,15 @@ def test_a_client_token_sees_only_its_own_organisation(people: People, client_ap
     assert client_api.get(f"/contacts/{people.other_client.pk}").status_code == 404
     found = client_api.get("/contacts", q=people.other_client.email[:5]).json()["items"]
     assert found == []
+
+
+def test_a_client_finds_its_colleague_among_many_of_others(people: People, client_api: Api) -> None:
+    """The search is within the organisation: not the desk's first 20 matches, filtered after."""
+    Contact.objects.bulk_create(
+        Contact(email=f"aa{i:02}@elsewhere.example", organisation=people.other_org)
+        for i in range(25)
+    )
+    people.colleague.email = "aaron@acme.example"
+    people.colleague.save()
+    found = client_api.get("/contacts", q="aa").json()["items"]
+    assert [c["email"] for c in found] == ["aaron@acme.example"]
