@@ -19,7 +19,6 @@ from deskside.api.problems import COMMON, ApiProblem, Problem
 from deskside.api.schemas import In
 from deskside.mail import held
 from deskside.mail.models import InboundMail, InboundStatus
-from deskside.mail.parse import MailRejected
 
 router = Router(tags=["held mail"])
 
@@ -94,12 +93,11 @@ def get_held(request: HttpRequest, id: int = Path(ge=1, le=2**63 - 1)) -> dict[s
     )
     if mail is None:
         raise ApiProblem(404, "not_found", f"No held mail {id}.")
-    try:
-        parsed, unreadable = held.read(mail), ""
-    except MailRejected as rejected:
-        parsed, unreadable = None, rejected.reason
+    parsed, unreadable = held.read_or_why(mail)
+    claimed = held.claimed(mail, parsed)  # also for a mail held before the intake recorded it
     return {
         **_summary(mail),
+        "claimed_ticket": claimed.ref if claimed else None,
         "text": parsed.text if parsed else "",
         "unreadable": unreadable,
         "files": [

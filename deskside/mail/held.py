@@ -63,6 +63,14 @@ def read(inbound: InboundMail) -> ParsedMail:
     return received.without_nul(parse(rawstore.load(inbound.raw_sha256)))
 
 
+def read_or_why(inbound: InboundMail) -> tuple[ParsedMail | None, str]:
+    """The held mail as the intake reads it, or None and why it cannot be read."""
+    try:
+        return read(inbound), ""
+    except MailRejected as rejected:
+        return None, rejected.reason
+
+
 def why(inbound: InboundMail) -> str:
     """Why the mail is held: the first line of its story (later lines say who did what)."""
     return inbound.reason.strip().splitlines()[0] if inbound.reason.strip() else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from deskside.mail.models import InboundMail
 from tests.api.conftest import Api, open_ticket
 from tests.desk.test_held_mail import held_reply
 from tests.people import People
@@ -23,6 +24,16 @@ def test_staff_read_held_mail(people: People, reader_api: Api) -> None:
     assert "faalt de export" in one["text"] and one["unreadable"] == ""
     assert one["files"] == [{"filename": "log.txt", "content_type": "text/plain", "size": 4}]
     assert reader_api.get(f"/held-mail/{mail.pk + 1000}").status_code == 404
+
+
+def test_a_mail_held_before_claims_were_recorded_names_its_ticket(
+    people: People, reader_api: Api
+) -> None:
+    """As the desk shows it: the thread read again (held before mail migration 0004)."""
+    ticket = open_ticket(people.client)
+    mail = held_reply(ticket)
+    InboundMail.objects.filter(pk=mail.pk).update(claimed_ticket=None)
+    assert reader_api.get(f"/held-mail/{mail.pk}").json()["claimed_ticket"] == ticket.ref
 
 
 def test_a_client_token_reads_no_held_mail(people: People, client_api: Api) -> None:

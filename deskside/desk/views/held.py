@@ -28,7 +28,7 @@ from deskside.core.severity import Result as Reading
 from deskside.core.severity import read_severity
 from deskside.mail import held, quarantine, rawstore
 from deskside.mail.models import InboundMail, InboundStatus
-from deskside.mail.parse import MailRejected, ParsedMail
+from deskside.mail.parse import ParsedMail
 from deskside.tickets import notify
 from deskside.tickets.actions import ActionError
 from deskside.tickets.models import NotificationKind
@@ -101,7 +101,7 @@ def render_held(
 ) -> HttpResponse:
     """The mail's page; `refused` is the sentence of an action that was not done."""
     assert isinstance(request.user, User)
-    mail, unreadable = _read(inbound)
+    mail, unreadable = held.read_or_why(inbound)
     contact = (
         addresses.contact_by_address(mail.from_address) if mail and mail.from_address else None
     )
@@ -130,13 +130,6 @@ def render_held(
 
 def _key(inbound: InboundMail, index: int) -> str:
     return file_key("held", inbound.pk, index)
-
-
-def _read(inbound: InboundMail) -> tuple[ParsedMail | None, str]:
-    try:
-        return held.read(inbound), ""
-    except MailRejected as rejected:
-        return None, rejected.reason
 
 
 def _severity_words(mail: ParsedMail | None) -> str:
@@ -220,7 +213,7 @@ def held_file(request: HttpRequest, pk: int, index: int, key: str) -> HttpRespon
     by the mail's page: the number of a mail and of a file give no URL."""
     _reader(request)
     check_file_key(key, "held", pk, index)
-    mail, _unreadable = _read(get_object_or_404(InboundMail, pk=pk))
+    mail, _unreadable = held.read_or_why(get_object_or_404(InboundMail, pk=pk))
     if mail is None or not 0 <= index < len(mail.attachments):
         raise Http404("no such file in this mail")
     found = mail.attachments[index]
