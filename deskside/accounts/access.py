@@ -20,6 +20,10 @@ from deskside.accounts.models import Contact
 from deskside.accounts.roles import Role, has_role
 
 STAFF_ROLES = (Role.AGENT, Role.TECHNICIAN, Role.LEAD, Role.ADMIN)
+# Who changes tickets, as the permission `tickets.change_ticket` says (desk.views.ticket.can_work),
+# read from the roles a request already has, without a query: agents and leads. The admin group
+# has no permissions of its own (administrators are superusers, whom has_role lets through).
+WORKING_ROLES = (Role.AGENT, Role.LEAD)
 
 
 def is_staff_member(user: User | AnonymousUser) -> bool:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.test import Client
 
+from deskside.accounts.roles import Role
 from deskside.core.cooperation import RefusalSource
 from deskside.tickets import actions, policy
 from deskside.tickets.actions import Actor
@@ -131,11 +133,20 @@ def test_ticked_values_that_are_no_ticket_number_are_dropped(agent, people):
     assert "Tick at least one ticket first." in response.content.decode()
 
 
-def test_a_technician_gets_no_bulk_form_and_cannot_post_one(client, people: People):
+@pytest.mark.parametrize("who", ["technician", "admin group, no superuser"])
+def test_who_cannot_change_tickets_gets_no_bulk_form_and_cannot_post_one(
+    client, people: People, who: str
+):
+    """The form is offered to exactly those whom the post lets through."""
     ticket = open_ticket(people, 3)
-    client.force_login(people.technician)
+    user = people.technician
+    if who != "technician":
+        user = User.objects.create(username="ada", is_staff=True)
+        user.groups.add(Group.objects.get(name=Role.ADMIN))
+    client.force_login(user)
     html = client.get("/desk/").content.decode()
     assert 'id="bulk"' not in html and 'name="ticket"' not in html
+    assert 'href="/desk/new/"' not in html  # nor "New ticket", which would refuse them too
 
     response = client.post(
         "/desk/bulk/", {"action": "close", "ticket": [ticket.pk], "reason": "solved"}
