@@ -3,8 +3,6 @@
 Every figure is read at the scrape from an index, or from a tally (deskside/runtime/tally.py)
 where only a count of millions of rows would do, so a scrape costs the same at a thousand
 tickets as at a million. The request latency comes from deskside/runtime/latency.py.
-
-There are no webhooks in Deskside yet, so there is no webhook backlog to show.
 """
 
 from __future__ import annotations
@@ -33,6 +31,7 @@ from deskside.outbox.models import OutboundMail, OutboundStatus
 from deskside.runtime import health, latency, tally
 from deskside.tickets.models import EventKind, Ticket
 from deskside.tickets.models.ticket import OPEN_STATUSES
+from deskside.webhooks.models import Delivery, DeliveryStatus, Endpoint
 
 # Label values named up front, so that each gauge and counter exists from the start at 0 and
 # the first alert is seen as an increase.
@@ -68,6 +67,7 @@ class DeskCollector:
         now = timezone.now()
         yield from _mails(now)
         yield from _outbox(now)
+        yield from _webhooks(now)
         yield _tickets_open()
         yield from _clock_alerts()
         yield _gauge(
@@ -132,6 +132,32 @@ def _outbox(now: datetime) -> Iterator[Metric]:
         "deskside_outbox_failed",
         "Mails given up after their last attempt (failed for good).",
         OutboundMail.objects.filter(status=OutboundStatus.FAILED).count(),
+    )
+
+
+def _webhooks(now: datetime) -> Iterator[Metric]:
+    """Like the outbox: what waits, what is due and how long it has been (the due index)."""
+    queued = Delivery.objects.filter(status=DeliveryStatus.QUEUED)
+    due = queued.filter(next_attempt_at__lte=now).aggregate(
+        n=Count("pk"), first=Min("next_attempt_at")
+    )
+    yield _gauge(
+        "deskside_webhook_deliveries_queued",
+        "Webhook deliveries waiting to be sent (a paused endpoint's included).",
+        queued.count(),
+    )
+    yield _gauge(
+        "deskside_webhook_deliveries_due", "Webhook deliveries whose time has come.", due["n"]
+    )
+    yield _gauge(
+        "deskside_webhook_oldest_due_seconds",
+        "How long the longest-due webhook delivery has been due (0 when none is).",
+        _seconds(now - due["first"] if due["first"] else None) or 0.0,
+    )
+    yield _gauge(
+        "deskside_webhook_endpoints_paused",
+        "Webhook endpoints paused after failing for days: their events wait for a resume.",
+        Endpoint.objects.filter(paused_at__isnull=False).count(),
     )
 
 

@@ -26,6 +26,7 @@ from deskside.mail.results import Result
 from deskside.outbox.models import OutboundMail, OutboundStatus
 from deskside.runtime import tally, tasks
 from deskside.tickets.tasks import sweep
+from deskside.webhooks.models import Endpoint, Kind
 
 pytestmark = pytest.mark.django_db
 BXL = ZoneInfo("Europe/Brussels")
@@ -131,6 +132,25 @@ def test_task_queue_depth_and_the_scheduler_lease(client):
     assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 2
     assert value(samples, "deskside_tasks_ready", queue="default") == 2
     assert value(samples, "deskside_tasks_oldest_ready_seconds") == 40.0
+
+
+def test_webhook_deliveries_waiting_and_paused_endpoints(client, people):
+    """What an operator alerts on: events waiting for a receiver, and an endpoint paused."""
+    samples = scrape(client)
+    assert value(samples, "deskside_webhook_deliveries_queued") == 0
+    assert value(samples, "deskside_webhook_endpoints_paused") == 0
+    endpoint = Endpoint.objects.create(
+        owner=people.lead, url="https://hooks.example/in", secret="whsec_" + "A" * 44
+    )
+    endpoint.subscriptions.create(kind=Kind.TICKET_CREATED)
+    take_in(mail("Sev 2 - export"), Door.SMTP)  # one delivery, due at once
+    Endpoint.objects.filter(pk=endpoint.pk).update(paused_at=MONDAY_9)
+    with time_machine.travel(MONDAY_9 + timedelta(minutes=5), tick=False):
+        samples = scrape(client)
+    assert value(samples, "deskside_webhook_deliveries_queued") == 1
+    assert value(samples, "deskside_webhook_deliveries_due") == 1
+    assert value(samples, "deskside_webhook_oldest_due_seconds") == 300.0
+    assert value(samples, "deskside_webhook_endpoints_paused") == 1
 
 
 def test_request_latency_is_a_histogram_by_part_of_the_site(client):
