@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
-from django.db.models import Case, F, Value, When
+from django.db import connection
+from django.db.models import StringAgg, Value
 from django.utils import timezone
 
 from deskside.accounts.models import Contact
@@ -57,34 +58,42 @@ def fill(token: ApiToken) -> str:
 
 
 def find(text: str) -> ApiToken | None:
-    """The active token `text` is, or None (unknown, malformed, revoked)."""
+    """The active token `text` is, or None (unknown, malformed, revoked). One query: the row,
+    its user or contact, and the user's roles, as RolesBackend reads them for a session."""
     mark, _, rest = text.partition("_")
     prefix, _, secret = rest.partition("_")
     if mark != MARK or not prefix or not secret:
         return None
     token = (
         ApiToken.objects.select_related("user", "contact__organisation")
+        .annotate(role_names=StringAgg("user__groups__name", Value(",")))
         .filter(prefix=prefix, revoked_at__isnull=True)
         .first()
     )
     if token is None or not hmac.compare_digest(token.digest, digest(text)):
         return None
+    if token.user is not None:
+        token.user.role_names = token.role_names  # type: ignore[attr-defined]  # see has_role
     return token
 
 
 def use(token: ApiToken, now: datetime) -> int:
     """Record a use; the number of requests in this minute, this one included.
 
-    One UPDATE counts and records the last use together; its expressions all read the row as it
-    was, so that two workers counting at once each add one."""
+    One UPDATE counts, records the last use and returns the count; its expressions all read
+    the row as it was (PostgreSQL: as the last writer left it), so that two workers counting at
+    once each add one."""
     window = now.replace(second=0, microsecond=0)
-    ApiToken.objects.filter(pk=token.pk).update(
-        last_used_at=now,
-        window_count=Case(When(window_start=window, then=F("window_count") + 1), default=Value(1)),
-        window_start=window,
-    )
-    counted = ApiToken.objects.filter(pk=token.pk).values_list("window_count", flat=True).get()
-    return int(counted)
+    at = connection.ops.adapt_datetimefield_value  # the ORM's form: naive UTC text on SQLite
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ApiToken._meta.db_table} SET last_used_at = %s, window_count = "
+            "CASE WHEN window_start = %s THEN window_count + 1 ELSE 1 END, window_start = %s "
+            "WHERE id = %s RETURNING window_count",
+            [at(now), at(window), at(window), token.pk],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 def retry_after(now: datetime) -> int:

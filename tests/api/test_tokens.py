@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
@@ -95,6 +96,22 @@ def test_rate_limit_per_token_answers_429_problem(people, monkeypatch) -> None:
     assert limited.json()["code"] == "rate_limited"
     assert 1 <= int(limited["Retry-After"]) <= 60
     assert other.get("/tickets").status_code == 200  # counted per token
+
+
+def test_the_count_starts_again_each_minute(people, monkeypatch, time_machine) -> None:
+    monkeypatch.setattr(tokens, "RATE_PER_MINUTE", 2)
+    time_machine.move_to(datetime(2026, 11, 23, 9, 0, 58, tzinfo=UTC), tick=False)
+    api = Api(tokens.issue("ci", Scope.READ, user=people.agent).text)
+    assert [api.get("/tickets").status_code for _ in range(3)] == [200, 200, 429]
+    time_machine.move_to(datetime(2026, 11, 23, 9, 1, 1, tzinfo=UTC), tick=False)
+    assert [api.get("/tickets").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_role_taken_away_counts_at_the_next_request(people) -> None:
+    api = Api(tokens.issue("ci", Scope.READ, user=people.agent).text)
+    assert api.get("/tickets").status_code == 200
+    people.agent.groups.clear()
+    assert api.get("/tickets").status_code == 401
 
 
 def test_session_auth_needs_csrf_for_changes(people) -> None:
