@@ -38,7 +38,7 @@ from deskside.mail.models import InboundMail, InboundStatus
 from deskside.mail.parse import MailRejected, ParsedMail, parse
 from deskside.outbox.models import OutboundMail
 from deskside.outbox.send import LOOP_HEADER, message_id_domain, queue
-from deskside.tickets import notices, notify
+from deskside.tickets import duty, notices, notify
 from deskside.tickets.models import Notification, NotificationKind, Ticket
 from deskside.tickets.webhook_events import ticket_data
 from deskside.webhooks.emit import emit
@@ -131,7 +131,7 @@ def _readable(raw: bytes) -> ParsedMail | None:
 
 def _tell_staff(inbound: InboundMail, ticket: Ticket | None) -> None:
     people: list[notify.Someone] = (
-        notices.assignee_or_duty(ticket) if ticket else list(notices.on_duty()[0])
+        duty.assignee_or_duty(ticket) if ticket else list(duty.on_duty()[0])
     )
     if not people:
         return

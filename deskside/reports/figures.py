@@ -62,12 +62,8 @@ _KINDS = (
 )
 _PAUSE_ENDS = (EventKind.RESUMED, EventKind.CLOSED, EventKind.REOPENED, EventKind.RESOLVED)
 _OPEN_ENDS = (EventKind.CLOSED, EventKind.RESOLVED)
-_TALLY_KINDS = (  # what the refusals and the cooperation read, when the clocks are judged already
-    EventKind.CLOSED,
-    EventKind.REOPENED,
-    EventKind.REMINDER,
-    EventKind.REFUSED,
-)
+# What the refusals and the cooperation read, when the clocks are judged already (the rollup).
+_TALLY_KINDS = (EventKind.CLOSED, EventKind.REOPENED, EventKind.REMINDER, EventKind.REFUSED)
 _SPAN_KINDS = (*_OPEN_ENDS, EventKind.REOPENED, EventKind.RESUMED)  # what open_spans reads
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING_ON_CLIENT)
 OLDEST = 10  # open tickets listed, the longest waiting first

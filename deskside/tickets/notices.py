@@ -1,6 +1,7 @@
 """Mail that tickets send: the agent's reply and proposed steps, the reminders and the final
 close to the client (in the ticket's language: en, nl, fr, de), and notices to staff (English):
-clock warnings and breaches, and the escalation of level-1 and level-2 tickets.
+clock warnings and breaches and what happens on their tickets (the escalation of level-1 and
+level-2 tickets is deskside/tickets/duty.py).
 
 Queued through the outbox inside the action's transaction, so a mail exists exactly when the
 change that caused it does.
@@ -21,15 +22,11 @@ from django.utils.translation import gettext
 
 from deskside.accounts.names import display_name
 from deskside.accounts.roles import Role
-from deskside.core.clocks import when_words
 from deskside.outbox.models import CalendarMethod
 from deskside.outbox.send import Attached, new_message_id, queue
-from deskside.tickets import links, notify, policy, storage
+from deskside.tickets import duty, links, notify, policy, storage
+from deskside.tickets.duty import staff_when
 from deskside.tickets.models import EventKind, Message, NotificationKind, Ticket
-
-# The staff group whose members a new level-1 or level-2 ticket alerts (created by migration
-# tickets 0004; a lead adds the agents on duty in the admin). Empty, every agent is alerted.
-DUTY_GROUP = "duty"
 
 
 @dataclass(frozen=True)
@@ -131,7 +128,7 @@ def leads_and_assignee(ticket: Ticket) -> list[notify.Someone]:
 
 def clock_alert(ticket: Ticket, kind: EventKind, clock: str, due: datetime) -> None:
     breached = kind == EventKind.CLOCK_BREACH
-    when = _staff_when(due)
+    when = staff_when(due)
     title = (
         f"[{ticket.ref}] {'Breached' if breached else '75% used'}: {clock} "
         f"(level {ticket.severity}, due {when})"
@@ -219,7 +216,7 @@ def delivery_failed(ticket: Ticket, report: Message, *, failed: Sequence[str]) -
     """One of our mails about the ticket came back: whoever has it must reach the client
     another way (the address is marked as failing)."""
     notify.tell(
-        assignee_or_duty(ticket),
+        duty.assignee_or_duty(ticket),
         NotificationKind.DELIVERY_FAILED,
         title=f"[{ticket.ref}] Mail to the client could not be delivered: {ticket.subject}",
         text=f"Mail to {', '.join(failed) or 'the client'} came back undelivered:\n\n"
@@ -244,66 +241,6 @@ def _client_line(ticket: Ticket) -> str:
     contact = ticket.contact
     name = f"{contact.name} <{contact.email}>" if contact.name else contact.email
     return f"{name}, {ticket.organisation.name}" if ticket.organisation else name
-
-
-# -- escalation (staff, English) ---------------------------------------------------------------
-
-
-def on_duty() -> tuple[tuple[int, ...], str]:
-    """Who a level-1/2 alert goes to, and whom they are: the "duty" group's active members, or
-    every active agent while that group is empty (or missing). Cached like the protocol's
-    data: the intake opens many such tickets a second, and a change of staff or groups clears
-    the cache (other processes see it within seconds)."""
-    return policy.remembered("duty", _read_on_duty)
-
-
-def _read_on_duty() -> tuple[tuple[int, ...], str]:
-    rows = (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=[DUTY_GROUP, Role.AGENT])
-        .values_list("pk", "groups__name")
-        .order_by("pk")
-    )
-    by_group: dict[str, dict[int, None]] = {DUTY_GROUP: {}, Role.AGENT: {}}
-    for pk, group in rows:
-        by_group[group][pk] = None
-    if by_group[DUTY_GROUP]:
-        return tuple(by_group[DUTY_GROUP]), DUTY_GROUP
-    return tuple(by_group[Role.AGENT]), "all agents"
-
-
-def assignee_or_duty(ticket: Ticket) -> list[notify.Someone]:
-    """Who must hear of something on a ticket: the agent who has it, else whoever is on duty."""
-    if ticket.assignee is not None and ticket.assignee.is_active:
-        return [ticket.assignee]
-    return list(on_duty()[0])
-
-
-def escalation(ticket: Ticket, to: Sequence[notify.Someone], *, why: str) -> None:
-    text = render_to_string(
-        "tickets/escalation.txt",
-        {
-            "ticket": ticket,
-            "why": why,
-            "first_response_due": _staff_when(ticket.first_response_due),
-            "received": _staff_when(ticket.received_at),
-        },
-    )
-    notify.tell(
-        to,
-        NotificationKind.ESCALATION,
-        title=f"[{ticket.ref}] Level {ticket.severity} ticket needs an agent now: {ticket.subject}",
-        text=text,
-        ticket=ticket,
-    )
-
-
-def _staff_when(value: datetime | None) -> str:
-    """'Mon 23 Nov 09:30' in English whatever language the thread has active: a staff notice
-    can be sent from a client's request in the portal (where the client's language is on)."""
-    if value is None:
-        return "—"
-    return when_words(timezone.localtime(value), this_year=timezone.localtime().year)
 
 
 # -- cooperation (client, in the ticket's language) --------------------------------------------

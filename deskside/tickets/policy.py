@@ -147,7 +147,7 @@ def clear(**kwargs: object) -> None:
     _cached.clear()
 
 
-# Staff and their groups too: who is on duty (notices.on_duty) is read through this cache.
+# Staff and their groups too: who is on duty (duty.on_duty) is read through this cache.
 def _clear_unless_sign_in(update_fields: frozenset[str] | None = None, **kwargs: object) -> None:
     """Every sign-in saves the user's last_login alone: that changes nothing cached here."""
     if update_fields is None or not update_fields <= {"last_login"}:

@@ -18,8 +18,8 @@ from deskside.api.models import AlertRouting, Scope
 from deskside.outbox.models import OutboundMail
 from deskside.tickets import actions, policy
 from deskside.tickets.actions import Actor
+from deskside.tickets.duty import DUTY_GROUP
 from deskside.tickets.models import CloseReason, Direction, EventKind, MessageKind, Status, Ticket
-from deskside.tickets.notices import DUTY_GROUP
 from tests.api.conftest import Api
 from tests.people import People
 

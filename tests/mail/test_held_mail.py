@@ -21,7 +21,7 @@ from deskside.mail.models import Door, InboundMail, InboundStatus, Outcome
 from deskside.mail.results import Result
 from deskside.outbox.models import OutboundMail
 from deskside.outbox.send import queue
-from deskside.tickets import actions, notices, notify, policy
+from deskside.tickets import actions, duty, notify, policy
 from deskside.tickets.actions import ActionError, Actor, NewMessage
 from deskside.tickets.models import (
     CloseReason,
@@ -167,7 +167,7 @@ def test_held_mail_about_an_assigned_ticket_tells_its_agent_only(
 
 
 def test_mail_claiming_no_ticket_tells_the_duty_group(people: People) -> None:
-    Group.objects.get_or_create(name=notices.DUTY_GROUP)[0].user_set.add(people.lead)
+    Group.objects.get_or_create(name=duty.DUTY_GROUP)[0].user_set.add(people.lead)
     policy.clear()
 
     hold(mail("Sev 2 - export fails", sender=""))  # no sender: held, nobody to answer

@@ -14,8 +14,8 @@ from django.utils import translation
 from deskside.outbox.models import OutboundMail
 from deskside.tickets import actions, policy
 from deskside.tickets.actions import Actor, NewMessage
+from deskside.tickets.duty import DUTY_GROUP
 from deskside.tickets.models import CloseReason, Direction, EventKind, MessageKind, Ticket
-from deskside.tickets.notices import DUTY_GROUP
 from deskside.tickets.tasks import sweep
 
 BXL = ZoneInfo("Europe/Brussels")

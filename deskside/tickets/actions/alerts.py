@@ -9,7 +9,7 @@ from typing import Literal
 from django.db import transaction
 
 from deskside.core.levels import ESCALATED_LEVELS
-from deskside.tickets import clocks, notices
+from deskside.tickets import clocks, duty, notices
 from deskside.tickets.actions._base import SYSTEM, Actor, done, lock, save
 from deskside.tickets.actions._record import record
 from deskside.tickets.events import ClockAlert, read
@@ -57,7 +57,7 @@ def escalate(ticket: Ticket, *, why: str) -> Event | None:
     Part of the action that opened, reopened or raised the ticket, not an action of its own."""
     if ticket.severity not in ESCALATED_LEVELS or not ticket.is_open():
         return None
-    to, group = notices.on_duty()
+    to, group = duty.on_duty()
     event = record(ticket, EventKind.ESCALATED, SYSTEM, level=ticket.severity, why=why, to=group)
-    notices.escalation(ticket, to, why=why)
+    duty.escalation(ticket, to, why=why)
     return event

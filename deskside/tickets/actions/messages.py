@@ -20,7 +20,7 @@ from deskside.core.clocks import short_duration
 from deskside.core.errors import ErrorCode
 from deskside.core.levels import ESCALATED_LEVELS
 from deskside.core.limits import MAX_REFERENCES
-from deskside.tickets import closed, events, notices, policy
+from deskside.tickets import closed, duty, events, notices, policy
 from deskside.tickets.actions._base import (
     Actor,
     NewFile,
@@ -102,7 +102,7 @@ def reopen_by_client(
     reopening(row, by, why, severity=level, at=at, escalate_it=escalates)
     message = take_in(row, new, Actor.sender(new.sender), counts_as_answer=True)
     if not escalates:
-        to = notices.assignee_or_duty(row)
+        to = duty.assignee_or_duty(row)
         notices.client_wrote(row, message, to, what="Your client's reply reopened the ticket")
     return done(row, ticket, posted=message)
 
