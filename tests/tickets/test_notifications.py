@@ -91,6 +91,29 @@ def test_the_assignee_hears_of_the_clients_answer_but_not_of_an_out_of_office(
     assert "Here is the log you asked for." in told.text
 
 
+@pytest.mark.parametrize(("level", "told"), [(1, True), (2, True), (3, False), (4, False)])
+def test_a_client_writing_again_on_an_urgent_ticket_nobody_has_reaches_those_on_duty(
+    people, level: int, told: bool
+) -> None:
+    """Level 1 or 2 and nobody took it yet (the escalation at opening was not enough): the
+    agents on duty hear of the client's next message; a level-3 or -4 one waits in the queue."""
+    ticket = actions.open_ticket(
+        contact=people.client,
+        subject=f"Sev {level} - payroll",
+        claimed_severity=level,
+        received_at=timezone.now(),
+        message=NewMessage(direction=Direction.INBOUND, kind=MessageKind.MAIL, text="Down."),
+    )
+    Notification.objects.all().delete()
+
+    client_says(ticket, "Still down, 200 people waiting.")
+
+    expected = [NotificationKind.CLIENT_MESSAGE] if told else []
+    assert [k for k, _ in bell(people.agent)] == expected
+    assert [k for k, _ in bell(people.second_agent)] == expected
+    assert bell(people.technician) == [] and bell(people.lead) == []
+
+
 def test_a_mention_tells_the_colleague_named_and_nobody_else(people, ticket) -> None:
     actions.add_note(
         ticket,

@@ -20,7 +20,7 @@ from deskside.core.clocks import short_duration
 from deskside.core.errors import ErrorCode
 from deskside.core.levels import ESCALATED_LEVELS
 from deskside.core.limits import MAX_REFERENCES
-from deskside.tickets import closed, duty, events, notices, policy
+from deskside.tickets import closed, duty, events, notices, notify, policy
 from deskside.tickets.actions._base import (
     Actor,
     NewFile,
@@ -51,13 +51,23 @@ def receive_from_client(
     A client's message to a closed ticket goes through `reopen_by_client` or, when the ticket
     was closed for want of a level and the message gives none, comes with the protocol's
     explanation: see deskside/tickets/closed.py. The agent who has the ticket is told of an
-    answer. `new.created_at` is when the message arrived: clocks resume from then. `by` is
-    whoever sent it, `Actor.sender(new.sender)` for a mail."""
+    answer (`who_hears`). `new.created_at` is when the message arrived: clocks resume from
+    then. `by` is whoever sent it, `Actor.sender(new.sender)` for a mail."""
     row = lock(ticket)
     message = take_in(row, new, by, counts_as_answer=counts_as_answer)
-    if counts_as_answer and row.assignee is not None and new.direction == Direction.INBOUND:
-        notices.client_wrote(row, message, [row.assignee])
+    to = who_hears(row) if counts_as_answer and new.direction == Direction.INBOUND else []
+    if to:
+        notices.client_wrote(row, message, to)
     return done(row, ticket, posted=message)
+
+
+def who_hears(ticket: Ticket) -> list[notify.Someone]:
+    """Who is told of the client's message: the agent who has the ticket. When nobody (or a
+    colleague who left) has an urgent one, the agents on duty: a client who writes again about
+    a level-1 or level-2 problem is not left to the queue alone. Others wait in the queue."""
+    if ticket.assignee is not None and ticket.assignee.is_active:
+        return [ticket.assignee]
+    return list(duty.on_duty()[0]) if ticket.severity in ESCALATED_LEVELS else []
 
 
 def take_in(
