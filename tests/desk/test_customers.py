@@ -270,10 +270,10 @@ def test_a_lead_edits_too_and_an_unchanged_form_records_nothing(client, people):
 
 def test_a_wrong_country_or_language_is_said_and_nothing_is_saved(agent, people):
     response = agent.post(edit_url(people.client), details(people.client, country="Belgium"))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Give the two-letter ISO 3166 code, e.g. BE." in response.content.decode()
     response = agent.post(edit_url(people.client), details(people.client, language="xx"))
-    assert response.status_code == 400
+    assert response.status_code == 422
     people.client.refresh_from_db()
     assert (people.client.country, people.client.language) == ("", "nl")
     assert not LogEntry.objects.exists()

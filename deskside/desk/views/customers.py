@@ -103,7 +103,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         edit_contact(contact, form.details(), by=user)
         messages.success(request, _("The contact's details are saved."))
         return redirect("desk:contact", pk=contact.pk)
-    status = 400 if form.is_bound else 200
+    status = 422 if form.is_bound else 200  # as every refused form of the desk
     return render(
         request, "desk/contact_edit.html", {"contact": contact, "form": form}, status=status
     )
