@@ -36,20 +36,6 @@ TARGET_LIST_P95_MS = 50
 TARGET_CREATES_PER_SECOND = 200
 
 
-def _agents() -> list[tuple[int, str]]:
-    from django.contrib.auth.models import Group, User
-
-    group = Group.objects.get(name="agent")
-    agents = []
-    for i in range(desk.AGENTS):
-        user = User(username=f"agent{i}", email=f"agent{i}@deskside.bench", first_name=f"A{i}")
-        user.set_unusable_password()
-        user.save()
-        user.groups.add(group)
-        agents.append((user.pk, f"A{i}"))
-    return agents
-
-
 def _creates(client: Any, headers: dict[str, str], count: int) -> dict[str, Any]:
     from deskside.accounts.models import Contact
 
@@ -90,7 +76,7 @@ def run_one(
     from deskside.api import tokens
     from deskside.api.models import Scope
 
-    agents = _agents()
+    agents = desk.make_agents()
     seeded = desk.seed(tickets, agents)
     me = User.objects.get(pk=agents[0][0])
     token = tokens.issue("bench", Scope.WRITE, user=me).text

@@ -1179,18 +1179,13 @@ def _explain(query: dict[str, str]) -> dict[str, Any]:
     return {"ms": round(float(query["time"]) * 1000, 1), "sql": sql[:3000], "plan": plan}
 
 
-def run_one(database: str, tickets: int, requests: int, warmup: int) -> dict[str, Any]:
-    info = _setup_django(database)
-    _progress(f"{database}: migrated in {info['migrate_seconds']} s")
+def make_agents(count: int = AGENTS) -> list[tuple[int, str]]:
+    """`count` members of the agent group, (id, name) each: the benches' staff."""
     from django.contrib.auth.models import Group, User
-    from django.db import connection
-    from django.test import Client
-
-    from deskside.tickets.models import Event, Message, Ticket
 
     group = Group.objects.get(name="agent")
     agents = []
-    for i in range(AGENTS):
+    for i in range(count):
         first, last = FIRST_NAMES[i % len(FIRST_NAMES)], LAST_NAMES[i % len(LAST_NAMES)]
         user = User(
             username=f"agent{i}",
@@ -1202,6 +1197,19 @@ def run_one(database: str, tickets: int, requests: int, warmup: int) -> dict[str
         user.save()
         user.groups.add(group)
         agents.append((user.pk, f"{first} {last} {i}"))
+    return agents
+
+
+def run_one(database: str, tickets: int, requests: int, warmup: int) -> dict[str, Any]:
+    info = _setup_django(database)
+    _progress(f"{database}: migrated in {info['migrate_seconds']} s")
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+
+    from deskside.tickets.models import Event, Message, Ticket
+
+    agents = make_agents()
     me = User.objects.get(pk=agents[0][0])
 
     seeded = seed(tickets, agents)

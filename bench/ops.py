@@ -41,20 +41,6 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _agents() -> list[tuple[int, str]]:
-    from django.contrib.auth.models import Group, User
-
-    group = Group.objects.get(name="agent")
-    agents = []
-    for i in range(5):
-        user = User(username=f"agent{i}", email=f"agent{i}@deskside.bench")
-        user.set_unusable_password()
-        user.save()
-        user.groups.add(group)
-        agents.append((user.pk, f"Agent {i}"))
-    return agents
-
-
 def _insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
     from django.db import connection, transaction
 
@@ -204,7 +190,7 @@ def run(tickets: int) -> dict[str, Any]:
 
     from deskside.runtime import backup, tally
 
-    seeded = seeding.seed(tickets, _agents())
+    seeded = seeding.seed(tickets, seeding.make_agents(5))
     _progress(f"seeded {tickets:,} tickets in {seeded['seconds']['total']} s")
     counts = seed_operations(tickets)
     with connection.cursor() as cursor:

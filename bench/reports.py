@@ -407,12 +407,7 @@ def run_one(database: str, tickets: int, requests: int, warmup: int) -> dict[str
     from deskside.tickets import policy
     from deskside.tickets.models import Event, Message, Ticket
 
-    agents = []
-    group = Group.objects.get(name="agent")
-    for i in range(seeding.AGENTS):
-        user = User.objects.create(username=f"agent{i}", first_name="Agent", last_name=str(i))
-        user.groups.add(group)
-        agents.append((user.pk, f"Agent {i}"))
+    agents = seeding.make_agents()
     lead = User.objects.create(username="lead", first_name="Lead")
     lead.groups.add(Group.objects.get(name="lead"))
 
