@@ -65,9 +65,9 @@ def who_hears(ticket: Ticket) -> list[notify.Someone]:
     """Who is told of the client's message: the agent who has the ticket. When nobody (or a
     colleague who left) has an urgent one, the agents on duty: a client who writes again about
     a level-1 or level-2 problem is not left to the queue alone. Others wait in the queue."""
-    if ticket.assignee is not None and ticket.assignee.is_active:
-        return [ticket.assignee]
-    return list(duty.on_duty()[0]) if ticket.severity in ESCALATED_LEVELS else []
+    has_one = ticket.assignee is not None and ticket.assignee.is_active
+    urgent = ticket.severity in ESCALATED_LEVELS
+    return duty.assignee_or_duty(ticket) if has_one or urgent else []
 
 
 def take_in(
