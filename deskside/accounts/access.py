@@ -20,14 +20,20 @@ from deskside.accounts.models import Contact
 from deskside.accounts.roles import Role, has_role
 
 STAFF_ROLES = (Role.AGENT, Role.TECHNICIAN, Role.LEAD, Role.ADMIN)
-# Who changes tickets, as the permission `tickets.change_ticket` says (desk.views.ticket.can_work),
-# read from the roles a request already has, without a query: agents and leads. The admin group
-# has no permissions of its own (administrators are superusers, whom has_role lets through).
+# Who changes tickets, the roles that hold the permission `tickets.change_ticket` (roles.py):
+# agents and leads. The admin group has no permissions of its own (administrators are
+# superusers, whom has_role lets through).
 WORKING_ROLES = (Role.AGENT, Role.LEAD)
 
 
 def is_staff_member(user: User | AnonymousUser) -> bool:
     return has_role(user, *STAFF_ROLES)
+
+
+def changes_tickets(user: User | AnonymousUser) -> bool:
+    """Agents and leads change tickets, technicians read them: the desk's and the API's rule.
+    Read from the roles a request already has (RolesBackend, the API's token), no query."""
+    return has_role(user, *WORKING_ROLES)
 
 
 def staff_required[View: Callable[..., HttpResponse]](view: View) -> View:

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
-from deskside.accounts.access import is_staff_member, visible_to_contact
+from deskside.accounts.access import changes_tickets, is_staff_member, visible_to_contact
 from deskside.accounts.models import Contact
 from deskside.api import tokens
 from deskside.api.models import ApiToken, Scope
@@ -65,11 +65,6 @@ class Caller:
         if self.user is None:
             raise ApiProblem(403, "staff_only", "Only a member of staff may do this.")
         return self.user
-
-
-def changes_tickets(user: User) -> bool:
-    """Agents and leads change tickets, technicians read them: the desk's own rule."""
-    return user.has_perm("tickets.change_ticket")
 
 
 def staff_caller(user: User, scope: Scope = Scope.WRITE) -> Caller | None:

@@ -6,11 +6,15 @@ import hashlib
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
+from deskside.accounts.access import WORKING_ROLES, changes_tickets
+from deskside.accounts.roles import Role
 from deskside.api import tokens
 from deskside.api.models import ApiToken, Scope
 from tests.api.conftest import Api, open_ticket
+from tests.people import staff
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +81,18 @@ def test_a_technician_write_token_still_only_reads(people) -> None:
     ticket = open_ticket(people.client)
     api = Api(tokens.issue("t", Scope.WRITE, user=people.technician).text)
     assert api.post(f"/tickets/{ticket.ref}/take").json()["code"] == "read_only"
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_who_changes_tickets_is_who_holds_the_permission(role: Role) -> None:
+    """The desk and the API read "may change tickets" from the roles a request already has; it
+    must say what the groups' permission says, for every role (roles.py keeps both)."""
+    user = staff(f"u-{role.value}", role)
+    assert user.has_perm("tickets.change_ticket") is (role in WORKING_ROLES)
+    assert changes_tickets(User.objects.get(pk=user.pk)) is (role in WORKING_ROLES)
+    found = tokens.find(tokens.issue("t", Scope.WRITE, user=user).text)
+    assert found is not None and found.user is not None
+    assert changes_tickets(found.user) is (role in WORKING_ROLES)
 
 
 def test_last_use_is_recorded(people) -> None:

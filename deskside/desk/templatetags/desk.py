@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from deskside.accounts.access import WORKING_ROLES
+from deskside.accounts.access import changes_tickets
 from deskside.accounts.names import display_name
 from deskside.accounts.roles import Role, has_role
 from deskside.core.clocks import short_duration, when_words
@@ -58,7 +58,7 @@ def is_lead(user: User | AnonymousUser) -> bool:
 @register.filter
 def works_tickets(user: User | AnonymousUser) -> bool:
     """Whether the navigation offers "New ticket": agents and leads (technicians read)."""
-    return has_role(user, *WORKING_ROLES)
+    return changes_tickets(user)
 
 
 @register.filter

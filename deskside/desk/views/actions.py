@@ -15,12 +15,12 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from deskside.accounts.access import staff_required
+from deskside.accounts.access import changes_tickets, staff_required
 from deskside.accounts.names import display_name
 from deskside.core.cooperation import RefusalSource
 from deskside.desk import drafts
 from deskside.desk.models import DraftKind
-from deskside.desk.views.ticket import can_work, make_form, render_ticket, ticket_or_404
+from deskside.desk.views.ticket import make_form, render_ticket, ticket_or_404
 from deskside.tickets import actions
 from deskside.tickets.actions import Actor
 from deskside.tickets.errors import submit
@@ -173,7 +173,7 @@ def act(request: HttpRequest, ref: str, action: str) -> HttpResponse:
         raise Http404(f"no action {action}")
     ticket = ticket_or_404(ref)
     form = make_form(action, request.POST, request.FILES)
-    if not can_work(request.user):
+    if not changes_tickets(request.user):
         form.add_error(None, "You can read tickets but not change them.")
         return render_ticket(request, ticket, failed=(action, form), status=403)
     if action == "take" and _asks_first(ticket, request):

@@ -13,10 +13,9 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from deskside.accounts.access import staff_required
+from deskside.accounts.access import changes_tickets, staff_required
 from deskside.desk import bulk
 from deskside.desk.forms import BulkForm
-from deskside.desk.views.ticket import can_work
 
 SESSION_KEY = "desk_bulk"
 
@@ -27,7 +26,7 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     assert isinstance(request.user, User)
     form = BulkForm(request.POST)
     back = reverse("desk:queue") + _query(request.POST.get("back", ""))
-    if not can_work(request.user):
+    if not changes_tickets(request.user):
         return HttpResponse(gettext("You can read tickets but not change them."), status=403)
     if not form.is_valid():
         request.session[SESSION_KEY] = {"errors": _errors(form)}

@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.views.decorators.http import require_POST
 
-from deskside.accounts.access import staff_required
+from deskside.accounts.access import changes_tickets, staff_required
 from deskside.desk import composer, drafts
 from deskside.desk.models import DraftKind
-from deskside.desk.views.ticket import can_work, ticket_or_404
+from deskside.desk.views.ticket import ticket_or_404
 
 
 def _said(text: str, status: int) -> HttpResponse:
@@ -26,7 +26,7 @@ def save_draft(request: HttpRequest, ref: str, kind: str) -> HttpResponse:
     if kind not in DraftKind.values:
         raise Http404(f"no composer tab {kind}")
     ticket = ticket_or_404(ref)
-    if not can_work(request.user):
+    if not changes_tickets(request.user):
         return _said("You can read tickets but not change them.", 403)
     if kind not in composer.offered(ticket, can_work=True):
         return _said("This ticket is closed: only an internal note can be written.", 409)

@@ -17,11 +17,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from deskside.accounts.access import staff_required
+from deskside.accounts.access import changes_tickets, staff_required
 from deskside.accounts.models import Contact, Language
 from deskside.db import row_id
 from deskside.desk.forms import PhoneTicketForm
-from deskside.desk.views.ticket import can_work
 from deskside.mail import answers
 from deskside.tickets import actions
 from deskside.tickets.models import Direction, MessageKind, Ticket
@@ -34,7 +33,7 @@ CLIENTS_LISTED = 20
 @staff_required
 def new_ticket(request: HttpRequest) -> HttpResponse:
     assert isinstance(request.user, User)
-    if not can_work(request.user):
+    if not changes_tickets(request.user):
         raise PermissionDenied("technicians read tickets")
     language = _reader_language()
     if request.method == "POST":

@@ -10,9 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from deskside.accounts.access import WORKING_ROLES, staff_required
+from deskside.accounts.access import changes_tickets, staff_required
 from deskside.accounts.models import Organisation
-from deskside.accounts.roles import has_role
 from deskside.core.levels import LEVELS
 from deskside.desk import queue as desk_queue
 from deskside.desk import saved_views
@@ -53,7 +52,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "next_query": _with(request, after=page.next.encode()) if page.next else "",
             "first_query": _with(request, after=None) if after else "",
             # Bulk actions for whoever changes tickets (the role is read with the user: no query).
-            "bulk_form": BulkForm() if has_role(request.user, *WORKING_ROLES) else None,
+            "bulk_form": BulkForm() if changes_tickets(request.user) else None,
             "bulk_outcome": take_outcome(request),
             "saved_views": saved_views.of(request.user),
             "current_query": saved_views.query_of(request.GET),

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
-from deskside.accounts.access import staff_required
+from deskside.accounts.access import changes_tickets, staff_required
 from deskside.desk import composer, drafts, presence
 from deskside.desk.forms import (
     AssignForm,
@@ -76,11 +76,6 @@ def ticket_or_404(ref: str) -> Ticket:
     return Ticket.objects.select_related("contact", "organisation", "assignee").get_or_404(ref)
 
 
-def can_work(user: User) -> bool:
-    """Agents and leads change tickets; technicians read them."""
-    return user.has_perm("tickets.change_ticket")
-
-
 @staff_required
 def ticket_page(request: HttpRequest, ref: str) -> HttpResponse:
     assert isinstance(request.user, User)
@@ -104,7 +99,7 @@ def render_ticket(
     bound = {failed[0]: failed[1]} if failed else {}
     writer = composer.build(
         drafts.of(request.user, ticket),
-        composer.offered(ticket, can_work(request.user)),
+        composer.offered(ticket, changes_tickets(request.user)),
         failed=failed[0] if failed else "",
         asked=request.GET.get("compose", ""),
     )
@@ -122,7 +117,7 @@ def render_ticket(
         "composer": writer,
         "failed": failed[0] if failed else "",
         "confirm_take": confirm_take,
-        "can_work": can_work(request.user),
+        "can_work": changes_tickets(request.user),
         "others": presence.others(ticket, request.user, now),
         "canned": [(c.pk, c.title, c.text_in(ticket.language)) for c in CannedReply.objects.all()],
         "goal_milestones": _goal_milestones(ticket),
