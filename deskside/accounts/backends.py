@@ -6,7 +6,8 @@ from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import User
-from django.db.models import StringAgg, Value
+
+from deskside.accounts.roles import role_names
 
 
 class RolesBackend(ModelBackend):
@@ -16,8 +17,6 @@ class RolesBackend(ModelBackend):
 
     def get_user(self, user_id: Any) -> User | None:
         user = (
-            User._default_manager.annotate(role_names=StringAgg("groups__name", Value(",")))
-            .filter(pk=user_id)
-            .first()
+            User._default_manager.annotate(role_names=role_names("pk")).filter(pk=user_id).first()
         )
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -12,7 +12,7 @@ from pydantic import field_validator
 
 from deskside.core.limits import HEADER_LINE
 from deskside.tickets import clocks
-from deskside.tickets.models import Direction, Event, Message, Milestone, Ticket
+from deskside.tickets.models import Direction, Message, Milestone, Ticket
 
 # A message's text, at most: the portal's and the desk's limit.
 TEXT = 50_000
@@ -186,11 +186,13 @@ def summary(ticket: Ticket, *, staff: bool) -> dict[str, Any]:
 
 
 def detail(ticket: Ticket, *, staff: bool) -> dict[str, Any]:
-    current = clocks.state(ticket)
-    messages = ticket.messages.prefetch_related("attachments").order_by("created_at", "id")
-    if not staff:
-        messages = messages.filter(direction__in=PUBLIC)
-    history = ticket.events.order_by("created_at", "id") if staff else Event.objects.none()
+    shown = ticket.messages.prefetch_related("attachments").order_by("created_at", "id")
+    messages = list(shown if staff else shown.filter(direction__in=PUBLIC))
+    history = list(ticket.events.order_by("created_at", "id")) if staff else []
+    current = None
+    if clocks.run(ticket):  # their history from the rows read for the answer anyway
+        rows = [(e.kind, e.created_at, e.data) for e in history] if staff else None
+        current = clocks.state(ticket, known=clocks.history(ticket, rows, messages))
     return {
         **summary(ticket, staff=staff),
         "language": ticket.language,

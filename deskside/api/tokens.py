@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import StringAgg, Value
 from django.utils import timezone
 
 from deskside.accounts.models import Contact
+from deskside.accounts.roles import role_names
 from deskside.api.models import ApiToken, Scope
 
 MARK = "dsk"
@@ -66,7 +66,7 @@ def find(text: str) -> ApiToken | None:
         return None
     token = (
         ApiToken.objects.select_related("user", "contact__organisation")
-        .annotate(role_names=StringAgg("user__groups__name", Value(",")))
+        .annotate(role_names=role_names("user_id"))
         .filter(prefix=prefix, revoked_at__isnull=True)
         .first()
     )

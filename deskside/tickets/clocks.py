@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.utils import timezone
@@ -31,13 +32,18 @@ def state(
     """The ticket's clocks now, or None when no clock runs (no level, or not open).
 
     `known` is the history when the caller has it (a ticket not yet saved); else it is read."""
-    if ticket.severity is None or not ticket.is_open():
+    if not run(ticket):
         return None
     if known is None:
         if ticket.pk is None:
             return None
         known = history(ticket)
     return core_clocks.compute(known, policy.targets(), policy.calendar(), now or timezone.now())
+
+
+def run(ticket: Ticket) -> bool:
+    """Whether any clock runs: the ticket has a level and is open."""
+    return ticket.severity is not None and ticket.is_open()
 
 
 def first_history(ticket: Ticket) -> core_clocks.History:
@@ -49,9 +55,22 @@ def first_history(ticket: Ticket) -> core_clocks.History:
     )
 
 
-def history(ticket: Ticket) -> core_clocks.History:
-    events = Event.objects.history_rows(ticket.pk)
-    replies = tuple(Message.objects.public_reply_times(ticket.pk))
+HistoryRows = Sequence[tuple[str, datetime, dict[str, object]]]
+
+
+def history(
+    ticket: Ticket, events: HistoryRows | None = None, messages: Iterable[Message] | None = None
+) -> core_clocks.History:
+    """What the clocks follow from. `events` ((kind, created_at, data), in order) and
+    `messages` (all of them, or those the client sees, in order) when a page has read them
+    anyway; else they are read."""
+    if events is None:
+        events = Event.objects.history_rows(ticket.pk)
+    replies = (
+        tuple(m.created_at for m in messages if m.is_public_reply())
+        if messages is not None
+        else tuple(Message.objects.public_reply_times(ticket.pk))
+    )
     return core_clocks.History(
         received_at=_clock_start(ticket, events),
         claimed_severity=_first_level(ticket, events),
@@ -77,7 +96,7 @@ def _documentation_done(ticket: Ticket) -> datetime | None:
     return hooks.documentation_done(ticket) if level and level.documentation else None
 
 
-def _clock_start(ticket: Ticket, events: list[tuple[str, datetime, dict[str, object]]]) -> datetime:
+def _clock_start(ticket: Ticket, events: HistoryRows) -> datetime:
     """Clocks start at receipt; a ticket that had no usable level starts when it got one."""
     for kind, at, data in reversed(events):
         if kind == EventKind.REOPENED and read(data, Reopened).get("was") in (
@@ -88,7 +107,7 @@ def _clock_start(ticket: Ticket, events: list[tuple[str, datetime, dict[str, obj
     return ticket.received_at
 
 
-def _first_level(ticket: Ticket, events: list[tuple[str, datetime, dict[str, object]]]) -> int:
+def _first_level(ticket: Ticket, events: HistoryRows) -> int:
     for kind, _at, data in events:
         if kind == EventKind.REASSESSED:  # the level before the first reassessment
             reassessed = read(data, Reassessed)
@@ -97,7 +116,7 @@ def _first_level(ticket: Ticket, events: list[tuple[str, datetime, dict[str, obj
 
 
 def _waiting_periods(
-    events: list[tuple[str, datetime, dict[str, object]]],
+    events: HistoryRows,
 ) -> tuple[tuple[datetime, datetime | None], ...]:
     periods: list[tuple[datetime, datetime | None]] = []
     started: datetime | None = None

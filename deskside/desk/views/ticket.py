@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
 from deskside.accounts.access import changes_tickets, staff_required
+from deskside.core.clocks import ClockState
 from deskside.desk import composer, drafts, presence
 from deskside.desk.forms import (
     AssignForm,
@@ -37,7 +38,7 @@ from deskside.desk.queue import ClockLeft, clocks_of
 from deskside.desk.views import merging
 from deskside.mail.models import InboundMail, InboundStatus
 from deskside.tickets import clocks, closed, history, notify, policy
-from deskside.tickets.models import Attachment, LinkKind, Message, Ticket
+from deskside.tickets.models import Attachment, Event, LinkKind, Message, Ticket
 from deskside.tickets.models.choices import EFFORT_RANK
 from deskside.tickets.models.ticket import links_of
 
@@ -104,11 +105,13 @@ def render_ticket(
         asked=request.GET.get("compose", ""),
     )
     links_out, links_in = links_of(ticket)
+    conversation = _conversation(ticket)
+    events = list(ticket.events.order_by("created_at", "id"))
     context = {
         "ticket": ticket,
-        "conversation": _conversation(ticket),
-        "history": history.lines(ticket.events.order_by("created_at", "id")),
-        "clock_state": clocks.state(ticket, now),
+        "conversation": conversation,
+        "history": history.lines(events),
+        "clock_state": _clock_state(ticket, events, conversation, now),
         "clocks": _clocks(ticket, now),
         "forms": {
             name: bound.get(name) or make_form(name, initial=composer.initial_text(writer, name))
@@ -139,6 +142,16 @@ def render_ticket(
 def _conversation(ticket: Ticket) -> list[Message]:
     attachments = Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
     return list(ticket.messages.order_by("created_at", "id").prefetch_related(attachments))
+
+
+def _clock_state(
+    ticket: Ticket, events: list[Event], conversation: list[Message], now: datetime
+) -> ClockState | None:
+    """The clocks and why, from the rows the page reads anyway."""
+    if not clocks.run(ticket):
+        return None
+    rows = [(e.kind, e.created_at, e.data) for e in events]
+    return clocks.state(ticket, now, clocks.history(ticket, rows, conversation))
 
 
 def _clocks(ticket: Ticket, now: datetime) -> list[ClockLeft]:

@@ -279,6 +279,10 @@ class Message(models.Model):
     def is_public(self) -> bool:
         return self.direction in (Direction.INBOUND, Direction.OUTBOUND)
 
+    def is_public_reply(self) -> bool:
+        """An agent's answer to the client, which the clocks count (`public_reply_times`)."""
+        return self.direction == Direction.OUTBOUND and self.kind in PUBLIC_REPLY_KINDS
+
 
 class Attachment(models.Model):
     """A file from a message, stored under a random name in the data directory."""
