@@ -13,12 +13,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.utils import timezone
 
+from deskside import db
 from deskside.accounts.models import Contact
-from deskside.accounts.roles import role_names
 from deskside.api.models import ApiToken, Scope
 
 MARK = "dsk"
@@ -57,23 +57,37 @@ def fill(token: ApiToken) -> str:
     return text
 
 
+# Every API request reads its token: prepared statements (deskside/db.py), not the ORM, whose
+# compiling of a select_related query with the roles' subquery cost more than the reads.
+_TOKEN = db.Lookup(ApiToken, "{prefix} = %(prefix)s AND {revoked_at} IS NULL")
+_USER = db.Lookup(User, "{id} = %(id)s")
+_ROLES = db.Rows(
+    Group,
+    ["name"],
+    "{id} IN (SELECT group_id FROM auth_user_groups WHERE user_id = %(user)s)",
+    fields={"user": None},
+)
+
+
 def find(text: str) -> ApiToken | None:
-    """The active token `text` is, or None (unknown, malformed, revoked). One query: the row,
-    its user or contact, and the user's roles, as RolesBackend reads them for a session."""
+    """The active token `text` is, or None (unknown, malformed, revoked), with its user and the
+    user's roles (as RolesBackend reads them for a session) or its contact and organisation."""
     mark, _, rest = text.partition("_")
     prefix, _, secret = rest.partition("_")
     if mark != MARK or not prefix or not secret:
         return None
-    token = (
-        ApiToken.objects.select_related("user", "contact__organisation")
-        .annotate(role_names=role_names("user_id"))
-        .filter(prefix=prefix, revoked_at__isnull=True)
-        .first()
-    )
+    token = _TOKEN.first(prefix=prefix)
     if token is None or not hmac.compare_digest(token.digest, digest(text)):
         return None
-    if token.user is not None:
-        token.user.role_names = token.role_names  # type: ignore[attr-defined]  # see has_role
+    if token.user_id is not None:
+        user = _USER.first(id=token.user_id)
+        if user is None:
+            return None
+        names = [name for (name,) in _ROLES.all(user=user.pk)]
+        user.role_names = ",".join(names) or None  # type: ignore[attr-defined]  # see has_role
+        token.user = user
+    elif token.contact_id is not None:
+        token.contact = Contact.objects.select_related("organisation").get(pk=token.contact_id)
     return token
 
 

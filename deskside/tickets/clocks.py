@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.utils import timezone
@@ -59,18 +59,15 @@ HistoryRows = Sequence[tuple[str, datetime, dict[str, object]]]
 
 
 def history(
-    ticket: Ticket, events: HistoryRows | None = None, messages: Iterable[Message] | None = None
+    ticket: Ticket, events: HistoryRows | None = None, replies: Sequence[datetime] | None = None
 ) -> core_clocks.History:
-    """What the clocks follow from. `events` ((kind, created_at, data), in order) and
-    `messages` (all of them, or those the client sees, in order) when a page has read them
-    anyway; else they are read."""
+    """What the clocks follow from. `events` ((kind, created_at, data), in order) and `replies`
+    (when agents answered the client, in order) when a page has read them anyway; else they are
+    read."""
     if events is None:
         events = Event.objects.history_rows(ticket.pk)
-    replies = (
-        tuple(m.created_at for m in messages if m.is_public_reply())
-        if messages is not None
-        else tuple(Message.objects.public_reply_times(ticket.pk))
-    )
+    if replies is None:
+        replies = Message.objects.public_reply_times(ticket.pk)
     return core_clocks.History(
         received_at=_clock_start(ticket, events),
         claimed_severity=_first_level(ticket, events),
@@ -79,7 +76,7 @@ def history(
             for kind, at, data in events
             if kind == EventKind.REASSESSED
         ),
-        public_replies=replies,
+        public_replies=tuple(replies),
         documentation_done_at=_documentation_done(ticket),
         milestones=tuple(
             (at, read(data, MilestoneReached)["milestone"])

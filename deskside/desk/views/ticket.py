@@ -151,7 +151,8 @@ def _clock_state(
     if not clocks.run(ticket):
         return None
     rows = [(e.kind, e.created_at, e.data) for e in events]
-    return clocks.state(ticket, now, clocks.history(ticket, rows, conversation))
+    replies = [m.created_at for m in conversation if m.is_public_reply()]
+    return clocks.state(ticket, now, clocks.history(ticket, rows, replies))
 
 
 def _clocks(ticket: Ticket, now: datetime) -> list[ClockLeft]:

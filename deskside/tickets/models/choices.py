@@ -75,6 +75,11 @@ class MessageKind(models.TextChoices):
 PUBLIC_REPLY_KINDS = (MessageKind.REPLY, MessageKind.PROPOSAL, MessageKind.RESOLUTION)
 
 
+def is_public_reply(direction: str, kind: str) -> bool:
+    """An agent's answer to the client, which the clocks count."""
+    return direction == Direction.OUTBOUND and kind in PUBLIC_REPLY_KINDS
+
+
 class EventKind(models.TextChoices):
     CREATED = "created", "Created"
     CLOSED = "closed", "Closed"

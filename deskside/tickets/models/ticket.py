@@ -24,6 +24,7 @@ from deskside.tickets.models.choices import (
     MessageKind,
     Milestone,
     Status,
+    is_public_reply,
 )
 
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING_ON_CLIENT)
@@ -281,7 +282,7 @@ class Message(models.Model):
 
     def is_public_reply(self) -> bool:
         """An agent's answer to the client, which the clocks count (`public_reply_times`)."""
-        return self.direction == Direction.OUTBOUND and self.kind in PUBLIC_REPLY_KINDS
+        return is_public_reply(self.direction, self.kind)
 
 
 class Attachment(models.Model):
