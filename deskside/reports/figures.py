@@ -158,9 +158,10 @@ def report(
     cal: Calendar,
     targets: dict[int, Targets],
     clocks: Clocks | None = None,
+    spans: OpenSpans | None = None,
 ) -> Report:
-    """Every figure of the lead's report for `period`; its clocks judged from the events unless
-    the caller has them (the rollup's)."""
+    """Every figure of the lead's report for `period`; its clocks judged and its backlog's open
+    spans found from the events unless the caller has them (the rollup's)."""
     cohort = _cohort(period, filters, cal, now)
     tickets = _ticket_rows(cohort.order_by("received_at", "id"))
     events = _events(cohort, now, kinds=_KINDS if clocks is None else _TALLY_KINDS)
@@ -169,7 +170,8 @@ def report(
     changes = _changes(cohort)
     if clocks is None:
         clocks = _clocks(tickets, leveled, events, replies, changes, targets, cal, now)
-    spans = _backlog(period, filters, cal, now)
+    if spans is None:
+        spans = _backlog(period, filters, cal, now)
     return Report(
         period=period,
         filters=filters,
@@ -337,6 +339,15 @@ def _backlog(period: Period, filters: Filters, cal: Calendar, now: datetime) -> 
     rows = _ticket_rows(candidates, door=False)  # in no order: counted
     events = _events(candidates, now, kinds=_SPAN_KINDS)
     return {t.pk: (t.level, open_spans(t.received_at, events.get(t.pk, []))) for t in rows}
+
+
+def spans_at(
+    cohort: QuerySet[Ticket], tickets: list[TicketRow], now: datetime
+) -> dict[int, tuple[Span, ...]]:
+    """The open spans of `tickets` (the rows of `cohort`) as their events stand at `now`: what
+    the rollup keeps (deskside/reports/rollup.py). One query."""
+    events = _events(cohort, now, kinds=_SPAN_KINDS)
+    return {t.pk: open_spans(t.received_at, events.get(t.pk, [])) for t in tickets}
 
 
 def oldest(filters: Filters, now: datetime) -> list[TicketRow]:

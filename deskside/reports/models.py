@@ -55,6 +55,23 @@ class ClockRow(models.Model):
         ]
 
 
+class SpanRow(models.Model):
+    """The rollup's backlog: one time a ticket was new, open or waiting, from its receipt (or a
+    reopening) to a close or a resolve (`end` None: open still), judged from its events as the
+    clock rows are, with the ticket's level now and organisation beside it: the backlog of a
+    period is the spans that cross it, not every ticket's events read again."""
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    organisation_id = models.IntegerField(null=True)
+    level = models.PositiveSmallIntegerField(null=True)
+    start = models.DateTimeField()
+    end = models.DateTimeField(null=True)
+
+    class Meta:
+        # A period's spans: those still open and those that ended after its start.
+        indexes = [models.Index(fields=["end", "start"], name="reports_span_end")]
+
+
 class Stale(models.Model):
     """A ticket whose clock rows must be judged again: written by every action, in its
     transaction (deskside/tickets/hooks.py), read and cleared by the next report."""
@@ -68,3 +85,6 @@ class RollupState(models.Model):
     `deskside backfill_reports` has judged every ticket again."""
 
     fingerprint = models.CharField(max_length=64)
+    # The spans came later than the clock rows: until `deskside backfill_reports` has written
+    # every ticket's, the backlog is read from the events.
+    spans = models.BooleanField(default=False)

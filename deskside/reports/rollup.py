@@ -32,8 +32,9 @@ from deskside import db
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import Targets
 from deskside.reports import figures
-from deskside.reports.clocks import Outcome
-from deskside.reports.models import ClockRow, RollupState, Stale
+from deskside.reports.clocks import Outcome, Span
+from deskside.reports.load import OpenSpans
+from deskside.reports.models import ClockRow, RollupState, SpanRow, Stale
 from deskside.reports.period import Period
 from deskside.reports.rows import Filters, TicketRow
 from deskside.tickets.models import Ticket
@@ -71,21 +72,27 @@ def fingerprint(cal: Calendar, targets: dict[int, Targets]) -> str:
 def ready(cal: Calendar, targets: dict[int, Targets]) -> bool:
     """Bring the rollup up to date; False when it was judged under another policy (then the
     caller reads the events, as `figures.report` does). Two queries when nothing is marked."""
+    return _up_to_date(cal, targets) is not None
+
+
+def _up_to_date(cal: Calendar, targets: dict[int, Targets]) -> RollupState | None:
+    """`ready`, giving the state: whether the spans are kept too (`spans`)."""
     wanted = fingerprint(cal, targets)
-    state = RollupState.objects.order_by("pk").values_list("fingerprint", flat=True)
-    if state.first() != wanted:
-        return False
+    state = RollupState.objects.order_by("pk").first()
+    if state is None or state.fingerprint != wanted:
+        return None
     if not Stale.objects.exists():
-        return True
+        return state
     with transaction.atomic():
         # One judge at a time (PostgreSQL: this row's lock; SQLite: its IMMEDIATE transactions),
         # else two would each replace a ticket's rows and both sets would stay.
-        if state.select_for_update().first() != wanted:
-            return False  # a backfill under another policy committed meanwhile
+        state = RollupState.objects.select_for_update().order_by("pk").first()
+        if state is None or state.fingerprint != wanted:
+            return None  # a backfill under another policy committed meanwhile
         marks = list(Stale.objects.order_by().values_list("pk", "ticket_id"))
         judge_again({ticket for _, ticket in marks}, cal, targets)
         _clear([pk for pk, _ in marks])
-    return True
+    return state
 
 
 def _clear(marks: list[int]) -> None:
@@ -103,6 +110,7 @@ def backfill(cal: Calendar, targets: dict[int, Targets]) -> int:
         list(RollupState.objects.select_for_update())  # a report's judge waits for the end
         RollupState.objects.all().delete()
         ClockRow.objects.all().delete()
+        SpanRow.objects.all().delete()
         marks = list(Stale.objects.values_list("pk", flat=True))
         while True:
             ids = list(
@@ -112,17 +120,17 @@ def backfill(cal: Calendar, targets: dict[int, Targets]) -> int:
             )
             if not ids:
                 break
-            _write(_judged_rows(ids, cal, targets), replace=False)
+            _write(*_judged_rows(ids, cal, targets), replace=False)
             done += len(ids)
             last = ids[-1]
         _clear(marks)
-        RollupState.objects.create(fingerprint=fingerprint(cal, targets))
+        RollupState.objects.create(fingerprint=fingerprint(cal, targets), spans=True)
     return done
 
 
 def judge_again(ticket_ids: Iterable[int], cal: Calendar, targets: dict[int, Targets]) -> None:
     for ids in _batches(sorted(ticket_ids)):
-        _write(_judged_rows(ids, cal, targets), replace=True, ids=ids)
+        _write(*_judged_rows(ids, cal, targets), replace=True, ids=ids)
 
 
 def _batches(ids: list[int]) -> Iterator[list[int]]:
@@ -133,8 +141,11 @@ def _batches(ids: list[int]) -> Iterator[list[int]]:
 Row = tuple[Any, ...]  # a ClockRow's COLUMNS, adapted to the database
 
 
-def _judged_rows(ids: list[int], cal: Calendar, targets: dict[int, Targets]) -> list[Row]:
-    """The clock rows of these tickets, read and judged as figures.report reads and judges."""
+def _judged_rows(
+    ids: list[int], cal: Calendar, targets: dict[int, Targets]
+) -> tuple[list[Row], list[Row]]:
+    """The clock rows and the span rows of these tickets, read and judged as figures.report
+    reads and judges."""
     tickets = Ticket.objects.filter(pk__in=ids).order_by()
     found = tickets.values_list(
         "pk",
@@ -168,7 +179,12 @@ def _judged_rows(ids: list[int], cal: Calendar, targets: dict[int, Targets]) -> 
                 j.outcome.value,
             )
         )
-    return made
+    spans = [
+        (pk, organisations[pk], by_pk[pk].level, at(start), at(end))
+        for pk, ticket_spans in figures.spans_at(tickets, rows, LATER).items()
+        for start, end in ticket_spans
+    ]
+    return made, spans
 
 
 COLUMNS = (
@@ -199,16 +215,28 @@ def _adapters() -> tuple[Callable[[datetime | None], object], Callable[[timedelt
     return at, span
 
 
-def _write(rows: list[Row], *, replace: bool, ids: list[int] | None = None) -> None:
+SPAN_COLUMNS = ("ticket_id", "organisation_id", "level", "start", "end")
+
+
+def _write(
+    rows: list[Row], spans: list[Row], *, replace: bool, ids: list[int] | None = None
+) -> None:
     if replace:
         ClockRow.objects.filter(ticket_id__in=ids or []).delete()
+        SpanRow.objects.filter(ticket_id__in=ids or []).delete()
+    _insert(ClockRow, COLUMNS, rows)
+    _insert(SpanRow, SPAN_COLUMNS, spans)
+
+
+def _insert(model: type[ClockRow | SpanRow], columns: tuple[str, ...], rows: list[Row]) -> None:
     if not rows:
         return
-    table = ClockRow._meta.db_table
-    marks = ", ".join(["%s"] * len(COLUMNS))
+    quote = connection.ops.quote_name  # "end" is a keyword
+    marks = ", ".join(["%s"] * len(columns))
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks})",
+            f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) "
+            f"VALUES ({marks})",
             rows,
         )
 
@@ -336,10 +364,37 @@ def clocks(period: Period, filters: Filters, now: datetime, cal: Calendar) -> fi
     )
 
 
+def spans(period: Period, filters: Filters, now: datetime, cal: Calendar) -> OpenSpans:
+    """figures.report's open spans, from the rollup (one query): of every ticket open at some
+    time in the period, with the filters, as its events stood at `now`."""
+    start, end = period.bounds(cal.tz)
+    rows = SpanRow.objects.filter(Q(end__isnull=True) | Q(end__gte=start), start__lt=end)
+    rows = rows.filter(start__lte=now)  # a ticket received, or reopened, later is not yet open
+    if filters.level is not None:
+        rows = rows.filter(level=filters.level)
+    if filters.agent is not None:
+        rows = rows.filter(ticket_id__in=figures.filtered(Ticket.objects.all(), filters, now))
+    elif filters.organisation is not None:
+        rows = rows.filter(organisation_id=filters.organisation)
+    found: dict[int, tuple[int | None, list[Span]]] = {}
+    columns = rows.order_by("ticket_id", "start").values_list("ticket_id", "level", "start", "end")
+    for ticket, level, began, ended in columns:
+        # An end after `now` had not happened yet: open then, as the events at `now` say.
+        found.setdefault(ticket, (level, []))[1].append(
+            (began, None if ended is None or ended > now else ended)
+        )
+    return {pk: (level, tuple(ticket_spans)) for pk, (level, ticket_spans) in found.items()}
+
+
 def report(
     period: Period, filters: Filters, now: datetime, cal: Calendar, targets: dict[int, Targets]
 ) -> figures.Report:
-    """The lead's report: its clocks from the rollup when it is current under this policy, else
-    every figure from the events (figures.report)."""
-    current = clocks(period, filters, now, cal) if ready(cal, targets) else None
-    return figures.report(period, filters, now, cal, targets, clocks=current)
+    """The lead's report: its clocks and its backlog's spans from the rollup when it is current
+    under this policy (the spans once a backfill wrote them), else from the events
+    (figures.report)."""
+    state = _up_to_date(cal, targets)
+    if state is None:
+        return figures.report(period, filters, now, cal, targets)
+    current = clocks(period, filters, now, cal)
+    found = spans(period, filters, now, cal) if state.spans else None
+    return figures.report(period, filters, now, cal, targets, clocks=current, spans=found)

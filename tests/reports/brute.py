@@ -213,17 +213,21 @@ def door(t: Ticket) -> str:
 def load_figures(tickets: list[Ticket], first: date, last: date, now: datetime, tz=BRUSSELS):
     """Doors per day, the backlog at each day's end (now for today) and the oldest open."""
     backlog: Counter[tuple[date, int | None]] = Counter()
+    behind: dict[date, set[int]] = {}
     day = first
     while day <= last and datetime.combine(day, time(0), tzinfo=tz) <= now:
         at = min(datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz), now)
+        behind[day] = set()
         for t in tickets:
             if _in(at, opens_of(t)):
                 backlog[(day, t.severity)] += 1
+                behind[day].add(t.pk)
         day += timedelta(days=1)
     still_open = [t for t in tickets if t.status in ("new", "open", "waiting_on_client")]
     return {
         "doors": Counter((t.received_at.astimezone(tz).date(), door(t)) for t in tickets),
         "backlog": backlog,
+        "backlog_tickets": behind,  # each day's: open at its end
         "backlog_days": (day - first).days,
         "oldest": [t.pk for t in sorted(still_open, key=lambda t: (t.received_at, t.pk))][:10],
     }

@@ -117,9 +117,10 @@ def test_figures_equal_the_brute_force(people, scenario, plans, now_days, addres
     assert_same_load(report, brute.load_figures(tickets, period.first, period.last, now))
     assert_same_protocol(report, brute.protocol_figures(tickets))
     assert_same_behind(report, expected, tickets)
-    # The lead's page: the same report with its clocks read from the rollup.
+    # The lead's page: the same report with its clocks and its backlog read from the rollup.
     read = rollup.report(period, only, now, policy.calendar(), policy.targets())
     assert_same(read, expected)
+    assert_same_load(read, brute.load_figures(tickets, period.first, period.last, now))
     assert_same_protocol(read, brute.protocol_figures(tickets))
     assert_same_behind(read, expected, tickets)
     assert_agent_filter(people.second_agent, organisation, period, now, tickets)
@@ -150,6 +151,8 @@ def assert_same_load(report: figures.Report, expected) -> None:
     backlog = Counter({(d.day, lv): n for d in report.backlog for lv, n in d.by_level.items() if n})
     assert backlog == expected["backlog"]
     assert len(report.backlog) == expected["backlog_days"]
+    for day, pks in expected["backlog_tickets"].items():
+        assert tickets_behind(report, key("backlog", day.isoformat())) == frozenset(pks)
     assert [t.pk for t in report.oldest] == expected["oldest"]
 
 
@@ -187,6 +190,12 @@ def assert_agent_filter(agent, organisation, period, now, tickets) -> None:
         report.breaches,
     )
     assert read.agents == report.agents
+    assert read.backlog == report.backlog
+    # And by level: the backlog counts the tickets at that level now.
+    only = figures.Filters(organisation=organisation.pk, level=2)
+    read = rollup.report(period, only, now, policy.calendar(), policy.targets())
+    cal, targets = policy.calendar(), policy.targets()
+    assert read.backlog == figures.report(period, only, now, cal, targets).backlog
 
 
 def play(people, contact, start, plans, now) -> list[Ticket]:

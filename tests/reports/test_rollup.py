@@ -15,11 +15,11 @@ from django.db import transaction
 from deskside.accounts.models import Contact
 from deskside.reports import client, figures, rollup, tasks
 from deskside.reports.models import ClockRow, Stale
-from deskside.reports.period import Kind, period_of
+from deskside.reports.period import Kind, custom, period_of
 from deskside.runtime.scheduler import JOBS
 from deskside.tickets import actions, policy
 from deskside.tickets.actions import Actor
-from deskside.tickets.models import SeverityLevel
+from deskside.tickets.models import CloseReason, SeverityLevel
 from tests.people import People, make_people
 from tests.portal.conftest import open_ticket, signed_in
 
@@ -136,3 +136,38 @@ def test_the_worker_keeps_the_rollup_up_to_date_every_minute(people: People):
     assert Stale.objects.exists() and not ClockRow.objects.exists()
     assert tasks.keep_rollup.call() is True
     assert not Stale.objects.exists() and ClockRow.objects.filter(clock="goal").count() == 1
+
+
+def test_the_backlog_from_the_rollup_equals_the_backlog_from_the_events(people: People):
+    """The spans the rollup keeps give the backlog the events give: a ticket closed and
+    reopened later, one reassessed, one opened an hour ago, by level and organisation."""
+    rollup.backfill(policy.calendar(), policy.targets())
+    staff = Actor.staff(people.agent)
+    with time_machine.travel(MONDAY_10 - timedelta(days=30), tick=False):
+        old = open_ticket(people.client, "Open since October", 3)
+    with time_machine.travel(MONDAY_10, tick=False):
+        closed = open_ticket(people.client, "Closed, reopened", 2)
+        open_ticket(people.other_client, "Globex", 1)
+    with time_machine.travel(MONDAY_10 + timedelta(days=1), tick=False):
+        actions.close(closed, CloseReason.SOLVED, by=staff)
+        actions.reassess(old, 1, reason="Production is down", by=staff)
+        actions.assign(old, people.agent, by=staff)
+    with time_machine.travel(MONDAY_10 + timedelta(days=8), tick=False):
+        actions.reopen(closed, by=staff, reason="It came back")
+    with time_machine.travel(LATER - timedelta(hours=1), tick=False):
+        open_ticket(people.client, "An hour ago", 4)
+    cal, targets = policy.calendar(), policy.targets()
+    weeks = custom(MONDAY_10.date() - timedelta(days=7), LATER.date() + timedelta(days=3))
+    for only in (
+        figures.Filters(),
+        figures.Filters(organisation=people.acme.pk),
+        figures.Filters(level=1),
+        figures.Filters(agent=people.agent.pk),
+    ):
+        read = rollup.report(weeks, only, LATER, cal, targets)
+        assert read.backlog == figures.report(weeks, only, LATER, cal, targets).backlog
+    everything = rollup.report(weeks, figures.Filters(), LATER, cal, targets)
+    last = everything.backlog[-1]
+    assert last.at == LATER and last.by_level == {1: 2, 2: 1, 3: 0, 4: 1, None: 0}
+    day_after = next(d for d in everything.backlog if d.day == MONDAY_10.date())
+    assert day_after.by_level[2] == 1 and day_after.by_level[1] == 2  # `old` at its level now
