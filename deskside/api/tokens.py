@@ -64,7 +64,8 @@ _USER = db.Lookup(User, "{id} = %(id)s")
 _ROLES = db.Rows(
     Group,
     ["name"],
-    "{id} IN (SELECT group_id FROM auth_user_groups WHERE user_id = %(user)s)",
+    f"{{id}} IN (SELECT group_id FROM {User.groups.through._meta.db_table} "
+    "WHERE user_id = %(user)s)",
     fields={"user": None},
 )
 

@@ -337,8 +337,8 @@ def _backlog(period: Period, filters: Filters, cal: Calendar, now: datetime) -> 
         now,
     )
     rows = _ticket_rows(candidates, door=False)  # in no order: counted
-    events = _events(candidates, now, kinds=_SPAN_KINDS)
-    return {t.pk: (t.level, open_spans(t.received_at, events.get(t.pk, []))) for t in rows}
+    spans = spans_at(candidates, rows, now)
+    return {t.pk: (t.level, spans[t.pk]) for t in rows}
 
 
 def spans_at(

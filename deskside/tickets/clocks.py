@@ -13,6 +13,9 @@ from deskside.tickets.events import MilestoneReached, Reassessed, Reopened, read
 from deskside.tickets.models import Event, EventKind, Message, Ticket
 from deskside.tickets.models.choices import NO_EFFORT_RANK, CloseReason
 
+# A ticket's events as the clocks read them: (kind, created_at, data), in order.
+HistoryRows = Sequence[tuple[str, datetime, dict[str, object]]]
+
 CLOCK_FIELDS = (
     "effort_rank",
     *(clock.due_field for clock in core_clocks.Clock),
@@ -27,23 +30,24 @@ _ENDING_PAUSE = (EventKind.RESUMED, EventKind.CLOSED, EventKind.REOPENED, EventK
 
 
 def state(
-    ticket: Ticket, now: datetime | None = None, known: core_clocks.History | None = None
+    ticket: Ticket,
+    now: datetime | None = None,
+    known: core_clocks.History | None = None,
+    *,
+    events: HistoryRows | None = None,
+    replies: Sequence[datetime] | None = None,
 ) -> core_clocks.ClockState | None:
     """The ticket's clocks now, or None when no clock runs (no level, or not open).
 
-    `known` is the history when the caller has it (a ticket not yet saved); else it is read."""
-    if not run(ticket):
+    `known` is the history when the caller has it (a ticket not yet saved); else it is made
+    from `events` and `replies` when a page has read them anyway (see `history`), or read."""
+    if ticket.severity is None or not ticket.is_open():
         return None
     if known is None:
         if ticket.pk is None:
             return None
-        known = history(ticket)
+        known = history(ticket, events, replies)
     return core_clocks.compute(known, policy.targets(), policy.calendar(), now or timezone.now())
-
-
-def run(ticket: Ticket) -> bool:
-    """Whether any clock runs: the ticket has a level and is open."""
-    return ticket.severity is not None and ticket.is_open()
 
 
 def first_history(ticket: Ticket) -> core_clocks.History:
@@ -53,9 +57,6 @@ def first_history(ticket: Ticket) -> core_clocks.History:
         received_at=ticket.received_at,
         claimed_severity=int(ticket.claimed_severity or ticket.severity or 0),
     )
-
-
-HistoryRows = Sequence[tuple[str, datetime, dict[str, object]]]
 
 
 def history(

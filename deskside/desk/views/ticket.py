@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
 from deskside.accounts.access import changes_tickets, staff_required
-from deskside.core.clocks import ClockState
 from deskside.desk import composer, drafts, presence
 from deskside.desk.forms import (
     AssignForm,
@@ -38,7 +37,7 @@ from deskside.desk.queue import ClockLeft, clocks_of
 from deskside.desk.views import merging
 from deskside.mail.models import InboundMail, InboundStatus
 from deskside.tickets import clocks, closed, history, notify, policy
-from deskside.tickets.models import Attachment, Event, LinkKind, Message, Ticket
+from deskside.tickets.models import Attachment, LinkKind, Message, Ticket
 from deskside.tickets.models.choices import EFFORT_RANK
 from deskside.tickets.models.ticket import links_of
 
@@ -111,7 +110,12 @@ def render_ticket(
         "ticket": ticket,
         "conversation": conversation,
         "history": history.lines(events),
-        "clock_state": _clock_state(ticket, events, conversation, now),
+        "clock_state": clocks.state(  # from the rows the page reads anyway
+            ticket,
+            now,
+            events=[(e.kind, e.created_at, e.data) for e in events],
+            replies=[m.created_at for m in conversation if m.is_public_reply()],
+        ),
         "clocks": _clocks(ticket, now),
         "forms": {
             name: bound.get(name) or make_form(name, initial=composer.initial_text(writer, name))
@@ -142,17 +146,6 @@ def render_ticket(
 def _conversation(ticket: Ticket) -> list[Message]:
     attachments = Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
     return list(ticket.messages.order_by("created_at", "id").prefetch_related(attachments))
-
-
-def _clock_state(
-    ticket: Ticket, events: list[Event], conversation: list[Message], now: datetime
-) -> ClockState | None:
-    """The clocks and why, from the rows the page reads anyway."""
-    if not clocks.run(ticket):
-        return None
-    rows = [(e.kind, e.created_at, e.data) for e in events]
-    replies = [m.created_at for m in conversation if m.is_public_reply()]
-    return clocks.state(ticket, now, clocks.history(ticket, rows, replies))
 
 
 def _clocks(ticket: Ticket, now: datetime) -> list[ClockLeft]:
