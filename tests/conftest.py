@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,6 +20,20 @@ def _database_is_what_ci_asked_for(django_db_blocker: object) -> None:
         assert connection.vendor == "postgresql", (
             f"DESKSIDE_REQUIRE_POSTGRES=1 but the tests run on {connection.vendor}"
         )
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup: None, live_server: Any) -> Any:
+    """pytest-django's live server, one request at a time on in-memory SQLite (see
+    tests/live_server.py). The test database is set up first, so that the server always shares
+    the test's connection: started before it, the server would open connections of its own to
+    the shared in-memory database, or not, depending on which test ran first."""
+    from tests.live_server import OneRequestAtATime
+
+    if live_server.thread.connections_override:
+        httpd = live_server.thread.httpd
+        httpd.set_app(OneRequestAtATime(httpd.get_app()))
+    return live_server
 
 
 @pytest.fixture(autouse=True)
