@@ -179,6 +179,8 @@ def _database() -> dict[str, object]:
         raise ConfigError(f"DATABASE_URL={url!r} is not a database URL: {error}") from None
     engine = str(config["ENGINE"])
     if engine.endswith("sqlite3"):
+        # Django's backend, with the writers of all processes queued (deskside/sqlite/base.py).
+        config["ENGINE"] = "deskside.sqlite"
         config["CONN_MAX_AGE"] = 0
         # Web, worker and intake share one file: WAL lets readers run beside the writer, the busy
         # timeout waits for the lock, and IMMEDIATE takes the write lock at BEGIN so that two
