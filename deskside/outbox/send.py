@@ -31,6 +31,7 @@ from deskside.accounts.addresses import address_key
 from deskside.accounts.models import Contact
 from deskside.core.limits import HEADER_LINE
 from deskside.db import AsciiLower
+from deskside.kick import kick
 from deskside.outbox.models import CalendarMethod, OutboundMail, OutboundStatus
 
 log = logging.getLogger("deskside.outbox")
@@ -218,8 +219,9 @@ def queue(
 
 
 def _kick() -> None:
-    # Ask the worker to send now; if this enqueue is lost, the scheduler's sweep sends anyway.
-    deliver.enqueue()
+    # Ask the worker to send now (a run already waiting will); if this is lost, the scheduler's
+    # sweep sends anyway.
+    kick(deliver)
 
 
 def build(mail: OutboundMail) -> EmailMultiAlternatives:
@@ -323,7 +325,10 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 4 * 3600))
 
 
-def deliver_due(now: datetime | None = None, limit: int = 100) -> int:
+BATCH = 100  # mails a run sends at most: each run ends in seconds (runtime/scheduler.py)
+
+
+def deliver_due(now: datetime | None = None, limit: int = BATCH) -> int:
     """Send the queued mails whose time has come; returns how many went out.
 
     Every claimed mail ends this call sent or with a failed attempt recorded: no SMTP or network
@@ -428,4 +433,9 @@ def _close_quietly(connection: BaseEmailBackend) -> None:
 
 @task()
 def deliver() -> int:
-    return deliver_due()
+    sent = deliver_due(limit=BATCH)
+    if sent >= BATCH:
+        # More may be due, whose kicks found this run waiting (deskside/kick.py): another run
+        # sends them now rather than at the scheduler's next sweep.
+        kick(deliver)
+    return sent

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from deskside import db
+from deskside.kick import kick as kick_task
 from deskside.webhooks.models import Delivery, Endpoint, Kind, Subscription
 from deskside.webhooks.send import deliver
 from deskside.webhooks.signing import new_message_id
@@ -78,5 +79,6 @@ def body_of(kind: Kind, data: Data, at: datetime) -> str:
 
 
 def kick() -> None:
-    # Ask the worker to send now; if this enqueue is lost, the scheduler's sweep sends anyway.
-    deliver.enqueue()
+    # Ask the worker to send now (a run already waiting will); if this is lost, the scheduler's
+    # sweep sends anyway.
+    kick_task(deliver)

@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deskside import db
+from deskside.kick import kick
 from deskside.outbox.send import queue
 from deskside.webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint
 from deskside.webhooks.signing import headers
@@ -72,7 +73,10 @@ class Answer:
         return code is None or code >= 500 or code == 429
 
 
-def deliver_due(limit: int = 100) -> int:
+BATCH = 100  # deliveries a run tries at most: each run ends in seconds
+
+
+def deliver_due(limit: int = BATCH) -> int:
     """Try the due deliveries of endpoints that are enabled and not paused; returns how many
     were delivered."""
     due = list(
@@ -297,7 +301,10 @@ def tell_owner(endpoint: Endpoint) -> None:
 
 @task()
 def deliver() -> int:
-    return deliver_due()
+    delivered = deliver_due(limit=BATCH)
+    if delivered >= BATCH:
+        kick(deliver)  # more may be due: see deskside/outbox/send.py's deliver
+    return delivered
 
 
 def prune(limit: int = 5000) -> int:

@@ -9,14 +9,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.db import transaction
-from django.tasks import task_backends
+from django.tasks import TaskResultStatus, task_backends
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from deskside.outbox.models import OutboundMail, OutboundStatus
 from deskside.outbox.send import (
@@ -360,6 +362,50 @@ def test_a_committed_mail_asks_the_worker_to_deliver(sink, django_capture_on_com
     assert enqueued.task.name == "deliver"
     assert enqueued.task.call() == 1  # what the worker runs: the mail goes out
     assert len(sink.messages) == 1
+
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+def waiting_runs() -> list[DBTaskResult[..., Any]]:
+    return list(DBTaskResult.objects.ready().filter(task_path="deskside.outbox.send.deliver"))
+
+
+def worker_runs(run: DBTaskResult[..., Any]) -> int:
+    """What the worker does with a waiting run: claims it, then calls the task."""
+    DBTaskResult.objects.filter(pk=run.pk).update(status=TaskResultStatus.RUNNING)
+    return int(run.task.call())
+
+
+def test_mails_committed_before_the_worker_looks_share_one_run(
+    sink, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = DATABASE_TASKS
+    for number in (1, 2, 3):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            queue_answer(number)
+
+    [run] = waiting_runs()  # one run waits, not three
+    assert worker_runs(run) == 3
+    assert len(sink.messages) == 3
+    assert waiting_runs() == []
+
+
+def test_a_run_that_sent_a_full_batch_asks_for_another(
+    sink, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.TASKS = DATABASE_TASKS
+    monkeypatch.setattr("deskside.outbox.send.BATCH", 2)
+    for number in (1, 2, 3):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            queue_answer(number)
+
+    [run] = waiting_runs()
+    assert worker_runs(run) == 2
+    [again] = waiting_runs()  # the third mail's kick had found the first run waiting
+    assert worker_runs(again) == 1
+    assert len(sink.messages) == 3
+    assert waiting_runs() == []  # one mail short of a batch: nothing more to ask
 
 
 def test_a_lost_enqueue_does_not_fail_the_committed_change(
