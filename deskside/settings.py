@@ -253,6 +253,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# A bare domain in a mail or a page ("www.example.com") becomes an https:// link, as Django
+# will by default (RemovedInDjango2028Warning).
+URLIZE_ASSUME_HTTPS = True
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("nl", "Nederlands"), ("fr", "Français"), ("de", "Deutsch")]
 TIME_ZONE = "Europe/Brussels"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -69,7 +70,7 @@ def to_client(
         to=[to or ticket.contact.email],
         subject=mail.subject,
         text=mail.text,
-        html=linebreaks(urlize(text, autoescape=True)),
+        html=html_of(text),
         purpose=purpose,
         ticket_ref=ticket.ref,
         message_id=mail.message_id,
@@ -81,6 +82,20 @@ def to_client(
         attachments=attachments,
     )
     return mail
+
+
+def html_of(text: str) -> str:
+    """The HTML part of a mail: the text escaped, its links and addresses made links, its lines
+    and paragraphs kept. Exactly `linebreaks(urlize(text, autoescape=True))`, a line at a time:
+    urlize reads whitespace-separated words, never across a line break, and most lines of the
+    protocol's answers are the same in every mail, so they are made once (Django's urlize cost
+    a tenth of an API request's time)."""
+    return linebreaks("\n".join(_urlized(line) for line in text.split("\n")))
+
+
+@lru_cache(maxsize=2048)
+def _urlized(line: str) -> str:
+    return urlize(line, autoescape=True)
 
 
 def mail_text(ticket: Ticket, text: str) -> str:
