@@ -689,6 +689,7 @@ class Seeder:
                         close_reason,
                         milestone,
                         language,
+                        "mail",  # door: every seeded ticket begins with a client's mail
                         self._dt(received),
                         self._dt(received),
                         self._dt(closed_at or times[-1]),
@@ -898,6 +899,7 @@ TICKET_COLUMNS = [
     "close_reason",
     "milestone",
     "language",
+    "door",
     "received_at",
     "created_at",
     "updated_at",

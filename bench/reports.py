@@ -155,7 +155,7 @@ class Seeder:
             evs.append(("closed", t, {"reason": why}, None))
             if r() > 0.35 or age < timedelta(days=3):
                 tickets.append(
-                    self._row(number, subject, (contact, org), (None, None), "closed", why)
+                    self._row(number, subject, (contact, org), (None, None), "closed", why, door)
                     + self._tail(received, "closed", None, t)
                 )
                 self._write(number, msgs, evs, agent, messages, events)
@@ -226,7 +226,7 @@ class Seeder:
                 status, reason = "open", ""
                 evs = [e for e in evs if e[1] < self.now]
         tickets.append(
-            self._row(number, subject, (contact, org), (claimed, level), status, reason)
+            self._row(number, subject, (contact, org), (claimed, level), status, reason, door)
             + self._tail(received, status, agent[0] if status != "new" else None, end)
         )
         self._write(number, msgs, evs, agent, messages, events)
@@ -239,9 +239,11 @@ class Seeder:
         levels: tuple[int | None, int | None],
         status: str,
         reason: str,
+        first_kind: str,
     ) -> tuple[Any, ...]:
         """The columns before received_at and its copies (TICKET_COLUMNS)."""
-        return (number, subject, *who, *levels, status, reason, "en")
+        door = {"mail": "mail", "web": "portal"}.get(first_kind, "desk")  # as the desk records it
+        return (number, subject, *who, *levels, status, reason, "en", door)
 
     def _tail(
         self, received: datetime, status: str, assignee: int | None, end: datetime | None
@@ -308,6 +310,7 @@ TICKET_COLUMNS = [
     "status",
     "close_reason",
     "language",
+    "door",
     "received_at",
     "created_at",
     "updated_at",

@@ -30,7 +30,7 @@ from django.utils import timezone
 from deskside.accounts.models import Contact, Organisation
 from deskside.api.models import AlertRouting, AlertTicket, ApiToken
 from deskside.tickets import actions
-from deskside.tickets.models import Direction, MessageKind, Status, Ticket
+from deskside.tickets.models import Direction, Door, MessageKind, Status, Ticket
 
 REPEAT_WINDOW = timedelta(hours=1)
 
@@ -129,6 +129,7 @@ def _open(
         message=_from_client(contact, subject, text),
         by=actions.Actor.client(contact),
         note=f"opened by an {alert.source} alert through the API ({why} → level {level})",
+        door=Door.API,
     )
     if row is None:
         row = AlertTicket(organisation=org, fingerprint=alert.fingerprint)

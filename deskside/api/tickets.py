@@ -44,7 +44,7 @@ from deskside.core.levels import LEVELS
 from deskside.core.severity import Result, SeverityReading
 from deskside.mail import answers
 from deskside.tickets import actions, closed
-from deskside.tickets.models import CloseReason, Direction, MessageKind, Status, Ticket
+from deskside.tickets.models import CloseReason, Direction, Door, MessageKind, Status, Ticket
 from deskside.tickets.queue import (
     QUEUE_ORDER,
     Bookmark,
@@ -163,6 +163,7 @@ def create_ticket(request: HttpRequest, body: TicketIn) -> Answer[dict[str, Any]
             problem=problem,
             by=who.actor,
             note="opened through the API",
+            door=Door.API,
         )
         _answer(who, ticket, contact, body.level, problem)
     return Answer(201, detail(ticket, staff=who.is_staff))
@@ -253,6 +254,7 @@ def _client_message(ticket: Ticket, contact: Contact, body: ClientReplyIn) -> Ti
                 by=actions.Actor.client(contact),
                 message=replace(message, subject=ticket.subject),
                 follows=ticket,
+                door=Door.API,
             )
         if step is None:
             return actions.receive_from_client(ticket, message, by=actions.Actor.client(contact))

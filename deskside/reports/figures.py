@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from math import ceil
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Q, QuerySet
 
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import Targets
@@ -35,7 +35,7 @@ from deskside.reports.protocol import (
     protocol,
     refusals,
 )
-from deskside.reports.rows import DOORS, EventRow, Reply, TicketRow, door_of
+from deskside.reports.rows import DOORS, EventRow, Reply, TicketRow
 from deskside.reports.rows import Filters as Filters  # re-exported: the views and tests use it
 from deskside.tickets.closed import WITHOUT_LEVEL
 from deskside.tickets.events import MilestoneReached, Reopened, Resumed, read
@@ -252,18 +252,11 @@ def _public_replies(now: datetime) -> QuerySet[Message]:
     )
 
 
-def _ticket_rows(cohort: QuerySet[Ticket], *, door: bool = True) -> list[TicketRow]:
-    first_kind = (
-        Message.objects.filter(ticket=OuterRef("pk")).order_by("created_at", "id").values("kind")
-    )
+def _ticket_rows(cohort: QuerySet[Ticket]) -> list[TicketRow]:
     # The caller orders: the oldest open tickets are a slice, which cannot be reordered.
-    rows = cohort.annotate(door=Subquery(first_kind[:1]) if door else Value(""))
     fields = ("pk", "subject", "claimed_severity", "severity", "status", "close_reason")
     return [
-        TicketRow(pk, subject, claimed, level, status, reason, at, door_of(door or ""), assignee)
-        for pk, subject, claimed, level, status, reason, at, door, assignee in rows.values_list(
-            *fields, "received_at", "door", "assignee_id"
-        )
+        TicketRow(*row) for row in cohort.values_list(*fields, "received_at", "door", "assignee_id")
     ]
 
 
@@ -336,7 +329,7 @@ def _backlog(period: Period, filters: Filters, cal: Calendar, now: datetime) -> 
         filters,
         now,
     )
-    rows = _ticket_rows(candidates, door=False)  # in no order: counted
+    rows = _ticket_rows(candidates)  # in no order: counted
     spans = spans_at(candidates, rows, now)
     return {t.pk: (t.level, spans[t.pk]) for t in rows}
 
@@ -352,7 +345,7 @@ def spans_at(
 
 def oldest(filters: Filters, now: datetime) -> list[TicketRow]:
     found = _open_tickets(Ticket.objects.filter(status__in=OPEN_STATUSES), filters, now)
-    return _ticket_rows(found.order_by("received_at", "id")[:OLDEST], door=False)
+    return _ticket_rows(found.order_by("received_at", "id")[:OLDEST])
 
 
 # -- a ticket's facts, as tickets/clocks.py reads them for the desk ---------------------------

@@ -6,22 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from deskside.tickets.models import MessageKind
+from deskside.tickets.models import Door
 
 EventRow = tuple[str, datetime, dict[str, Any]]
 Reply = tuple[datetime, int | None]  # when, and the agent who sent it
 
-# Where a ticket came in, from its first message: a mail, the portal's form, or an agent who
-# typed it in at the desk (a phone call). The API, once it exists, gets its own door.
-DOORS = ("mail", "portal", "desk", "api")
-
-
-def door_of(first_kind: str) -> str:
-    if first_kind == MessageKind.MAIL:
-        return "mail"
-    if first_kind == MessageKind.WEB:
-        return "portal"
-    return "desk"
+# Where a ticket came in, recorded when it was opened (Ticket.door).
+DOORS = tuple(Door.values)  # in the order of Door: mail, portal, desk (phone), API
 
 
 @dataclass(frozen=True)
@@ -40,5 +31,5 @@ class TicketRow:
     status: str
     close_reason: str
     received_at: datetime
-    door: str  # the first message's kind: "mail", "web", ...
+    door: str  # Ticket.door: "mail", "portal", "desk" or "api"
     assignee: int | None = None

@@ -19,7 +19,15 @@ from deskside.outbox.models import OutboundMail
 from deskside.tickets import actions, policy
 from deskside.tickets.actions import Actor
 from deskside.tickets.duty import DUTY_GROUP
-from deskside.tickets.models import CloseReason, Direction, EventKind, MessageKind, Status, Ticket
+from deskside.tickets.models import (
+    CloseReason,
+    Direction,
+    Door,
+    EventKind,
+    MessageKind,
+    Status,
+    Ticket,
+)
 from tests.api.conftest import Api
 from tests.people import People
 
@@ -98,6 +106,7 @@ def test_firing_repeated_resolved_ends_as_one_level_1_ticket_with_notes(people, 
     }
     assert (ticket.severity, ticket.status) == (1, Status.NEW)
     assert ticket.organisation == people.acme and ticket.contact == people.client
+    assert ticket.door == Door.API  # the lead's load by door counts it there
     assert ticket.subject == "ApiDown: The shop's API answers nothing"
     [first] = ticket.messages.all()
     assert (first.direction, first.kind) == (Direction.INBOUND, MessageKind.WEB)

@@ -4,10 +4,12 @@ organisation's as the portal shows them, never another's."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from deskside.api import tokens
 from deskside.api.models import Scope
+from deskside.tickets.models import Door, Ticket
 from deskside.tickets.policy import calendar
 from tests.api.conftest import Api, open_ticket
 from tests.people import People
@@ -49,3 +51,19 @@ def test_a_client_reads_only_its_organisation_s_figures(people: People, client_a
     assert other.status_code == 404
     assert client_api.get("/reports/month", month="2026-13").status_code == 422
     assert client_api.get("/reports/month", month="0000-01").status_code == 422
+
+
+def test_tickets_opened_through_the_api_are_counted_at_its_door(
+    people: People, agent_api: Api, client_api: Api, client: Client
+) -> None:
+    """The lead's load by door: a system's ticket (staff or client token) and a monitoring
+    alert's come in by the API, a client's mail by mail."""
+    body = {"subject": "Export fails", "text": "Since this morning.", "level": 3}
+    assert agent_api.post("/tickets", {**body, "contact": people.client.email}).status_code == 201
+    assert client_api.post("/tickets", body).status_code == 201
+    open_ticket(people.other_client, "The nightly job stopped")  # by mail
+    client.force_login(people.lead)
+    day = timezone.now().astimezone(calendar().tz).date().isoformat()
+    doors = client.get(f"/desk/reports/doors.csv?period=week&day={day}").content.decode()
+    assert f"\r\n{day},1,0,0,2,3\r\n" in doors  # mail, portal, desk, API, total
+    assert set(Ticket.objects.values_list("door", flat=True)) == {Door.MAIL, Door.API}

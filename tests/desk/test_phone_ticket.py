@@ -11,8 +11,7 @@ from django.test import Client
 
 from deskside.accounts.models import Contact
 from deskside.outbox.models import OutboundMail
-from deskside.reports.rows import door_of
-from deskside.tickets.models import EventKind, MessageKind, Status, Ticket
+from deskside.tickets.models import Door, EventKind, MessageKind, Status, Ticket
 from tests.desk.conftest import MONDAY_10
 from tests.people import People
 
@@ -65,7 +64,7 @@ def test_a_phone_ticket_opens_and_the_client_gets_the_acknowledgement(agent, peo
     assert ticket.status == Status.NEW and ticket.language == "nl"
     first = ticket.messages.get(kind=MessageKind.PHONE)
     assert first.text.startswith("Claire called:") and first.sender == "Claire@Acme.example"
-    assert door_of(first.kind) == "desk"  # the reports' door "Desk (phone)"
+    assert ticket.door == Door.DESK  # the reports' door "Desk (phone)"
     created = ticket.events.get(kind=EventKind.CREATED)
     assert created.actor_label == "Alice"
     ack = OutboundMail.objects.get(purpose="acknowledgement")

@@ -26,6 +26,7 @@ from deskside.tickets.actions.alerts import escalate
 from deskside.tickets.errors import ActionError
 from deskside.tickets.models import (
     CloseReason,
+    Door,
     EventKind,
     LinkKind,
     Message,
@@ -33,6 +34,7 @@ from deskside.tickets.models import (
     Ticket,
     TicketLink,
 )
+from deskside.tickets.models.choices import door_for
 
 
 def open_ticket(
@@ -47,6 +49,7 @@ def open_ticket(
     by: Actor = SYSTEM,
     note: str = "",
     follows: Ticket | None = None,
+    door: Door | None = None,
 ) -> Ticket:
     """Open a ticket for a first message; without a valid severity it is closed at once. The
     first message is the returned ticket's `posted` (the intake links its mail to it).
@@ -56,6 +59,7 @@ def open_ticket(
     A reply to a closed ticket).
     `note` goes into the history with the creation, e.g. where the ticket came from.
     `follows`: the closed ticket the client wrote to, too long after its close to reopen it.
+    `door`: where it came in (the API says so), else read from the first message's kind.
     """
     if problem is None:
         check_level(claimed_severity)
@@ -72,6 +76,7 @@ def open_ticket(
         claimed_severity=claimed_severity if problem is None else None,
         severity=claimed_severity if problem is None else None,
         language=language or contact.language,
+        door=door or door_for(message.kind),
         received_at=received_at,
         status=Status.NEW if problem is None else Status.CLOSED,
         close_reason=problem or "",

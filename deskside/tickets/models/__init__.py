@@ -1,6 +1,7 @@
 from deskside.tickets.models.choices import (
     CloseReason,
     Direction,
+    Door,
     Effort,
     EventKind,
     LinkKind,
@@ -30,6 +31,7 @@ __all__ = [
     "ClosingDate",
     "Delivery",
     "Direction",
+    "Door",
     "Effort",
     "Event",
     "EventKind",

@@ -80,6 +80,24 @@ def is_public_reply(direction: str, kind: str) -> bool:
     return direction == Direction.OUTBOUND and kind in PUBLIC_REPLY_KINDS
 
 
+class Door(models.TextChoices):
+    """Where a ticket came in, recorded when it is opened (the reports' load by door)."""
+
+    MAIL = "mail", "Mail"  # a mail to the support address, by any of the three mail doors
+    PORTAL = "portal", "Portal"
+    DESK = "desk", "Desk (phone)"  # an agent typed the client's words in at the desk
+    API = "api", "API"  # a system of the client's, or one of its monitoring alerts
+
+
+def door_for(first_kind: str) -> Door:
+    """The door of a ticket opened by a person, from its first message's kind."""
+    if first_kind == MessageKind.MAIL:
+        return Door.MAIL
+    if first_kind == MessageKind.WEB:
+        return Door.PORTAL
+    return Door.DESK
+
+
 class EventKind(models.TextChoices):
     CREATED = "created", "Created"
     CLOSED = "closed", "Closed"

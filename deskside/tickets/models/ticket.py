@@ -19,6 +19,7 @@ from deskside.tickets.models.choices import (
     PUBLIC_REPLY_KINDS,
     CloseReason,
     Direction,
+    Door,
     EventKind,
     LinkKind,
     MessageKind,
@@ -80,6 +81,7 @@ class Ticket(models.Model):
         max_length=30, choices=Milestone.choices, blank=True, help_text="The last one recorded."
     )
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
+    door = models.CharField(max_length=10, choices=Door.choices, default=Door.MAIL)
     received_at = models.DateTimeField(help_text="When the mail arrived in the mailbox.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
