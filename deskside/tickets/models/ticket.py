@@ -81,7 +81,10 @@ class Ticket(models.Model):
         max_length=30, choices=Milestone.choices, blank=True, help_text="The last one recorded."
     )
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
-    door = models.CharField(max_length=10, choices=Door.choices, default=Door.MAIL)
+    # The database's default too: the column was added with it (migration 0019).
+    door = models.CharField(
+        max_length=10, choices=Door.choices, default=Door.MAIL, db_default=Door.MAIL
+    )
     received_at = models.DateTimeField(help_text="When the mail arrived in the mailbox.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
