@@ -185,18 +185,44 @@ def test_a_second_transaction_in_the_same_thread_fails_instead_of_waiting_for_it
     second.close()
 
 
-def test_a_forked_child_queues_behind_its_parent(database):
-    parent = connection(database, timeout=5)
-    parent.ensure_connection()
-    parent._start_transaction_under_autocommit()
+# A desk process that forks after it has used the queue, then holds it: the child must queue
+# behind it, which it would not with the descriptor it inherited (flock locks belong to the open
+# file). Run alone: a fork from the test process, whose other threads may hold locks, could
+# deadlock the child. The child's exit code says whether it was kept out, and how.
+FORKER = textwrap.dedent(
+    """
+    import os
+    import django
+    django.setup()
+    from django.db import OperationalError, connection, transaction
+    from django.db.utils import ConnectionHandler
+    with transaction.atomic():  # the queue's file is open in this process from here on
+        connection.cursor().execute("INSERT INTO t (who) VALUES ('before')")
+    held, told = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: its own place in the queue, not the parent's lock
+    if pid == 0:
+        os.read(held, 1)  # the parent holds the queue now
+        settings = {**connection.settings_dict, "OPTIONS": {"timeout": 0.3}}
+        child = ConnectionHandler({"default": settings})["default"]
         try:
-            write(connection(database, timeout=0.3), "child")
-        except OperationalError:
-            os._exit(0)
+            with child.cursor() as cursor:
+                cursor.execute("INSERT INTO t (who) VALUES ('child')")
+        except OperationalError as error:  # the queue's words, not SQLite's busy handler's
+            os._exit(0 if "whole timeout" in str(error) else 2)
         os._exit(1)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, "the child wrote while its parent held"
-    parent.commit()
-    parent.close()
+    with transaction.atomic():
+        connection.cursor().execute("INSERT INTO t (who) VALUES ('parent')")
+        os.write(told, b"x")
+        _, status = os.waitpid(pid, 0)
+    raise SystemExit(os.waitstatus_to_exitcode(status))
+    """
+)
+
+
+def test_a_forked_child_queues_behind_its_parent(database):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}"}
+    env.pop("DESKSIDE_REQUIRE_POSTGRES", None)
+    env["DJANGO_SETTINGS_MODULE"] = "deskside.settings"
+    forked = subprocess.run([sys.executable, "-c", FORKER], env=env, timeout=60, check=False)
+    assert forked.returncode == 0, "the child wrote while its parent held the queue"
+    assert writers(database) == ["before", "parent"]
