@@ -131,9 +131,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
     ) -> Any:
         """A write outside a transaction (an API token's count of uses, a task enqueued after
         a commit) is a transaction of its own: it queues as one."""
-        if self._queued_on is not None or self.in_atomic_block or not self.autocommit:
-            return execute(sql, params, many, context)
-        if not _WRITE.match(sql):
+        in_a_transaction = self._queued_on is not None or self.in_atomic_block
+        if in_a_transaction or not self.autocommit or not _WRITE.match(sql):
             return execute(sql, params, many, context)
         self._join_queue()
         try:
@@ -141,21 +140,19 @@ class DatabaseWrapper(base.DatabaseWrapper):
         finally:
             self._leave_queue()
 
+    # A transaction ends at commit, at rollback, or when its connection closes under it.
     def _commit(self) -> None:
-        try:
-            super()._commit()  # type: ignore[misc]
-        finally:
-            self._leave_queue()
+        self._ending(super()._commit)  # type: ignore[misc]
 
     def _rollback(self) -> None:
-        try:
-            super()._rollback()  # type: ignore[misc]
-        finally:
-            self._leave_queue()
+        self._ending(super()._rollback)  # type: ignore[misc]
 
     def _close(self) -> None:
+        self._ending(super()._close)  # type: ignore[misc]
+
+    def _ending(self, step: Callable[[], None]) -> None:
         try:
-            super()._close()  # type: ignore[misc]
+            step()
         finally:
             self._leave_queue()
 
