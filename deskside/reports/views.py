@@ -20,6 +20,7 @@ from deskside.accounts.names import display_name
 from deskside.accounts.roles import Role, has_role
 from deskside.core import csv
 from deskside.core.business_time import Calendar
+from deskside.core.widgets import QuickSelect
 from deskside.reports import behind, figures, rollup, tables
 from deskside.reports.chart import backlog_chart, load_chart
 from deskside.reports.period import Kind, Period, custom, period_of
@@ -62,9 +63,15 @@ class ReportForm(forms.Form):
         ],
     )
     organisation = forms.TypedChoiceField(
-        label=_("Organisation"), required=False, coerce=int, empty_value=None
+        label=_("Organisation"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=QuickSelect,  # every organisation: Django's own <select> took 0.2 s for 2,000
     )
-    agent = forms.TypedChoiceField(label=_("Agent"), required=False, coerce=int, empty_value=None)
+    agent = forms.TypedChoiceField(
+        label=_("Agent"), required=False, coerce=int, empty_value=None, widget=QuickSelect
+    )
 
     def __init__(
         self, data: Any, organisations: list[tuple[int, str]], agents: list[tuple[int, str]]

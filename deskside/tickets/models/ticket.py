@@ -172,6 +172,13 @@ class Ticket(models.Model):
             # the coalescing of repeats (deskside/tickets/floods.py) read these alone.
             models.Index(fields=["contact", "received_at"], name="ticket_contact_recent"),
             models.Index(fields=["organisation", "received_at"], name="ticket_org_recent"),
+            # The tickets received in a period, the reports' cohort (deskside/reports/figures.py).
+            models.Index(fields=["received_at"], name="ticket_received"),
+            # The oldest open tickets, for the reports: a walk of the open ones only, however
+            # old the oldest is.
+            models.Index(
+                fields=["received_at", "id"], name="ticket_open_oldest", condition=Q(in_queue=True)
+            ),
         ]
         constraints = [
             models.CheckConstraint(
