@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 
 from deskside.accounts.names import display_name
 from deskside.reports.clocks import Judged, Outcome
-from deskside.reports.rows import Reply, TicketRow
+from deskside.reports.rows import Sent, TicketRow
 
 
 @dataclass(frozen=True)
@@ -31,28 +31,27 @@ class AgentFigures:
 
 def per_agent(
     tickets: list[TicketRow],
-    replies: dict[int, list[Reply]],
+    sent: Sent,
     met: dict[int, int],
     breached: dict[int, int],
 ) -> list[AgentFigures]:
     """`met` and `breached`: the clocks of the tickets each agent is assigned now
     (`by_assignee`, or the rollup's count of the same)."""
     handled: dict[int, set[int]] = defaultdict(set)
-    sent: dict[int, int] = defaultdict(int)
+    replies: dict[int, int] = defaultdict(int)
     for ticket in tickets:
         if ticket.assignee is not None:
             handled[ticket.assignee].add(ticket.pk)
-        for _at, author in replies.get(ticket.pk, []):
-            if author is not None:
-                handled[author].add(ticket.pk)
-                sent[author] += 1
+        for author, n in sent.get(ticket.pk, {}).items():
+            handled[author].add(ticket.pk)
+            replies[author] += n
     names = names_of(handled)
     return [
         AgentFigures(
             agent,
             names[agent],
             frozenset(handled[agent]),
-            sent[agent],
+            replies[agent],
             met.get(agent, 0),
             breached.get(agent, 0),
         )

@@ -72,7 +72,7 @@ def _backlog(r: Report, rest: list[str]) -> frozenset[int]:
     day = date.fromisoformat(rest[0])
     found = next(d for d in r.backlog if d.day == day)
     levels = LEVEL_KEYS if len(rest) == 1 else (_level(rest[1]),)
-    return open_on(r.open_spans, found.at, levels)
+    return open_on(r.open_spans(), found.at, levels)
 
 
 def _agent(r: Report, rest: list[str]) -> frozenset[int]:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from math import ceil
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.fields.json import KT
 
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import Targets
@@ -35,7 +36,7 @@ from deskside.reports.protocol import (
     protocol,
     refusals,
 )
-from deskside.reports.rows import DOORS, EventRow, Reply, TicketRow
+from deskside.reports.rows import DOORS, EventRow, Mark, Reply, Sent, TicketRow
 from deskside.reports.rows import Filters as Filters  # re-exported: the views and tests use it
 from deskside.tickets.closed import WITHOUT_LEVEL
 from deskside.tickets.events import MilestoneReached, Reopened, Resumed, read
@@ -115,14 +116,17 @@ class Report:
     received: int
     clocks: list[ClockFigures]
     durations: list[Durations]
-    breaches: list[Breach]
+    breaches: list[Breach]  # the earliest due first; all, or the first `listed` (rollup.report)
+    breach_count: int
+    breached_tickets: int
     refusals: Refusals
     matrix: dict[tuple[int, int], int]  # (claimed, assessed) → tickets
     closes: list[tuple[str, int]]
     load: list[DayLoad]
     agents: list[AgentFigures]
     backlog: list[DayBacklog]
-    open_spans: OpenSpans  # of every ticket the backlog counts: its figures' drill-down
+    open_spans: Callable[[], OpenSpans]  # of every ticket the backlog counts, on demand: its
+    # figures' drill-down
     oldest: list[TicketRow]  # open now, the longest waiting first
     protocol: Protocol
     tickets: list[TicketRow]  # received in the period, at the level filtered
@@ -146,9 +150,20 @@ class Clocks:
     figures: list[ClockFigures]
     durations: list[Durations]
     breaches: list[Breach]
+    breach_count: int
+    breached_tickets: int
     met: dict[int, int]  # per agent: the clocks of the tickets assigned to them now
     breached: dict[int, int]
     behind: ClocksBehind
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The open tickets at the end of each day, and when each ticket counted was open (for the
+    tickets behind a figure: read only when asked)."""
+
+    days: list[DayBacklog]
+    spans: Callable[[], OpenSpans]
 
 
 def report(
@@ -158,20 +173,26 @@ def report(
     cal: Calendar,
     targets: dict[int, Targets],
     clocks: Clocks | None = None,
-    spans: OpenSpans | None = None,
+    days: Backlog | None = None,
 ) -> Report:
-    """Every figure of the lead's report for `period`; its clocks judged and its backlog's open
-    spans found from the events unless the caller has them (the rollup's)."""
+    """Every figure of the lead's report for `period`; its clocks judged and its backlog
+    counted from the events unless the caller has them (the rollup's)."""
     cohort = _cohort(period, filters, cal, now)
     tickets = _ticket_rows(cohort.order_by("received_at", "id"))
-    events = _events(cohort, now, kinds=_KINDS if clocks is None else _TALLY_KINDS)
-    replies = _replies(cohort, now)
     leveled = [t for t in tickets if filters.level is None or t.level == filters.level]
     changes = _changes(cohort)
-    if clocks is None:
+    if clocks is None:  # the clocks judged here need every event and reply, with its time
+        events = _events(cohort, now)
+        replies = _replies(cohort, now)
         clocks = _clocks(tickets, leveled, events, replies, changes, targets, cal, now)
-    if spans is None:
+        marks = {pk: [(kind, data) for kind, _at, data in rows] for pk, rows in events.items()}
+        sent = sent_of(replies)
+    else:  # the rest needs neither times nor every reply: fewer rows, nothing converted
+        marks = _marks(cohort, now)
+        sent = _sent(cohort, now)
+    if days is None:
         spans = _backlog(period, filters, cal, now)
+        days = Backlog(backlog(spans, period, cal, now), lambda: spans)
     return Report(
         period=period,
         filters=filters,
@@ -180,15 +201,17 @@ def report(
         clocks=clocks.figures,
         durations=clocks.durations,
         breaches=clocks.breaches,
-        refusals=refusals(tickets, events),
+        breach_count=clocks.breach_count,
+        breached_tickets=clocks.breached_tickets,
+        refusals=refusals(tickets, marks),
         matrix=matrix(leveled),
         closes=closes(leveled),
         load=load(leveled, period, cal),
-        agents=per_agent(leveled, replies, clocks.met, clocks.breached),
-        backlog=backlog(spans, period, cal, now),
-        open_spans=spans,
+        agents=per_agent(leveled, sent, clocks.met, clocks.breached),
+        backlog=days.days,
+        open_spans=days.spans,
         oldest=oldest(filters, now),
-        protocol=protocol(leveled, events, _visits(cohort), changes),
+        protocol=protocol(leveled, marks, _visits(cohort), changes),
         tickets=leveled,
         clocks_behind=clocks.behind,
         tz=cal.tz,
@@ -216,10 +239,13 @@ def _clocks(
         )
 
     met, breached = by_assignee(leveled, judged)
+    every = breaches(judged, subjects)
     return Clocks(
         clock_figures(judged, subjects),
         durations(judged, subjects),
-        breaches(judged, subjects),
+        every,
+        len(every),
+        len({b.ticket for b in every}),
         met,
         breached,
         behind,
@@ -284,6 +310,48 @@ def _replies(cohort: QuerySet[Ticket], now: datetime) -> dict[int, list[Reply]]:
     found: dict[int, list[Reply]] = defaultdict(list)
     for ticket, at, author in rows:
         found[ticket].append((at, author))
+    return found
+
+
+def _marks(cohort: QuerySet[Ticket], now: datetime) -> dict[int, list[Mark]]:
+    """The events the refusals and the cooperation count, in order, without their times."""
+    rows = (
+        Event.objects.filter(
+            ticket_id__in=cohort.values("pk"), kind__in=_TALLY_KINDS, created_at__lte=now
+        )
+        .order_by("ticket_id", "created_at", "id")
+        # The two keys read, as text from the database: decoding each event's JSON in Python
+        # was most of this read's time.
+        .values_list("ticket_id", "kind", KT("data__reason"), KT("data__was"))
+    )
+    found: dict[int, list[Mark]] = defaultdict(list)
+    for ticket, kind, reason, was in rows:
+        found[ticket].append((kind, {"reason": reason, "was": was}))
+    return found
+
+
+def _sent(cohort: QuerySet[Ticket], now: datetime) -> Sent:
+    """Per ticket, the public replies of each agent: counted by the database."""
+    rows = (
+        _public_replies(now)
+        .filter(ticket_id__in=cohort.values("pk"), author_id__isnull=False)
+        .order_by()
+        .values_list("ticket_id", "author_id")
+        .annotate(n=Count("pk"))
+    )
+    found: Sent = defaultdict(dict)
+    for ticket, author, n in rows:
+        found[ticket][author] = n
+    return found
+
+
+def sent_of(replies: dict[int, list[Reply]]) -> Sent:
+    """`_sent`, from the replies read already."""
+    found: Sent = defaultdict(dict)
+    for ticket, rows in replies.items():
+        for _at, author in rows:
+            if author is not None:
+                found[ticket][author] = found[ticket].get(author, 0) + 1
     return found
 
 

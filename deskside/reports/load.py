@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import accumulate
+from typing import Any
 
 from deskside.core.business_time import Calendar
 from deskside.core.levels import LEVELS
@@ -40,21 +41,34 @@ OpenSpans = dict[int, tuple[int | None, tuple[Span, ...]]]  # ticket → its lev
 
 
 def backlog(spans: OpenSpans, period: Period, cal: Calendar, now: datetime) -> list[DayBacklog]:
-    """Per day of the period up to today, the tickets open at its end, by level.
-
-    One sweep: each span adds one from the first day end it covers to the last, as a difference
-    per level (a ticket's spans never overlap: a new one starts only after one ended), rather
-    than every ticket asked about every day."""
+    """Per day of the period up to today, the tickets open at its end, by level."""
     ats = day_ends(period, cal, now)
+    flat = ((level, s, e) for level, ticket_spans in spans.values() for s, e in ticket_spans)
+    return days_of(sweep(flat, ats), period, ats)
+
+
+def sweep[T: Any](  # T: a time, a datetime or the database's text of one
+    spans: Iterable[tuple[int | None, T, T | None]], ats: list[T]
+) -> dict[int | None, list[int]]:
+    """Per level, how many of `spans` (level, start, end; None: open still) cover each of the
+    times `ats`, in order: comparable values of any kind (datetimes, or the database's text).
+
+    One pass: each span adds one from the first time it covers to the last, as a difference per
+    level (a ticket's spans never overlap: a new one starts only after one ended), rather than
+    every ticket asked about every time."""
     moves = {level: [0] * (len(ats) + 1) for level in LEVEL_KEYS}
-    for level, ticket_spans in spans.values():
-        for start, end in ticket_spans:
-            first = bisect_left(ats, start)
-            after = len(ats) if end is None else bisect_left(ats, end)
-            if first < after:
-                moves[level][first] += 1
-                moves[level][after] -= 1
-    open_then = {level: list(accumulate(moves[level][:-1])) for level in LEVEL_KEYS}
+    for level, start, end in spans:
+        first = bisect_left(ats, start)
+        after = len(ats) if end is None else bisect_left(ats, end)
+        if first < after:
+            moves[level][first] += 1
+            moves[level][after] -= 1
+    return {level: list(accumulate(moves[level][:-1])) for level in LEVEL_KEYS}
+
+
+def days_of(
+    open_then: dict[int | None, list[int]], period: Period, ats: list[datetime]
+) -> list[DayBacklog]:
     return [
         DayBacklog(day, at, {level: open_then[level][i] for level in LEVEL_KEYS})
         for i, (day, at) in enumerate(zip(period.days(), ats, strict=False))

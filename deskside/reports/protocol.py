@@ -16,7 +16,7 @@ from deskside.core.postal import Refusal
 from deskside.core.severity import Result, read_severity
 from deskside.docs.models import ChangeKind, ChangeStatus
 from deskside.onsite.models import VisitStatus
-from deskside.reports.rows import EventRow, TicketRow
+from deskside.reports.rows import Mark, TicketRow
 from deskside.tickets.closed import WITHOUT_LEVEL
 from deskside.tickets.models import CloseReason, EventKind, Status
 
@@ -51,7 +51,7 @@ class Protocol:
 
 def protocol(
     tickets: list[TicketRow],
-    events: dict[int, list[EventRow]],
+    events: dict[int, list[Mark]],
     visits: list[VisitRow],
     changes: list[ChangeRow],
 ) -> Protocol:
@@ -65,10 +65,10 @@ def protocol(
     )
 
 
-def cooperation(tickets: list[TicketRow], events: dict[int, list[EventRow]]) -> dict[str, Tally]:
+def cooperation(tickets: list[TicketRow], events: dict[int, list[Mark]]) -> dict[str, Tally]:
     found: dict[str, list[int]] = defaultdict(list)
     for t in tickets:
-        for kind, _at, _data in events.get(t.pk, []):
+        for kind, _data in events.get(t.pk, []):
             if kind == EventKind.REMINDER:
                 found["reminders"].append(t.pk)
             elif kind == EventKind.REFUSED:
@@ -124,7 +124,7 @@ class Refusals:
         return self.total / self.new_mail if self.new_mail else None
 
 
-def refusals(tickets: list[TicketRow], events: dict[int, list[EventRow]]) -> Refusals:
+def refusals(tickets: list[TicketRow], events: dict[int, list[Mark]]) -> Refusals:
     """Closed at once for no, an invalid or an ambiguous level (the level filter does not
     apply: these tickets had none)."""
     behind: dict[str, set[int]] = defaultdict(set)
@@ -138,7 +138,7 @@ def refusals(tickets: list[TicketRow], events: dict[int, list[EventRow]]) -> Ref
         behind[f"closed:{why}"].add(ticket.pk)
         if any(
             k == EventKind.REOPENED and d.get("was") in WITHOUT_LEVEL
-            for k, _, d in events.get(ticket.pk, [])
+            for k, d in events.get(ticket.pk, [])
         ):
             behind[f"back:{why}"].add(ticket.pk)
     kinds = ("no", "invalid", "ambiguous")
@@ -150,9 +150,9 @@ def refusals(tickets: list[TicketRow], events: dict[int, list[EventRow]]) -> Ref
     )
 
 
-def _refused_for(ticket: TicketRow, events: list[EventRow]) -> str | None:
+def _refused_for(ticket: TicketRow, events: list[Mark]) -> str | None:
     """Why the new mail was closed for its level, from the first close, if it was."""
-    first_close = next((d.get("reason") for k, _, d in events if k == EventKind.CLOSED), None)
+    first_close = next((d.get("reason") for k, d in events if k == EventKind.CLOSED), None)
     if first_close == CloseReason.NO_SEVERITY:
         return "no"
     if first_close == CloseReason.INVALID_SEVERITY:

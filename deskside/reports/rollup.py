@@ -26,14 +26,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models.functions import Cast
 
 from deskside import db
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import Targets
 from deskside.reports import figures
 from deskside.reports.clocks import Outcome, Span
-from deskside.reports.load import OpenSpans
+from deskside.reports.load import OpenSpans, day_ends, days_of, sweep
 from deskside.reports.models import ClockRow, RollupState, SpanRow, Stale
 from deskside.reports.period import Period
 from deskside.reports.rows import Filters, TicketRow
@@ -303,22 +304,41 @@ def durations(
     ]
 
 
-def breaches(
-    period: Period, filters: Filters, now: datetime, cal: Calendar
-) -> list[figures.Breach]:
-    """figures.breaches of the period, from the rollup (one query)."""
-    rows = (
+def _breached(period: Period, filters: Filters, now: datetime, cal: Calendar) -> QuerySet[ClockRow]:
+    return (
         _rows(period, filters, now, cal)
         .annotate(state=_state(now))
         .filter(state=Outcome.BREACHED.value, due__isnull=False)
+    )
+
+
+def breaches(
+    period: Period, filters: Filters, now: datetime, cal: Calendar, listed: int | None = None
+) -> list[figures.Breach]:
+    """figures.breaches of the period, from the rollup (one query): all, or the first `listed`
+    (thousands a month at a large desk, where a page shows a hundred)."""
+    rows = (
+        _breached(period, filters, now, cal)
         .order_by("due", "ticket_id", "clock")
         .values_list("ticket_id", "ticket__subject", "level", "clock", "due", "done_at")
     )
     return [
         figures.Breach(ticket, subject, level, clock, due, done_at)
-        for ticket, subject, level, clock, due, done_at in rows
+        for ticket, subject, level, clock, due, done_at in (
+            rows if listed is None else rows[:listed]
+        )
         if due is not None
     ]
+
+
+def breach_totals(
+    period: Period, filters: Filters, now: datetime, cal: Calendar
+) -> tuple[int, int]:
+    """How many breaches in the period, on how many tickets (one query)."""
+    found = _breached(period, filters, now, cal).aggregate(
+        n=Count("pk"), tickets=Count("ticket_id", distinct=True)
+    )
+    return found["n"], found["tickets"]
 
 
 def by_assignee(
@@ -344,9 +364,12 @@ def by_assignee(
     return met, breached
 
 
-def clocks(period: Period, filters: Filters, now: datetime, cal: Calendar) -> figures.Clocks:
-    """Every clock figure of a report, from the rollup: grouped counts and the breaches, a
-    handful of queries whatever the number of tickets; the tickets behind a figure on demand."""
+def clocks(
+    period: Period, filters: Filters, now: datetime, cal: Calendar, listed: int | None = None
+) -> figures.Clocks:
+    """Every clock figure of a report, from the rollup: grouped counts and the breaches (all,
+    or the first `listed`), a handful of queries whatever the number of tickets; the tickets
+    behind a figure on demand."""
 
     def behind(level: int, clock: str, outcome: str) -> frozenset[int]:
         rows = _rows(period, filters, now, cal).annotate(state=_state(now))
@@ -357,16 +380,16 @@ def clocks(period: Period, filters: Filters, now: datetime, cal: Calendar) -> fi
     return figures.Clocks(
         clock_figures(period, filters, now, cal),
         durations(period, filters, now, cal),
-        breaches(period, filters, now, cal),
+        breaches(period, filters, now, cal, listed),
+        *breach_totals(period, filters, now, cal),
         met,
         breached,
         behind,
     )
 
 
-def spans(period: Period, filters: Filters, now: datetime, cal: Calendar) -> OpenSpans:
-    """figures.report's open spans, from the rollup (one query): of every ticket open at some
-    time in the period, with the filters, as its events stood at `now`."""
+def _span_rows(period: Period, filters: Filters, now: datetime, cal: Calendar) -> QuerySet[SpanRow]:
+    """The spans of every ticket open at some time in the period, with the filters."""
     start, end = period.bounds(cal.tz)
     rows = SpanRow.objects.filter(Q(end__isnull=True) | Q(end__gte=start), start__lt=end)
     rows = rows.filter(start__lte=now)  # a ticket received, or reopened, later is not yet open
@@ -376,9 +399,15 @@ def spans(period: Period, filters: Filters, now: datetime, cal: Calendar) -> Ope
         rows = rows.filter(ticket_id__in=figures.filtered(Ticket.objects.all(), filters, now))
     elif filters.organisation is not None:
         rows = rows.filter(organisation_id=filters.organisation)
+    return rows.order_by()
+
+
+def spans(period: Period, filters: Filters, now: datetime, cal: Calendar) -> OpenSpans:
+    """figures.report's open spans, from the rollup (one query): of every ticket open at some
+    time in the period, with the filters, as its events stood at `now`."""
     found: dict[int, tuple[int | None, list[Span]]] = {}
-    columns = rows.order_by("ticket_id", "start").values_list("ticket_id", "level", "start", "end")
-    for ticket, level, began, ended in columns:
+    rows = _span_rows(period, filters, now, cal).order_by("ticket_id", "start")
+    for ticket, level, began, ended in rows.values_list("ticket_id", "level", "start", "end"):
         # An end after `now` had not happened yet: open then, as the events at `now` say.
         found.setdefault(ticket, (level, []))[1].append(
             (began, None if ended is None or ended > now else ended)
@@ -386,15 +415,44 @@ def spans(period: Period, filters: Filters, now: datetime, cal: Calendar) -> Ope
     return {pk: (level, tuple(ticket_spans)) for pk, (level, ticket_spans) in found.items()}
 
 
+def backlog(period: Period, filters: Filters, now: datetime, cal: Calendar) -> figures.Backlog:
+    """figures.report's backlog, from the rollup (one query): the open tickets at each day's
+    end counted from the spans' times as the database keeps them (SQLite: text, in an order
+    that is the times' order), none converted: tens of thousands a month at a large desk. The
+    spans themselves are read only for the tickets behind a figure."""
+    ats = day_ends(period, cal, now)
+    at, _span = _adapters()
+    stored = [at(a) for a in ats]
+    later = at(now)
+    rows = _span_rows(period, filters, now, cal).values_list(
+        "level", _as_stored("start"), _as_stored("end")
+    )
+    found = ((level, s, None if e is None or e > later else e) for level, s, e in rows)
+    return figures.Backlog(
+        days_of(sweep(found, stored), period, ats), lambda: spans(period, filters, now, cal)
+    )
+
+
+def _as_stored(field: str) -> Any:
+    """A datetime column as the database keeps it: on SQLite its text (read as a datetime,
+    each value costs a parse and a time zone), elsewhere the driver's own datetime."""
+    return Cast(field, CharField()) if connection.vendor == "sqlite" else F(field)
+
+
 def report(
-    period: Period, filters: Filters, now: datetime, cal: Calendar, targets: dict[int, Targets]
+    period: Period,
+    filters: Filters,
+    now: datetime,
+    cal: Calendar,
+    targets: dict[int, Targets],
+    listed: int | None = None,
 ) -> figures.Report:
     """The lead's report: its clocks and its backlog's spans from the rollup when it is current
     under this policy (the spans once a backfill wrote them), else from the events
-    (figures.report)."""
+    (figures.report). Its breaches: all, or the first `listed` (a page's)."""
     state = _up_to_date(cal, targets)
     if state is None:
         return figures.report(period, filters, now, cal, targets)
-    current = clocks(period, filters, now, cal)
-    found = spans(period, filters, now, cal) if state.spans else None
-    return figures.report(period, filters, now, cal, targets, clocks=current, spans=found)
+    current = clocks(period, filters, now, cal, listed)
+    days = backlog(period, filters, now, cal) if state.spans else None
+    return figures.report(period, filters, now, cal, targets, clocks=current, days=days)

@@ -9,7 +9,9 @@ from typing import Any
 from deskside.tickets.models import Door
 
 EventRow = tuple[str, datetime, dict[str, Any]]
+Mark = tuple[str, dict[str, Any]]  # an event's kind and data, where its time does not matter
 Reply = tuple[datetime, int | None]  # when, and the agent who sent it
+Sent = dict[int, dict[int, int]]  # per ticket: agent → public replies
 
 # Where a ticket came in, recorded when it was opened (Ticket.door).
 DOORS = tuple(Door.values)  # in the order of Door: mail, portal, desk (phone), API

@@ -114,19 +114,22 @@ def _agents() -> list[tuple[int, str]]:
     return sorted(((u.pk, display_name(u)) for u in staff), key=lambda a: a[1].casefold())
 
 
-def _read(request: HttpRequest, cal: Calendar) -> tuple[ReportForm, figures.Report]:
+def _read(
+    request: HttpRequest, cal: Calendar, listed: int | None = None
+) -> tuple[ReportForm, figures.Report]:
+    """The report asked for; its breaches all, or the first `listed` (the page's)."""
     organisations = list(Organisation.objects.order_by("name").values_list("pk", "name"))
     form = ReportForm(request.GET, organisations, _agents())
     now = timezone.now()
     period, filters = form.chosen(now.astimezone(cal.tz).date())
-    return form, rollup.report(period, filters, now, cal, policy.targets())
+    return form, rollup.report(period, filters, now, cal, policy.targets(), listed)
 
 
 @staff_required
 def report_page(request: HttpRequest) -> HttpResponse:
     _lead_only(request)
     cal = policy.calendar()
-    form, report = _read(request, cal)
+    form, report = _read(request, cal, BREACHES_SHOWN)
     context = {
         "form": form,
         "report": report,
@@ -139,8 +142,8 @@ def report_page(request: HttpRequest) -> HttpResponse:
         # Thousands a month at a large desk: a page lists the first, the CSV and the list of
         # tickets behind them have them all.
         "breach_rows": [(format_ref(b.ticket), b) for b in report.breaches[:BREACHES_SHOWN]],
-        "breach_count": len(report.breaches),
-        "breached_tickets": len({b.ticket for b in report.breaches}),
+        "breach_count": report.breach_count,
+        "breached_tickets": report.breached_tickets,
         "matrix_rows": _matrix_rows(report),
         "close_rows": _close_rows(report),
         "refusal_rows": _refusal_rows(report),

@@ -123,6 +123,7 @@ def test_figures_equal_the_brute_force(people, scenario, plans, now_days, addres
     assert_same_load(read, brute.load_figures(tickets, period.first, period.last, now))
     assert_same_protocol(read, brute.protocol_figures(tickets))
     assert_same_behind(read, expected, tickets)
+    assert_breaches_listed(period, only, now, report, expected)
     assert_agent_filter(people.second_agent, organisation, period, now, tickets)
 
 
@@ -143,6 +144,15 @@ def assert_same_rollup(period: Period, organisation: Organisation, now: datetime
     assert {(d.level, d.clock): (d.count, d.median, d.p90) for d in durations} == expected[
         "durations"
     ]
+
+
+def assert_breaches_listed(period, only, now, report: figures.Report, expected) -> None:
+    """The page lists the first breaches due and counts them all, as the full report does."""
+    page = rollup.report(period, only, now, policy.calendar(), policy.targets(), listed=2)
+    assert page.breaches == report.breaches[:2]
+    counted = (len(expected["breaches"]), len({ticket for ticket, _c, _d in expected["breaches"]}))
+    assert (page.breach_count, page.breached_tickets) == counted
+    assert (report.breach_count, report.breached_tickets) == counted
 
 
 def assert_same_load(report: figures.Report, expected) -> None:
