@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from math import ceil
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.fields.json import KT
@@ -38,6 +39,7 @@ from deskside.reports.protocol import (
 )
 from deskside.reports.rows import DOORS, EventRow, Mark, Reply, Sent, TicketRow
 from deskside.reports.rows import Filters as Filters  # re-exported: the views and tests use it
+from deskside.reports.stored import stored, time_of
 from deskside.tickets.closed import WITHOUT_LEVEL
 from deskside.tickets.events import MilestoneReached, Reopened, Resumed, read
 from deskside.tickets.models import (
@@ -281,8 +283,10 @@ def _public_replies(now: datetime) -> QuerySet[Message]:
 def _ticket_rows(cohort: QuerySet[Ticket]) -> list[TicketRow]:
     # The caller orders: the oldest open tickets are a slice, which cannot be reordered.
     fields = ("pk", "subject", "claimed_severity", "severity", "status", "close_reason")
+    rows = cohort.values_list(*fields, stored("received_at"), "door", "assignee_id")
     return [
-        TicketRow(*row) for row in cohort.values_list(*fields, "received_at", "door", "assignee_id")
+        TicketRow(pk, subject, claimed, level, status, reason, time_of(at), door, assignee)
+        for pk, subject, claimed, level, status, reason, at, door, assignee in rows
     ]
 
 
@@ -544,7 +548,7 @@ def durations(judged: list[Judged], tickets: dict[int, TicketRow]) -> list[Durat
     ]
 
 
-def nearest_rank(values: list[timedelta], fraction: float) -> timedelta | None:
+def nearest_rank[V: Any](values: list[V], fraction: float) -> V | None:  # V: sortable
     """The smallest value with at least `fraction` of the values at or below it: always one of
     the values, so a lead can find the ticket behind it."""
     if not values:

@@ -26,8 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
-from django.db.models.functions import Cast
+from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Value, When
 
 from deskside import db
 from deskside.core.business_time import Calendar
@@ -38,6 +37,7 @@ from deskside.reports.load import OpenSpans, day_ends, days_of, sweep
 from deskside.reports.models import ClockRow, RollupState, SpanRow, Stale
 from deskside.reports.period import Period
 from deskside.reports.rows import Filters, TicketRow
+from deskside.reports.stored import duration_of, stored
 from deskside.tickets.models import Ticket
 
 LATER = datetime(9000, 1, 1, tzinfo=UTC)  # after every event: see the module's docstring
@@ -289,19 +289,24 @@ def durations(
     period: Period, filters: Filters, now: datetime, cal: Calendar
 ) -> list[figures.Durations]:
     """figures.durations of the period, from the rollup (one query)."""
-    found: dict[tuple[int, str], list[timedelta]] = defaultdict(list)
+    found: dict[tuple[int, str], list[Any]] = defaultdict(list)  # durations, as stored
     rows = _rows(period, filters, now, cal).filter(
         clock__in=("first_response", "goal"), elapsed__isnull=False
     )
-    for level, clock, elapsed in rows.values_list("level", "clock", "elapsed"):
+    for level, clock, elapsed in rows.values_list(
+        "level", "clock", stored("elapsed", BigIntegerField)
+    ):
         if elapsed is not None:
             found[(level, clock)].append(elapsed)
     return [
-        figures.Durations(
-            level, clock, len(v), figures.nearest_rank(v, 0.5), figures.nearest_rank(v, 0.9)
-        )
+        figures.Durations(level, clock, len(v), _rank(v, 0.5), _rank(v, 0.9))
         for (level, clock), v in sorted(found.items(), key=lambda i: figures.clock_order(i[0]))
     ]
+
+
+def _rank(values: list[Any], fraction: float) -> timedelta | None:
+    found = figures.nearest_rank(values, fraction)
+    return None if found is None else duration_of(found)
 
 
 def _breached(period: Period, filters: Filters, now: datetime, cal: Calendar) -> QuerySet[ClockRow]:
@@ -422,21 +427,15 @@ def backlog(period: Period, filters: Filters, now: datetime, cal: Calendar) -> f
     spans themselves are read only for the tickets behind a figure."""
     ats = day_ends(period, cal, now)
     at, _span = _adapters()
-    stored = [at(a) for a in ats]
+    ends = [at(a) for a in ats]
     later = at(now)
     rows = _span_rows(period, filters, now, cal).values_list(
-        "level", _as_stored("start"), _as_stored("end")
+        "level", stored("start"), stored("end")
     )
     found = ((level, s, None if e is None or e > later else e) for level, s, e in rows)
     return figures.Backlog(
-        days_of(sweep(found, stored), period, ats), lambda: spans(period, filters, now, cal)
+        days_of(sweep(found, ends), period, ats), lambda: spans(period, filters, now, cal)
     )
-
-
-def _as_stored(field: str) -> Any:
-    """A datetime column as the database keeps it: on SQLite its text (read as a datetime,
-    each value costs a parse and a time zone), elsewhere the driver's own datetime."""
-    return Cast(field, CharField()) if connection.vendor == "sqlite" else F(field)
 
 
 def report(
