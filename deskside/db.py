@@ -196,7 +196,9 @@ class Lookup[M: Model]:
 class Rows:
     """`Model.objects.filter(...).values_list(*columns)` for a fixed WHERE clause (with ORDER BY
     and LIMIT as needed; the syntax of Statement): the rows as tuples, each value converted as
-    a queryset converts it (SQLite's dates come back as text, JSON as a string)."""
+    a queryset converts it (SQLite's dates come back as text, JSON as a string). `extra`: SQL
+    expressions (Statement's syntax) read after the columns, each value as the database gives
+    it (a boolean is 0 or 1 on SQLite)."""
 
     def __init__(
         self,
@@ -205,14 +207,15 @@ class Rows:
         where: str,
         *,
         fields: Mapping[str, str | None] | None = None,
+        extra: Sequence[str] = (),
     ) -> None:
         self.model = model
         meta = model._meta
         self.fields = [_concrete(meta.get_field(name)) for name in columns]
+        selected = ["{" + f.attname + "}" for f in self.fields] + list(extra)
         self.statement = Statement(
             model,
-            f"SELECT {', '.join('{' + f.attname + '}' for f in self.fields)} "
-            f"FROM {{table}} WHERE {where}",
+            f"SELECT {', '.join(selected)} FROM {{table}} WHERE {where}",
             fields=fields,
         )
         self.converted = Converted(self.fields)

@@ -7,7 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.api.conftest import Api
+from deskside.tickets.actions import NewFile
+from tests.api.conftest import Api, open_ticket
 
 # Committed for real (the mail's kick runs after the commit, as in production).
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,10 +34,22 @@ def _create(api: Api) -> list[str]:
     return _statements(captured)
 
 
-def test_a_staff_create_takes_seventeen_statements(people, agent_api: Api) -> None:
+def test_a_staff_create_takes_sixteen_statements(people, agent_api: Api) -> None:
     """The token with its user and roles (1), its use (1), the contact (1), the ticket, message,
     event and stale mark (4), the webhook subscribers (1), the acknowledgement's mail, message,
-    event and stale mark (4), the kick (1) and the answer (4)."""
+    event and stale mark (4), the kick (1) and the answer (3: messages, events, organisation;
+    the files only when a message has some)."""
     _create(agent_api)  # the first of a process reads what it keeps (content types, ...)
     statements = _create(agent_api)
-    assert len(statements) == 17, "\n".join(statements)
+    assert len(statements) == 16, "\n".join(statements)
+
+
+def test_files_are_read_only_for_a_ticket_that_has_some(people, agent_api: Api) -> None:
+    plain = open_ticket(people.client)
+    with CaptureQueriesContext(connection) as captured:
+        assert agent_api.get(f"/tickets/{plain.ref}").json()["messages"][0]["attachments"] == []
+    assert not any('"tickets_attachment" WHERE' in q["sql"] for q in captured.captured_queries)
+    report = NewFile("report.pdf", "application/pdf", b"%PDF-1.4 acme report")
+    with_file = open_ticket(people.client, files=(report,))
+    listed = agent_api.get(f"/tickets/{with_file.ref}").json()["messages"][0]["attachments"]
+    assert [f["filename"] for f in listed] == ["report.pdf"]
