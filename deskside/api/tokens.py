@@ -63,6 +63,8 @@ def fill(token: ApiToken) -> str:
 # three, as each is a good part of a request's time on PostgreSQL.
 _TOKEN_FIELDS = list(ApiToken._meta.concrete_fields)
 _USER_FIELDS = list(User._meta.concrete_fields)
+_TOKEN_NAMES = [f.attname for f in _TOKEN_FIELDS]
+_USER_NAMES = [f.attname for f in _USER_FIELDS]
 _READ = db.Converted([*_TOKEN_FIELDS, *_USER_FIELDS])
 _SQL: dict[str, str] = {}
 
@@ -105,11 +107,11 @@ def _read(prefix: str) -> ApiToken | None:
         return None
     (row,) = _READ.rows(alias, found)
     ends = len(_TOKEN_FIELDS)
-    token = ApiToken.from_db(alias, [f.attname for f in _TOKEN_FIELDS], list(row[:ends]))
+    token = ApiToken.from_db(alias, _TOKEN_NAMES, list(row[:ends]))
     if token.user_id is not None:
-        if row[ends] is None:  # the user's row is gone (no foreign key checked it)
+        if row[ends] is None:  # no such user (the foreign key forbids it): no token either
             return None
-        user = User.from_db(alias, [f.attname for f in _USER_FIELDS], list(row[ends:-1]))
+        user = User.from_db(alias, _USER_NAMES, list(row[ends:-1]))
         user.role_names = row[-1] or None  # type: ignore[attr-defined]  # see has_role
         token.user = user
     return token
