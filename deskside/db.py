@@ -12,7 +12,7 @@ without either, and with an automatic primary key.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import connections, models, router
@@ -196,7 +196,9 @@ class Lookup[M: Model]:
 class Rows:
     """`Model.objects.filter(...).values_list(*columns)` for a fixed WHERE clause (with ORDER BY
     and LIMIT as needed; the syntax of Statement): the rows as tuples, each value converted as
-    a queryset converts it (SQLite's dates come back as text, JSON as a string)."""
+    a queryset converts it (SQLite's dates come back as text, JSON as a string). `extra`: SQL
+    expressions (Statement's syntax) read after the columns, each value as the database gives
+    it (a boolean is 0 or 1 on SQLite)."""
 
     def __init__(
         self,
@@ -205,22 +207,35 @@ class Rows:
         where: str,
         *,
         fields: Mapping[str, str | None] | None = None,
+        extra: Sequence[str] = (),
     ) -> None:
         self.model = model
         meta = model._meta
         self.fields = [_concrete(meta.get_field(name)) for name in columns]
+        selected = ["{" + f.attname + "}" for f in self.fields] + list(extra)
         self.statement = Statement(
             model,
-            f"SELECT {', '.join('{' + f.attname + '}' for f in self.fields)} "
-            f"FROM {{table}} WHERE {where}",
+            f"SELECT {', '.join(selected)} FROM {{table}} WHERE {where}",
             fields=fields,
         )
-        self._converters: dict[str, list[tuple[int, list[_Converter], Any]]] = {}
+        self.converted = Converted(self.fields)
 
     def all(self, **values: object) -> list[tuple[Any, ...]]:
         alias = router.db_for_read(self.model)
         with self.statement.execute(alias, values) as cursor:
             rows = cursor.fetchall()
+        return self.converted.rows(alias, rows)
+
+
+class Converted:
+    """Rows of raw SQL whose first columns are `fields` (of any models; columns after them are
+    left as read), each value converted as a queryset converts it."""
+
+    def __init__(self, fields: Sequence[Field[Any, Any]]) -> None:
+        self.fields = list(fields)
+        self._converters: dict[str, list[tuple[int, list[_Converter], Any]]] = {}
+
+    def rows(self, alias: str, rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
         converters = self._converters_for(alias)
         if not converters:
             return [tuple(row) for row in rows]
@@ -238,10 +253,10 @@ class Rows:
         """What a queryset applies to each column read."""
         cached = self._converters.get(alias)
         if cached is None:
-            connection, table = connections[alias], self.model._meta.db_table
+            connection = connections[alias]
             cached = []
             for index, field in enumerate(self.fields):
-                column = field.get_col(table)
+                column = field.get_col(field.model._meta.db_table)
                 converters = [
                     *connection.ops.get_db_converters(column),
                     *column.get_db_converters(connection),

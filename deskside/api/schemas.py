@@ -210,6 +210,12 @@ _MESSAGES = db.Rows(
     Message,
     ("id", "direction", "kind", "sender", "subject", "text", "created_at"),
     "{ticket} = %(ticket)s ORDER BY {created_at}, {id}",
+    # Whether the message has files, on the attachments' index: most have none (every ticket
+    # the API opens), and then the answer needs no read of them.
+    extra=[
+        f"EXISTS (SELECT 1 FROM {Attachment._meta.db_table} a "
+        "WHERE a.message_id = {table}.{id})"
+    ],
 )
 _ATTACHMENTS = db.Rows(
     Attachment,
@@ -225,20 +231,27 @@ _HISTORY = db.Rows(
 )
 
 
-def detail(ticket: Ticket, *, staff: bool) -> dict[str, Any]:
-    # (id, direction, kind, sender, subject, text, created_at): a client sees no notes.
-    messages = [m for m in _MESSAGES.all(ticket=ticket.pk) if staff or m[1] in PUBLIC]
+def _files(ticket: Ticket) -> dict[int, list[dict[str, Any]]]:
+    """The files of the ticket's messages, by message."""
     files: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for message, token, filename, content_type, size in _ATTACHMENTS.all(ticket=ticket.pk):
         files[message].append(
             {"token": token, "filename": filename, "content_type": content_type, "size": size}
         )
+    return files
+
+
+def detail(ticket: Ticket, *, staff: bool) -> dict[str, Any]:
+    # (id, direction, kind, sender, subject, text, created_at, has files): a client sees no
+    # notes.
+    messages = [m for m in _MESSAGES.all(ticket=ticket.pk) if staff or m[1] in PUBLIC]
+    files = _files(ticket) if any(m[-1] for m in messages) else {}
     history = _HISTORY.all(ticket=ticket.pk) if staff else []
     # The clocks' history from the rows read for the answer anyway (a client's lacks events).
     current = clocks.state(
         ticket,
         events=[(kind, at, data) for kind, _actor, at, data in history] if staff else None,
-        replies=[at for _, way, kind, *_, at in messages if is_public_reply(way, kind)],
+        replies=[at for _, way, kind, *_, at, _ in messages if is_public_reply(way, kind)],
     )
     return {
         **summary(ticket, staff=staff),
@@ -263,7 +276,7 @@ def detail(ticket: Ticket, *, staff: bool) -> dict[str, Any]:
                 "created_at": at,
                 "attachments": files.get(pk, []),  # a client's: of the messages shown only
             }
-            for pk, direction, kind, sender, subject, text, at in messages
+            for pk, direction, kind, sender, subject, text, at, _has_files in messages
         ],
         "history": [
             {"kind": kind, "actor": actor, "created_at": at, "data": data}

@@ -22,7 +22,6 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
@@ -31,7 +30,7 @@ from deskside.accounts.addresses import address_key
 from deskside.accounts.models import Contact
 from deskside.core.limits import HEADER_LINE
 from deskside.db import AsciiLower
-from deskside.kick import kick
+from deskside.kick import kick, once_after_commit
 from deskside.outbox.models import CalendarMethod, OutboundMail, OutboundStatus
 
 log = logging.getLogger("deskside.outbox")
@@ -213,8 +212,7 @@ def queue(
     )
     db.insert(mail)
     if not refused:
-        # robust: a failed enqueue must not turn the caller's committed change into an error.
-        transaction.on_commit(_kick, robust=True)
+        once_after_commit(_kick)
     return mail
 
 

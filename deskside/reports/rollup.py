@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, connections, router, transaction
 from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Value, When
 
 from deskside import db
@@ -45,9 +45,49 @@ BATCH = 2_000  # tickets judged per round of reads (SQLite's limit on a query's 
 
 
 def mark_stale(ticket_id: int) -> None:
-    """The hook every recorded event calls (registered in apps.py): a prepared INSERT, as
-    every action of the intake and the API writes one or more."""
+    """The hook every recorded event calls (registered in apps.py): a prepared INSERT, once per
+    ticket and transaction, as every action of the intake and the API records one or more
+    events (a ticket opened and acknowledged: two) and each INSERT is a round trip."""
+    alias = router.db_for_write(Stale)
+    connection = connections[alias]
+    if connection.in_atomic_block and _marked(connection.run_on_commit, ticket_id):
+        return
     db.insert(Stale(ticket_id=ticket_id))
+    if connection.in_atomic_block:
+        transaction.on_commit(_Mark(ticket_id, _generation), using=alias)
+
+
+class _Mark:
+    """Says, by its place among the transaction's commit callbacks, that the open transaction
+    has written the mark of `ticket_id`: Django drops it with a savepoint rolled back (the mark
+    written in it is gone, the next event writes it again) and with the transaction's end. It
+    does nothing on commit. `generation`: see _clear."""
+
+    __slots__ = ("generation", "ticket_id")
+
+    def __init__(self, ticket_id: int, generation: int) -> None:
+        self.ticket_id = ticket_id
+        self.generation = generation
+
+    def __call__(self) -> None:
+        pass
+
+
+def _marked(callbacks: Sequence[tuple[Any, ...]], ticket_id: int) -> bool:
+    """Whether the open transaction holds the ticket's mark. A scan of the callbacks, newest
+    first (an action's events come together): a few per request, at most a few per mail of a
+    batch of the intake."""
+    # Each callback is (savepoint ids, function, robust).
+    return any(
+        type(mark) is _Mark and mark.ticket_id == ticket_id and mark.generation == _generation
+        for mark in (callback[1] for callback in reversed(callbacks))
+    )
+
+
+# Changed whenever marks are cleared: a judge in the same transaction (a test's, or a report
+# run inside an action) deletes marks this transaction wrote, and _Marks written before say
+# nothing any more.
+_generation = 0
 
 
 def fingerprint(cal: Calendar, targets: dict[int, Targets]) -> str:
@@ -99,6 +139,8 @@ def _up_to_date(cal: Calendar, targets: dict[int, Targets]) -> RollupState | Non
 def _clear(marks: list[int]) -> None:
     """Only the marks read: one an action commits meanwhile stays for the next judge, whatever
     its number (PostgreSQL numbers a row when it is written, not when it commits)."""
+    global _generation
+    _generation += 1  # those of this transaction may be among them: see mark_stale
     for pks in _batches(marks):
         Stale.objects.filter(pk__in=pks).delete()
 

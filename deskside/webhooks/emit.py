@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from deskside import db
 from deskside.kick import kick as kick_task
+from deskside.kick import once_after_commit
 from deskside.webhooks.models import Delivery, Endpoint, Kind, Subscription
 from deskside.webhooks.send import deliver
 from deskside.webhooks.signing import new_message_id
@@ -67,8 +68,7 @@ def emit(kind: Kind, data: Callable[[], Data], *, at: datetime | None = None) ->
                 created_at=now,
             )
         )
-    # robust: a failed enqueue must not turn the caller's committed change into an error.
-    transaction.on_commit(kick, robust=True)
+    once_after_commit(kick)
     return len(endpoints)
 
 

@@ -6,8 +6,10 @@ import hashlib
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from deskside.accounts.access import WORKING_ROLES, changes_tickets
 from deskside.accounts.roles import Role
@@ -93,6 +95,30 @@ def test_who_changes_tickets_is_who_holds_the_permission(role: Role) -> None:
     found = tokens.find(tokens.issue("t", Scope.WRITE, user=user).text)
     assert found is not None and found.user is not None
     assert changes_tickets(found.user) is (role in WORKING_ROLES)
+
+
+def test_a_token_is_read_with_its_user_and_roles_in_one_statement(people) -> None:
+    """Each statement is a round trip on PostgreSQL: the token, its user and every one of the
+    user's roles come back together, as a session's RolesBackend reads them."""
+    user = staff("two-roles", Role.TECHNICIAN)
+    user.groups.add(Group.objects.get(name=Role.AGENT.value))
+    text = tokens.issue("t", Scope.WRITE, user=user).text
+    with CaptureQueriesContext(connection) as captured:
+        found = tokens.find(text)
+    assert len(captured.captured_queries) == 1
+    assert found is not None and found.user is not None and found.user.pk == user.pk
+    assert found.user.get_username() == "two-roles" and found.user.is_active
+    assert found.user.date_joined == User.objects.get(pk=user.pk).date_joined
+    assert changes_tickets(found.user)  # the agent's role, beside the technician's
+    technician = tokens.find(tokens.issue("t", Scope.WRITE, user=people.technician).text)
+    assert technician is not None and technician.user is not None
+    assert not changes_tickets(technician.user)
+
+
+def test_a_contact_token_reads_the_contact_and_organisation(people) -> None:
+    found = tokens.find(tokens.issue("acme", Scope.WRITE, contact=people.client).text)
+    assert found is not None and found.user is None and found.contact is not None
+    assert found.contact == people.client and found.contact.organisation == people.acme
 
 
 def test_last_use_is_recorded(people) -> None:

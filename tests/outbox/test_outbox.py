@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import socket
 from dataclasses import dataclass, field
@@ -15,8 +16,9 @@ import pytest
 import time_machine
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from django.db import transaction
+from django.db import connection, transaction
 from django.tasks import TaskResultStatus, task_backends
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -389,6 +391,45 @@ def test_mails_committed_before_the_worker_looks_share_one_run(
     assert worker_runs(run) == 3
     assert len(sink.messages) == 3
     assert waiting_runs() == []
+
+
+def test_mails_queued_in_one_transaction_look_for_a_waiting_run_once(
+    sink, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = DATABASE_TASKS
+    with (
+        CaptureQueriesContext(connection) as captured,
+        django_capture_on_commit_callbacks(execute=True),
+        transaction.atomic(),
+    ):
+        for number in (1, 2, 3):
+            queue_answer(number)
+    runs = DBTaskResult._meta.db_table
+    looks = [
+        q
+        for q in captured.captured_queries
+        if q["sql"].startswith(f'SELECT 1 AS "a" FROM "{runs}"')
+    ]
+    assert len(looks) == 1  # each a round trip: one is enough for the three
+    [run] = waiting_runs()
+    assert worker_runs(run) == 3
+
+
+def test_a_kick_undone_with_its_savepoint_is_asked_again(
+    sink, settings, django_capture_on_commit_callbacks
+):
+    class Undo(Exception):
+        pass
+
+    settings.TASKS = DATABASE_TASKS
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with contextlib.suppress(Undo), transaction.atomic():
+            queue_answer(1)
+            raise Undo  # the mail and its kick are undone
+        queue_answer(2)
+    [run] = waiting_runs()
+    assert worker_runs(run) == 1
+    assert len(sink.messages) == 1
 
 
 def test_a_run_that_sent_a_full_batch_asks_for_another(

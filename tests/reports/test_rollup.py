@@ -171,3 +171,57 @@ def test_the_backlog_from_the_rollup_equals_the_backlog_from_the_events(people: 
     assert last.at == LATER and last.by_level == {1: 2, 2: 1, 3: 0, 4: 1, None: 0}
     day_after = next(d for d in everything.backlog if d.day == MONDAY_10.date())
     assert day_after.by_level[2] == 1 and day_after.by_level[1] == 2  # `old` at its level now
+
+
+def _marks(ticket_id: int) -> int:
+    return Stale.objects.filter(ticket_id=ticket_id).count()
+
+
+# Real transactions and savepoints: a test's own transaction would hold every mark written.
+@pytest.mark.django_db(transaction=True)
+def test_a_ticket_is_marked_once_per_transaction(people: People):
+    ticket = open_ticket(people.client, "Export fails", 2)
+    assert _marks(ticket.pk) == 1  # opened and acknowledged: two events, one mark
+    with transaction.atomic():
+        actions.reply(ticket, "On it.", by=Actor.staff(people.agent))
+        actions.wait_on_client(ticket, by=Actor.staff(people.agent))
+    assert _marks(ticket.pk) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mark_undone_with_its_savepoint_is_written_again(people: People):
+    ticket = open_ticket(people.client, "Export fails", 2)
+    Stale.objects.all().delete()
+    with transaction.atomic():
+        with contextlib.suppress(Undone), transaction.atomic():
+            actions.reply(ticket, "On it.", by=Actor.staff(people.agent))
+            assert _marks(ticket.pk) == 1
+            raise Undone  # the reply and its mark are rolled back to the savepoint
+        assert _marks(ticket.pk) == 0
+        actions.wait_on_client(ticket, by=Actor.staff(people.agent))
+    assert _marks(ticket.pk) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mark_of_a_released_savepoint_goes_with_the_one_around_it(people: People):
+    ticket = open_ticket(people.client, "Export fails", 2)
+    Stale.objects.all().delete()
+    with transaction.atomic():
+        with contextlib.suppress(Undone), transaction.atomic():
+            with transaction.atomic():
+                actions.reply(ticket, "On it.", by=Actor.staff(people.agent))
+            raise Undone  # the inner savepoint was released into this one, rolled back
+        actions.wait_on_client(ticket, by=Actor.staff(people.agent))
+    assert _marks(ticket.pk) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_ticket_judged_in_the_transaction_is_marked_again(people: People):
+    rollup.backfill(policy.calendar(), policy.targets())
+    ticket = open_ticket(people.client, "Export fails", 2)
+    with transaction.atomic():
+        actions.reply(ticket, "On it.", by=Actor.staff(people.agent))
+        assert rollup.ready(policy.calendar(), policy.targets())  # judged, marks cleared
+        assert _marks(ticket.pk) == 0
+        actions.wait_on_client(ticket, by=Actor.staff(people.agent))
+        assert _marks(ticket.pk) == 1
