@@ -52,6 +52,7 @@ SEED = 20261204
 TARGET_P95_MS = 300
 TARGET_QUERIES = 20
 LEAD_PAGES = True  # --no-lead: the client's page only (the lead's takes a minute a request)
+PROFILE = False  # --profile: one more request of each page under cProfile, its top lines printed
 seeding.BENCH_DATABASE = os.environ.get("BENCH_DATABASE_NAME", "deskside_bench_reports")
 
 LEVELS = {1: 5, 2: 15, 3: 45, 4: 35}
@@ -387,6 +388,18 @@ def _timed_runs(work: Any, runs: int, warmup: int) -> dict[str, Any]:
     }
 
 
+def _profiled(work: Any) -> str:
+    """Where one run of `work` spends its time: the 30 functions of most time of their own."""
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.runcall(work)
+    text = io.StringIO()
+    pstats.Stats(profile, stream=text).sort_stats("tottime").print_stats(30)
+    return text.getvalue()
+
+
 def _page(client: Any, url: str) -> Any:
     def get() -> None:
         response = client.get(url)
@@ -462,6 +475,8 @@ def run_one(database: str, tickets: int, requests: int, warmup: int) -> dict[str
         client = portal if name.startswith("client") else staff
         results[name] = {"url": url, **_timed_runs(_page(client, url), requests, warmup)}
         _progress(f"{database}: {name} {results[name]}")
+        if PROFILE:
+            _progress(_profiled(_page(client, url)))
     targets = policy.targets()
     naive_runs = (("naive_month", figures.Filters()),) if LEAD_PAGES else ()
     for name, only in (
@@ -520,9 +535,12 @@ def main() -> None:
     parser.add_argument(
         "--no-lead", dest="lead", action="store_false", help="skip the lead's page and its naive"
     )
+    parser.add_argument(
+        "--profile", action="store_true", help="profile one more request of each page (stderr)"
+    )
     args = parser.parse_args()
-    global LEAD_PAGES
-    LEAD_PAGES = args.lead
+    global LEAD_PAGES, PROFILE
+    LEAD_PAGES, PROFILE = args.lead, args.profile
     if args.one:
         print(json.dumps(run_one(args.one, args.tickets, args.requests, args.warmup)))
         return
@@ -530,6 +548,7 @@ def main() -> None:
     started = time.perf_counter()
     options = ["--tickets", str(args.tickets), "--requests", str(args.requests)]
     options += ["--warmup", str(args.warmup), *([] if args.lead else ["--no-lead"])]
+    options += ["--profile"] if args.profile else []
     results = seeding.each_database(__file__, options, args.only)
     print(
         json.dumps(
