@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -119,10 +119,25 @@ def _read(
 ) -> tuple[ReportForm, figures.Report]:
     """The report asked for; its breaches all, or the first `listed` (the page's)."""
     organisations = list(Organisation.objects.order_by("name").values_list("pk", "name"))
-    form = ReportForm(request.GET, organisations, _agents())
+    agents = _agents()
+    form = ReportForm(request.GET, organisations, agents)
     now = timezone.now()
-    period, filters = form.chosen(now.astimezone(cal.tz).date())
-    return form, rollup.report(period, filters, now, cal, policy.targets(), listed)
+    today = now.astimezone(cal.tz).date()
+    period, filters = form.chosen(today)
+    # The form shows the period the page shows: the current month on a first visit (not the
+    # first choice of the list, a week), or in place of a value that did not read.
+    shown = ReportForm(_shown(request.GET, form, period, today), organisations, agents)
+    return shown, rollup.report(period, filters, now, cal, policy.targets(), listed)
+
+
+def _shown(query: QueryDict, form: ReportForm, period: Period, today: date) -> QueryDict:
+    shown = query.copy() if form.is_valid() else QueryDict(mutable=True)
+    shown["period"] = period.kind.value
+    if period.kind == Kind.CUSTOM:
+        shown["first"], shown["last"] = period.first.isoformat(), period.last.isoformat()
+    elif not shown.get("day"):
+        shown["day"] = today.isoformat()
+    return shown
 
 
 @staff_required

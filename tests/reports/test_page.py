@@ -215,3 +215,24 @@ def _plan(connection, sql: str) -> str:
         cursor.execute("SET LOCAL enable_seqscan = off")  # a few test rows: seq scan is cheaper
         cursor.execute(f"EXPLAIN {sql}")
         return "\n".join(str(row[0]) for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize(
+    ("query", "kind", "day"),
+    [
+        ("", "month", "2026-11-23"),  # a first visit: this month, containing today
+        ("?period=fortnight&day=not-a-day", "month", "2026-11-23"),  # unreadable: the same
+        ("?period=week&day=2026-11-04", "week", "2026-11-04"),  # as asked
+    ],
+)
+def test_the_form_shows_the_period_the_page_shows(client, people, query, kind, day):
+    """The period list once said "Week" above a month's figures: its first choice, for a
+    first visit that shows the month."""
+    client.force_login(people.lead)
+    with time_machine.travel(MONDAY_10, tick=False):
+        page = client.get(f"/desk/reports/{query}")
+    html = page.content.decode()
+    assert re.search(rf'<option value="{kind}" selected>', html), html
+    assert f'name="day" value="{day}"' in html
+    heading = "November 2026" if kind == "month" else "Week 45 of 2026 (02 Nov – 08 Nov 2026)"
+    assert heading in unescape(html)
