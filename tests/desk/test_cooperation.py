@@ -130,3 +130,15 @@ def test_untaken_urgent_tickets_are_a_banner_and_highlighted_until_taken(agent, 
 
     agent.post(url(major, "take"))
     assert "nobody has taken" not in agent.get("/desk/").content.decode()
+
+
+def test_a_technician_is_not_told_to_take_what_they_cannot(client, people):
+    """A technician sees the untaken level-1 ticket, but taking it is an agent's: the banners
+    say who stops the alert instead of asking them to."""
+    urgent = open_ticket(people, level=1, subject="[Sev 1] Payroll down")
+    client.force_login(people.technician)
+    queue = client.get("/desk/").content.decode()
+    assert "nobody has taken:" in queue and "Take them from the ticket page" not in queue
+    assert "They stay highlighted below until an agent takes them." in queue
+    page = client.get(url(urgent)).content.decode()
+    assert "an agent who takes it stops the alert" in page and "take it to stop" not in page
