@@ -151,7 +151,12 @@ def report_page(request: HttpRequest) -> HttpResponse:
         # Not "query": the desk's search box shows that one.
         "report_query": request.GET.urlencode(),
         "previous_query": _shifted(request, report.period, -1),
-        "next_query": _shifted(request, report.period, 1),
+        # No period to come: nothing was received in it yet.
+        "next_query": (
+            _shifted(request, report.period, 1)
+            if report.period.shifted(1).first <= report.now.astimezone(cal.tz).date()
+            else None
+        ),
         "clock_rows": _clock_rows(report),
         "duration_rows": report.durations,
         # Thousands a month at a large desk: a page lists the first, the CSV and the list of

@@ -96,3 +96,14 @@ def test_the_report_reads_few_queries(people: People, november, django_assert_ma
     client = signed_in(people.client)
     with django_assert_max_num_queries(20):
         assert client.get(NOVEMBER).status_code == 200
+
+
+def test_no_month_to_come_is_offered(people: People):
+    """The current month offers the one before, not the one after: nothing is received in a
+    month to come."""
+    client = signed_in(people.client)
+    with time_machine.travel(MONDAY_10, tick=False):
+        current = client.get("/portal/report/").content.decode()
+        before = client.get("/portal/report/?month=2026-10").content.decode()
+    assert 'href="?month=2026-10" rel="prev"' in current and 'rel="next"' not in current
+    assert 'href="?month=2026-11" rel="next"' in before

@@ -236,3 +236,12 @@ def test_the_form_shows_the_period_the_page_shows(client, people, query, kind, d
     assert f'name="day" value="{day}"' in html
     heading = "November 2026" if kind == "month" else "Week 45 of 2026 (02 Nov – 08 Nov 2026)"
     assert heading in unescape(html)
+
+
+def test_no_period_to_come_is_offered(client, people):
+    client.force_login(people.lead)
+    with time_machine.travel(MONDAY_10, tick=False):
+        current = client.get("/desk/reports/?period=week&day=2026-11-23").content.decode()
+        before = client.get("/desk/reports/?period=week&day=2026-11-16").content.decode()
+    assert 'rel="prev"' in current and 'rel="next"' not in current
+    assert re.search(r'href="\?[^"]*day=2026-11-23[^"]*" rel="next"', before), before

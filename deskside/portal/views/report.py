@@ -29,14 +29,17 @@ def monthly_report(request: HttpRequest, contact: Contact) -> HttpResponse:
         raise Http404("a report is for an organisation")
     cal = policy.calendar()
     now = timezone.now()
-    month = _month(request.GET.get("month", ""), now.astimezone(cal.tz).date())
+    today = now.astimezone(cal.tz).date()
+    month = _month(request.GET.get("month", ""), today)
+    after = month.shifted(1).first
     targets = policy.targets()
     found = client.month(month, contact.organisation_id, now, cal, targets)
     context = {
         "contact": contact,
         "month": month.first,
         "previous": month.shifted(-1).first.strftime("%Y-%m"),
-        "next": month.shifted(1).first.strftime("%Y-%m"),
+        # No month to come: nothing was received in it yet.
+        "next": after.strftime("%Y-%m") if after <= today else None,
         "by_level": found.by_level,
         "promises": client.promises(found.clocks, targets),
         "open_rows": [(format_ref(t.pk), t, status_label(t.status)) for t in found.oldest],
