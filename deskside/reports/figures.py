@@ -39,7 +39,7 @@ from deskside.reports.protocol import (
 )
 from deskside.reports.rows import DOORS, EventRow, Mark, Reply, Sent, TicketRow
 from deskside.reports.rows import Filters as Filters  # re-exported: the views and tests use it
-from deskside.reports.stored import stored, time_of
+from deskside.reports.stored import stored
 from deskside.tickets.closed import WITHOUT_LEVEL
 from deskside.tickets.events import MilestoneReached, Reopened, Resumed, read
 from deskside.tickets.models import (
@@ -285,7 +285,7 @@ def _ticket_rows(cohort: QuerySet[Ticket]) -> list[TicketRow]:
     fields = ("pk", "subject", "claimed_severity", "severity", "status", "close_reason")
     rows = cohort.values_list(*fields, stored("received_at"), "door", "assignee_id")
     return [
-        TicketRow(pk, subject, claimed, level, status, reason, time_of(at), door, assignee)
+        TicketRow(pk, subject, claimed, level, status, reason, at, door, assignee)
         for pk, subject, claimed, level, status, reason, at, door, assignee in rows
     ]
 

@@ -6,7 +6,7 @@ at its level now; the oldest open tickets are those open now, whenever they came
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -19,6 +19,7 @@ from deskside.core.levels import LEVELS
 from deskside.reports.clocks import Span
 from deskside.reports.period import Period
 from deskside.reports.rows import DOORS, TicketRow
+from deskside.reports.stored import as_stored
 
 LEVEL_KEYS: tuple[int | None, ...] = (1, 2, 3, 4, None)
 
@@ -115,17 +116,22 @@ class DayLoad:
 
 def load(tickets: list[TicketRow], period: Period, cal: Calendar) -> list[DayLoad]:
     """Tickets received per day of the period, by assessed level (None: no level)."""
-    counted: Counter[tuple[date, int | None]] = Counter(
-        (t.received_at.astimezone(cal.tz).date(), t.level) for t in tickets
-    )
-    doors: Counter[tuple[date, str]] = Counter(
-        (t.received_at.astimezone(cal.tz).date(), t.door) for t in tickets
-    )
+    days = period.days()
+    # A ticket's day: how many days of the period began at or before it was received, found
+    # among the days' starts as the times were read (no time converted: tens of thousands).
+    starts = [datetime.combine(day, time(0), tzinfo=cal.tz) for day in days[1:]]
+    read = {False: [as_stored(start) for start in starts], True: starts}
+    counted: Counter[tuple[int, int | None]] = Counter()
+    doors: Counter[tuple[int, str]] = Counter()
+    for t in tickets:
+        index = bisect_right(read[isinstance(t.received, datetime)], t.received)
+        counted[(index, t.level)] += 1
+        doors[(index, t.door)] += 1
     return [
         DayLoad(
             day,
-            {level: counted[(day, level)] for level in (*LEVELS, None)},
-            {door: doors[(day, door)] for door in DOORS},
+            {level: counted[(i, level)] for level in (*LEVELS, None)},
+            {door: doors[(i, door)] for door in DOORS},
         )
-        for day in period.days()
+        for i, day in enumerate(days)
     ]

@@ -37,7 +37,7 @@ from deskside.reports.load import OpenSpans, day_ends, days_of, sweep
 from deskside.reports.models import ClockRow, RollupState, SpanRow, Stale
 from deskside.reports.period import Period
 from deskside.reports.rows import Filters, TicketRow
-from deskside.reports.stored import duration_of, stored
+from deskside.reports.stored import as_stored, duration_of, stored
 from deskside.tickets.models import Ticket
 
 LATER = datetime(9000, 1, 1, tzinfo=UTC)  # after every event: see the module's docstring
@@ -250,7 +250,7 @@ def _adapters() -> tuple[Callable[[datetime | None], object], Callable[[timedelt
         return (lambda v: v), (lambda v: v)
 
     def at(value: datetime | None) -> object:  # naive UTC text, as Django stores it
-        return None if value is None else str(value.astimezone(UTC).replace(tzinfo=None))
+        return None if value is None else as_stored(value)
 
     def span(value: timedelta | None) -> object:  # microseconds
         return None if value is None else value // timedelta(microseconds=1)
@@ -464,13 +464,12 @@ def spans(period: Period, filters: Filters, now: datetime, cal: Calendar) -> Ope
 
 def backlog(period: Period, filters: Filters, now: datetime, cal: Calendar) -> figures.Backlog:
     """figures.report's backlog, from the rollup (one query): the open tickets at each day's
-    end counted from the spans' times as the database keeps them (SQLite: text, in an order
-    that is the times' order), none converted: tens of thousands a month at a large desk. The
-    spans themselves are read only for the tickets behind a figure."""
+    end counted from the spans' times read through `stored` (text or integers, in the times'
+    order), none converted: tens of thousands a month at a large desk. The spans themselves
+    are read only for the tickets behind a figure."""
     ats = day_ends(period, cal, now)
-    at, _span = _adapters()
-    ends = [at(a) for a in ats]
-    later = at(now)
+    ends = [as_stored(a) for a in ats]
+    later = as_stored(now)
     rows = _span_rows(period, filters, now, cal).values_list(
         "level", stored("start"), stored("end")
     )
