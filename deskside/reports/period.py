@@ -43,6 +43,12 @@ class Period:
             return f"Q{(self.first.month - 1) // 3 + 1} {self.first.year}"
         return f"{self.first:%d %b %Y} – {self.last:%d %b %Y}"
 
+    def following(self, today: date) -> Period | None:
+        """The period after this one, once it has begun: one to come has nothing in it yet,
+        and a pager offers none."""
+        after = self.shifted(1)
+        return after if after.first <= today else None
+
     def shifted(self, step: int) -> Period:
         """The period before (-1) or after (+1): same kind; a custom one of the same length."""
         if self.kind == Kind.CUSTOM:

@@ -145,18 +145,14 @@ def report_page(request: HttpRequest) -> HttpResponse:
     _lead_only(request)
     cal = policy.calendar()
     form, report = _read(request, cal, BREACHES_SHOWN)
+    after = report.period.following(report.now.astimezone(cal.tz).date())
     context = {
         "form": form,
         "report": report,
         # Not "query": the desk's search box shows that one.
         "report_query": request.GET.urlencode(),
-        "previous_query": _shifted(request, report.period, -1),
-        # No period to come: nothing was received in it yet.
-        "next_query": (
-            _shifted(request, report.period, 1)
-            if report.period.shifted(1).first <= report.now.astimezone(cal.tz).date()
-            else None
-        ),
+        "previous_query": _shifted(request, report.period.shifted(-1)),
+        "next_query": _shifted(request, after) if after else None,
         "clock_rows": _clock_rows(report),
         "duration_rows": report.durations,
         # Thousands a month at a large desk: a page lists the first, the CSV and the list of
@@ -235,8 +231,8 @@ def tickets_behind(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/tickets.html", context)
 
 
-def _shifted(request: HttpRequest, period: Period, step: int) -> str:
-    other = period.shifted(step)
+def _shifted(request: HttpRequest, other: Period) -> str:
+    """The page's query for `other` period, its filters kept."""
     query = request.GET.copy()
     for key in ("day", "first", "last"):
         query.pop(key, None)

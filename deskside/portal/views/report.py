@@ -31,15 +31,14 @@ def monthly_report(request: HttpRequest, contact: Contact) -> HttpResponse:
     now = timezone.now()
     today = now.astimezone(cal.tz).date()
     month = _month(request.GET.get("month", ""), today)
-    after = month.shifted(1).first
+    after = month.following(today)
     targets = policy.targets()
     found = client.month(month, contact.organisation_id, now, cal, targets)
     context = {
         "contact": contact,
         "month": month.first,
         "previous": month.shifted(-1).first.strftime("%Y-%m"),
-        # No month to come: nothing was received in it yet.
-        "next": after.strftime("%Y-%m") if after <= today else None,
+        "next": after.first.strftime("%Y-%m") if after else None,
         "by_level": found.by_level,
         "promises": client.promises(found.clocks, targets),
         "open_rows": [(format_ref(t.pk), t, status_label(t.status)) for t in found.oldest],
