@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
 from django.tasks import Task
 from django_tasks_db.models import DBTaskResult
 
@@ -23,18 +21,3 @@ def kick(task: Task[[], Any]) -> None:
     )
     if not waiting.exists():
         task.enqueue()
-
-
-def once_after_commit(callback: Callable[[], None]) -> None:
-    """`transaction.on_commit(callback, robust=True)`, unless the open transaction will call
-    `callback` already: a transaction that queues several mails kicks once, its kick's SELECT
-    a round trip. Django drops a callback registered in a savepoint rolled back, so a later
-    change registers it again. robust: a failed enqueue must not turn the caller's committed
-    change into an error."""
-    connection = transaction.get_connection()
-    # Each is (savepoint ids, function, robust): Django's own list, read only.
-    if connection.in_atomic_block and any(
-        entry[1] is callback for entry in connection.run_on_commit
-    ):
-        return
-    transaction.on_commit(callback, robust=True)

@@ -30,7 +30,8 @@ from deskside.accounts.addresses import address_key
 from deskside.accounts.models import Contact
 from deskside.core.limits import HEADER_LINE
 from deskside.db import AsciiLower
-from deskside.kick import kick, once_after_commit
+from deskside.kick import kick
+from deskside.oncommit import once_after_commit
 from deskside.outbox.models import CalendarMethod, OutboundMail, OutboundStatus
 
 log = logging.getLogger("deskside.outbox")

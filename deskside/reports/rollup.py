@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Value
 from deskside import db
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import Targets
+from deskside.oncommit import will_call
 from deskside.reports import figures
 from deskside.reports.clocks import Outcome, Span
 from deskside.reports.load import OpenSpans, day_ends, days_of, sweep
@@ -49,39 +51,26 @@ def mark_stale(ticket_id: int) -> None:
     ticket and transaction, as every action of the intake and the API records one or more
     events (a ticket opened and acknowledged: two) and each INSERT is a round trip."""
     alias = router.db_for_write(Stale)
-    connection = connections[alias]
-    if connection.in_atomic_block and _marked(connection.run_on_commit, ticket_id):
+    mark = _Mark(ticket_id, _generation)
+    if will_call(mark, using=alias):
         return
     db.insert(Stale(ticket_id=ticket_id))
-    if connection.in_atomic_block:
-        transaction.on_commit(_Mark(ticket_id, _generation), using=alias)
+    if connections[alias].in_atomic_block:
+        transaction.on_commit(mark, using=alias)
 
 
+@dataclass(frozen=True, slots=True)
 class _Mark:
-    """Says, by its place among the transaction's commit callbacks, that the open transaction
-    has written the mark of `ticket_id`: Django drops it with a savepoint rolled back (the mark
-    written in it is gone, the next event writes it again) and with the transaction's end. It
-    does nothing on commit. `generation`: see _clear."""
+    """Says, among the transaction's commit callbacks (deskside/oncommit.py), that the open
+    transaction has written the mark of `ticket_id`: Django drops it with a savepoint rolled
+    back (the mark written in it is gone, the next event writes it again) and with the
+    transaction's end. It does nothing on commit. `generation`: see _clear."""
 
-    __slots__ = ("generation", "ticket_id")
-
-    def __init__(self, ticket_id: int, generation: int) -> None:
-        self.ticket_id = ticket_id
-        self.generation = generation
+    ticket_id: int
+    generation: int
 
     def __call__(self) -> None:
         pass
-
-
-def _marked(callbacks: Sequence[tuple[Any, ...]], ticket_id: int) -> bool:
-    """Whether the open transaction holds the ticket's mark. A scan of the callbacks, newest
-    first (an action's events come together): a few per request, at most a few per mail of a
-    batch of the intake."""
-    # Each callback is (savepoint ids, function, robust).
-    return any(
-        type(mark) is _Mark and mark.ticket_id == ticket_id and mark.generation == _generation
-        for mark in (callback[1] for callback in reversed(callbacks))
-    )
 
 
 # Changed whenever marks are cleared: a judge in the same transaction (a test's, or a report

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from deskside import db
 from deskside.kick import kick as kick_task
-from deskside.kick import once_after_commit
+from deskside.oncommit import once_after_commit
 from deskside.webhooks.models import Delivery, Endpoint, Kind, Subscription
 from deskside.webhooks.send import deliver
 from deskside.webhooks.signing import new_message_id
