@@ -101,10 +101,8 @@ def _figures(period: Period, organisation: int | None, *, staff: bool) -> dict[s
         report = rollup.report(
             period, figures.Filters(organisation=organisation), now, cal, targets
         )
-        shown = client.Month(
-            len(report.tickets), client.by_level(report), report.clocks, report.oldest
-        )
-        closes, breaches = dict(report.closes), len(report.breaches)
+        shown = client.Month(report.received, client.by_level(report), report.clocks, report.oldest)
+        closes, breaches = dict(report.closes), report.breach_count
     else:
         assert organisation is not None
         shown = client.month(period, organisation, now, cal, targets)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
@@ -18,7 +19,7 @@ from deskside.reports.rows import Sent, TicketRow
 class AgentFigures:
     agent: int
     name: str
-    handled: frozenset[int]  # tickets assigned to the agent now, or replied to publicly
+    handled: AbstractSet[int]  # tickets assigned to the agent now, or replied to publicly
     replies: int
     met: int
     breached: int

@@ -5,19 +5,20 @@ report and shows the tickets the key names. A key is its parts joined by ":"."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from datetime import date
 
 from deskside.reports.figures import Report
 from deskside.reports.load import LEVEL_KEYS, open_on
 
-Finder = Callable[[Report, list[str]], frozenset[int] | None]
+Finder = Callable[[Report, list[str]], AbstractSet[int] | None]
 
 
 def key(*parts: object) -> str:
     return ":".join("none" if p is None else str(p) for p in parts)
 
 
-def tickets_behind(report: Report, figure: str) -> frozenset[int] | None:
+def tickets_behind(report: Report, figure: str) -> AbstractSet[int] | None:
     """The tickets behind `figure`, or None when the key names no figure of the report."""
     kind, *rest = figure.split(":")
     finder = FINDERS.get(kind)
@@ -46,7 +47,7 @@ def _breached(r: Report, rest: list[str]) -> frozenset[int]:
     return frozenset(b.ticket for b in r.breaches)
 
 
-def _refusal(r: Report, rest: list[str]) -> frozenset[int]:
+def _refusal(r: Report, rest: list[str]) -> AbstractSet[int]:
     return r.refusals.behind.get(":".join(rest), frozenset())
 
 
@@ -75,7 +76,7 @@ def _backlog(r: Report, rest: list[str]) -> frozenset[int]:
     return open_on(r.open_spans(), found.at, levels)
 
 
-def _agent(r: Report, rest: list[str]) -> frozenset[int]:
+def _agent(r: Report, rest: list[str]) -> AbstractSet[int]:
     return next(a.handled for a in r.agents if a.agent == int(rest[0]))
 
 

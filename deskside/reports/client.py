@@ -52,7 +52,7 @@ def month(
     only = Filters(organisation=organisation)
     if not rollup.ready(cal, targets):  # judged under another policy: from the events
         report = figures.report(period, only, now, cal, targets)
-        return Month(len(report.tickets), by_level(report), report.clocks, report.oldest)
+        return Month(report.received, by_level(report), report.clocks, report.oldest)
     start, end = period.bounds(cal.tz)
     cohort = Ticket.objects.filter(
         organisation_id=organisation, received_at__gte=start, received_at__lt=end
@@ -69,10 +69,10 @@ def month(
 
 
 def by_level(report: Report) -> list[tuple[int | None, int]]:
-    counted: dict[int | None, int] = {level: 0 for level in (*LEVELS, None)}
-    for ticket in report.tickets:
-        counted[ticket.level] += 1
-    return list(counted.items())
+    """The tickets received by level, from the days' counts (not the tickets: the lead's
+    report reads them only for a drill-down)."""
+    levels = (*LEVELS, None)
+    return [(level, sum(day.by_level[level] for day in report.load)) for level in levels]
 
 
 def promises(clocks: list[ClockFigures], targets: dict[int, Targets]) -> list[Promise]:

@@ -10,10 +10,9 @@ changes, then pure Python (deskside/reports/clocks.py) does the business-time ar
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from math import ceil
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -31,10 +30,12 @@ from deskside.reports.protocol import (
     ChangeRow,
     Protocol,
     Refusals,
+    Tally,
     VisitRow,
     closes,
     matrix,
     protocol,
+    protocol_with,
     refusals,
 )
 from deskside.reports.rows import DOORS, EventRow, Mark, Reply, Sent, TicketRow
@@ -130,7 +131,7 @@ class Report:
     # figures' drill-down
     oldest: list[TicketRow]  # open now, the longest waiting first
     protocol: Protocol
-    tickets: list[TicketRow]  # received in the period, at the level filtered
+    tickets: Sequence[TicketRow]  # received in the period, at the level filtered
     clocks_behind: ClocksBehind  # the tickets behind a clock's figure
     tz: tzinfo  # the calendar's: a ticket's day of receipt
     levels: tuple[int, ...] = field(default=LEVELS)
@@ -384,6 +385,17 @@ def _visits(cohort: QuerySet[Ticket]) -> list[VisitRow]:
     return list(rows.values_list("ticket_id", "status", "refusal", "time_spent"))
 
 
+def protocol_of(
+    period: Period, filters: Filters, now: datetime, cal: Calendar, counted: dict[str, Tally]
+) -> Protocol:
+    """The protocol's figures with the cooperation `counted` (the rollup's facts): the visits
+    and documentation changes of the tickets received read here (two queries, a few rows)."""
+    cohort = _cohort(period, filters, cal, now)
+    if filters.level is not None:
+        cohort = cohort.filter(severity=filters.level)
+    return protocol_with(counted, _visits(cohort), _changes(cohort))
+
+
 def documentation_done(rows: list[ChangeRow]) -> dict[int, datetime | None]:
     """Per ticket with changes: when the last was done once all are done, else None."""
     changes: dict[int, list[tuple[str, datetime | None]]] = defaultdict(list)
@@ -509,11 +521,36 @@ def judged_at(
     targets: dict[int, Targets],
     now: datetime,
 ) -> list[Judged]:
-    """Every clock of `tickets` (the rows of `cohort`) as it stands at `now`: what the rollup
-    keeps (deskside/reports/rollup.py). Three queries."""
-    documentation = documentation_done(_changes(cohort))
-    events, replies = _events(cohort, now), _replies(cohort, now)
-    return _judged(tickets, events, replies, documentation, targets, cal, now)
+    """Every clock of `tickets` (the rows of `cohort`) as it stands at `now`. Three queries."""
+    found = history(cohort, now)
+    return judged_of(tickets, found, targets, cal, now)
+
+
+@dataclass(frozen=True)
+class History:
+    """What the clocks and the rollup read of tickets: their events (of the kinds the report
+    counts), their public replies, when their documentation changes were all done."""
+
+    events: dict[int, list[EventRow]]
+    replies: dict[int, list[Reply]]
+    documentation: dict[int, datetime | None]
+
+
+def history(cohort: QuerySet[Ticket], now: datetime) -> History:
+    """The history of the tickets of `cohort` up to `now` (three queries)."""
+    return History(
+        _events(cohort, now), _replies(cohort, now), documentation_done(_changes(cohort))
+    )
+
+
+def judged_of(
+    tickets: Iterable[TicketRow],
+    found: History,
+    targets: dict[int, Targets],
+    cal: Calendar,
+    now: datetime,
+) -> list[Judged]:
+    return _judged(tickets, found.events, found.replies, found.documentation, targets, cal, now)
 
 
 def _judged(
@@ -558,17 +595,26 @@ def durations(judged: list[Judged], tickets: dict[int, TicketRow]) -> list[Durat
         if j.clock in ("first_response", "goal") and j.elapsed is not None:
             found[(_level(j, tickets), j.clock)].append(j.elapsed)
     return [
-        Durations(level, clock, len(values), nearest_rank(values, 0.5), nearest_rank(values, 0.9))
+        Durations(level, clock, len(values), *(nearest_rank(values, p) for p in PERCENTILES))
         for (level, clock), values in sorted(found.items(), key=lambda item: clock_order(item[0]))
     ]
 
 
-def nearest_rank[V: Any](values: list[V], fraction: float) -> V | None:  # V: sortable
-    """The smallest value with at least `fraction` of the values at or below it: always one of
+PERCENTILES = (50, 90)  # the durations' median and 90th percentile
+
+
+def nearest_rank[V: Any](values: list[V], percent: int) -> V | None:  # V: sortable
+    """The smallest value with at least `percent` % of the values at or below it: always one of
     the values, so a lead can find the ticket behind it."""
     if not values:
         return None
-    return sorted(values)[max(ceil(fraction * len(values)), 1) - 1]
+    return sorted(values)[rank(percent, len(values)) - 1]
+
+
+def rank(percent: int, count: int) -> int:
+    """The nearest rank of `percent` among `count` values, in whole numbers: 0.9 × 70 is
+    63.00000000000001 in floating point, whose ceiling is not 63."""
+    return max(-(-percent * count // 100), 1)
 
 
 def breaches(judged: list[Judged], tickets: dict[int, TicketRow]) -> list[Breach]:

@@ -7,7 +7,8 @@ Each figure keeps the tickets behind it, so that the page can list them."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -38,7 +39,7 @@ class Tally:
     """A count (of events, visits or changes) and the tickets behind it."""
 
     count: int
-    tickets: frozenset[int]
+    tickets: AbstractSet[int]
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,24 @@ def protocol(
     changes: list[ChangeRow],
 ) -> Protocol:
     wanted = {t.pk for t in tickets}
-    done = [v for v in visits if v[0] in wanted and v[1] == VisitStatus.DONE]
+    return protocol_with(
+        cooperation(tickets, events),
+        [v for v in visits if v[0] in wanted],
+        [c for c in changes if c[0] in wanted],
+    )
+
+
+def protocol_with(
+    cooperation: dict[str, Tally], visits: list[VisitRow], changes: list[ChangeRow]
+) -> Protocol:
+    """With the cooperation counted (from the events, or the rollup's facts), the visits and
+    changes of the tickets counted."""
+    done = [v for v in visits if v[1] == VisitStatus.DONE]
     return Protocol(
-        cooperation=cooperation(tickets, events),
-        visits=visit_figures([v for v in visits if v[0] in wanted]),
+        cooperation=cooperation,
+        visits=visit_figures(visits),
         visit_time=sum((v[3] for v in done if v[3] is not None), timedelta(0)),
-        documentation=documentation([c for c in changes if c[0] in wanted]),
+        documentation=documentation(changes),
     )
 
 
@@ -113,7 +126,8 @@ class Refusals:
     new_mail: int
     closed: dict[str, int]  # "no" | "invalid" | "ambiguous" → tickets
     came_back: dict[str, int]
-    behind: dict[str, frozenset[int]] = field(default_factory=dict)  # "closed:no", "back:no"...
+    # "new_mail", "closed:no", "back:no"...
+    behind: Mapping[str, AbstractSet[int]] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -132,25 +146,29 @@ def refusals(tickets: list[TicketRow], events: dict[int, list[Mark]]) -> Refusal
         if ticket.door != "mail":
             continue
         behind["new_mail"].add(ticket.pk)
-        why = _refused_for(ticket, events.get(ticket.pk, []))
+        why = refused_for(ticket, events.get(ticket.pk, []))
         if why is None:
             continue
         behind[f"closed:{why}"].add(ticket.pk)
-        if any(
-            k == EventKind.REOPENED and d.get("was") in WITHOUT_LEVEL
-            for k, d in events.get(ticket.pk, [])
-        ):
+        if came_back(events.get(ticket.pk, [])):
             behind[f"back:{why}"].add(ticket.pk)
-    kinds = ("no", "invalid", "ambiguous")
     return Refusals(
         len(behind["new_mail"]),
-        {k: len(behind[f"closed:{k}"]) for k in kinds},
-        {k: len(behind[f"back:{k}"]) for k in kinds},
+        {k: len(behind[f"closed:{k}"]) for k in REFUSED},
+        {k: len(behind[f"back:{k}"]) for k in REFUSED},
         {key: frozenset(pks) for key, pks in behind.items()},
     )
 
 
-def _refused_for(ticket: TicketRow, events: list[Mark]) -> str | None:
+REFUSED = ("no", "invalid", "ambiguous")  # why new mail was closed for its level
+
+
+def came_back(events: list[Mark]) -> bool:
+    """Whether a reply gave a level to the ticket after it was closed for want of one."""
+    return any(k == EventKind.REOPENED and d.get("was") in WITHOUT_LEVEL for k, d in events)
+
+
+def refused_for(ticket: TicketRow, events: list[Mark]) -> str | None:
     """Why the new mail was closed for its level, from the first close, if it was."""
     first_close = next((d.get("reason") for k, d in events if k == EventKind.CLOSED), None)
     if first_close == CloseReason.NO_SEVERITY:

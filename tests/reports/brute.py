@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from fractions import Fraction
 from math import ceil
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -114,8 +115,11 @@ def clocks_of(ticket: Ticket, minutes, now):
     return out
 
 
-def nearest_rank(values, fraction):
-    return sorted(values)[max(ceil(fraction * len(values)), 1) - 1] if values else None
+def nearest_rank(values, percent):
+    """The nearest rank, ⌈percent × n / 100⌉, in exact fractions."""
+    if not values:
+        return None
+    return sorted(values)[max(ceil(Fraction(percent * len(values), 100)), 1) - 1]
 
 
 def figures(tickets: list[Ticket], minutes, now, tz=BRUSSELS):
@@ -139,7 +143,7 @@ def figures(tickets: list[Ticket], minutes, now, tz=BRUSSELS):
         "behind": behind,
         "breaches": breaches,
         "durations": {
-            k: (len(v), nearest_rank(v, 0.5), nearest_rank(v, 0.9)) for k, v in elapsed.items()
+            k: (len(v), nearest_rank(v, 50), nearest_rank(v, 90)) for k, v in elapsed.items()
         },
         "load": Counter((t.received_at.astimezone(tz).date(), t.severity) for t in tickets),
         "matrix": Counter(

@@ -23,7 +23,7 @@ from deskside.onsite.models import VisitStatus
 from deskside.reports import figures, rollup
 from deskside.reports.behind import key, tickets_behind
 from deskside.reports.period import Kind, Period, custom
-from deskside.reports.rows import DOORS
+from deskside.reports.rows import DOORS, CountedRows
 from deskside.tickets import actions, policy
 from deskside.tickets.actions import ActionError, Actor, NewMessage
 from deskside.tickets.models import CloseReason, Direction, MessageKind, Ticket
@@ -117,8 +117,10 @@ def test_figures_equal_the_brute_force(people, scenario, plans, now_days, addres
     assert_same_load(report, brute.load_figures(tickets, period.first, period.last, now))
     assert_same_protocol(report, brute.protocol_figures(tickets))
     assert_same_behind(report, expected, tickets)
-    # The lead's page: the same report with its clocks and its backlog read from the rollup.
+    # The lead's page: the same report with its clocks and its backlog read from the rollup,
+    # its other figures summed from the rollup's rows per ticket and agent.
     read = rollup.report(period, only, now, policy.calendar(), policy.targets())
+    assert_counted_as_read(read, report)
     assert_same(read, expected)
     assert_same_load(read, brute.load_figures(tickets, period.first, period.last, now))
     assert_same_protocol(read, brute.protocol_figures(tickets))
@@ -144,6 +146,46 @@ def assert_same_rollup(period: Period, organisation: Organisation, now: datetime
     assert {(d.level, d.clock): (d.count, d.median, d.p90) for d in durations} == expected[
         "durations"
     ]
+
+
+def assert_counted_as_read(read: figures.Report, report: figures.Report) -> None:
+    """The figures the rollup's facts sum are those counted from the tickets, and the tickets
+    behind each, read when asked, are as many as it counted."""
+    assert isinstance(read.tickets, CountedRows)  # the facts were read, not the tickets
+    assert (read.received, len(read.tickets), list(read.tickets)) == (
+        report.received,
+        len(report.tickets),
+        list(report.tickets),
+    )
+    assert (read.clocks, read.load, read.matrix, read.closes) == (
+        report.clocks,
+        report.load,
+        report.matrix,
+        report.closes,
+    )
+    r, expected = read.refusals, report.refusals
+    assert (r.new_mail, r.closed, r.came_back) == (
+        expected.new_mail,
+        expected.closed,
+        expected.came_back,
+    )
+    assert {k: frozenset(v) for k, v in r.behind.items() if v} == {
+        k: v for k, v in expected.behind.items() if v
+    }
+    for name, tally in read.protocol.cooperation.items():
+        found = report.protocol.cooperation[name]
+        assert (tally.count, len(tally.tickets)) == (found.count, len(found.tickets))
+        assert frozenset(tally.tickets) == found.tickets
+    for a, b in zip(read.agents, report.agents, strict=True):
+        assert (a.agent, a.name, len(a.handled), a.replies, a.met, a.breached) == (
+            b.agent,
+            b.name,
+            len(b.handled),
+            b.replies,
+            b.met,
+            b.breached,
+        )
+        assert frozenset(a.handled) == b.handled
 
 
 def assert_breaches_listed(period, only, now, report: figures.Report, expected) -> None:
@@ -375,3 +417,10 @@ def test_visits_done_and_refused_abroad_and_documentation(people):
     assert p.visit_time == timedelta(minutes=90)
     assert p.documentation["changes_planned"].count == p.documentation["changes_done"].count == 1
     assert_same_protocol(report, brute.protocol_figures([here, abroad, documented]))
+
+
+def test_the_nearest_rank_is_counted_in_whole_numbers():
+    """0.9 × 70 is 63.00000000000001 in floating point: its ceiling would name the 64th."""
+    assert figures.rank(90, 70) == 63
+    assert figures.nearest_rank(list(range(1, 71)), 90) == 63
+    assert [figures.rank(50, n) for n in (1, 2, 3, 4)] == [1, 1, 2, 2]
