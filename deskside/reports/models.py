@@ -79,7 +79,10 @@ class SpanRow(models.Model):
 
     class Meta:
         # A period's spans: those still open and those that ended after its start.
-        indexes = [models.Index(fields=["end", "start"], name="reports_span_end")]
+        indexes = [
+            models.Index(fields=["end", "start"], name="reports_span_end"),
+            models.Index(fields=["start"], name="reports_span_start"),  # today's (days.py)
+        ]
 
 
 class Stale(models.Model):
@@ -165,4 +168,24 @@ class AgentRow(models.Model):
         indexes = [
             models.Index(fields=["received_at"], name="reports_agent_received"),
             models.Index(fields=["organisation_id", "received_at"], name="reports_agent_org"),
+        ]
+
+
+class BacklogDay(models.Model):
+    """The rollup's backlog by day: how many of the open spans (SpanRow) of the tickets of an
+    organisation, or of every one (0), at a level (0: none), began during a day less those that
+    ended during it. The backlog at a day's end is the sum of every day's up to it: a few
+    hundred rows, where the spans that cross a month are tens of thousands at a large desk.
+    Kept by adding a ticket's spans and taking its former ones away when it is judged."""
+
+    day = models.DateField()  # a move at midnight exactly counts for the day that ends then
+    organisation_id = models.IntegerField()
+    level = models.PositiveSmallIntegerField()
+    moves = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation_id", "day", "level"], name="reports_backlog_day"
+            )
         ]

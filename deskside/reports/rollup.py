@@ -45,10 +45,18 @@ from deskside import db
 from deskside.core.business_time import Calendar
 from deskside.core.clocks import Targets
 from deskside.oncommit import will_call
-from deskside.reports import facts, figures
+from deskside.reports import days, facts, figures
 from deskside.reports.clocks import Outcome, Span
 from deskside.reports.load import OpenSpans, day_ends, days_of, sweep
-from deskside.reports.models import AgentRow, ClockRow, FactRow, RollupState, SpanRow, Stale
+from deskside.reports.models import (
+    AgentRow,
+    BacklogDay,
+    ClockRow,
+    FactRow,
+    RollupState,
+    SpanRow,
+    Stale,
+)
 from deskside.reports.period import Period
 from deskside.reports.rows import Counted, CountedRows, Filters, TicketRow
 from deskside.reports.stored import as_stored, duration_of, stored
@@ -155,6 +163,7 @@ def backfill(cal: Calendar, targets: dict[int, Targets]) -> int:
         RollupState.objects.all().delete()
         for model, _columns, _part in TABLES:
             model._default_manager.all().delete()
+        BacklogDay.objects.all().delete()
         marks = list(Stale.objects.values_list("pk", flat=True))
         while True:
             ids = list(
@@ -164,7 +173,7 @@ def backfill(cal: Calendar, targets: dict[int, Targets]) -> int:
             )
             if not ids:
                 break
-            _write(_judged_rows(ids, cal, targets), replace=False)
+            _write(_judged_rows(ids, cal, targets), cal)
             done += len(ids)
             last = ids[-1]
         _clear(marks)
@@ -174,7 +183,7 @@ def backfill(cal: Calendar, targets: dict[int, Targets]) -> int:
 
 def judge_again(ticket_ids: Iterable[int], cal: Calendar, targets: dict[int, Targets]) -> None:
     for ids in _batches(sorted(ticket_ids)):
-        _write(_judged_rows(ids, cal, targets), replace=True, ids=ids)
+        _write(_judged_rows(ids, cal, targets), cal, replace=ids)
 
 
 def _batches(ids: list[int]) -> Iterator[list[int]]:
@@ -193,6 +202,7 @@ class Batch:
     spans: list[Row] = field(default_factory=list)
     facts: list[Row] = field(default_factory=list)
     agents: list[Row] = field(default_factory=list)
+    spans_judged: list[tuple[int | None, int | None, Span]] = field(default_factory=list)
 
 
 def _judged_rows(ids: list[int], cal: Calendar, targets: dict[int, Targets]) -> Batch:
@@ -244,6 +254,7 @@ def _judged_rows(ids: list[int], cal: Calendar, targets: dict[int, Targets]) -> 
             made.spans.append(
                 (ticket.pk, organisations[ticket.pk], ticket.level, at(start), at(end))
             )
+            made.spans_judged.append((organisations[ticket.pk], ticket.level, (start, end)))
         fact, agents = facts.rows_of(
             ticket,
             organisations[ticket.pk],
@@ -305,11 +316,17 @@ TABLES: tuple[tuple[type[Model], tuple[str, ...], str], ...] = (
 )
 
 
-def _write(made: Batch, *, replace: bool, ids: list[int] | None = None) -> None:
+def _write(made: Batch, cal: Calendar, replace: list[int] | None = None) -> None:
+    """Write a batch's rows; `replace`: of tickets judged before, whose rows it replaces (and
+    whose former spans' moves it takes away from the days' backlog)."""
+    found = days.moves(made.spans_judged, cal.tz)
+    if replace is not None:
+        found.update(days.former(replace, cal.tz))
+        for model, _columns, _part in TABLES:
+            model._default_manager.filter(ticket_id__in=replace).delete()
     for model, columns, part in TABLES:
-        if replace:
-            model._default_manager.filter(ticket_id__in=ids or []).delete()
         _insert(model, columns, getattr(made, part))
+    days.write(found)
 
 
 def _insert(model: type[Model], columns: tuple[str, ...], rows: list[Row]) -> None:
@@ -536,11 +553,14 @@ def report(
     state = _up_to_date(cal, targets)
     if state is None:
         return figures.report(period, filters, now, cal, targets)
-    days = backlog(period, filters, now, cal) if state.spans else None
-    if state.facts and days is not None and filters.agent is None:
-        return _from_facts(period, filters, now, cal, targets, days, listed)
+    if state.facts and filters.agent is None:
+        summed = figures.Backlog(
+            days.backlog(period, filters, now, cal), lambda: spans(period, filters, now, cal)
+        )
+        return _from_facts(period, filters, now, cal, targets, summed, listed)
+    swept = backlog(period, filters, now, cal) if state.spans else None
     current = clocks(period, filters, now, cal, listed)
-    return figures.report(period, filters, now, cal, targets, clocks=current, days=days)
+    return figures.report(period, filters, now, cal, targets, clocks=current, days=swept)
 
 
 def _from_facts(

@@ -126,6 +126,7 @@ def test_figures_equal_the_brute_force(people, scenario, plans, now_days, addres
     assert_same_protocol(read, brute.protocol_figures(tickets))
     assert_same_behind(read, expected, tickets)
     assert_breaches_listed(period, only, now, report, expected)
+    assert_every_organisation_summed(period, start + timedelta(days=60))
     assert_agent_filter(people.second_agent, organisation, period, now, tickets)
 
 
@@ -186,6 +187,19 @@ def assert_counted_as_read(read: figures.Report, report: figures.Report) -> None
             b.breached,
         )
         assert frozenset(a.handled) == b.handled
+
+
+def assert_every_organisation_summed(period: Period, later: datetime) -> None:
+    """Unfiltered, the lead's page sums the rows of every organisation (the backlog's days
+    of every organisation too) to the figures counted from every ticket. `later`: after every
+    event of the examples run before this one (the database keeps their tickets, whose events
+    may come after this one's `now`, where the rollup, judged after every event, is not
+    meant to be asked)."""
+    cal, targets = policy.calendar(), policy.targets()
+    read = rollup.report(period, figures.Filters(), later, cal, targets)
+    report = figures.report(period, figures.Filters(), later, cal, targets)
+    assert read.backlog == report.backlog
+    assert_counted_as_read(read, report)
 
 
 def assert_breaches_listed(period, only, now, report: figures.Report, expected) -> None:

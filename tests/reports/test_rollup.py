@@ -5,7 +5,7 @@ The figures themselves are checked against the brute force in test_figures.py.""
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +13,7 @@ import time_machine
 from django.db import transaction
 
 from deskside.accounts.models import Contact
-from deskside.reports import client, figures, rollup, tasks
+from deskside.reports import client, days, figures, rollup, tasks
 from deskside.reports.models import ClockRow, Stale
 from deskside.reports.period import Kind, custom, period_of
 from deskside.runtime.scheduler import JOBS
@@ -225,3 +225,28 @@ def test_a_ticket_judged_in_the_transaction_is_marked_again(people: People):
         assert _marks(ticket.pk) == 0
         actions.wait_on_client(ticket, by=Actor.staff(people.agent))
         assert _marks(ticket.pk) == 1
+
+
+def test_a_close_at_midnight_ends_the_day_before_in_the_backlog(people: People):
+    """A ticket closed exactly at midnight is not open at the end of the day before, and one
+    reopened then is: the backlog's days (reports/days.py) count a move at midnight for the
+    day that ends then, as the spans are counted from the events."""
+    rollup.backfill(policy.calendar(), policy.targets())
+    midnight = datetime(2026, 11, 24, 0, 0, tzinfo=BRUSSELS)
+    assert days.day_of(midnight, BRUSSELS) == date(2026, 11, 23)
+    assert days.day_of(midnight + timedelta(microseconds=1), BRUSSELS) == date(2026, 11, 24)
+    with time_machine.travel(MONDAY_10, tick=False):
+        closed = open_ticket(people.client, "Closed at midnight", 2)
+        reopened = open_ticket(people.client, "Reopened at midnight", 3)
+        actions.close(reopened, CloseReason.SOLVED, by=Actor.staff(people.agent))
+    with time_machine.travel(midnight, tick=False):
+        actions.close(closed, CloseReason.WITHDRAWN, by=Actor.staff(people.agent))
+        actions.reopen(reopened, by=Actor.staff(people.agent), reason="Not solved after all")
+    cal, targets = policy.calendar(), policy.targets()
+    only = figures.Filters(organisation=people.acme.pk)
+    week = period_of(Kind.WEEK, MONDAY_10.date())
+    summed = rollup.report(week, only, LATER, cal, targets)
+    counted = figures.report(week, only, LATER, cal, targets)
+    monday = next(d for d in summed.backlog if d.day == MONDAY_10.date())
+    assert (monday.count(2), monday.count(3)) == (0, 1)
+    assert summed.backlog == counted.backlog

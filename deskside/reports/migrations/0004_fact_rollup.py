@@ -1,6 +1,7 @@
 """The rollup's rows per ticket and per agent (deskside/reports/facts.py), which the lead's page
-sums, read once `deskside backfill_reports` has written them (RollupState.facts); and indexes of
-the clock rows for the clocks pending now, the breaches and the durations."""
+sums, and its backlog by day (deskside/reports/days.py), read once `deskside backfill_reports`
+has written them (RollupState.facts); indexes of the clock rows for the clocks pending now, the
+breaches and the durations, and of the spans by their start."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -27,6 +28,21 @@ class Migration(migrations.Migration):
                 ("received_at", models.DateTimeField()),
                 ("organisation_id", models.IntegerField(null=True)),
                 ("level", models.PositiveSmallIntegerField(null=True)),
+            ],
+        ),
+        migrations.CreateModel(
+            name="BacklogDay",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("organisation_id", models.IntegerField()),
+                ("level", models.PositiveSmallIntegerField()),
+                ("moves", models.IntegerField()),
             ],
         ),
         migrations.CreateModel(
@@ -91,11 +107,21 @@ class Migration(migrations.Migration):
                 fields=["clock", "received_at", "level", "elapsed"], name="reports_clock_elapsed"
             ),
         ),
+        migrations.AddIndex(
+            model_name="spanrow",
+            index=models.Index(fields=["start"], name="reports_span_start"),
+        ),
         migrations.AddField(
             model_name="agentrow",
             name="ticket",
             field=models.ForeignKey(
                 on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tickets.ticket"
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="backlogday",
+            constraint=models.UniqueConstraint(
+                fields=("organisation_id", "day", "level"), name="reports_backlog_day"
             ),
         ),
         migrations.AddIndex(
