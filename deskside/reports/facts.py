@@ -124,32 +124,11 @@ def _leveled[M: FactRow | AgentRow | ClockRow](rows: QuerySet[M], filters: Filte
     return rows if filters.level is None else rows.filter(level=filters.level)
 
 
-def load(period: Period, filters: Filters, tz: ZoneInfo) -> list[DayLoad]:
-    """load.load, from the facts (one query)."""
-    rows = _leveled(_within(FactRow.objects.all(), period, filters, tz), filters)
-    levels: Counter[tuple[date, int | None]] = Counter()
-    doors: Counter[tuple[date, str]] = Counter()
-    for day, level, door, n in (
-        rows.values("day", "level", "door")
-        .annotate(n=Count("pk"))
-        .values_list("day", "level", "door", "n")
-    ):
-        levels[(day, level)] += n
-        doors[(day, door)] += n
-    return [
-        DayLoad(
-            day,
-            {level: levels[(day, level)] for level in (1, 2, 3, 4, None)},
-            {door: doors[(day, door)] for door in DOORS},
-        )
-        for day in period.days()
-    ]
-
-
 @dataclass(frozen=True)
 class Counts:
     """The figures about the tickets received that are counts of tickets and their events."""
 
+    load: list[DayLoad]
     matrix: dict[tuple[int, int], int]
     closes: list[tuple[str, int]]
     refusals: Refusals
@@ -157,18 +136,20 @@ class Counts:
 
 
 def counts(period: Period, filters: Filters, tz: ZoneInfo, behind: Behind) -> Counts:
-    """The matrix, the closes, the refusals and the cooperation, from the facts (one query)."""
+    """The load, the matrix, the closes, the refusals and the cooperation, from the facts (one
+    query: each grouping apart took longer than one of them all)."""
     tickets_with = {
         f"{key}_tickets": Sum(Case(When(Q(**{f"{key}__gt": 0}), then=Value(1)), default=Value(0)))
         for key in ("reminders", "refusals")
     }
     rows = (
         _within(FactRow.objects.all(), period, filters, tz)
-        .values("level", "claimed", "door", "closed", "refused", "came_back")
+        .values("day", "level", "claimed", "door", "closed", "refused", "came_back")
         .annotate(
             n=Count("pk"), reminders_n=Sum("reminders"), refusals_n=Sum("refusals"), **tickets_with
         )
         .values_list(
+            "day",
             "level",
             "claimed",
             "door",
@@ -186,7 +167,9 @@ def counts(period: Period, filters: Filters, tz: ZoneInfo, behind: Behind) -> Co
     closes: Counter[str] = Counter()
     refused: Counter[str] = Counter()
     events: Counter[str] = Counter()
-    for level, claimed, door, closed, why, back, n, *sums in rows:
+    levels_by_day: Counter[tuple[date, int | None]] = Counter()
+    doors: Counter[tuple[date, str]] = Counter()
+    for day, level, claimed, door, closed, why, back, n, *sums in rows:
         if door == "mail":
             refused["new_mail"] += n
             if why:
@@ -195,6 +178,8 @@ def counts(period: Period, filters: Filters, tz: ZoneInfo, behind: Behind) -> Co
                     refused[f"back:{why}"] += n
         if filters.level is not None and level != filters.level:
             continue
+        levels_by_day[(day, level)] += n
+        doors[(day, door)] += n
         if claimed is not None and level is not None:
             matrix[(claimed, level)] += n
         if closed:
@@ -209,6 +194,14 @@ def counts(period: Period, filters: Filters, tz: ZoneInfo, behind: Behind) -> Co
     for reason in COOPERATION_CLOSES:
         cooperation[reason] = Tally(closes[reason], behind("cooperation", reason, closes[reason]))
     return Counts(
+        load=[
+            DayLoad(
+                day,
+                {level: levels_by_day[(day, level)] for level in (*levels, None)},
+                {door: doors[(day, door)] for door in DOORS},
+            )
+            for day in period.days()
+        ],
         matrix={(c, a): matrix[(c, a)] for c in levels for a in levels},
         closes=[(reason, closes[reason]) for reason in CloseReason.values],
         refusals=Refusals(
@@ -248,14 +241,18 @@ def clock_counts(period: Period, filters: Filters, now: datetime, tz: ZoneInfo) 
             counted[(level, clock, outcome)] += n or 0
             if assignee is not None:
                 agents[(assignee, outcome)] += n or 0
-    due_later = ClockRow.objects.filter(done_at__isnull=True, due__gt=now)
-    for level, clock, outcome, assignee in _leveled(
-        _within(due_later, period, filters, tz), filters
-    ).values_list("level", "clock", "outcome", "ticket__assignee_id"):
-        for key, n in ((outcome, -1), (Outcome.PENDING.value, 1)):
-            counted[(level, clock, key)] += n
+    due_later = _leveled(
+        _within(ClockRow.objects.filter(done_at__isnull=True, due__gt=now), period, filters, tz),
+        filters,
+    )
+    group = ("level", "clock", "outcome", "assignee_id")
+    for level, clock, outcome, assignee, n in (
+        due_later.values(*group).annotate(n=Count("pk")).values_list(*group, "n")
+    ):
+        for key, step in ((outcome, -n), (Outcome.PENDING.value, n)):
+            counted[(level, clock, key)] += step
             if assignee is not None:
-                agents[(assignee, key)] += n
+                agents[(assignee, key)] += step
     totals: defaultdict[tuple[int, str], dict[str, int]] = defaultdict(dict)
     for (level, clock, outcome), n in counted.items():
         totals[(level, clock)][outcome] = n

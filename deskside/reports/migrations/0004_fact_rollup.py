@@ -1,7 +1,7 @@
 """The rollup's rows per ticket and per agent (deskside/reports/facts.py), which the lead's page
 sums, and its backlog by day (deskside/reports/days.py), read once `deskside backfill_reports`
-has written them (RollupState.facts); indexes of the clock rows for the clocks pending now, the
-breaches and the durations, and of the spans by their start."""
+has written them (RollupState.facts); the clock rows' assignee, and indexes of the clock rows for
+the clocks pending now, the breaches and the durations, and of the spans by their start."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -89,13 +89,30 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.AddField(
+            model_name="clockrow",
+            name="assignee_id",
+            field=models.IntegerField(null=True),
+        ),
+        migrations.AddField(
             model_name="rollupstate",
             name="facts",
             field=models.BooleanField(default=False),
         ),
         migrations.AddIndex(
             model_name="clockrow",
-            index=models.Index(fields=["done_at", "due"], name="reports_clock_due_open"),
+            index=models.Index(
+                condition=models.Q(("done_at__isnull", True)),
+                fields=[
+                    "due",
+                    "received_at",
+                    "organisation_id",
+                    "level",
+                    "clock",
+                    "outcome",
+                    "assignee_id",
+                ],
+                name="reports_clock_due_open",
+            ),
         ),
         migrations.AddIndex(
             model_name="clockrow",
