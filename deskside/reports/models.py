@@ -54,12 +54,13 @@ class ClockRow(models.Model):
         indexes = [
             models.Index(fields=["received_at"], name="reports_clock_received"),
             models.Index(fields=["organisation_id", "received_at"], name="reports_clock_org"),
-            # The clocks not met, whose due time may be ahead: the open tickets', a few. Read
-            # from the index alone, for the clocks pending now (facts.clock_counts).
+            # The clocks not met (those of the tickets open now, and those ended or breached
+            # without a reply), whose due time may be ahead: read from the index alone for the
+            # clocks pending now (facts.clock_counts), a month's range of it.
             models.Index(
                 fields=[
-                    "due",
                     "received_at",
+                    "due",
                     "organisation_id",
                     "level",
                     "clock",

@@ -103,8 +103,8 @@ class Migration(migrations.Migration):
             index=models.Index(
                 condition=models.Q(("done_at__isnull", True)),
                 fields=[
-                    "due",
                     "received_at",
+                    "due",
                     "organisation_id",
                     "level",
                     "clock",
