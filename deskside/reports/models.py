@@ -205,3 +205,20 @@ class BacklogDay(models.Model):
                 fields=["organisation_id", "day", "level"], name="reports_backlog_day"
             )
         ]
+
+
+class DayFigure(models.Model):
+    """The rollup's sums per day, for every organisation (deskside/reports/facts.py): the
+    tallies of the tickets received on a day (in the calendar's time zone) at a level (0: none),
+    by key. Kept by adding a ticket's tallies and taking its former ones away when it is judged
+    again: a month is a few thousand rows where its tickets are tens of thousands."""
+
+    day = models.DateField()
+    level = models.PositiveSmallIntegerField()
+    figure = models.CharField(max_length=48)
+    n = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "level", "figure"], name="reports_day_figure")
+        ]

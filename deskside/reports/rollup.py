@@ -20,7 +20,7 @@ turns the not-yet-due ones back to pending in SQL.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -47,11 +47,13 @@ from deskside.core.clocks import Targets
 from deskside.oncommit import will_call
 from deskside.reports import days, facts, figures
 from deskside.reports.clocks import Outcome, Span
+from deskside.reports.facts import Tallies
 from deskside.reports.load import OpenSpans, day_ends, days_of, sweep
 from deskside.reports.models import (
     AgentRow,
     BacklogDay,
     ClockRow,
+    DayFigure,
     FactRow,
     RollupState,
     SpanRow,
@@ -164,6 +166,7 @@ def backfill(cal: Calendar, targets: dict[int, Targets]) -> int:
         for model, _columns, _part in TABLES:
             model._default_manager.all().delete()
         BacklogDay.objects.all().delete()
+        DayFigure.objects.all().delete()
         marks = list(Stale.objects.values_list("pk", flat=True))
         while True:
             ids = list(
@@ -203,6 +206,7 @@ class Batch:
     facts: list[Row] = field(default_factory=list)
     agents: list[Row] = field(default_factory=list)
     spans_judged: list[tuple[int | None, int | None, Span]] = field(default_factory=list)
+    tallies: Tallies = field(default_factory=Counter)
 
 
 def _judged_rows(ids: list[int], cal: Calendar, targets: dict[int, Targets]) -> Batch:
@@ -256,7 +260,7 @@ def _judged_rows(ids: list[int], cal: Calendar, targets: dict[int, Targets]) -> 
                 (ticket.pk, organisations[ticket.pk], ticket.level, at(start), at(end))
             )
             made.spans_judged.append((organisations[ticket.pk], ticket.level, (start, end)))
-        fact, agents = facts.rows_of(
+        fact, agents, tallies = facts.rows_of(
             ticket,
             organisations[ticket.pk],
             cal.tz,
@@ -268,6 +272,7 @@ def _judged_rows(ids: list[int], cal: Calendar, targets: dict[int, Targets]) -> 
         )
         made.facts.append(fact)
         made.agents.extend(agents)
+        made.tallies.update(tallies)
     return made
 
 
@@ -320,15 +325,17 @@ TABLES: tuple[tuple[type[Model], tuple[str, ...], str], ...] = (
 
 def _write(made: Batch, cal: Calendar, replace: list[int] | None = None) -> None:
     """Write a batch's rows; `replace`: of tickets judged before, whose rows it replaces (and
-    whose former spans' moves it takes away from the days' backlog)."""
-    found = days.moves(made.spans_judged, cal.tz)
+    whose former spans' moves and tallies it takes away from the days' sums)."""
+    moves, tallies = days.moves(made.spans_judged, cal.tz), made.tallies
     if replace is not None:
-        found.update(days.former(replace, cal.tz))
+        moves.update(days.former(replace, cal.tz))
+        tallies.update(facts.former(replace))
         for model, _columns, _part in TABLES:
             model._default_manager.filter(ticket_id__in=replace).delete()
     for model, columns, part in TABLES:
         _insert(model, columns, getattr(made, part))
-    days.write(found)
+    days.write(moves)
+    facts.write(tallies)
 
 
 def _insert(model: type[Model], columns: tuple[str, ...], rows: list[Row]) -> None:
@@ -477,17 +484,25 @@ def by_assignee(
     return met, breached
 
 
+def _clocks_behind(
+    period: Period, filters: Filters, now: datetime, cal: Calendar
+) -> figures.ClocksBehind:
+    """The tickets behind a clock's figure (level, clock, outcome now), read when asked."""
+
+    def behind(level: int, clock: str, outcome: str) -> frozenset[int]:
+        rows = _rows(period, filters, now, cal).annotate(state=_state(now))
+        found = rows.filter(level=level, clock=clock, state=outcome)
+        return frozenset(found.values_list("ticket_id", flat=True))
+
+    return behind
+
+
 def clocks(
     period: Period, filters: Filters, now: datetime, cal: Calendar, listed: int | None = None
 ) -> figures.Clocks:
     """Every clock figure of a report, from the rollup: grouped counts and the breaches (all,
     or the first `listed`), a handful of queries whatever the number of tickets; the tickets
     behind a figure on demand."""
-
-    def behind(level: int, clock: str, outcome: str) -> frozenset[int]:
-        rows = _rows(period, filters, now, cal).annotate(state=_state(now))
-        found = rows.filter(level=level, clock=clock, state=outcome)
-        return frozenset(found.values_list("ticket_id", flat=True))
 
     met, breached = by_assignee(period, filters, now, cal)
     return figures.Clocks(
@@ -497,7 +512,7 @@ def clocks(
         *breach_totals(period, filters, now, cal),
         met,
         breached,
-        behind,
+        _clocks_behind(period, filters, now, cal),
     )
 
 
@@ -553,17 +568,18 @@ def report(
     targets: dict[int, Targets],
     listed: int | None = None,
 ) -> figures.Report:
-    """The lead's report: its clocks and its backlog's spans from the rollup when it is current
-    under this policy (the spans once a backfill wrote them), else from the events
-    (figures.report). Its breaches: all, or the first `listed` (a page's)."""
+    """The lead's report, from the rollup when it is current under this policy, else from the
+    events (figures.report): summed from its rows and days once a backfill wrote them, except
+    filtered by agent (the clocks and the backlog's spans from the rollup, the rest counted
+    from the tickets). Its breaches: all, or the first `listed` (a page's)."""
     state = _up_to_date(cal, targets)
     if state is None:
         return figures.report(period, filters, now, cal, targets)
     if state.facts and filters.agent is None:
-        summed = figures.Backlog(
+        by_day = figures.Backlog(
             days.backlog(period, filters, now, cal), lambda: spans(period, filters, now, cal)
         )
-        return _from_facts(period, filters, now, cal, targets, summed, listed)
+        return _from_facts(period, filters, now, cal, targets, by_day, listed)
     swept = backlog(period, filters, now, cal) if state.spans else None
     current = clocks(period, filters, now, cal, listed)
     return figures.report(period, filters, now, cal, targets, clocks=current, days=swept)
@@ -575,18 +591,14 @@ def _from_facts(
     now: datetime,
     cal: Calendar,
     targets: dict[int, Targets],
-    days: figures.Backlog,
+    by_day: figures.Backlog,
     listed: int | None,
 ) -> figures.Report:
     """The report from the rows per ticket and per agent: grouped sums, a few hundred rows
     whatever the number of tickets; the tickets behind a figure read only when asked, from the
     report counted from the tickets (`full`), which they equal (tests/reports)."""
-    counted = facts.clock_counts(period, filters, now, cal.tz)
-
-    def behind(level: int, clock: str, outcome: str) -> frozenset[int]:
-        rows = _rows(period, filters, now, cal).annotate(state=_state(now))
-        found = rows.filter(level=level, clock=clock, state=outcome)
-        return frozenset(found.values_list("ticket_id", flat=True))
+    summed = facts.summed(period, filters, cal.tz)
+    counted = facts.clock_counts(summed, period, filters, now, cal.tz)
 
     current = figures.Clocks(
         [
@@ -598,17 +610,17 @@ def _from_facts(
         *breach_totals(period, filters, now, cal),
         counted.met,
         counted.breached,
-        behind,
+        _clocks_behind(period, filters, now, cal),
     )
 
     @cache
     def full() -> figures.Report:
-        return figures.report(period, filters, now, cal, targets, clocks=current, days=days)
+        return figures.report(period, filters, now, cal, targets, clocks=current, days=by_day)
 
     def tickets_behind(part: str, key: str, count: int) -> Counted:
         return Counted(count, lambda: behind_of(full(), part, key))
 
-    found = facts.counts(period, filters, cal.tz, tickets_behind)
+    found = facts.counts(summed, period, filters, tickets_behind)
     n = sum(d.total for d in found.load)
     return figures.Report(
         period=period,
@@ -624,9 +636,9 @@ def _from_facts(
         matrix=found.matrix,
         closes=found.closes,
         load=found.load,
-        agents=facts.agents(period, filters, cal.tz, current.met, current.breached, tickets_behind),
-        backlog=days.days,
-        open_spans=days.spans,
+        agents=facts.agents(summed, filters, current.met, current.breached, tickets_behind),
+        backlog=by_day.days,
+        open_spans=by_day.spans,
         oldest=figures.oldest(filters, now),
         protocol=figures.protocol_of(period, filters, now, cal, found.cooperation),
         tickets=CountedRows(n, lambda: full().tickets),

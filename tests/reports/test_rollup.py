@@ -14,7 +14,7 @@ from django.db import transaction
 
 from deskside.accounts.models import Contact
 from deskside.reports import client, days, figures, rollup, tasks
-from deskside.reports.models import ClockRow, Stale
+from deskside.reports.models import BacklogDay, ClockRow, DayFigure, Stale
 from deskside.reports.period import Kind, custom, period_of
 from deskside.runtime.scheduler import JOBS
 from deskside.tickets import actions, policy
@@ -250,3 +250,41 @@ def test_a_close_at_midnight_ends_the_day_before_in_the_backlog(people: People):
     monday = next(d for d in summed.backlog if d.day == MONDAY_10.date())
     assert (monday.count(2), monday.count(3)) == (0, 1)
     assert summed.backlog == counted.backlog
+
+
+def _sums() -> tuple[set[tuple[object, ...]], set[tuple[object, ...]]]:
+    """The rollup's sums per day, without the zeros a ticket judged again can leave."""
+    figures_by_day = DayFigure.objects.exclude(n=0).values_list("day", "level", "figure", "n")
+    moves = BacklogDay.objects.exclude(moves=0).values_list(
+        "day", "organisation_id", "level", "moves"
+    )
+    return set(figures_by_day), set(moves)
+
+
+def test_the_sums_kept_action_by_action_equal_the_sums_written_whole(people: People):
+    """Each action's ticket is judged again and its sums moved (its former part taken away, its
+    new part added): they end as a backfill writes them from nothing."""
+    cal, targets = policy.calendar(), policy.targets()
+    rollup.backfill(cal, targets)
+    staff = Actor.staff(people.agent)
+    with time_machine.travel(MONDAY_10, tick=False):
+        tickets = [open_ticket(people.client, f"Export {n}", 1 + n % 4) for n in range(4)]
+        open_ticket(people.other_client, "Globex", 2)
+    assert rollup.ready(cal, targets)  # a report between the actions: each judged anew
+    with time_machine.travel(MONDAY_10 + timedelta(minutes=30), tick=False):
+        actions.reply(tickets[0], "On it.", by=staff)
+        actions.assign(tickets[1], people.agent, by=staff)
+        actions.wait_on_client(tickets[2], by=staff)
+        actions.reassess(tickets[3], 1, reason="Production is down", by=staff)
+    assert rollup.ready(cal, targets)
+    with time_machine.travel(MONDAY_10 + timedelta(days=1), tick=False):
+        actions.close(tickets[0], CloseReason.SOLVED, by=staff)
+        actions.reply(tickets[1], "Fixed?", by=staff)
+    assert rollup.ready(cal, targets)
+    with time_machine.travel(MONDAY_10 + timedelta(days=2), tick=False):
+        actions.reopen(tickets[0], by=staff, reason="Not solved after all")
+    assert rollup.ready(cal, targets)
+    kept = _sums()
+    assert kept[0] and kept[1]
+    rollup.backfill(cal, targets)
+    assert _sums() == kept

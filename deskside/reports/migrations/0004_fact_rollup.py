@@ -1,7 +1,8 @@
-"""The rollup's rows per ticket and per agent (deskside/reports/facts.py), which the lead's page
-sums, and its backlog by day (deskside/reports/days.py), read once `deskside backfill_reports`
-has written them (RollupState.facts); the clock rows' assignee, and indexes of the clock rows for
-the clocks pending now, the breaches and the durations, and of the spans by their start."""
+"""The rollup's rows per ticket and per agent and its sums per day (deskside/reports/facts.py),
+which the lead's page reads, and its backlog by day (deskside/reports/days.py), read once
+`deskside backfill_reports` has written them (RollupState.facts); the clock rows' assignee, and
+indexes of the clock rows for the clocks pending now, the breaches and the durations, and of the
+spans by their start."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -43,6 +44,21 @@ class Migration(migrations.Migration):
                 ("organisation_id", models.IntegerField()),
                 ("level", models.PositiveSmallIntegerField()),
                 ("moves", models.IntegerField()),
+            ],
+        ),
+        migrations.CreateModel(
+            name="DayFigure",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("level", models.PositiveSmallIntegerField()),
+                ("figure", models.CharField(max_length=48)),
+                ("n", models.BigIntegerField()),
             ],
         ),
         migrations.CreateModel(
@@ -139,6 +155,12 @@ class Migration(migrations.Migration):
             model_name="backlogday",
             constraint=models.UniqueConstraint(
                 fields=("organisation_id", "day", "level"), name="reports_backlog_day"
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="dayfigure",
+            constraint=models.UniqueConstraint(
+                fields=("day", "level", "figure"), name="reports_day_figure"
             ),
         ),
         migrations.AddIndex(
