@@ -265,3 +265,29 @@ class Converted:
                     cached.append((index, converters, column))
             self._converters[alias] = cached
         return cached
+
+
+def add_up(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Add each row's last value to the `columns[-1]` of the row that has its other values (a
+    unique constraint's columns), or write the row if there is none: one statement for all,
+    `INSERT … ON CONFLICT … DO UPDATE`, the same on both databases. Values are prepared by the
+    model's fields, as the ORM prepares them."""
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = [f for name in columns if isinstance(f := meta.get_field(name), Field)]
+    names = [quote(str(f.column)) for f in fields]
+    table, total = quote(meta.db_table), names[-1]
+    prepared = [
+        [f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)]
+        for row in rows
+    ]
+    if not prepared:
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "
+            f"ON CONFLICT ({', '.join(names[:-1])}) "
+            f"DO UPDATE SET {total} = {table}.{total} + excluded.{total}",
+            prepared,
+        )

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.db.models import Case, DateField, F, Q, Sum, Value, When
 
+from deskside import db
 from deskside.core.business_time import Calendar
 from deskside.reports.clocks import Span
 from deskside.reports.load import LEVEL_KEYS, DayBacklog, day_end, day_ends, open_at
@@ -61,18 +61,8 @@ def former(ids: list[int], tz: ZoneInfo) -> Moves:
 
 def write(found: Moves) -> None:
     """Add the moves to the days' sums (one statement)."""
-    rows = [(day, org, level, n) for (day, org, level), n in found.items() if n]
-    if not rows:
-        return
-    table = connection.ops.quote_name(BacklogDay._meta.db_table)
-    adapt = date.isoformat if connection.vendor == "sqlite" else (lambda d: d)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} (day, organisation_id, level, moves) VALUES (%s, %s, %s, %s) "
-            f"ON CONFLICT (organisation_id, day, level) "
-            f"DO UPDATE SET moves = {table}.moves + excluded.moves",
-            [(adapt(day), org, level, n) for day, org, level, n in rows],
-        )
+    rows = ((day, org, level, n) for (day, org, level), n in found.items() if n)
+    db.add_up(BacklogDay, ("day", "organisation_id", "level", "moves"), rows)
 
 
 def backlog(period: Period, filters: Filters, now: datetime, cal: Calendar) -> list[DayBacklog]:

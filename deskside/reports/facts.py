@@ -21,9 +21,9 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.db.models import Case, Count, DateField, F, Q, QuerySet, Sum, Value, When
 
+from deskside import db
 from deskside.reports.agents import AgentFigures, names_of
 from deskside.reports.clocks import CLOCKS, Judged, Outcome
 from deskside.reports.load import DayLoad
@@ -196,21 +196,12 @@ def former(ids: list[int]) -> Tallies:
 
 def write(found: Tallies) -> None:
     """Add tallies to the days' sums (one statement)."""
-    rows = [
+    rows = (
         (day, NO_LEVEL if level is None else level, key, n)
         for (day, level, key), n in found.items()
         if n and day is not None
-    ]
-    if not rows:
-        return
-    table = connection.ops.quote_name(DayFigure._meta.db_table)
-    adapt = date.isoformat if connection.vendor == "sqlite" else (lambda d: d)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} (day, level, figure, n) VALUES (%s, %s, %s, %s) "
-            f"ON CONFLICT (day, level, figure) DO UPDATE SET n = {table}.n + excluded.n",
-            [(adapt(day), level, key, n) for day, level, key, n in rows],
-        )
+    )
+    db.add_up(DayFigure, ("day", "level", "figure", "n"), rows)
 
 
 # -- read by the lead's page -----------------------------------------------------------------
