@@ -567,15 +567,18 @@ def report(
     cal: Calendar,
     targets: dict[int, Targets],
     listed: int | None = None,
+    *,
+    summed: bool = True,
 ) -> figures.Report:
     """The lead's report, from the rollup when it is current under this policy, else from the
     events (figures.report): summed from its rows and days once a backfill wrote them, except
-    filtered by agent (the clocks and the backlog's spans from the rollup, the rest counted
-    from the tickets). Its breaches: all, or the first `listed` (a page's)."""
+    filtered by agent, or not `summed` (for the tickets behind a figure, which the sums would
+    read from the tickets anyway): then its clocks and its backlog's spans from the rollup, the
+    rest counted from the tickets. Its breaches: all, or the first `listed` (a page's)."""
     state = _up_to_date(cal, targets)
     if state is None:
         return figures.report(period, filters, now, cal, targets)
-    if state.facts and filters.agent is None:
+    if state.facts and summed and filters.agent is None:
         by_day = figures.Backlog(
             days.backlog(period, filters, now, cal), lambda: spans(period, filters, now, cal)
         )

@@ -74,13 +74,21 @@ class ReportForm(forms.Form):
     )
 
     def __init__(
-        self, data: Any, organisations: list[tuple[int, str]], agents: list[tuple[int, str]]
+        self,
+        data: Any,
+        organisations: list[tuple[int, str]] | None,
+        agents: list[tuple[int, str]] | None,
     ) -> None:
+        """`organisations`, `agents`: the choices shown; None where the form is not shown (a
+        CSV, a list of tickets), which takes any number as given."""
         super().__init__(data)
         for name, everyone, choices in (
             ("organisation", _("All organisations"), organisations),
             ("agent", _("All agents"), agents),
         ):
+            if choices is None:
+                self.fields[name] = forms.IntegerField(required=False, min_value=1)
+                continue
             field = self.fields[name]
             assert isinstance(field, forms.TypedChoiceField)
             field.choices = [("", everyone), *choices]
@@ -117,7 +125,8 @@ def _agents() -> list[tuple[int, str]]:
 def _read(
     request: HttpRequest, cal: Calendar, listed: int | None = None
 ) -> tuple[ReportForm, figures.Report]:
-    """The report asked for; its breaches all, or the first `listed` (the page's)."""
+    """The page's report and the form that shows its period and filters; its breaches all, or
+    the first `listed`."""
     organisations = list(Organisation.objects.order_by("name").values_list("pk", "name"))
     agents = _agents()
     form = ReportForm(request.GET, organisations, agents)
@@ -128,6 +137,16 @@ def _read(
     # first choice of the list, a week), or in place of a value that did not read.
     shown = ReportForm(_shown(request.GET, form, period, today), organisations, agents)
     return shown, rollup.report(period, filters, now, cal, policy.targets(), listed)
+
+
+def _read_only(request: HttpRequest, cal: Calendar, *, summed: bool = True) -> figures.Report:
+    """The report asked for, for a CSV or the tickets behind a figure: no form is shown, so
+    the organisations and agents to choose from are not read, and a filter is taken as given
+    (one that names nobody finds no ticket). `summed`: see rollup.report."""
+    form = ReportForm(request.GET, None, None)
+    now = timezone.now()
+    period, filters = form.chosen(now.astimezone(cal.tz).date())
+    return rollup.report(period, filters, now, cal, policy.targets(), summed=summed)
 
 
 def _shown(query: QueryDict, form: ReportForm, period: Period, today: date) -> QueryDict:
@@ -188,7 +207,7 @@ def report_csv(request: HttpRequest, table: str) -> HttpResponse:
     if make is None:
         raise Http404(f"no table {table}")
     cal = policy.calendar()
-    _form, report = _read(request, cal)
+    report = _read_only(request, cal)
     header, rows = make(report)
     period = report.period
     # A table of a report is small (a row per day, level or breach): written whole, so that
@@ -209,7 +228,7 @@ def tickets_behind(request: HttpRequest) -> HttpResponse:
     """The tickets behind one figure of the report: the same period and filters, and the
     figure's key (deskside/reports/behind.py)."""
     _lead_only(request)
-    _form, report = _read(request, policy.calendar())
+    report = _read_only(request, policy.calendar(), summed=False)
     figure = request.GET.get("figure", "")
     found = behind.tickets_behind(report, figure)
     if found is None:
