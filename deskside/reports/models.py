@@ -117,8 +117,8 @@ class RollupState(models.Model):
     # The spans came later than the clock rows: until `deskside backfill_reports` has written
     # every ticket's, the backlog is read from the events.
     spans = models.BooleanField(default=False)
-    # So did the rows per ticket and per agent (FactRow, AgentRow): until then, the page counts
-    # the tickets received as before.
+    # So did the rows per ticket and per agent and the sums per day (FactRow, AgentRow,
+    # DayFigure, BacklogDay): until then, the lead's page counts the tickets as before.
     facts = models.BooleanField(default=False)
 
 

@@ -1,12 +1,14 @@
-"""The reports' rollup: each ticket's clocks judged once, after its last action, so that a
-month's clock figures are a grouped count over rows rather than every ticket's events read and
-judged again (docs/reports.md, How the figures are kept).
+"""The reports' rollup: each ticket judged once, after its last action, into rows (its clocks,
+the times it was open, its facts, its agents) and sums per day (facts.py, days.py), so that a
+month's figures are sums and grouped counts rather than every ticket's events read and judged
+again (docs/reports.md, How the figures are kept).
 
 Kept correct this way:
 - every event an action records marks its ticket stale, in the action's transaction
   (deskside/tickets/hooks.py): the mark commits or rolls back with the action;
 - a report first judges the stale tickets again from their events (a few queries, whatever
-  their number) and clears the marks it read, not those written meanwhile;
+  their number), replaces their rows, moves the sums per day by the difference, and clears the
+  marks it read, not those written meanwhile; one judge at a time (RollupState's lock);
 - the rows say when they were judged under which calendar and targets (RollupState); under any
   other, a report does not use them (the caller falls back to the events) until
   `deskside backfill_reports` judges every ticket again.
