@@ -52,6 +52,18 @@ def _fast_password_hashing(settings: object) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
 
 
+# A test reaches the database through the django_db marker or one of these fixtures (as
+# pytest-django's own _django_db_helper reads them): the API's fuzzing, say, through
+# django_db_reset_sequences, which ran without the levels after a flush.
+_DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+}
+
+
 @pytest.fixture(autouse=True)
 def _protocol_data(request: pytest.FixtureRequest) -> None:
     """The four levels, the calendar and the role groups, for every test that uses the database.
@@ -60,7 +72,9 @@ def _protocol_data(request: pytest.FixtureRequest) -> None:
     empties every table, so the tests after it would run without the protocol. Seeding again is
     idempotent and cheaper than serialized_rollback, which Playwright's event loop defeats.
     """
-    if request.node.get_closest_marker("django_db") is None:
+    if request.node.get_closest_marker("django_db") is None and not (
+        _DATABASE_FIXTURES & set(request.fixturenames)
+    ):
         return
     request.getfixturevalue("_django_db_helper")
     from deskside.tickets import policy

@@ -25,7 +25,7 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -579,7 +579,8 @@ def report(
     rest counted from the tickets. Its breaches: all, or the first `listed` (a page's)."""
     state = _up_to_date(cal, targets)
     if state is None:
-        return figures.report(period, filters, now, cal, targets)
+        counted = figures.report(period, filters, now, cal, targets)
+        return replace(counted, awaiting_backfill=True)
     if state.facts and summed and filters.agent is None:
         by_day = figures.Backlog(
             days.backlog(period, filters, now, cal), lambda: spans(period, filters, now, cal)
@@ -587,7 +588,8 @@ def report(
         return _from_facts(period, filters, now, cal, targets, by_day, listed)
     swept = backlog(period, filters, now, cal) if state.spans else None
     current = clocks(period, filters, now, cal, listed)
-    return figures.report(period, filters, now, cal, targets, clocks=current, days=swept)
+    counted = figures.report(period, filters, now, cal, targets, clocks=current, days=swept)
+    return replace(counted, awaiting_backfill=not state.facts)
 
 
 def _from_facts(

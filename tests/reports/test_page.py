@@ -252,3 +252,14 @@ def test_no_period_to_come_is_offered(client, people):
         before = client.get("/desk/reports/?period=week&day=2026-11-16").content.decode()
     assert 'rel="prev"' in current and 'rel="next"' not in current
     assert re.search(r'href="\?[^"]*day=2026-11-23[^"]*" rel="next"', before), before
+
+
+def test_a_lead_is_told_when_the_figures_wait_for_a_backfill(client, people):
+    """Before the rollup is judged under the current policy (a large desk's upgrade, new
+    targets), the page counts from the tickets, slowly at a large desk, and says who can end
+    that; once judged, it says nothing."""
+    client.force_login(people.lead)
+    waiting = client.get(NOVEMBER).content.decode()
+    assert 'role="status"' in waiting and "deskside backfill_reports" in waiting
+    rollup.backfill(policy.calendar(), policy.targets())
+    assert "deskside backfill_reports" not in client.get(NOVEMBER).content.decode()

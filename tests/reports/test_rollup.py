@@ -127,15 +127,20 @@ def test_the_clients_month_from_the_rollup_equals_the_month_from_the_events(peop
     assert "Globex" not in page
 
 
-def test_the_worker_keeps_the_rollup_up_to_date_every_minute(people: People):
+def test_the_worker_keeps_the_rollup_up_to_date_every_minute(people: People, monkeypatch):
     assert any(j.task_path == "deskside.reports.tasks.keep_rollup" and j.every <= 60 for j in JOBS)
-    assert tasks.keep_rollup.call() is False  # never backfilled: the reports read the events
-    rollup.backfill(policy.calendar(), policy.targets())
+    with time_machine.travel(MONDAY_10, tick=False):
+        open_ticket(people.client, "Before the rollup", 2)
+    monkeypatch.setattr(tasks, "SMALL_DESK", 0)
+    assert tasks.keep_rollup.call() is False  # a large desk waits for its backfill
+    monkeypatch.undo()
+    assert tasks.keep_rollup.call() is True  # a small one is judged whole by the worker
+    assert ClockRow.objects.filter(clock="goal").count() == 1
     with time_machine.travel(MONDAY_10, tick=False):
         open_ticket(people.client, "Export fails", 2)
-    assert Stale.objects.exists() and not ClockRow.objects.exists()
-    assert tasks.keep_rollup.call() is True
-    assert not Stale.objects.exists() and ClockRow.objects.filter(clock="goal").count() == 1
+    assert Stale.objects.exists() and ClockRow.objects.filter(clock="goal").count() == 1
+    assert tasks.keep_rollup.call() is True  # then each minute the tickets marked since
+    assert not Stale.objects.exists() and ClockRow.objects.filter(clock="goal").count() == 2
 
 
 def test_the_backlog_from_the_rollup_equals_the_backlog_from_the_events(people: People):
