@@ -517,18 +517,6 @@ def open_spans(received_at: datetime, events: list[EventRow]) -> tuple[Span, ...
     return (*spans, (started, None)) if started is not None else tuple(spans)
 
 
-def judged_at(
-    cohort: QuerySet[Ticket],
-    tickets: list[TicketRow],
-    cal: Calendar,
-    targets: dict[int, Targets],
-    now: datetime,
-) -> list[Judged]:
-    """Every clock of `tickets` (the rows of `cohort`) as it stands at `now`. Three queries."""
-    found = history(cohort, now)
-    return judged_of(tickets, found, targets, cal, now)
-
-
 @dataclass(frozen=True)
 class History:
     """What the clocks and the rollup read of tickets: their events (of the kinds the report

@@ -48,7 +48,7 @@ from deskside.core.business_time import Calendar
 from deskside.core.clocks import Targets
 from deskside.oncommit import will_call
 from deskside.reports import days, facts, figures
-from deskside.reports.clocks import Outcome, Span
+from deskside.reports.clocks import Judged, Outcome, Span
 from deskside.reports.facts import Tallies
 from deskside.reports.load import OpenSpans, day_ends, days_of, sweep
 from deskside.reports.models import (
@@ -207,8 +207,8 @@ class Batch:
     spans: list[Row] = field(default_factory=list)
     facts: list[Row] = field(default_factory=list)
     agents: list[Row] = field(default_factory=list)
-    spans_judged: list[tuple[int | None, int | None, Span]] = field(default_factory=list)
-    tallies: Tallies = field(default_factory=Counter)
+    moves: days.Moves = field(default_factory=Counter)  # of its spans, in the days' backlog
+    tallies: Tallies = field(default_factory=Counter)  # of its facts, in the days' sums
 
 
 def _judged_rows(ids: list[int], cal: Calendar, targets: dict[int, Targets]) -> Batch:
@@ -236,7 +236,7 @@ def _judged_rows(ids: list[int], cal: Calendar, targets: dict[int, Targets]) -> 
     at, span, day = _adapters()
     history = figures.history(tickets, LATER)
     made = Batch()
-    clocks: dict[int, list[Any]] = defaultdict(list)
+    clocks: dict[int, list[Judged]] = defaultdict(list)
     for j in figures.judged_of(rows, history, targets, cal, LATER):
         ticket = by_pk[j.ticket]
         clocks[j.ticket].append(j)
@@ -257,14 +257,14 @@ def _judged_rows(ids: list[int], cal: Calendar, targets: dict[int, Targets]) -> 
     sent = figures.sent_of(history.replies)
     for ticket in rows:
         events = history.events.get(ticket.pk, [])
-        for start, end in figures.open_spans(ticket.received_at, events):
-            made.spans.append(
-                (ticket.pk, organisations[ticket.pk], ticket.level, at(start), at(end))
-            )
-            made.spans_judged.append((organisations[ticket.pk], ticket.level, (start, end)))
+        spans = figures.open_spans(ticket.received_at, events)
+        org = organisations[ticket.pk]
+        for start, end in spans:
+            made.spans.append((ticket.pk, org, ticket.level, at(start), at(end)))
+        made.moves.update(days.moves(((org, ticket.level, s) for s in spans), cal.tz))
         fact, agents, tallies = facts.rows_of(
             ticket,
-            organisations[ticket.pk],
+            org,
             cal.tz,
             [(kind, data) for kind, _at, data in events],
             sent.get(ticket.pk, {}),
@@ -328,7 +328,7 @@ TABLES: tuple[tuple[type[Model], tuple[str, ...], str], ...] = (
 def _write(made: Batch, cal: Calendar, replace: list[int] | None = None) -> None:
     """Write a batch's rows; `replace`: of tickets judged before, whose rows it replaces (and
     whose former spans' moves and tallies it takes away from the days' sums)."""
-    moves, tallies = days.moves(made.spans_judged, cal.tz), made.tallies
+    moves, tallies = made.moves, made.tallies
     if replace is not None:
         moves.update(days.former(replace, cal.tz))
         tallies.update(facts.former(replace))
